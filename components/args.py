@@ -1,0 +1,174 @@
+"""Typed, validated arguments of meridian's components.
+
+These pydantic models are the single source of truth for what a component accepts: the stack config
+(`infra.stack_config`) is built from them, and a platform team constructing a component in its own
+program gets the same validation and defaults. Secure choices are the defaults; turning one off means
+writing it down.
+
+Field names are snake_case in Python; in YAML they are camelCase (`azCount`), as Pulumi config is.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import pulumi_aws as aws
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+from .subnets import MAX_AZ_COUNT, SubnetPlan, plan_subnets, validate_private_cidr
+
+__all__ = [
+    "AWS_REGIONS",
+    "CLOUDWATCH_RETENTION_DAYS",
+    "AwsRegionName",
+    "AzCount",
+    "NetworkDefaults",
+    "PrivateCidr",
+    "RetentionDays",
+    "MeridianModel",
+    "NatGatewayMode",
+    "NetworkArgs",
+    "RegionRole",
+    "RegionStackArgs",
+]
+
+
+class MeridianModel(BaseModel):
+    """Base of every config model: camelCase keys in YAML, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+    )
+
+
+#: Every region pulumi-aws knows, read from the SDK rather than typed by hand.
+AWS_REGIONS: frozenset[str] = frozenset(region.value for region in aws.Region)
+
+#: The only values CloudWatch Logs accepts for `retention_in_days` (0, "never expire", is not offered:
+#: logs are kept for a set time so that storage does not grow without bound).
+CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+
+def _known_region(name: str) -> str:
+    if name not in AWS_REGIONS:
+        raise ValueError(
+            f"{name!r} is not an AWS region; use one of: {', '.join(sorted(AWS_REGIONS))}"
+        )
+    return name
+
+
+def _retention(days: int) -> int:
+    if days not in CLOUDWATCH_RETENTION_DAYS:
+        allowed = ", ".join(str(d) for d in CLOUDWATCH_RETENTION_DAYS)
+        raise ValueError(f"CloudWatch Logs does not accept {days} days; use one of: {allowed}")
+    return days
+
+
+AwsRegionName = Annotated[str, AfterValidator(_known_region)]
+RetentionDays = Annotated[int, AfterValidator(_retention)]
+
+
+class RegionRole(str, Enum):
+    """Primary regions take writes after a failover and carry full capacity; secondaries back them up."""
+
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+
+
+class NatGatewayMode(str, Enum):
+    """`one-per-az` keeps egress alive when an AZ fails; `single` saves cost where that does not matter."""
+
+    ONE_PER_AZ = "one-per-az"
+    SINGLE = "single"
+
+
+#: Interface endpoints that nodes in private subnets need to start without the internet: pulling images
+#: (ECR API and Docker registry) and getting credentials (STS, for IRSA and Pod Identity).
+DEFAULT_INTERFACE_ENDPOINTS: tuple[str, ...] = ("ecr.api", "ecr.dkr", "sts")
+
+
+def _private_cidr(cidr: str) -> str:
+    return str(validate_private_cidr(cidr))
+
+
+#: A VPC range: IPv4, RFC 1918, /16 to /28 (normalised to its canonical text).
+PrivateCidr = Annotated[str, AfterValidator(_private_cidr)]
+#: How many AZs a VPC spans.
+AzCount = Annotated[int, Field(ge=1, le=MAX_AZ_COUNT)]
+
+
+class NetworkDefaults(MeridianModel):
+    """Network settings every region of a stack shares (`meridian:network` in the stack file).
+
+    Attributes:
+        nat_gateways: `one-per-az` (default) or `single`.
+        flow_log_retention_days: how long VPC flow logs are kept (default 365; CloudWatch's allowed values).
+        interface_endpoints: AWS services reached privately through interface endpoints
+            (default ECR API, ECR Docker registry and STS). S3 always gets a gateway endpoint.
+    """
+
+    nat_gateways: NatGatewayMode = NatGatewayMode.ONE_PER_AZ
+    flow_log_retention_days: RetentionDays = 365
+    interface_endpoints: tuple[str, ...] = DEFAULT_INTERFACE_ENDPOINTS
+
+    @field_validator("interface_endpoints")
+    @classmethod
+    def _endpoints_are_service_names(cls, services: tuple[str, ...]) -> tuple[str, ...]:
+        for service in services:
+            if not service or not all(part.isalnum() or part == "-" for part in service.split(".")):
+                raise ValueError(
+                    f"{service!r} is not an AWS service endpoint name; use short names such as "
+                    "'ecr.api', 'sts' or 'logs'"
+                )
+        if len(set(services)) != len(services):
+            raise ValueError("interface endpoints are listed twice; name each service once")
+        return services
+
+
+class NetworkArgs(NetworkDefaults):
+    """Arguments of `Network`: one VPC across several AZs (plus everything in `NetworkDefaults`).
+
+    Attributes:
+        cidr: the VPC's IPv4 range, RFC 1918, large enough for the subnet plan (see `components.subnets`).
+        az_count: how many AZs the VPC spans (default 3).
+        protect: guard stateful children (the flow-log group) against deletion (default true).
+    """
+
+    cidr: PrivateCidr
+    az_count: AzCount = 3
+    protect: bool = True
+
+    def subnet_plan(self) -> SubnetPlan:
+        """The subnet layout this VPC gets (raises SubnetPlanError when the range is too small)."""
+        return plan_subnets(self.cidr, self.az_count)
+
+
+class RegionStackArgs(MeridianModel):
+    """Arguments of `RegionStack`: everything one region of the platform needs.
+
+    Attributes:
+        region: the AWS region, e.g. `eu-west-1`; every resource of the region is pinned to it.
+        role: `primary` or `secondary`.
+        name_prefix: prefix for physical names and `Name` tags, e.g. `meridian-prod`.
+        network: the region's `NetworkArgs`.
+        tags: tags applied to every AWS resource of the region (the provider's default tags).
+        kms_deletion_window_days: waiting period before a deleted KMS key is gone (7-30, default 30).
+        protect: protect stateful resources (KMS key, log groups) from deletion (default true).
+    """
+
+    region: AwsRegionName
+    role: RegionRole
+    name_prefix: str = Field(pattern=r"^[a-z][a-z0-9-]{0,30}$")
+    network: NetworkArgs
+    tags: dict[str, str] = Field(default_factory=dict)
+    kms_deletion_window_days: int = Field(default=30, ge=7, le=30)
+    protect: bool = True
