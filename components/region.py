@@ -1,0 +1,157 @@
+"""RegionStack: everything meridian runs in one AWS region, under one parent.
+
+    RegionStack  (meridian:region:RegionStack)
+    ├── aws.Provider          pinned to the region, with the stack's default tags
+    ├── RegionKey             customer-managed KMS key (rotation on) + alias, for the region's data
+    └── Network               VPC, subnets, NAT, endpoints, flow logs
+
+Every AWS resource below a RegionStack uses its provider: none can fall back to an ambient default
+provider or `AWS_REGION`. Later components (EKS, PostgreSQL, Redis) are added here as they land.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from .args import RegionStackArgs
+from .network import Network
+
+__all__ = ["RegionKey", "RegionStack"]
+
+
+class RegionKey(pulumi.ComponentResource):
+    """The region's customer-managed KMS key, usable by the account and by CloudWatch Logs.
+
+    Attributes:
+        key: the KMS key (symmetric, yearly automatic rotation).
+        alias: `alias/<name>`.
+        arn: the key's ARN, for `kms_key_id` arguments of the region's data stores and log groups.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        region: str,
+        deletion_window_days: int,
+        protect: bool,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("meridian:region:RegionKey", name, None, opts)
+        invoke = pulumi.InvokeOptions(parent=self)
+        account = aws.get_caller_identity(opts=invoke).account_id
+        partition = aws.get_partition(opts=invoke)
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=f"meridian {name}: encryption at rest for the region's data and logs",
+            enable_key_rotation=True,
+            deletion_window_in_days=deletion_window_days,
+            policy=json.dumps(_key_policy(account, region, partition.partition, partition.dns_suffix)),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect),
+        )
+        self.alias = aws.kms.Alias(
+            f"{name}-key-alias",
+            name=f"alias/{name}",
+            target_key_id=self.key.key_id,
+            opts=pulumi.ResourceOptions(parent=self.key),
+        )
+        self.arn: pulumi.Output[str] = self.key.arn
+        self.register_outputs({"arn": self.arn, "alias": self.alias.name})
+
+
+def _key_policy(account: str, region: str, partition: str, dns_suffix: str) -> dict:
+    """Key policy: the account administers the key through IAM; CloudWatch Logs may use it only for
+    this account's log groups in this region (the encryption-context condition AWS documents)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministersThroughIam",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.{dns_suffix}"},
+                "Action": [
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": (
+                            f"arn:{partition}:logs:{region}:{account}:log-group:*"
+                        )
+                    }
+                },
+            },
+        ],
+    }
+
+
+class RegionStack(pulumi.ComponentResource):
+    """One region of the platform: its provider, KMS key and network (and, later, EKS and data stores).
+
+    Attributes:
+        provider: the `aws.Provider` pinned to `args.region`; pass it to anything added to the region.
+        key: the region's `RegionKey`.
+        network: the region's `Network`.
+        vpc_id, kms_key_arn, public_subnet_ids, private_subnet_ids, isolated_subnet_ids: the outputs
+            later components consume.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        args: RegionStackArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("meridian:region:RegionStack", name, None, opts)
+        self.args = args
+        resource_prefix = f"{args.name_prefix}-{args.region}"
+        self.provider = aws.Provider(
+            f"{name}-aws",
+            region=args.region,
+            default_tags={"tags": args.tags},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        pinned = pulumi.ResourceOptions(parent=self, providers=[self.provider])
+        self.key = RegionKey(
+            resource_prefix,
+            region=args.region,
+            deletion_window_days=args.kms_deletion_window_days,
+            protect=args.protect,
+            opts=pinned,
+        )
+        self.network = Network(resource_prefix, args.network, kms_key_arn=self.key.arn, opts=pinned)
+
+        self.vpc_id = self.network.vpc_id
+        self.kms_key_arn = self.key.arn
+        self.public_subnet_ids = self.network.public_subnet_ids
+        self.private_subnet_ids = self.network.private_subnet_ids
+        self.isolated_subnet_ids = self.network.isolated_subnet_ids
+        self.register_outputs(self.outputs())
+
+    def outputs(self) -> dict[str, object]:
+        """What the stack exports for this region (camelCase, as Pulumi stack outputs are)."""
+        return {
+            "region": self.args.region,
+            "role": self.args.role.value,
+            "vpcId": self.vpc_id,
+            "vpcCidr": self.args.network.cidr,
+            "availabilityZones": self.network.availability_zones,
+            "publicSubnetIds": self.public_subnet_ids,
+            "privateSubnetIds": self.private_subnet_ids,
+            "isolatedSubnetIds": self.isolated_subnet_ids,
+            "kmsKeyArn": self.kms_key_arn,
+        }
