@@ -1,0 +1,1 @@
+"""meridian stack program, offline plan and tooling."""

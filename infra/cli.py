@@ -1,0 +1,139 @@
+"""`meridian`: the project's command line.
+
+    meridian plan --stack prod [--json FILE] [--resources] [--project-dir DIR]
+
+Exit codes: 0 done, 2 invalid stack config (the message names the file, key and fix).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from .mocks import RecordedResource
+from .plan import Plan, find_project_dir, run_plan
+from .stack_config import ConfigError
+
+__all__ = ["main", "render_plan", "run"]
+
+EXIT_INVALID_CONFIG = 2
+
+
+def _label(resource: RecordedResource, plan: Plan) -> str:
+    kind = resource.type.rsplit(":", 1)[-1]
+    if resource.type == "meridian:region:RegionStack":
+        role = plan.outputs.get("regions", {}).get(resource.name, {}).get("role", "")
+        return f"[bold]{resource.name}[/] [dim]({role}) RegionStack[/]"
+    return f"[cyan]{kind}[/] {resource.name}"
+
+
+def _add_component(node: Tree, component: RecordedResource, plan: Plan, itemise: bool) -> None:
+    """Sub-components as branches; the resources below a component (at any depth) as a tally."""
+    below = plan.children.get(component.urn, [])
+    for child in below:
+        if not child.custom:
+            _add_component(node.add(_label(child, plan)), child, plan, itemise)
+    resources = [
+        r
+        for r in plan.descendants(component.urn)
+        if r.custom and _owning_component(r, plan) == component.urn
+    ]
+    by_type: dict[str, list[str]] = {}
+    for r in resources:
+        by_type.setdefault(r.type, []).append(r.name)
+    for type_token in sorted(by_type):
+        names = sorted(by_type[type_token])
+        if itemise:
+            for name in names:
+                node.add(f"{type_token} [dim]{name}[/]")
+        else:
+            node.add(f"{type_token} [bold]×{len(names)}[/]")
+
+
+def _owning_component(resource: RecordedResource, plan: Plan) -> str | None:
+    parent = plan.by_urn.get(resource.parent or "")
+    while parent is not None and parent.custom:
+        parent = plan.by_urn.get(parent.parent or "")
+    return parent.urn if parent else None
+
+
+def render_plan(plan: Plan, console: Console, itemise: bool = False) -> None:
+    """Print the resource tree (regions → components → resources), counts by type and the total."""
+    regions = list(plan.outputs.get("regions", {}))
+    tree = Tree(f"[bold]{plan.project}[/] stack [bold]{plan.stack}[/]: {len(regions)} regions")
+    order = {name: i for i, name in enumerate(plan.outputs.get("regions", {}))}  # stack-file order
+    for root in sorted(plan.children.get(None, []), key=lambda r: order.get(r.name, len(order))):
+        _add_component(tree.add(_label(root, plan)), root, plan, itemise)
+    console.print(tree)
+
+    table = Table(title="Resources by type", show_footer=True)
+    table.add_column("type", footer="total")
+    counts = plan.counts_by_type()
+    table.add_column("count", justify="right", footer=str(sum(counts.values())))
+    for type_token, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        table.add_row(type_token, str(count))
+    console.print(table)
+    console.print(
+        f"Plan: [bold]{sum(counts.values())}[/] resources to create in {len(regions)} regions "
+        f"({', '.join(regions)}); write home {plan.outputs.get('writeHome')}."
+    )
+
+
+def _plan_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    try:
+        project_dir = args.project_dir or find_project_dir()
+        plan = run_plan(project_dir, args.stack)
+    except ConfigError as exc:
+        errors.print(str(exc), markup=False, highlight=False)
+        return EXIT_INVALID_CONFIG
+    except FileNotFoundError as exc:
+        errors.print(str(exc), markup=False, highlight=False)
+        return EXIT_INVALID_CONFIG
+    render_plan(plan, console, itemise=args.resources)
+    if args.json:
+        plan.write_json(args.json)
+        console.print(f"Wrote {len(plan.resources)} resources to {args.json}.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="meridian", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    plan = commands.add_parser(
+        "plan",
+        help="run the stack program offline under mocks and show what it would create",
+        description="Run the real program under Pulumi mocks with Pulumi.<stack>.yaml: "
+        "no Pulumi CLI and no cloud credentials needed.",
+    )
+    plan.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    plan.add_argument("--json", type=Path, metavar="FILE", help="also write every resource as JSON")
+    plan.add_argument(
+        "--resources", action="store_true", help="list every resource by name, not counts"
+    )
+    plan.add_argument(
+        "--project-dir", type=Path, help="folder holding Pulumi.yaml (default: nearest above cwd)"
+    )
+    plan.set_defaults(handler=_plan_command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console(highlight=False)
+    errors = Console(stderr=True, highlight=False)
+    return int(args.handler(args, console, errors))
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

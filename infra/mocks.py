@@ -1,0 +1,236 @@
+"""Pulumi mocks that stand in for the engine and the AWS provider when no cloud is at hand.
+
+`PlanMocks` answers what the program asks AWS (availability zones, caller identity, partition, region,
+VPC endpoint service names) with the shapes the real data sources return, and gives every resource a
+realistic id and ARN. `PlanMonitor` records each registration (type, name, parent, provider, inputs)
+so that the offline plan and the tests can read the whole resource tree after the program ran.
+
+An invoke the mocks do not know, or one made without an explicit provider, raises: a program that
+starts asking AWS something new must get a realistic answer here, not an empty one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi.runtime import Mocks, MockCallArgs, MockResourceArgs
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.rpc import deserialize_properties, is_rpc_secret, unwrap_rpc_secret
+
+__all__ = ["MOCK_ACCOUNT_ID", "PlanMocks", "PlanMonitor", "RecordedResource", "provider_urn"]
+
+#: AWS's documentation example account.
+MOCK_ACCOUNT_ID = "123456789012"
+
+#: Regions whose AZ letters are not simply a, b, c (AWS retired or withheld some letters).
+_AZ_LETTERS: dict[str, str] = {
+    "us-east-1": "abcdef",
+    "us-west-2": "abcd",
+    "ap-northeast-1": "acd",
+    "ap-northeast-2": "abcd",
+    "ca-central-1": "abd",
+}
+
+def _zone_id_prefix(region: str) -> str:
+    """Region → AZ-id prefix, as `zone_ids` spell them (use1-az1, euw1-az2, apne1-az4)."""
+    *area, direction, number = region.split("-")
+    short = {"east": "e", "west": "w", "north": "n", "south": "s", "central": "c",
+             "northeast": "ne", "southeast": "se", "northwest": "nw", "southwest": "sw"}  # fmt: skip
+    return f"{''.join(area)}{short.get(direction, direction[:2])}{number}"
+
+
+#: Id prefixes of EC2 resources, as AWS formats them.
+_ID_PREFIX: dict[str, str] = {
+    "aws:ec2/vpc:Vpc": "vpc-",
+    "aws:ec2/subnet:Subnet": "subnet-",
+    "aws:ec2/internetGateway:InternetGateway": "igw-",
+    "aws:ec2/routeTable:RouteTable": "rtb-",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
+    "aws:ec2/natGateway:NatGateway": "nat-",
+    "aws:ec2/eip:Eip": "eipalloc-",
+    "aws:ec2/securityGroup:SecurityGroup": "sg-",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
+    "aws:ec2/flowLog:FlowLog": "fl-",
+    "aws:ec2/route:Route": "r-",
+}
+
+
+def provider_urn(reference: str | None) -> str | None:
+    """`urn::id` provider reference → the provider's URN (None when no provider was given)."""
+    return reference.rsplit("::", 1)[0] if reference else None
+
+
+def _hex(seed: str, length: int = 17) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()[:length]
+
+
+class PlanMocks(Mocks):
+    """Realistic answers for the AWS calls and resources meridian declares."""
+
+    def __init__(self, account_id: str = MOCK_ACCOUNT_ID) -> None:
+        self.account_id = account_id
+        self._provider_regions: dict[str, str] = {}  # provider id → region
+        self._lock = threading.Lock()
+
+    def region_of(self, reference: str | None) -> str | None:
+        if not reference:
+            return None
+        return self._provider_regions.get(reference.rsplit("::", 1)[-1])
+
+    # -- resources ----------------------------------------------------------------------------
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
+        inputs = {k: unwrap_rpc_secret(v) for k, v in args.inputs.items()}
+        if args.typ.startswith("pulumi:providers:"):
+            provider_id = f"{args.name}-{_hex(args.name, 8)}"
+            with self._lock:
+                self._provider_regions[provider_id] = inputs.get("region", "")
+            return provider_id, args.inputs
+        if not args.custom:
+            return None, args.inputs
+        region = self.region_of(args.provider) or ""
+        resource_id = _ID_PREFIX.get(args.typ, "") + _hex(f"{args.typ}/{args.name}")
+        state = dict(args.inputs) | self._computed(args.typ, args.name, inputs, region, resource_id)
+        return resource_id, state
+
+    def _computed(
+        self, typ: str, name: str, inputs: dict[str, Any], region: str, resource_id: str
+    ) -> dict[str, Any]:
+        account = self.account_id
+        _, module, kind = typ.split(":", 2)
+        service = module.split("/")[0]
+        if typ == "aws:kms/key:Key":
+            key_id = f"{_hex(name, 8)}-{_hex(name + '1', 4)}-4{_hex(name + '2', 3)}-8{_hex(name + '3', 3)}-{_hex(name + '4', 12)}"  # noqa: E501
+            return {"keyId": key_id, "arn": f"arn:aws:kms:{region}:{account}:key/{key_id}"}
+        if typ == "aws:cloudwatch/logGroup:LogGroup":
+            return {"arn": f"arn:aws:logs:{region}:{account}:log-group:{inputs.get('name', name)}"}
+        if typ == "aws:iam/role:Role":
+            role_name = inputs.get("name") or f"{name}-{_hex(name, 7)}"
+            return {"name": role_name, "arn": f"arn:aws:iam::{account}:role/{role_name}",
+                    "uniqueId": f"AROA{_hex(name, 17).upper()}"}  # fmt: skip
+        if typ == "aws:kms/alias:Alias":
+            return {"arn": f"arn:aws:kms:{region}:{account}:{inputs.get('name', name)}"}
+        if service == "ec2":
+            resource = kind.split(":")[0]
+            return {"arn": f"arn:aws:ec2:{region}:{account}:{resource.lower()}/{resource_id}",
+                    "ownerId": account}  # fmt: skip
+        return {"arn": f"arn:aws:{service}:{region}:{account}:{name}"}
+
+    # -- data sources -----------------------------------------------------------------------
+
+    def call(self, args: MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
+        region = self.region_of(args.provider)
+        if not region:
+            raise RuntimeError(
+                f"{args.token} was invoked without an explicit, region-pinned provider; pass "
+                "pulumi.InvokeOptions(parent=...) or provider=... so the call cannot use ambient "
+                "credentials or AWS_REGION"
+            )
+        handler = {
+            "aws:index/getAvailabilityZones:getAvailabilityZones": self._availability_zones,
+            "aws:index/getCallerIdentity:getCallerIdentity": self._caller_identity,
+            "aws:index/getPartition:getPartition": self._partition,
+            "aws:index/getRegion:getRegion": self._region,
+            "aws:ec2/getVpcEndpointService:getVpcEndpointService": self._endpoint_service,
+        }.get(args.token)
+        if handler is None:
+            raise NotImplementedError(
+                f"no mock answer for {args.token}; add a realistic one to infra/mocks.py"
+            )
+        return handler(region, args.args), []
+
+    def _availability_zones(self, region: str, _: dict) -> dict:
+        letters = _AZ_LETTERS.get(region, "abc")
+        prefix = _zone_id_prefix(region)
+        return {
+            "id": region,
+            "names": [f"{region}{letter}" for letter in letters],
+            "zoneIds": [f"{prefix}-az{i + 1}" for i in range(len(letters))],
+            "groupNames": [region] * len(letters),
+            "state": "available",
+        }
+
+    def _caller_identity(self, _region: str, _: dict) -> dict:
+        return {
+            "id": self.account_id,
+            "accountId": self.account_id,
+            "arn": f"arn:aws:sts::{self.account_id}:assumed-role/meridian-deployer/pulumi",
+            "userId": "AROAEXAMPLEDEPLOYER:pulumi",
+        }
+
+    def _partition(self, _region: str, _: dict) -> dict:
+        return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com",
+                "reverseDnsPrefix": "com.amazonaws"}  # fmt: skip
+
+    def _region(self, region: str, _: dict) -> dict:
+        return {"id": region, "region": region, "name": region,
+                "endpoint": f"ec2.{region}.amazonaws.com",
+                "description": f"AWS region {region}"}  # fmt: skip
+
+    def _endpoint_service(self, region: str, args: dict) -> dict:
+        service = args.get("service") or args.get("serviceName", "").rsplit(".", 1)[-1]
+        service_type = args.get("serviceType", "Interface")
+        return {
+            "id": f"com.amazonaws.{region}.{service}",
+            "service": service,
+            "serviceName": f"com.amazonaws.{region}.{service}",
+            "serviceType": service_type,
+            "serviceId": f"vpce-svc-{_hex(region + service)}",
+            "owner": "amazon",
+            "availabilityZones": [f"{region}{letter}" for letter in _AZ_LETTERS.get(region, "abc")],
+            "privateDnsName": f"{service}.{region}.amazonaws.com" if service_type == "Interface" else "",
+            "vpcEndpointPolicySupported": True,
+        }
+
+
+@dataclass
+class RecordedResource:
+    """One registration as the engine saw it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    provider: str | None  # the provider's URN, or None
+    inputs: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
+
+
+def _mask_secrets(value: Any) -> Any:
+    if is_rpc_secret(value):
+        return "[secret]"
+    if isinstance(value, dict):
+        return {k: _mask_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_secrets(v) for v in value]
+    return value
+
+
+class PlanMonitor(MockMonitor):
+    """A mock resource monitor that keeps a record of every resource the program registers."""
+
+    def __init__(self, mocks: PlanMocks) -> None:
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.recorded.append(
+                RecordedResource(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent or None,
+                    custom=bool(request.custom),
+                    provider=provider_urn(request.provider),
+                    inputs=_mask_secrets(deserialize_properties(request.object)),
+                    id=response.id or None,
+                )
+            )
+        return response

@@ -1,0 +1,143 @@
+"""The offline plan: run the real stack program under mocks and show what it would create.
+
+No Pulumi CLI, no cloud credentials: the stack file is validated, its config handed to the program
+exactly as the engine would hand it, and `infra.program.main` runs against `PlanMocks`. The result
+is every resource the program registered, with its parent, region and inputs (secrets masked).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime.settings import ROOT
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from . import program
+from .mocks import PlanMocks, PlanMonitor, RecordedResource
+from .stack_config import engine_config, namespace_values, read_stack_file, validate_config
+
+__all__ = ["Plan", "find_project_dir", "run_plan"]
+
+AWS_PROVIDER_TYPE = "pulumi:providers:aws"
+
+
+@dataclass
+class Plan:
+    """Everything one offline run of the program declared."""
+
+    project: str
+    stack: str
+    resources: list[RecordedResource]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_urn = {r.urn: r for r in self.resources}
+        self.children: dict[str | None, list[RecordedResource]] = {}
+        for resource in self.resources:
+            parent = resource.parent if resource.parent in self.by_urn else None
+            self.children.setdefault(parent, []).append(resource)
+        for siblings in self.children.values():
+            siblings.sort(key=lambda r: (r.type, r.name))
+        self.regions = self._resolve_regions()
+
+    def _resolve_regions(self) -> dict[str, str | None]:
+        """Region of every resource: its provider's region; a component's, when all below agree."""
+        regions: dict[str, str | None] = {}
+        for r in self.resources:
+            if r.type == AWS_PROVIDER_TYPE:
+                regions[r.urn] = r.inputs.get("region")
+        for r in self.resources:
+            if r.custom and r.urn not in regions:
+                provider = self.by_urn.get(r.provider or "")
+                regions[r.urn] = provider.inputs.get("region") if provider else None
+
+        def component_region(urn: str) -> str | None:
+            if urn in regions:
+                return regions[urn]
+            below = {component_region(c.urn) for c in self.children.get(urn, [])}
+            regions[urn] = below.pop() if len(below) == 1 else None
+            return regions[urn]
+
+        for r in self.resources:
+            component_region(r.urn)
+        return regions
+
+    @property
+    def custom_resources(self) -> list[RecordedResource]:
+        return [r for r in self.resources if r.custom and not r.type.startswith("pulumi:providers:")]
+
+    def of_type(self, type_token: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def counts_by_type(self) -> Counter[str]:
+        return Counter(r.type for r in self.custom_resources)
+
+    def descendants(self, urn: str) -> list[RecordedResource]:
+        found = []
+        for child in self.children.get(urn, []):
+            found.append(child)
+            found.extend(self.descendants(child.urn))
+        return found
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "total": len(self.custom_resources),
+            "countsByType": dict(sorted(self.counts_by_type().items())),
+            "outputs": self.outputs,
+            "resources": [
+                {
+                    "type": r.type,
+                    "name": r.name,
+                    "urn": r.urn,
+                    "parent": r.parent,
+                    "region": self.regions.get(r.urn),
+                    "custom": r.custom,
+                    "inputs": r.inputs,
+                }
+                for r in sorted(self.resources, key=lambda r: r.urn)
+            ],
+        }
+
+    def write_json(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=2, sort_keys=True, default=str) + "\n")
+
+
+def find_project_dir(start: Path | None = None) -> Path:
+    """The nearest folder at or above *start* (default: the working directory) with a Pulumi.yaml."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "Pulumi.yaml").is_file():
+            return folder
+    raise FileNotFoundError(f"no Pulumi.yaml in {here} or above; run inside the meridian project")
+
+
+def run_plan(project_dir: Path, stack: str) -> Plan:
+    """Validate `Pulumi.<stack>.yaml`, then run the program under mocks. Raises ConfigError first
+    when the stack file is invalid, so nothing is declared from a bad config."""
+    project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]
+    stack_file = project_dir / f"Pulumi.{stack}.yaml"
+    config = read_stack_file(stack_file)
+    validate_config(namespace_values(config), stack_file.name)
+
+    mocks = PlanMocks()
+    monitor = PlanMonitor(mocks)
+    ROOT.set(None)  # a fresh root stack resource for every run in this process
+    pulumi.runtime.set_all_config(engine_config(config))
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+
+    outputs: dict[str, Any] = {}
+
+    def run() -> None:
+        outputs.update(_sync_await(pulumi.Output.from_input(program.main()).future()) or {})
+
+    _sync_await(run_pulumi_func(run))
+    return Plan(project=project, stack=stack, resources=list(monitor.recorded), outputs=outputs)

@@ -1,0 +1,414 @@
+"""The stack config: what `Pulumi.<stack>.yaml` holds under the `meridian:` namespace, and its checks.
+
+`StackConfig` is composed of the components' own argument models (`components.args`,
+`components.sizes`), so each setting is defined once. Loading runs two passes, both before any
+resource is declared:
+
+1. pydantic parses every key (types, ranges, known AWS regions, private CIDRs, no unknown keys);
+2. `stack_rules` checks what involves several keys (duplicates, overlaps, roles, prod minimums).
+
+Every problem becomes a `ConfigIssue` naming the key path (`meridian:regions[2].cidr`) and the fix;
+`ConfigError` carries them all, with the stack file's name, so one run reports every mistake.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+import re
+import types
+import typing
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
+
+from components.args import (
+    AwsRegionName,
+    AzCount,
+    MeridianModel,
+    NatGatewayMode,
+    NetworkArgs,
+    NetworkDefaults,
+    PrivateCidr,
+    RegionRole,
+    RegionStackArgs,
+)
+from components.sizes import ComponentSizes
+from components.subnets import PRIVATE_RANGES, SubnetPlanError, plan_subnets
+
+__all__ = [
+    "NAMESPACE",
+    "ConfigError",
+    "ConfigIssue",
+    "Environment",
+    "RegionEntry",
+    "StackConfig",
+    "engine_config",
+    "load_stack_file",
+    "read_stack_file",
+    "stack_rules",
+    "validate_config",
+]
+
+#: The project's config namespace: keys are written `meridian:<key>` in the stack file.
+NAMESPACE = "meridian"
+
+#: What a production stack must have, whatever its file says.
+PROD_MIN_AZ_COUNT = 3
+
+
+class Environment(str, Enum):
+    PROD = "prod"
+    STAGING = "staging"
+    DEV = "dev"
+
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
+
+
+def _hostname(value: str) -> str:
+    if not _HOSTNAME.match(value):
+        raise ValueError(f"{value!r} is not a DNS name; write it like 'example.com' (lower case)")
+    return value
+
+
+def _tag_value(value: str) -> str:
+    if not _TAG_VALUE.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid AWS tag value; use 1-256 letters, digits, spaces or _.:/=+-@"
+        )
+    return value
+
+
+DomainName = Annotated[str, AfterValidator(_hostname)]
+TagValue = Annotated[str, AfterValidator(_tag_value)]
+
+
+class Tags(MeridianModel):
+    """Who owns the stack and who pays; `environment` is added from `meridian:environment`."""
+
+    owner: TagValue
+    cost_center: TagValue
+
+
+class RegionEntry(MeridianModel):
+    """One region of the stack (an item of `meridian:regions`)."""
+
+    name: AwsRegionName
+    role: RegionRole
+    cidr: PrivateCidr
+    az_count: AzCount = 3
+
+
+class StackConfig(MeridianModel):
+    """Everything under `meridian:` in a stack file.
+
+    Attributes:
+        environment: `prod`, `staging` or `dev`; prod gets the strictest checks.
+        domain: the public DNS name the platform serves (Cloudflare zone).
+        write_home: the primary region that takes writes (database writer, cache primary).
+        tags: `owner` and `costCenter`; every AWS resource carries them.
+        network: network settings shared by every region (`NetworkDefaults`).
+        regions: the regions, each with its role, VPC CIDR and AZ count.
+        sizes: component sizes for `primary` and `secondary` regions.
+        protect_stateful_resources: protect keys, logs and data stores from deletion (default true;
+            prod may not turn it off).
+        kms_deletion_window_days: waiting period of a deleted KMS key (7-30, default 30).
+    """
+
+    environment: Environment
+    domain: DomainName
+    write_home: AwsRegionName
+    tags: Tags
+    network: NetworkDefaults = NetworkDefaults()
+    regions: list[RegionEntry] = Field(min_length=1)
+    sizes: dict[RegionRole, ComponentSizes]
+    protect_stateful_resources: bool = True
+    kms_deletion_window_days: int = Field(default=30, ge=7, le=30)
+
+    def aws_tags(self, stack: str) -> dict[str, str]:
+        """The default tags of every AWS resource in the stack."""
+        return {
+            "environment": self.environment.value,
+            "owner": self.tags.owner,
+            "cost-center": self.tags.cost_center,
+            "project": NAMESPACE,
+            "stack": stack,
+        }
+
+    def region_args(self, stack: str) -> list[RegionStackArgs]:
+        """One `RegionStackArgs` per region, in the order of the stack file."""
+        return [
+            RegionStackArgs(
+                region=region.name,
+                role=region.role,
+                name_prefix=f"{NAMESPACE}-{stack}",
+                network=NetworkArgs(
+                    **self.network.model_dump(),
+                    cidr=region.cidr,
+                    az_count=region.az_count,
+                    protect=self.protect_stateful_resources,
+                ),
+                tags=self.aws_tags(stack),
+                kms_deletion_window_days=self.kms_deletion_window_days,
+                protect=self.protect_stateful_resources,
+            )
+            for region in self.regions
+        ]
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    """One problem in a stack file: where (`meridian:regions[1].cidr`) and what to do about it."""
+
+    path: str
+    problem: str
+
+
+class ConfigError(Exception):
+    """The stack file is invalid; nothing was declared. `str()` is the message a person reads."""
+
+    def __init__(self, source: str, issues: list[ConfigIssue]) -> None:
+        self.source = source
+        self.issues = issues
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        count = len(self.issues)
+        head = (
+            f"{self.source}: invalid stack config ({count} problem{'s' if count != 1 else ''}); "
+            "nothing was declared."
+        )
+        return "\n".join([head, *(f"  - {i.path}: {i.problem}" for i in self.issues)])
+
+
+# --- pass 1: pydantic errors as issues -------------------------------------------------------
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    if not loc:
+        return f"{NAMESPACE}:"
+    path = f"{NAMESPACE}:{loc[0]}"
+    for part in loc[1:]:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The model class whose keys live at *loc* inside `StackConfig`, if it is a model."""
+    annotation: Any = StackConfig
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(part, int) or typing.get_origin(annotation) is dict:
+            args = typing.get_args(annotation)
+            annotation = args[-1] if args else None
+            continue
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        field = next(
+            (f for n, f in annotation.model_fields.items() if part in (n, f.alias)), None
+        )
+        if field is None:
+            return None
+        annotation = field.annotation
+    annotation = _unwrap(annotation)
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """list[X] / tuple[X, ...] / X | None -> X; anything else unchanged."""
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple):
+        return typing.get_args(annotation)[0]
+    if origin in (typing.Union, types.UnionType):
+        rest = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return rest[0] if len(rest) == 1 else annotation
+    return annotation
+
+
+def _issue_from_error(error: Any) -> ConfigIssue:
+    loc = tuple(error["loc"])
+    path = _key_path(loc)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        model = _model_at(loc[:-1])
+        valid = sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
+        guess = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+        hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+        return ConfigIssue(path, f"unknown key{hint}; valid keys here: {', '.join(valid)}")
+    if kind == "missing":
+        return ConfigIssue(path, "required key is missing; add it (README.md, config reference)")
+    message = error["msg"].removeprefix("Value error, ")
+    given = error.get("input")
+    if isinstance(given, (str, int, float, bool)) and repr(given) not in message:
+        message += f" (got {given!r})"
+    return ConfigIssue(path, message)
+
+
+# --- pass 2: rules across keys ---------------------------------------------------------------
+
+
+def _free_range(used: list[ipaddress.IPv4Network], prefix: int) -> str | None:
+    """A private range of *prefix* length that overlaps none of *used*, to suggest in a fix."""
+    for private in PRIVATE_RANGES:
+        if private.prefixlen > prefix:
+            continue
+        for candidate in private.subnets(new_prefix=prefix):
+            if not any(candidate.overlaps(u) for u in used):
+                return str(candidate)
+    return None
+
+
+def stack_rules(config: StackConfig) -> list[ConfigIssue]:
+    """Checks that involve more than one key; each issue names the key to change."""
+    issues: list[ConfigIssue] = []
+    prod = config.environment is Environment.PROD
+    seen: dict[str, int] = {}
+    networks: list[tuple[int, ipaddress.IPv4Network]] = []
+    for i, region in enumerate(config.regions):
+        at = f"{NAMESPACE}:regions[{i}]"
+        if region.name in seen:
+            issues.append(
+                ConfigIssue(
+                    f"{at}.name",
+                    f"{region.name} is listed twice (also regions[{seen[region.name]}]); "
+                    "list each region once",
+                )
+            )
+        seen.setdefault(region.name, i)
+        network = ipaddress.IPv4Network(region.cidr)
+        for j, other in networks:
+            if network.overlaps(other):
+                free = _free_range([n for _, n in networks] + [network], network.prefixlen)
+                issues.append(
+                    ConfigIssue(
+                        f"{at}.cidr",
+                        f"{network} overlaps regions[{j}].cidr ({config.regions[j].name}, {other}); "
+                        f"give every region its own range{f', e.g. {free}' if free else ''}",
+                    )
+                )
+        networks.append((i, network))
+        try:
+            plan_subnets(region.cidr, region.az_count)
+        except SubnetPlanError as exc:
+            issues.append(ConfigIssue(f"{at}.cidr", str(exc)))
+        if prod and region.az_count < PROD_MIN_AZ_COUNT:
+            issues.append(
+                ConfigIssue(
+                    f"{at}.azCount",
+                    f"prod needs at least {PROD_MIN_AZ_COUNT} AZs per region to survive an AZ "
+                    f"outage, got {region.az_count}; set azCount: {PROD_MIN_AZ_COUNT}",
+                )
+            )
+    primaries = [r.name for r in config.regions if r.role is RegionRole.PRIMARY]
+    if not primaries:
+        issues.append(
+            ConfigIssue(
+                f"{NAMESPACE}:regions",
+                "no region has role: primary; mark at least one region (the write home) primary",
+            )
+        )
+    if config.write_home not in primaries:
+        issues.append(
+            ConfigIssue(
+                f"{NAMESPACE}:writeHome",
+                f"{config.write_home} is not a primary region of this stack; use one of: "
+                f"{', '.join(primaries) or '(none: mark a region primary first)'}",
+            )
+        )
+    roles_used = {r.role for r in config.regions}
+    for role in sorted(roles_used - set(config.sizes), key=lambda r: r.value):
+        issues.append(
+            ConfigIssue(
+                f"{NAMESPACE}:sizes",
+                f"no sizes for {role.value} regions; add sizes.{role.value} (eks, postgres, redis)",
+            )
+        )
+    if prod and not config.protect_stateful_resources:
+        issues.append(
+            ConfigIssue(
+                f"{NAMESPACE}:protectStatefulResources",
+                "prod keeps keys, logs and data stores protected from deletion; remove the key "
+                "or set it to true",
+            )
+        )
+    if prod and config.network.nat_gateways is not NatGatewayMode.ONE_PER_AZ:
+        issues.append(
+            ConfigIssue(
+                f"{NAMESPACE}:network.natGateways",
+                "prod needs one NAT gateway per AZ so that egress survives an AZ outage; "
+                "set natGateways: one-per-az",
+            )
+        )
+    return issues
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def validate_config(values: dict[str, Any], source: str) -> StackConfig:
+    """Validate the `meridian:` keys (namespace stripped) of one stack; raise ConfigError."""
+    try:
+        config = StackConfig.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError(source, [_issue_from_error(e) for e in exc.errors()]) from None
+    issues = stack_rules(config)
+    if issues:
+        raise ConfigError(source, issues)
+    return config
+
+
+def _split_key(key: str) -> tuple[str, str]:
+    namespace, sep, name = key.partition(":")
+    return (namespace, name) if sep else (NAMESPACE, key)
+
+
+def read_stack_file(path: Path) -> dict[str, Any]:
+    """The `config:` block of a stack file, every key fully qualified (`meridian:regions`)."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        stacks = sorted(p.name for p in path.parent.glob("Pulumi.*.yaml"))
+        raise ConfigError(
+            path.name,
+            [ConfigIssue("(file)", f"not found in {path.parent}; stack files here: {stacks}")],
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(path.name, [ConfigIssue("(file)", f"not valid YAML: {exc}")]) from None
+    config = (document or {}).get("config") or {}
+    if not isinstance(config, dict):
+        raise ConfigError(path.name, [ConfigIssue("config", "must be a mapping of keys to values")])
+    return {":".join(_split_key(str(k))): v for k, v in config.items()}
+
+
+def namespace_values(config: dict[str, Any]) -> dict[str, Any]:
+    """The `meridian:` keys of a fully qualified config map, namespace stripped."""
+    return {
+        name: value
+        for namespace, name, value in ((*_split_key(k), v) for k, v in config.items())
+        if namespace == NAMESPACE
+    }
+
+
+def load_stack_file(path: Path) -> StackConfig:
+    """Read and validate a stack file; raise ConfigError naming the file on any problem."""
+    return validate_config(namespace_values(read_stack_file(path)), path.name)
+
+
+def engine_config(config: dict[str, Any]) -> dict[str, str]:
+    """Config values as the Pulumi engine hands them to a program: strings, structured ones as JSON."""
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+
+
+def decode_engine_value(value: str) -> Any:
+    """Inverse of `engine_config` for one value (plain strings stay strings)."""
+    try:
+        return json.loads(value)
+    except (TypeError, ValueError):
+        return value
