@@ -114,7 +114,10 @@ class Network(pulumi.ComponentResource):
         # Databases and caches: no default route of any kind, so no path to or from the internet.
         isolated_table = self._route_table("isolated", self.subnets[Tier.ISOLATED])
 
-        self._endpoints([*private_tables, isolated_table], invoke)
+        # Output-form lookups: they do not block the program the way a synchronous invoke does.
+        self._partition = aws.get_partition_output(opts=invoke)
+        self._region = aws.get_region_output(opts=invoke).region
+        self._endpoints([*private_tables, isolated_table])
         self.flow_log_group = self._flow_logs(kms_key_arn, invoke)
 
         self.vpc_id = self.vpc.id
@@ -205,13 +208,17 @@ class Network(pulumi.ComponentResource):
             )
         return gateways
 
-    def _endpoints(self, tables: list[aws.ec2.RouteTable], invoke: pulumi.InvokeOptions) -> None:
-        # Ask AWS for the service names instead of formatting them: they differ per partition.
-        s3 = aws.ec2.get_vpc_endpoint_service(service="s3", service_type="Gateway", opts=invoke)
+    def _service_name(self, service: str) -> pulumi.Output[str]:
+        """`com.amazonaws.<region>.<service>`; the prefix differs per partition (cn.com.amazonaws)."""
+        return pulumi.Output.format(
+            "{0}.{1}.{2}", self._partition.reverse_dns_prefix, self._region, service
+        )
+
+    def _endpoints(self, tables: list[aws.ec2.RouteTable]) -> None:
         aws.ec2.VpcEndpoint(
             f"{self._prefix}-s3",
             vpc_id=self.vpc.id,
-            service_name=s3.service_name,
+            service_name=self._service_name("s3"),
             vpc_endpoint_type="Gateway",
             route_table_ids=[t.id for t in tables],
             tags={"Name": f"{self._prefix}-s3"},
@@ -237,13 +244,10 @@ class Network(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self.vpc),
         )
         for service in self._args.interface_endpoints:
-            found = aws.ec2.get_vpc_endpoint_service(
-                service=service, service_type="Interface", opts=invoke
-            )
             aws.ec2.VpcEndpoint(
                 f"{self._prefix}-{service.replace('.', '-')}",
                 vpc_id=self.vpc.id,
-                service_name=found.service_name,
+                service_name=self._service_name(service),
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
                 subnet_ids=[s.id for s in self.subnets[Tier.PRIVATE]],
@@ -255,7 +259,7 @@ class Network(pulumi.ComponentResource):
     def _flow_logs(
         self, kms_key_arn: pulumi.Input[str], invoke: pulumi.InvokeOptions
     ) -> aws.cloudwatch.LogGroup:
-        account = aws.get_caller_identity(opts=invoke).account_id
+        account = aws.get_caller_identity_output(opts=invoke).account_id
         child = pulumi.ResourceOptions(parent=self)
         log_group = aws.cloudwatch.LogGroup(
             f"{self._prefix}-flow-logs",
@@ -268,19 +272,21 @@ class Network(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{self._prefix}-flow-logs",
             description=f"VPC flow logs of {self._prefix} write to their log group",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            # Confused-deputy guard: only flow logs of this account may assume it.
-                            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-                        }
-                    ],
-                }
+            assume_role_policy=account.apply(
+                lambda account_id: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                                # Confused-deputy guard: only this account's flow logs may assume it.
+                                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                            }
+                        ],
+                    }
+                )
             ),
             opts=child,
         )

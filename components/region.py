@@ -42,14 +42,17 @@ class RegionKey(pulumi.ComponentResource):
     ) -> None:
         super().__init__("meridian:region:RegionKey", name, None, opts)
         invoke = pulumi.InvokeOptions(parent=self)
-        account = aws.get_caller_identity(opts=invoke).account_id
-        partition = aws.get_partition(opts=invoke)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke)
+        policy = pulumi.Output.all(account, partition.partition, partition.dns_suffix).apply(
+            lambda values: json.dumps(_key_policy(values[0], region, values[1], values[2]))
+        )
         self.key = aws.kms.Key(
             f"{name}-key",
             description=f"meridian {name}: encryption at rest for the region's data and logs",
             enable_key_rotation=True,
             deletion_window_in_days=deletion_window_days,
-            policy=json.dumps(_key_policy(account, region, partition.partition, partition.dns_suffix)),
+            policy=policy,
             opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
         self.alias = aws.kms.Alias(

@@ -1,8 +1,7 @@
 """Pulumi mocks that stand in for the engine and the AWS provider when no cloud is at hand.
 
-`PlanMocks` answers what the program asks AWS (availability zones, caller identity, partition, region,
-VPC endpoint service names) with the shapes the real data sources return, and gives every resource a
-realistic id and ARN. `PlanMonitor` records each registration (type, name, parent, provider, inputs)
+`PlanMocks` answers what the program asks AWS (availability zones, caller identity, partition,
+region) with the shapes the real data sources return, and gives every resource a realistic id and ARN. `PlanMonitor` records each registration (type, name, parent, provider, inputs)
 so that the offline plan and the tests can read the whole resource tree after the program ran.
 
 An invoke the mocks do not know, or one made without an explicit provider, raises: a program that
@@ -135,7 +134,6 @@ class PlanMocks(Mocks):
             "aws:index/getCallerIdentity:getCallerIdentity": self._caller_identity,
             "aws:index/getPartition:getPartition": self._partition,
             "aws:index/getRegion:getRegion": self._region,
-            "aws:ec2/getVpcEndpointService:getVpcEndpointService": self._endpoint_service,
         }.get(args.token)
         if handler is None:
             raise NotImplementedError(
@@ -171,21 +169,6 @@ class PlanMocks(Mocks):
                 "endpoint": f"ec2.{region}.amazonaws.com",
                 "description": f"AWS region {region}"}  # fmt: skip
 
-    def _endpoint_service(self, region: str, args: dict) -> dict:
-        service = args.get("service") or args.get("serviceName", "").rsplit(".", 1)[-1]
-        service_type = args.get("serviceType", "Interface")
-        return {
-            "id": f"com.amazonaws.{region}.{service}",
-            "service": service,
-            "serviceName": f"com.amazonaws.{region}.{service}",
-            "serviceType": service_type,
-            "serviceId": f"vpce-svc-{_hex(region + service)}",
-            "owner": "amazon",
-            "availabilityZones": [f"{region}{letter}" for letter in _AZ_LETTERS.get(region, "abc")],
-            "privateDnsName": f"{service}.{region}.amazonaws.com" if service_type == "Interface" else "",
-            "vpcEndpointPolicySupported": True,
-        }
-
 
 @dataclass
 class RecordedResource:
@@ -199,6 +182,7 @@ class RecordedResource:
     provider: str | None  # the provider's URN, or None
     inputs: dict[str, Any] = field(default_factory=dict)
     id: str | None = None
+    protect: bool = False
 
 
 def _mask_secrets(value: Any) -> Any:
@@ -231,6 +215,7 @@ class PlanMonitor(MockMonitor):
                     provider=provider_urn(request.provider),
                     inputs=_mask_secrets(deserialize_properties(request.object)),
                     id=response.id or None,
+                    protect=bool(request.protect),
                 )
             )
         return response

@@ -204,29 +204,28 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     """The model class whose keys live at *loc* inside `StackConfig`, if it is a model."""
     annotation: Any = StackConfig
     for part in loc:
-        annotation = _unwrap(annotation)
-        if isinstance(part, int) or typing.get_origin(annotation) is dict:
-            args = typing.get_args(annotation)
-            annotation = args[-1] if args else None
-            continue
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        annotation = _without_none(annotation)
+        origin = typing.get_origin(annotation)
+        if origin in (list, tuple):  # part is an index
+            annotation = typing.get_args(annotation)[0]
+        elif origin is dict:  # part is a key
+            annotation = typing.get_args(annotation)[1]
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = next(
+                (f for n, f in annotation.model_fields.items() if part in (n, f.alias)), None
+            )
+            if field is None:
+                return None
+            annotation = field.annotation
+        else:
             return None
-        field = next(
-            (f for n, f in annotation.model_fields.items() if part in (n, f.alias)), None
-        )
-        if field is None:
-            return None
-        annotation = field.annotation
-    annotation = _unwrap(annotation)
+    annotation = _without_none(annotation)
     return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
 
 
-def _unwrap(annotation: Any) -> Any:
-    """list[X] / tuple[X, ...] / X | None -> X; anything else unchanged."""
-    origin = typing.get_origin(annotation)
-    if origin in (list, tuple):
-        return typing.get_args(annotation)[0]
-    if origin in (typing.Union, types.UnionType):
+def _without_none(annotation: Any) -> Any:
+    """`X | None` -> X; anything else unchanged."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         rest = [a for a in typing.get_args(annotation) if a is not type(None)]
         return rest[0] if len(rest) == 1 else annotation
     return annotation
@@ -246,7 +245,8 @@ def _issue_from_error(error: Any) -> ConfigIssue:
         return ConfigIssue(path, "required key is missing; add it (README.md, config reference)")
     message = error["msg"].removeprefix("Value error, ")
     given = error.get("input")
-    if isinstance(given, (str, int, float, bool)) and repr(given) not in message:
+    shown = isinstance(given, str) and given in message
+    if isinstance(given, (str, int, float, bool)) and not shown:
         message += f" (got {given!r})"
     return ConfigIssue(path, message)
 
@@ -271,6 +271,7 @@ def stack_rules(config: StackConfig) -> list[ConfigIssue]:
     prod = config.environment is Environment.PROD
     seen: dict[str, int] = {}
     networks: list[tuple[int, ipaddress.IPv4Network]] = []
+    every_network = [ipaddress.IPv4Network(r.cidr) for r in config.regions]
     for i, region in enumerate(config.regions):
         at = f"{NAMESPACE}:regions[{i}]"
         if region.name in seen:
@@ -285,7 +286,7 @@ def stack_rules(config: StackConfig) -> list[ConfigIssue]:
         network = ipaddress.IPv4Network(region.cidr)
         for j, other in networks:
             if network.overlaps(other):
-                free = _free_range([n for _, n in networks] + [network], network.prefixlen)
+                free = _free_range(every_network, network.prefixlen)
                 issues.append(
                     ConfigIssue(
                         f"{at}.cidr",

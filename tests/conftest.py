@@ -1,0 +1,45 @@
+"""Shared fixtures: the offline plan of each stack, run once per test session."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.plan import Plan, run_plan
+from infra.stack_config import namespace_values, read_stack_file
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+STACKS = ("prod", "staging")
+
+_plans: dict[str, Plan] = {}
+
+
+def plan_of(stack: str) -> Plan:
+    if stack not in _plans:
+        _plans[stack] = run_plan(PROJECT_DIR, stack)
+    return _plans[stack]
+
+
+@pytest.fixture(params=STACKS)
+def stack_plan(request: pytest.FixtureRequest) -> Plan:
+    """The offline plan of each stack in turn."""
+    return plan_of(request.param)
+
+
+@pytest.fixture
+def prod_plan() -> Plan:
+    return plan_of("prod")
+
+
+@pytest.fixture
+def prod_values() -> dict[str, Any]:
+    """A deep copy of prod's `meridian:` values, for tests to break one key at a time."""
+    return copy.deepcopy(namespace_values(read_stack_file(PROJECT_DIR / "Pulumi.prod.yaml")))
+
+
+@pytest.fixture
+def staging_values() -> dict[str, Any]:
+    return copy.deepcopy(namespace_values(read_stack_file(PROJECT_DIR / "Pulumi.staging.yaml")))

@@ -1,0 +1,287 @@
+"""Stack config validation: both stack files load; every rule rejects bad input with the file, the
+key path and a fix, before any resource is declared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.args import NatGatewayMode, RegionRole
+from infra.stack_config import (
+    ConfigError,
+    Environment,
+    load_stack_file,
+    read_stack_file,
+    validate_config,
+)
+
+from .conftest import PROJECT_DIR
+
+PROD_REGIONS = {
+    "us-east-1": RegionRole.PRIMARY,
+    "eu-west-1": RegionRole.PRIMARY,
+    "ap-northeast-1": RegionRole.PRIMARY,
+    "me-central-1": RegionRole.PRIMARY,
+    "us-west-1": RegionRole.SECONDARY,
+    "eu-central-1": RegionRole.SECONDARY,
+    "ap-southeast-1": RegionRole.SECONDARY,
+    "af-south-1": RegionRole.SECONDARY,
+}
+
+
+def rejected(values: dict[str, Any], source: str = "Pulumi.prod.yaml") -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        validate_config(values, source)
+    return caught.value
+
+
+def assert_issue(error: ConfigError, path: str, *fragments: str) -> None:
+    """One issue at *path* whose text holds every fragment; the message names the file."""
+    assert str(error).startswith(f"{error.source}: invalid stack config")
+    matching = [i for i in error.issues if i.path == path]
+    assert matching, f"no issue at {path}; got {[(i.path, i.problem) for i in error.issues]}"
+    text = " ".join(i.problem for i in matching)
+    for fragment in fragments:
+        assert fragment in text, f"{fragment!r} not in {text!r}"
+    assert f"  - {path}: " in str(error)
+
+
+# --- the real stack files --------------------------------------------------------------------
+
+
+def test_prod_has_the_eight_regions_with_their_roles() -> None:
+    config = load_stack_file(PROJECT_DIR / "Pulumi.prod.yaml")
+    assert config.environment is Environment.PROD
+    assert {r.name: r.role for r in config.regions} == PROD_REGIONS
+    assert config.write_home == "us-east-1"
+    assert all(r.az_count >= 3 for r in config.regions)
+    assert config.network.nat_gateways is NatGatewayMode.ONE_PER_AZ
+    assert config.protect_stateful_resources is True
+
+
+def test_staging_is_a_small_copy_in_two_regions() -> None:
+    config = load_stack_file(PROJECT_DIR / "Pulumi.staging.yaml")
+    assert config.environment is Environment.STAGING
+    assert len(config.regions) == 2
+    assert {r.role for r in config.regions} == {RegionRole.PRIMARY, RegionRole.SECONDARY}
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_stack_files_disable_default_providers(stack: str) -> None:
+    config = read_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml")
+    assert config["pulumi:disable-default-providers"] == ["*"]
+
+
+def test_tags_carry_environment_owner_and_cost_center(prod_values: dict[str, Any]) -> None:
+    config = validate_config(prod_values, "Pulumi.prod.yaml")
+    tags = config.aws_tags("prod")
+    assert tags["environment"] == "prod"
+    assert tags["owner"] == "platform-team"
+    assert tags["cost-center"] == "cc-1040-platform"
+
+
+# --- one negative test per rule --------------------------------------------------------------
+
+
+def test_unknown_aws_region(prod_values: dict[str, Any]) -> None:
+    prod_values["regions"][2]["name"] = "ap-northeast-9"
+    error = rejected(prod_values)
+    assert_issue(error, "meridian:regions[2].name", "'ap-northeast-9' is not an AWS region", "eu-west-1")
+
+
+def test_duplicate_region(prod_values: dict[str, Any]) -> None:
+    prod_values["regions"][5]["name"] = "eu-west-1"
+    error = rejected(prod_values)
+    assert_issue(error, "meridian:regions[5].name", "eu-west-1 is listed twice", "regions[1]")
+
+
+def test_overlapping_cidrs_across_regions(prod_values: dict[str, Any]) -> None:
+    prod_values["regions"][3]["cidr"] = "10.1.128.0/17"
+    error = rejected(prod_values)
+    assert_issue(
+        error, "meridian:regions[3].cidr", "overlaps regions[1].cidr (eu-west-1, 10.1.0.0/16)",
+        "e.g. 10.3.0.0/17",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("cidr", "fragment"),
+    [
+        ("52.0.0.0/16", "not a private range"),
+        ("10.0.0.0/33", "not a valid IPv4 network"),
+        ("10.0.0.5/16", "not a valid IPv4 network"),
+        ("10.0.0.0/8", "from /16 to /28"),
+    ],
+)
+def test_cidr_not_a_valid_private_vpc_range(
+    prod_values: dict[str, Any], cidr: str, fragment: str
+) -> None:
+    prod_values["regions"][0]["cidr"] = cidr
+    assert_issue(rejected(prod_values), "meridian:regions[0].cidr", fragment)
+
+
+def test_cidr_too_small_for_the_subnet_plan(prod_values: dict[str, Any]) -> None:
+    prod_values["regions"][0]["cidr"] = "10.0.0.0/20"
+    assert_issue(
+        rejected(prod_values), "meridian:regions[0].cidr", "too small for 3 AZs", "use a /19 or larger"
+    )
+
+
+def test_fewer_than_three_azs_in_prod(prod_values: dict[str, Any]) -> None:
+    prod_values["regions"][4]["azCount"] = 2
+    assert_issue(rejected(prod_values), "meridian:regions[4].azCount", "at least 3 AZs", "azCount: 3")
+
+
+def test_two_azs_are_fine_outside_prod(staging_values: dict[str, Any]) -> None:
+    config = validate_config(staging_values, "Pulumi.staging.yaml")
+    assert {r.az_count for r in config.regions} == {2}
+
+
+def test_az_count_out_of_range(prod_values: dict[str, Any]) -> None:
+    prod_values["regions"][0]["azCount"] = 0
+    assert_issue(rejected(prod_values), "meridian:regions[0].azCount", "greater than or equal to 1")
+
+
+def test_no_primary_region(prod_values: dict[str, Any]) -> None:
+    for region in prod_values["regions"]:
+        region["role"] = "secondary"
+    error = rejected(prod_values)
+    assert_issue(error, "meridian:regions", "no region has role: primary")
+    assert_issue(error, "meridian:writeHome", "not a primary region")
+
+
+def test_write_home_is_a_secondary_region(prod_values: dict[str, Any]) -> None:
+    prod_values["writeHome"] = "us-west-1"
+    assert_issue(
+        rejected(prod_values), "meridian:writeHome",
+        "us-west-1 is not a primary region", "us-east-1, eu-west-1, ap-northeast-1, me-central-1",
+    )  # fmt: skip
+
+
+def test_write_home_not_in_the_stack(prod_values: dict[str, Any]) -> None:
+    prod_values["writeHome"] = "sa-east-1"
+    assert_issue(rejected(prod_values), "meridian:writeHome", "sa-east-1 is not a primary region")
+
+
+def test_unknown_top_level_key(prod_values: dict[str, Any]) -> None:
+    prod_values["regoins"] = prod_values.pop("regions")
+    error = rejected(prod_values)
+    assert_issue(error, "meridian:regoins", "unknown key (did you mean 'regions'?)", "writeHome")
+    assert_issue(error, "meridian:regions", "required key is missing")
+
+
+def test_unknown_nested_key(prod_values: dict[str, Any]) -> None:
+    prod_values["regions"][1]["azcount"] = 3
+    assert_issue(
+        rejected(prod_values), "meridian:regions[1].azcount",
+        "did you mean 'azCount'?", "valid keys here: azCount, cidr, name, role",
+    )  # fmt: skip
+
+
+def test_unknown_key_inside_sizes(prod_values: dict[str, Any]) -> None:
+    prod_values["sizes"]["primary"]["eks"]["maxNode"] = 3
+    assert_issue(
+        rejected(prod_values), "meridian:sizes.primary.eks.maxNode", "did you mean 'maxNodes'?"
+    )
+
+
+@pytest.mark.parametrize(
+    ("component", "key", "value", "fragment"),
+    [
+        ("eks", "minNodes", 0, "greater than 0"),
+        ("eks", "maxNodes", -4, "greater than 0"),
+        ("postgres", "readerInstances", 0, "greater than 0"),
+        ("postgres", "readerInstances", -1, "greater than 0"),
+        ("redis", "shards", 0, "greater than 0"),
+        ("redis", "replicasPerShard", -2, "greater than 0"),
+    ],
+)
+def test_zero_or_negative_sizes(
+    prod_values: dict[str, Any], component: str, key: str, value: int, fragment: str
+) -> None:
+    prod_values["sizes"]["secondary"][component][key] = value
+    assert_issue(
+        rejected(prod_values), f"meridian:sizes.secondary.{component}.{key}", fragment, f"got {value}"
+    )
+
+
+def test_node_range_out_of_order(prod_values: dict[str, Any]) -> None:
+    prod_values["sizes"]["primary"]["eks"]["desiredNodes"] = 40
+    assert_issue(
+        rejected(prod_values), "meridian:sizes.primary.eks", "minNodes <= desiredNodes <= maxNodes"
+    )
+
+
+def test_sizes_missing_for_a_role_in_use(prod_values: dict[str, Any]) -> None:
+    del prod_values["sizes"]["secondary"]
+    assert_issue(rejected(prod_values), "meridian:sizes", "no sizes for secondary regions")
+
+
+def test_retention_not_accepted_by_cloudwatch(prod_values: dict[str, Any]) -> None:
+    prod_values["network"]["flowLogRetentionDays"] = 100
+    assert_issue(
+        rejected(prod_values), "meridian:network.flowLogRetentionDays",
+        "does not accept 100 days", "90, 120",
+    )  # fmt: skip
+
+
+def test_single_nat_gateway_in_prod(prod_values: dict[str, Any]) -> None:
+    prod_values["network"]["natGateways"] = "single"
+    assert_issue(rejected(prod_values), "meridian:network.natGateways", "one NAT gateway per AZ")
+
+
+def test_unprotected_stateful_resources_in_prod(prod_values: dict[str, Any]) -> None:
+    prod_values["protectStatefulResources"] = False
+    assert_issue(rejected(prod_values), "meridian:protectStatefulResources", "protected from deletion")
+
+
+def test_unknown_environment(prod_values: dict[str, Any]) -> None:
+    prod_values["environment"] = "production"
+    assert_issue(rejected(prod_values), "meridian:environment", "'prod', 'staging' or 'dev'")
+
+
+def test_bad_domain(prod_values: dict[str, Any]) -> None:
+    prod_values["domain"] = "Not A Domain"
+    assert_issue(rejected(prod_values), "meridian:domain", "is not a DNS name")
+
+
+def test_duplicate_interface_endpoint(prod_values: dict[str, Any]) -> None:
+    prod_values["network"]["interfaceEndpoints"] = ["sts", "sts"]
+    assert_issue(rejected(prod_values), "meridian:network.interfaceEndpoints", "listed twice")
+
+
+def test_every_problem_is_reported_at_once(prod_values: dict[str, Any]) -> None:
+    prod_values["regions"][0]["name"] = "mars-north-1"
+    prod_values["regions"][1]["cidr"] = "8.8.8.0/24"
+    prod_values["tags"]["costcenter"] = prod_values["tags"].pop("costCenter")
+    error = rejected(prod_values)
+    paths = {i.path for i in error.issues}
+    assert {
+        "meridian:regions[0].name", "meridian:regions[1].cidr",
+        "meridian:tags.costcenter", "meridian:tags.costCenter",
+    } <= paths  # fmt: skip
+    assert "(4 problems)" in str(error)
+
+
+# --- reading files ---------------------------------------------------------------------------
+
+
+def test_invalid_yaml_names_the_file(tmp_path: Path) -> None:
+    broken = tmp_path / "Pulumi.broken.yaml"
+    broken.write_text("config:\n  meridian:regions: [\n")
+    with pytest.raises(ConfigError, match=r"(?s)^Pulumi\.broken\.yaml: .*not valid YAML"):
+        load_stack_file(broken)
+
+
+def test_missing_stack_file_lists_the_stacks_there(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    with pytest.raises(ConfigError, match=r"(?s)Pulumi\.qa\.yaml: .*not found.*Pulumi\.dev\.yaml"):
+        load_stack_file(tmp_path / "Pulumi.qa.yaml")
+
+
+def test_keys_without_namespace_belong_to_the_project(tmp_path: Path) -> None:
+    text = (PROJECT_DIR / "Pulumi.staging.yaml").read_text().replace("meridian:domain", "domain")
+    (tmp_path / "Pulumi.staging.yaml").write_text(text)
+    assert load_stack_file(tmp_path / "Pulumi.staging.yaml").domain == "staging.meridian.example.com"
