@@ -20,7 +20,14 @@ InstanceType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
 
 
 class EksSizes(MeridianModel):
-    """Application node group: instance types and the autoscaling range (min <= desired <= max)."""
+    """Application node group: instance types and the autoscaling range.
+
+    Attributes:
+        node_instance_types: EC2 instance types of the application nodes, preferred first.
+        min_nodes: fewest nodes the group scales down to (>= 1).
+        desired_nodes: nodes at creation (min <= desired <= max).
+        max_nodes: most nodes the group scales up to.
+    """
 
     node_instance_types: tuple[InstanceType, ...] = Field(min_length=1)
     min_nodes: PositiveInt
@@ -38,15 +45,25 @@ class EksSizes(MeridianModel):
 
 
 class PostgresSizes(MeridianModel):
-    """Aurora PostgreSQL instances of a region: class and reader count (Aurora allows 15 readers)."""
+    """Aurora PostgreSQL instances of a region.
+
+    Attributes:
+        instance_class: Aurora instance class, e.g. `db.r7g.xlarge`.
+        reader_instances: readers in the region (1-15, Aurora's limit).
+    """
 
     instance_class: str = Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
     reader_instances: PositiveInt = Field(le=15)
 
 
 class RedisSizes(MeridianModel):
-    """ElastiCache cluster-mode shape: node type, shards, replicas per shard (ElastiCache allows 0-5;
-    meridian needs at least 1 for automatic failover)."""
+    """ElastiCache cluster-mode shape of a region.
+
+    Attributes:
+        node_type: ElastiCache node type, e.g. `cache.r7g.large`.
+        shards: node groups (shards) of the cluster (1-500).
+        replicas_per_shard: replicas of each shard (1-5; at least 1 for automatic failover).
+    """
 
     node_type: str = Field(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
     shards: PositiveInt = Field(le=500)
@@ -54,7 +71,13 @@ class RedisSizes(MeridianModel):
 
 
 class ComponentSizes(MeridianModel):
-    """The sizes of every component in one kind of region."""
+    """The sizes of every component in one kind of region.
+
+    Attributes:
+        eks: the EKS application node group.
+        postgres: the Aurora PostgreSQL instances.
+        redis: the ElastiCache cluster.
+    """
 
     eks: EksSizes
     postgres: PostgresSizes

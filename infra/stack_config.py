@@ -91,14 +91,26 @@ TagValue = Annotated[str, AfterValidator(_tag_value)]
 
 
 class Tags(MeridianModel):
-    """Who owns the stack and who pays; `environment` is added from `meridian:environment`."""
+    """Who owns the stack and who pays; `environment` is added from `meridian:environment`.
+
+    Attributes:
+        owner: the team that owns the stack (AWS tag `owner`).
+        cost_center: the cost center that pays for it (AWS tag `cost-center`).
+    """
 
     owner: TagValue
     cost_center: TagValue
 
 
 class RegionEntry(MeridianModel):
-    """One region of the stack (an item of `meridian:regions`)."""
+    """One region of the stack (an item of `meridian:regions`).
+
+    Attributes:
+        name: the AWS region, e.g. `eu-west-1`; listed once per stack.
+        role: `primary` (full capacity, can take writes) or `secondary` (backs up a primary).
+        cidr: the VPC's private IPv4 range (RFC 1918); disjoint from every other region's.
+        az_count: AZs the VPC spans (prod needs at least 3).
+    """
 
     name: AwsRegionName
     role: RegionRole

@@ -1,0 +1,60 @@
+"""The mocks answer what AWS would, and refuse what a pinned program must never do."""
+
+from __future__ import annotations
+
+import pytest
+from pulumi.runtime import MockCallArgs, MockResourceArgs
+
+from infra.mocks import MOCK_ACCOUNT_ID, PlanMocks
+
+
+def mocks_with_provider(region: str) -> tuple[PlanMocks, str]:
+    mocks = PlanMocks()
+    provider_id, _ = mocks.new_resource(
+        MockResourceArgs("pulumi:providers:aws", f"{region}-aws", {"region": region}, custom=True)
+    )
+    return mocks, f"urn:pulumi:s::p::pulumi:providers:aws::{region}-aws::{provider_id}"
+
+
+def test_availability_zones_have_the_real_shape() -> None:
+    mocks, ref = mocks_with_provider("ap-northeast-1")
+    result, failures = mocks.call(
+        MockCallArgs("aws:index/getAvailabilityZones:getAvailabilityZones", {}, ref)
+    )
+    assert failures == []
+    assert result["names"] == ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"]
+    assert result["zoneIds"] == ["apne1-az1", "apne1-az2", "apne1-az3"]
+    assert result["groupNames"] == ["ap-northeast-1"] * 3
+
+
+def test_caller_identity_and_partition() -> None:
+    mocks, ref = mocks_with_provider("me-central-1")
+    identity, _ = mocks.call(MockCallArgs("aws:index/getCallerIdentity:getCallerIdentity", {}, ref))
+    assert identity["accountId"] == MOCK_ACCOUNT_ID and identity["arn"].startswith("arn:aws:sts::")
+    partition, _ = mocks.call(MockCallArgs("aws:index/getPartition:getPartition", {}, ref))
+    assert (partition["partition"], partition["dnsSuffix"]) == ("aws", "amazonaws.com")
+    region, _ = mocks.call(MockCallArgs("aws:index/getRegion:getRegion", {}, ref))
+    assert region["region"] == "me-central-1"
+
+
+def test_an_invoke_without_an_explicit_provider_is_refused() -> None:
+    mocks, _ = mocks_with_provider("us-east-1")
+    with pytest.raises(RuntimeError, match="without an explicit, region-pinned provider"):
+        mocks.call(MockCallArgs("aws:index/getCallerIdentity:getCallerIdentity", {}, ""))
+
+
+def test_an_unknown_invoke_is_refused_rather_than_answered_empty() -> None:
+    mocks, ref = mocks_with_provider("us-east-1")
+    with pytest.raises(NotImplementedError, match="aws:rds/getEngineVersion"):
+        mocks.call(MockCallArgs("aws:rds/getEngineVersion:getEngineVersion", {}, ref))
+
+
+def test_resources_get_realistic_ids_and_arns() -> None:
+    mocks, ref = mocks_with_provider("eu-west-1")
+    vpc_id, state = mocks.new_resource(
+        MockResourceArgs("aws:ec2/vpc:Vpc", "v", {"cidrBlock": "10.0.0.0/16"}, provider=ref, custom=True)
+    )
+    assert vpc_id.startswith("vpc-") and state["cidrBlock"] == "10.0.0.0/16"
+    assert state["arn"] == f"arn:aws:ec2:eu-west-1:{MOCK_ACCOUNT_ID}:vpc/{vpc_id}"
+    _, key = mocks.new_resource(MockResourceArgs("aws:kms/key:Key", "k", {}, provider=ref, custom=True))
+    assert key["arn"] == f"arn:aws:kms:eu-west-1:{MOCK_ACCOUNT_ID}:key/{key['keyId']}"

@@ -1,0 +1,60 @@
+"""The stack program under the Pulumi runtime: config arrives as the engine passes it, and a bad
+config ends the run with a clean message before any resource is registered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.runtime.settings import ROOT
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from infra import program
+from infra.mocks import PlanMocks, PlanMonitor
+from infra.stack_config import engine_config
+
+
+def run_program(values: dict[str, Any], stack: str = "prod") -> PlanMonitor:
+    """Run `program.main` with `meridian:` *values*, as the engine would hand them over."""
+    mocks = PlanMocks()
+    monitor = PlanMonitor(mocks)
+    ROOT.set(None)
+    pulumi.runtime.set_all_config(engine_config({f"meridian:{k}": v for k, v in values.items()}))
+    pulumi.runtime.set_mocks(mocks, project="meridian", stack=stack, preview=False, monitor=monitor)
+    _sync_await(run_pulumi_func(program.main))
+    return monitor
+
+
+def test_program_reads_structured_config_from_the_engine(prod_values: dict[str, Any]) -> None:
+    monitor = run_program(prod_values)
+    assert len([r for r in monitor.recorded if r.type == "meridian:region:RegionStack"]) == 8
+
+
+def test_invalid_config_is_a_run_error_and_nothing_is_declared(prod_values: dict[str, Any]) -> None:
+    prod_values["regions"][1]["cidr"] = prod_values["regions"][0]["cidr"]
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(prod_values)
+    assert str(caught.value).startswith("Pulumi.prod.yaml: invalid stack config")
+    assert "meridian:regions[1].cidr" in str(caught.value)
+
+
+def test_nothing_is_registered_before_validation_fails(prod_values: dict[str, Any]) -> None:
+    prod_values["regions"][7]["name"] = "moon-1"
+    mocks = PlanMocks()
+    monitor = PlanMonitor(mocks)
+    ROOT.set(None)
+    pulumi.runtime.set_all_config(engine_config({f"meridian:{k}": v for k, v in prod_values.items()}))
+    pulumi.runtime.set_mocks(mocks, project="meridian", stack="prod", preview=False, monitor=monitor)
+    with pytest.raises(pulumi.RunError, match=r"meridian:regions\[7\]\.name"):
+        _sync_await(run_pulumi_func(program.main))
+    assert monitor.recorded == []
+
+
+def test_more_azs_than_the_region_offers_is_a_clear_run_error(prod_values: dict[str, Any]) -> None:
+    prod_values["regions"][0]["name"] = "ap-northeast-1"  # three AZs: a, c, d
+    prod_values["regions"][2]["name"] = "us-east-1"
+    prod_values["regions"][0]["azCount"] = 4
+    with pytest.raises(pulumi.RunError, match="offers this account 3 AZs.*azCount asks for 4"):
+        run_program(prod_values)

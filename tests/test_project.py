@@ -1,0 +1,74 @@
+"""The project files that make `pulumi up`, `pip install` and CI work."""
+
+from __future__ import annotations
+
+import subprocess
+
+import yaml
+
+from .conftest import PROJECT_DIR
+
+
+def test_pulumi_yaml_is_a_python_project_whose_main_is_the_program() -> None:
+    project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
+    assert project["name"] == "meridian"
+    assert project["runtime"]["name"] == "python"
+    assert project["runtime"]["options"]["virtualenv"] == ".venv"
+    assert project["runtime"]["options"]["toolchain"] == "pip"
+    main = PROJECT_DIR / project["main"]
+    assert (main / "__main__.py").is_file()
+    assert (PROJECT_DIR / "requirements.txt").read_text().splitlines()[-1] == "-e ."
+
+
+def test_dependencies_are_pinned() -> None:
+    import tomllib
+
+    pyproject = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())
+    deps = pyproject["project"]["dependencies"] + pyproject["project"]["optional-dependencies"]["test"]
+    assert deps and all("==" in d for d in deps), deps
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    readme = (PROJECT_DIR / "README.md").read_text()
+    assert "make test" in readme and "make plan" in readme
+    assert "make test" in (PROJECT_DIR / ".ci" / "run").read_text()
+
+
+def test_no_machine_paths_in_tracked_files() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
+    ).stdout.split()
+    for name in tracked:
+        path = PROJECT_DIR / name
+        if path.suffix in {".py", ".yaml", ".yml", ".toml", ".md", ".txt", ""} and path.is_file():
+            text = path.read_text(errors="ignore")
+            assert "/work/" not in text and "/root/" not in text, name
+
+
+def test_readme_config_reference_is_generated_from_the_models() -> None:
+    from infra.docs import replace_block
+
+    readme = (PROJECT_DIR / "README.md").read_text()
+    assert replace_block(readme) == readme, "run: python -m infra.docs --write"
+
+
+def test_readme_validation_example_is_what_the_program_prints(prod_values) -> None:
+    import pytest as _pytest
+
+    from infra.stack_config import ConfigError, validate_config
+
+    prod_values["regions"][5]["cidr"] = "10.1.0.0/16"
+    with _pytest.raises(ConfigError) as caught:
+        validate_config(prod_values, "Pulumi.prod.yaml")
+    assert str(caught.value) in (PROJECT_DIR / "README.md").read_text()
+
+
+def test_benchmark_runs() -> None:
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "benchmarks/plan_benchmark.py", "--stack", "staging", "--repeat", "1"],
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "ratio plan/floor" in result.stdout
