@@ -24,14 +24,14 @@ __all__ = [
     "CLOUDWATCH_RETENTION_DAYS",
     "AwsRegionName",
     "AzCount",
-    "NetworkDefaults",
-    "PrivateCidr",
-    "RetentionDays",
     "MeridianModel",
     "NatGatewayMode",
     "NetworkArgs",
+    "NetworkDefaults",
+    "PrivateCidr",
     "RegionRole",
     "RegionStackArgs",
+    "RetentionDays",
 ]
 
 
@@ -60,9 +60,7 @@ CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
 
 def _known_region(name: str) -> str:
     if name not in AWS_REGIONS:
-        raise ValueError(
-            f"{name!r} is not an AWS region; use one of: {', '.join(sorted(AWS_REGIONS))}"
-        )
+        raise ValueError(f"{name!r} is not an AWS region; use one of: {', '.join(sorted(AWS_REGIONS))}")
     return name
 
 

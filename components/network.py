@@ -210,9 +210,7 @@ class Network(pulumi.ComponentResource):
 
     def _service_name(self, service: str) -> pulumi.Output[str]:
         """`com.amazonaws.<region>.<service>`; the prefix differs per partition (cn.com.amazonaws)."""
-        return pulumi.Output.format(
-            "{0}.{1}.{2}", self._partition.reverse_dns_prefix, self._region, service
-        )
+        return pulumi.Output.format("{0}.{1}.{2}", self._partition.reverse_dns_prefix, self._region, service)
 
     def _endpoints(self, tables: list[aws.ec2.RouteTable]) -> None:
         aws.ec2.VpcEndpoint(

@@ -43,8 +43,8 @@ AWS_RESERVED_ADDRESSES_PER_SUBNET = 5
 MAX_AZ_COUNT = 6
 
 #: RFC 1918 ranges: the only ones meridian accepts for a VPC (no public space, no CGNAT range).
-PRIVATE_RANGES = tuple(
-    ipaddress.ip_network(cidr) for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+PRIVATE_RANGES: tuple[ipaddress.IPv4Network, ...] = tuple(
+    ipaddress.IPv4Network(cidr) for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 )
 
 #: AWS accepts VPC CIDR blocks from /16 to /28.

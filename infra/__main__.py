@@ -7,6 +7,6 @@ from pathlib import Path
 # virtualenv (`make venv` installs it), the project root is where they live.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from infra.program import main  # noqa: E402
+from infra.program import main
 
 main()

@@ -40,9 +40,7 @@ def _add_component(node: Tree, component: RecordedResource, plan: Plan, itemise:
         if not child.custom:
             _add_component(node.add(_label(child, plan)), child, plan, itemise)
     resources = [
-        r
-        for r in plan.descendants(component.urn)
-        if r.custom and _owning_component(r, plan) == component.urn
+        r for r in plan.descendants(component.urn) if r.custom and _owning_component(r, plan) == component.urn
     ]
     by_type: dict[str, list[str]] = {}
     for r in resources:
@@ -113,9 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     plan.add_argument("--json", type=Path, metavar="FILE", help="also write every resource as JSON")
-    plan.add_argument(
-        "--resources", action="store_true", help="list every resource by name, not counts"
-    )
+    plan.add_argument("--resources", action="store_true", help="list every resource by name, not counts")
     plan.add_argument(
         "--project-dir", type=Path, help="folder holding Pulumi.yaml (default: nearest above cwd)"
     )

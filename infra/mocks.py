@@ -1,8 +1,9 @@
 """Pulumi mocks that stand in for the engine and the AWS provider when no cloud is at hand.
 
 `PlanMocks` answers what the program asks AWS (availability zones, caller identity, partition,
-region) with the shapes the real data sources return, and gives every resource a realistic id and ARN. `PlanMonitor` records each registration (type, name, parent, provider, inputs)
-so that the offline plan and the tests can read the whole resource tree after the program ran.
+region) with the shapes the real data sources return, and gives every resource a realistic id and
+ARN. `PlanMonitor` records each registration (type, name, parent, provider, inputs, protect) so that
+the offline plan and the tests can read the whole resource tree after the program ran.
 
 An invoke the mocks do not know, or one made without an explicit provider, raises: a program that
 starts asking AWS something new must get a realistic answer here, not an empty one.
@@ -15,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi.runtime import Mocks, MockCallArgs, MockResourceArgs
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.rpc import deserialize_properties, is_rpc_secret, unwrap_rpc_secret
 
@@ -32,6 +33,7 @@ _AZ_LETTERS: dict[str, str] = {
     "ap-northeast-2": "abcd",
     "ca-central-1": "abd",
 }
+
 
 def _zone_id_prefix(region: str) -> str:
     """Region → AZ-id prefix, as `zone_ids` spell them (use1-az1, euw1-az2, apne1-az4)."""
@@ -202,7 +204,7 @@ class PlanMonitor(MockMonitor):
         super().__init__(mocks)
         self.recorded: list[RecordedResource] = []
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self.recorded.append(

@@ -137,7 +137,8 @@ def run_plan(project_dir: Path, stack: str) -> Plan:
     outputs: dict[str, Any] = {}
 
     def run() -> None:
-        outputs.update(_sync_await(pulumi.Output.from_input(program.main()).future()) or {})
+        exported: dict[str, Any] | None = _sync_await(pulumi.Output.from_input(program.main()).future())
+        outputs.update(exported or {})
 
     _sync_await(run_pulumi_func(run))
     return Plan(project=project, stack=stack, resources=list(monitor.recorded), outputs=outputs)

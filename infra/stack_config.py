@@ -223,9 +223,7 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
         elif origin is dict:  # part is a key
             annotation = typing.get_args(annotation)[1]
         elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            field = next(
-                (f for n, f in annotation.model_fields.items() if part in (n, f.alias)), None
-            )
+            field = next((f for n, f in annotation.model_fields.items() if part in (n, f.alias)), None)
             if field is None:
                 return None
             annotation = field.annotation

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from pulumi.runtime.rpc import wrap_rpc_secret
 
 from infra.cli import main
 from infra.mocks import _mask_secrets
-from pulumi.runtime.rpc import wrap_rpc_secret
 
 from .conftest import PROJECT_DIR
 
@@ -24,7 +24,9 @@ def copy_project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_plan_prints_regions_components_counts_and_total(capsys: pytest.CaptureFixture[str]) -> None:
+def test_plan_prints_regions_components_counts_and_total(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["plan", "--stack", "staging", "--project-dir", str(PROJECT_DIR)]) == 0
     out = capsys.readouterr().out
     assert "meridian stack staging: 2 regions" in out

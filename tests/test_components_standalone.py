@@ -7,11 +7,11 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 import pytest
-from pydantic import ValidationError
 from pulumi.runtime.settings import ROOT
+from pydantic import ValidationError
 
 import components
-from components import Network, NetworkArgs, RegionStack, RegionStackArgs, RegionRole
+from components import Network, NetworkArgs, RegionRole, RegionStack, RegionStackArgs
 from infra.mocks import PlanMocks, PlanMonitor
 
 MOCKS = PlanMocks()

@@ -56,5 +56,5 @@ def test_more_azs_than_the_region_offers_is_a_clear_run_error(prod_values: dict[
     prod_values["regions"][0]["name"] = "ap-northeast-1"  # three AZs: a, c, d
     prod_values["regions"][2]["name"] = "us-east-1"
     prod_values["regions"][0]["azCount"] = 4
-    with pytest.raises(pulumi.RunError, match="offers this account 3 AZs.*azCount asks for 4"):
+    with pytest.raises(pulumi.RunError, match=r"offers this account 3 AZs.*azCount asks for 4"):
         run_program(prod_values)

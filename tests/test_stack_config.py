@@ -115,9 +115,7 @@ def test_overlapping_cidrs_across_regions(prod_values: dict[str, Any]) -> None:
         ("10.0.0.0/8", "from /16 to /28"),
     ],
 )
-def test_cidr_not_a_valid_private_vpc_range(
-    prod_values: dict[str, Any], cidr: str, fragment: str
-) -> None:
+def test_cidr_not_a_valid_private_vpc_range(prod_values: dict[str, Any], cidr: str, fragment: str) -> None:
     prod_values["regions"][0]["cidr"] = cidr
     assert_issue(rejected(prod_values), "meridian:regions[0].cidr", fragment)
 
@@ -125,7 +123,10 @@ def test_cidr_not_a_valid_private_vpc_range(
 def test_cidr_too_small_for_the_subnet_plan(prod_values: dict[str, Any]) -> None:
     prod_values["regions"][0]["cidr"] = "10.0.0.0/20"
     assert_issue(
-        rejected(prod_values), "meridian:regions[0].cidr", "too small for 3 AZs", "use a /19 or larger"
+        rejected(prod_values),
+        "meridian:regions[0].cidr",
+        "too small for 3 AZs",
+        "use a /19 or larger",
     )
 
 
@@ -182,9 +183,7 @@ def test_unknown_nested_key(prod_values: dict[str, Any]) -> None:
 
 def test_unknown_key_inside_sizes(prod_values: dict[str, Any]) -> None:
     prod_values["sizes"]["primary"]["eks"]["maxNode"] = 3
-    assert_issue(
-        rejected(prod_values), "meridian:sizes.primary.eks.maxNode", "did you mean 'maxNodes'?"
-    )
+    assert_issue(rejected(prod_values), "meridian:sizes.primary.eks.maxNode", "did you mean 'maxNodes'?")
 
 
 @pytest.mark.parametrize(
@@ -203,15 +202,16 @@ def test_zero_or_negative_sizes(
 ) -> None:
     prod_values["sizes"]["secondary"][component][key] = value
     assert_issue(
-        rejected(prod_values), f"meridian:sizes.secondary.{component}.{key}", fragment, f"got {value}"
+        rejected(prod_values),
+        f"meridian:sizes.secondary.{component}.{key}",
+        fragment,
+        f"got {value}",
     )
 
 
 def test_node_range_out_of_order(prod_values: dict[str, Any]) -> None:
     prod_values["sizes"]["primary"]["eks"]["desiredNodes"] = 40
-    assert_issue(
-        rejected(prod_values), "meridian:sizes.primary.eks", "minNodes <= desiredNodes <= maxNodes"
-    )
+    assert_issue(rejected(prod_values), "meridian:sizes.primary.eks", "minNodes <= desiredNodes <= maxNodes")
 
 
 def test_sizes_missing_for_a_role_in_use(prod_values: dict[str, Any]) -> None:

@@ -21,7 +21,12 @@ from components.subnets import (
 CASES = [
     (cidr, az)
     for az in range(1, MAX_AZ_COUNT + 1)
-    for cidr in ("10.0.0.0/16", "172.20.0.0/16", "192.168.0.0/16", f"10.9.0.0/{largest_prefix_for(az)}")
+    for cidr in (
+        "10.0.0.0/16",
+        "172.20.0.0/16",
+        "192.168.0.0/16",
+        f"10.9.0.0/{largest_prefix_for(az)}",
+    )
 ]
 
 
