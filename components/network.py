@@ -291,24 +291,7 @@ class Network(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             f"{self._prefix}-flow-logs",
             role=role.id,
-            policy=log_group.arn.apply(
-                lambda arn: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Action": [
-                                    "logs:CreateLogStream",
-                                    "logs:PutLogEvents",
-                                    "logs:DescribeLogStreams",
-                                ],
-                                "Resource": [arn, f"{arn}:*"],
-                            }
-                        ],
-                    }
-                )
-            ),
+            policy=log_group.arn.apply(_flow_log_policy),
             opts=pulumi.ResourceOptions(parent=role),
         )
         aws.ec2.FlowLog(
@@ -323,3 +306,28 @@ class Network(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self.vpc),
         )
         return log_group
+
+
+def _flow_log_policy(log_group_arn: str) -> str:
+    """What the flow-log service may do: write streams of its own log group, and look up the region's
+    log groups (AWS's documented role has DescribeLogGroups; it cannot be scoped to one group)."""
+    region_groups = log_group_arn.split(":log-group:")[0] + ":log-group:*"
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "WriteOwnLogGroup",
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    "Resource": [log_group_arn, f"{log_group_arn}:*"],
+                },
+                {
+                    "Sid": "FindLogGroupsOfThisAccountAndRegion",
+                    "Effect": "Allow",
+                    "Action": ["logs:DescribeLogGroups"],
+                    "Resource": [region_groups],
+                },
+            ],
+        }
+    )

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from infra.mocks import RecordedResource
+from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource
 from infra.plan import Plan
 from infra.stack_config import load_stack_file
 
@@ -208,12 +208,24 @@ def test_every_vpc_has_flow_logs_of_all_traffic_to_an_encrypted_log_group(stack_
 
 
 def test_flow_log_role_is_scoped_to_its_log_group(stack_plan: Plan) -> None:
-    for policy in stack_plan.of_type("aws:iam/rolePolicy:RolePolicy"):
-        document = json.loads(policy.inputs["policy"])
-        for statement in document["Statement"]:
-            assert "*" not in statement["Resource"]
-            assert all(":log-group:/meridian/" in arn for arn in statement["Resource"])
-            assert not any(action.endswith("*") for action in statement["Action"])
+    policies = stack_plan.of_type("aws:iam/rolePolicy:RolePolicy")
+    assert len(policies) == len(config_of(stack_plan).regions)
+    for policy in policies:
+        region = stack_plan.regions[policy.urn]
+        account_region = f"arn:aws:logs:{region}:{MOCK_ACCOUNT_ID}:log-group:"
+        statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+        write = statements.pop("WriteOwnLogGroup")
+        assert set(write["Action"]) == {
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+            "logs:DescribeLogStreams",
+        }
+        group = write["Resource"][0]
+        assert group.startswith(f"{account_region}/meridian/") and "*" not in group
+        assert write["Resource"] == [group, f"{group}:*"]
+        (describe,) = statements.values()  # nothing else is granted
+        assert describe["Action"] == ["logs:DescribeLogGroups"]
+        assert describe["Resource"] == [f"{account_region}*"]
 
 
 def test_every_kms_key_rotates_and_stateful_resources_are_protected_in_prod(
