@@ -34,6 +34,11 @@ _ELB_ROLE_TAGS: dict[Tier, dict[str, str]] = {
 }
 
 
+#: AZ ids where EKS cannot place a cluster (Amazon EKS User Guide, "VPC and subnet requirements").
+#: AZ ids are the same in every account and unique across regions, so one list serves all regions.
+EKS_UNSUPPORTED_ZONE_IDS = ("use1-az3", "usw1-az2", "cac1-az3")
+
+
 class NetworkError(Exception):
     """The region cannot host the requested network (e.g. it has fewer AZs than asked for)."""
 
@@ -139,9 +144,11 @@ class Network(pulumi.ComponentResource):
     @staticmethod
     def _pick_zones(count: int, invoke: pulumi.InvokeOptions) -> list[str]:
         # Only the region's own AZs: Local and Wavelength Zones are opt-in and lack most services.
+        # Zones EKS cannot use are left out too, since the private subnets host the cluster.
         zones = aws.get_availability_zones(
             state="available",
             filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+            exclude_zone_ids=list(EKS_UNSUPPORTED_ZONE_IDS),
             opts=invoke,
         )
         names = sorted(zones.names)
@@ -288,7 +295,7 @@ class Network(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        aws.iam.RolePolicy(
+        role_policy = aws.iam.RolePolicy(
             f"{self._prefix}-flow-logs",
             role=role.id,
             policy=log_group.arn.apply(_flow_log_policy),
@@ -303,7 +310,8 @@ class Network(pulumi.ComponentResource):
             iam_role_arn=role.arn,
             max_aggregation_interval=60,
             tags={"Name": f"{self._prefix}-flow-log"},
-            opts=pulumi.ResourceOptions(parent=self.vpc),
+            # The service checks the role's permissions when the flow log is created.
+            opts=pulumi.ResourceOptions(parent=self.vpc, depends_on=[role_policy]),
         )
         return log_group
 

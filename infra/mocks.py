@@ -25,13 +25,15 @@ __all__ = ["MOCK_ACCOUNT_ID", "PlanMocks", "PlanMonitor", "RecordedResource", "p
 #: AWS's documentation example account.
 MOCK_ACCOUNT_ID = "123456789012"
 
-#: Regions whose AZ letters are not simply a, b, c (AWS retired or withheld some letters).
-_AZ_LETTERS: dict[str, str] = {
-    "us-east-1": "abcdef",
-    "us-west-2": "abcd",
-    "ap-northeast-1": "acd",
-    "ap-northeast-2": "abcd",
-    "ca-central-1": "abd",
+#: AZ name suffix → AZ id number, where a region is not simply a→1, b→2, c→3. Names map to ids
+#: differently in each account; these are one real-looking account's mapping.
+_ZONES: dict[str, dict[str, int]] = {
+    "us-east-1": {"a": 6, "b": 1, "c": 3, "d": 4, "e": 2, "f": 5},  # us-east-1c is use1-az3: no EKS
+    "us-west-1": {"a": 1, "c": 3},  # most accounts see two AZs here
+    "us-west-2": {"a": 2, "b": 1, "c": 3, "d": 4},
+    "ap-northeast-1": {"a": 4, "c": 1, "d": 2},
+    "ap-northeast-2": {"a": 1, "b": 2, "c": 3, "d": 4},
+    "ca-central-1": {"a": 1, "b": 2, "d": 4},
 }
 
 
@@ -143,14 +145,19 @@ class PlanMocks(Mocks):
             )
         return handler(region, args.args), []
 
-    def _availability_zones(self, region: str, _: dict) -> dict:
-        letters = _AZ_LETTERS.get(region, "abc")
+    def _availability_zones(self, region: str, args: dict) -> dict:
         prefix = _zone_id_prefix(region)
+        excluded = set(args.get("excludeZoneIds") or ())
+        zones = [
+            (f"{region}{letter}", f"{prefix}-az{number}")
+            for letter, number in _ZONES.get(region, {"a": 1, "b": 2, "c": 3}).items()
+            if f"{prefix}-az{number}" not in excluded
+        ]
         return {
             "id": region,
-            "names": [f"{region}{letter}" for letter in letters],
-            "zoneIds": [f"{prefix}-az{i + 1}" for i in range(len(letters))],
-            "groupNames": [region] * len(letters),
+            "names": [name for name, _ in zones],
+            "zoneIds": [zone_id for _, zone_id in zones],
+            "groupNames": [region] * len(zones),
             "state": "available",
         }
 
@@ -185,6 +192,7 @@ class RecordedResource:
     inputs: dict[str, Any] = field(default_factory=dict)
     id: str | None = None
     protect: bool = False
+    dependencies: list[str] = field(default_factory=list)  # URNs of explicit and input dependencies
 
 
 def _mask_secrets(value: Any) -> Any:
@@ -218,6 +226,7 @@ class PlanMonitor(MockMonitor):
                     inputs=_mask_secrets(deserialize_properties(request.object)),
                     id=response.id or None,
                     protect=bool(request.protect),
+                    dependencies=list(request.dependencies),
                 )
             )
         return response

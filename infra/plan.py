@@ -21,7 +21,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from . import program
 from .mocks import PlanMocks, PlanMonitor, RecordedResource
-from .stack_config import engine_config, namespace_values, read_stack_file, validate_config
+from .stack_config import StackConfig, engine_config, namespace_values, read_stack_file, validate_config
 
 __all__ = ["Plan", "find_project_dir", "run_plan"]
 
@@ -36,6 +36,7 @@ class Plan:
     stack: str
     resources: list[RecordedResource]
     outputs: dict[str, Any] = field(default_factory=dict)
+    config: StackConfig | None = None  # the validated stack file the program ran with
 
     def __post_init__(self) -> None:
         self.by_urn = {r.urn: r for r in self.resources}
@@ -126,7 +127,7 @@ def run_plan(project_dir: Path, stack: str) -> Plan:
     project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     config = read_stack_file(stack_file)
-    validate_config(namespace_values(config), stack_file.name)
+    validated = validate_config(namespace_values(config), stack_file.name)
 
     mocks = PlanMocks()
     monitor = PlanMonitor(mocks)
@@ -141,4 +142,6 @@ def run_plan(project_dir: Path, stack: str) -> Plan:
         outputs.update(exported or {})
 
     _sync_await(run_pulumi_func(run))
-    return Plan(project=project, stack=stack, resources=list(monitor.recorded), outputs=outputs)
+    return Plan(
+        project=project, stack=stack, resources=list(monitor.recorded), outputs=outputs, config=validated
+    )

@@ -60,6 +60,8 @@ NAMESPACE = "meridian"
 
 #: What a production stack must have, whatever its file says.
 PROD_MIN_AZ_COUNT = 3
+#: EKS places control-plane network interfaces in at least two AZs.
+MIN_AZ_COUNT = 2
 
 
 class Environment(str, Enum):
@@ -109,13 +111,16 @@ class RegionEntry(MeridianModel):
         name: the AWS region, e.g. `eu-west-1`; listed once per stack.
         role: `primary` (full capacity, can take writes) or `secondary` (backs up a primary).
         cidr: the VPC's private IPv4 range (RFC 1918); disjoint from every other region's.
-        az_count: AZs the VPC spans (prod needs at least 3).
+        az_count: AZs the VPC spans (at least 2, as EKS requires; prod needs 3).
+        fewer_azs_reason: why a prod region runs in fewer than 3 AZs (e.g. us-west-1 offers EKS
+            only two). The deviation is explicit and reasoned, never an omission; unset by default.
     """
 
     name: AwsRegionName
     role: RegionRole
     cidr: PrivateCidr
     az_count: AzCount = 3
+    fewer_azs_reason: str | None = Field(default=None, min_length=20)
 
 
 class StackConfig(MeridianModel):
@@ -275,6 +280,35 @@ def _free_range(used: list[ipaddress.IPv4Network], prefix: int) -> str | None:
     return None
 
 
+def _az_count_issues(region: RegionEntry, at: str, prod: bool) -> list[ConfigIssue]:
+    """EKS needs two AZs anywhere; prod needs three unless the entry says why it cannot have them."""
+    if region.az_count < MIN_AZ_COUNT:
+        return [
+            ConfigIssue(
+                f"{at}.azCount",
+                f"EKS needs subnets in at least {MIN_AZ_COUNT} AZs, got {region.az_count}; "
+                f"set azCount: {MIN_AZ_COUNT} or more",
+            )
+        ]
+    if region.fewer_azs_reason is not None and (not prod or region.az_count >= PROD_MIN_AZ_COUNT):
+        return [
+            ConfigIssue(
+                f"{at}.fewerAzsReason",
+                f"only a prod region with fewer than {PROD_MIN_AZ_COUNT} AZs needs a reason; remove the key",
+            )
+        ]
+    if prod and region.az_count < PROD_MIN_AZ_COUNT and region.fewer_azs_reason is None:
+        return [
+            ConfigIssue(
+                f"{at}.azCount",
+                f"prod needs at least {PROD_MIN_AZ_COUNT} AZs per region to survive an AZ "
+                f"outage, got {region.az_count}; set azCount: {PROD_MIN_AZ_COUNT}, or, where the "
+                "region cannot offer them, say why in fewerAzsReason",
+            )
+        ]
+    return []
+
+
 def stack_rules(config: StackConfig) -> list[ConfigIssue]:
     """Checks that involve more than one key; each issue names the key to change."""
     issues: list[ConfigIssue] = []
@@ -309,14 +343,7 @@ def stack_rules(config: StackConfig) -> list[ConfigIssue]:
             plan_subnets(region.cidr, region.az_count)
         except SubnetPlanError as exc:
             issues.append(ConfigIssue(f"{at}.cidr", str(exc)))
-        if prod and region.az_count < PROD_MIN_AZ_COUNT:
-            issues.append(
-                ConfigIssue(
-                    f"{at}.azCount",
-                    f"prod needs at least {PROD_MIN_AZ_COUNT} AZs per region to survive an AZ "
-                    f"outage, got {region.az_count}; set azCount: {PROD_MIN_AZ_COUNT}",
-                )
-            )
+        issues.extend(_az_count_issues(region, at, prod))
     primaries = [r.name for r in config.regions if r.role is RegionRole.PRIMARY]
     if not primaries:
         issues.append(

@@ -23,8 +23,18 @@ def test_availability_zones_have_the_real_shape() -> None:
     )
     assert failures == []
     assert result["names"] == ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"]
-    assert result["zoneIds"] == ["apne1-az1", "apne1-az2", "apne1-az3"]
+    assert result["zoneIds"] == ["apne1-az4", "apne1-az1", "apne1-az2"]  # no apne1-az3 in the region
     assert result["groupNames"] == ["ap-northeast-1"] * 3
+
+
+def test_availability_zones_honour_excluded_zone_ids() -> None:
+    mocks, ref = mocks_with_provider("us-east-1")
+    token = "aws:index/getAvailabilityZones:getAvailabilityZones"
+    every, _ = mocks.call(MockCallArgs(token, {}, ref))
+    assert "use1-az3" in every["zoneIds"] and len(every["names"]) == 6
+    allowed, _ = mocks.call(MockCallArgs(token, {"excludeZoneIds": ["use1-az3"]}, ref))
+    assert "use1-az3" not in allowed["zoneIds"] and "us-east-1c" not in allowed["names"]
+    assert len(allowed["names"]) == len(allowed["zoneIds"]) == 5
 
 
 def test_caller_identity_and_partition() -> None:

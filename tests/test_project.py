@@ -17,7 +17,10 @@ def test_pulumi_yaml_is_a_python_project_whose_main_is_the_program() -> None:
     assert project["runtime"]["options"]["toolchain"] == "pip"
     main = PROJECT_DIR / project["main"]
     assert (main / "__main__.py").is_file()
-    assert (PROJECT_DIR / "requirements.txt").read_text().splitlines()[-1] == "-e ."
+    # Pulumi runs `pip install -r requirements.txt` in the program directory (main), so the file
+    # lives there and installs the project one level up.
+    assert (main / "requirements.txt").read_text().splitlines()[-1] == "-e .."
+    assert not (PROJECT_DIR / "requirements.txt").exists()
 
 
 def test_dependencies_are_pinned() -> None:

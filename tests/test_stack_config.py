@@ -56,7 +56,9 @@ def test_prod_has_the_eight_regions_with_their_roles() -> None:
     assert config.environment is Environment.PROD
     assert {r.name: r.role for r in config.regions} == PROD_REGIONS
     assert config.write_home == "us-east-1"
-    assert all(r.az_count >= 3 for r in config.regions)
+    # Three AZs everywhere but us-west-1, which says why it has two.
+    assert {r.name for r in config.regions if r.az_count < 3} == {"us-west-1"}
+    assert all(r.az_count == 3 for r in config.regions if r.fewer_azs_reason is None)
     assert config.network.nat_gateways is NatGatewayMode.ONE_PER_AZ
     assert config.protect_stateful_resources is True
 
@@ -131,8 +133,35 @@ def test_cidr_too_small_for_the_subnet_plan(prod_values: dict[str, Any]) -> None
 
 
 def test_fewer_than_three_azs_in_prod(prod_values: dict[str, Any]) -> None:
-    prod_values["regions"][4]["azCount"] = 2
-    assert_issue(rejected(prod_values), "meridian:regions[4].azCount", "at least 3 AZs", "azCount: 3")
+    prod_values["regions"][5]["azCount"] = 2
+    assert_issue(
+        rejected(prod_values), "meridian:regions[5].azCount", "at least 3 AZs", "azCount: 3", "fewerAzsReason"
+    )
+
+
+def test_fewer_azs_in_prod_only_with_a_stated_reason(prod_values: dict[str, Any]) -> None:
+    west = prod_values["regions"][4]
+    assert (west["name"], west["azCount"]) == ("us-west-1", 2)
+    assert validate_config(prod_values, "Pulumi.prod.yaml").regions[4].fewer_azs_reason
+    del west["fewerAzsReason"]
+    assert_issue(rejected(prod_values), "meridian:regions[4].azCount", "at least 3 AZs")
+
+
+def test_a_reason_nobody_needs_is_rejected(prod_values: dict[str, Any]) -> None:
+    prod_values["regions"][0]["fewerAzsReason"] = "we would rather save the third NAT gateway"
+    assert_issue(rejected(prod_values), "meridian:regions[0].fewerAzsReason", "remove the key")
+
+
+def test_a_reason_must_say_something(prod_values: dict[str, Any]) -> None:
+    prod_values["regions"][4]["fewerAzsReason"] = "n/a"
+    assert_issue(rejected(prod_values), "meridian:regions[4].fewerAzsReason", "at least 20 characters")
+
+
+def test_one_az_is_too_few_for_eks_anywhere(staging_values: dict[str, Any]) -> None:
+    staging_values["regions"][1]["azCount"] = 1
+    assert_issue(
+        rejected(staging_values, "Pulumi.staging.yaml"), "meridian:regions[1].azCount", "at least 2 AZs"
+    )
 
 
 def test_two_azs_are_fine_outside_prod(staging_values: dict[str, Any]) -> None:
@@ -177,7 +206,7 @@ def test_unknown_nested_key(prod_values: dict[str, Any]) -> None:
     prod_values["regions"][1]["azcount"] = 3
     assert_issue(
         rejected(prod_values), "meridian:regions[1].azcount",
-        "did you mean 'azCount'?", "valid keys here: azCount, cidr, name, role",
+        "did you mean 'azCount'?", "valid keys here: azCount, cidr, fewerAzsReason, name, role",
     )  # fmt: skip
 
 

@@ -174,8 +174,9 @@ def test_private_subnets_leave_through_a_nat_gateway_in_their_own_az_in_prod(
     subnets = {s.id: s for s in prod_plan.of_type(SUBNET)}
     for nat in prod_plan.of_type(NAT):
         nat_zone[nat.id] = subnets[nat.inputs["subnetId"]].inputs["availabilityZone"]
+    az_counts = {r.name: r.az_count for r in config_of(prod_plan).regions}
     for region in PROD_REGIONS:
-        assert sum(prod_plan.regions[n.urn] == region for n in prod_plan.of_type(NAT)) == 3
+        assert sum(prod_plan.regions[n.urn] == region for n in prod_plan.of_type(NAT)) == az_counts[region]
         for subnet in subnets_by_tier(prod_plan, region)["private"]:
             (route,) = routes_of_subnet(prod_plan, subnet)
             assert route.inputs["destinationCidrBlock"] == "0.0.0.0/0"
@@ -205,6 +206,20 @@ def test_every_vpc_has_flow_logs_of_all_traffic_to_an_encrypted_log_group(stack_
         region = stack_plan.regions[vpc.urn]
         assert group.inputs["kmsKeyId"].startswith(f"arn:aws:kms:{region}:")
         assert any(stack_plan.regions[k] == region for k in keys)
+
+
+def test_flow_logs_wait_for_their_role_policy(stack_plan: Plan) -> None:
+    policies = {p.urn for p in stack_plan.of_type("aws:iam/rolePolicy:RolePolicy")}
+    for flow_log in stack_plan.of_type("aws:ec2/flowLog:FlowLog"):
+        assert policies & set(flow_log.dependencies), f"{flow_log.name} may start before its role can write"
+
+
+def test_subnets_avoid_azs_that_eks_does_not_support(stack_plan: Plan) -> None:
+    # In the mock account us-east-1c is use1-az3, which EKS cannot use.
+    zones = {s.inputs["availabilityZone"] for s in stack_plan.of_type("aws:ec2/subnet:Subnet")}
+    assert "us-east-1c" not in zones
+    if stack_plan.stack == "prod":  # three AZs: the next one in line stands in for 1c
+        assert {"us-east-1a", "us-east-1b", "us-east-1d"} <= zones
 
 
 def test_flow_log_role_is_scoped_to_its_log_group(stack_plan: Plan) -> None:
