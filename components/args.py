@@ -30,7 +30,6 @@ __all__ = [
     "NetworkDefaults",
     "PrivateCidr",
     "RegionRole",
-    "RegionStackArgs",
     "RetentionDays",
 ]
 
@@ -148,25 +147,3 @@ class NetworkArgs(NetworkDefaults):
     def subnet_plan(self) -> SubnetPlan:
         """The subnet layout this VPC gets (raises SubnetPlanError when the range is too small)."""
         return plan_subnets(self.cidr, self.az_count)
-
-
-class RegionStackArgs(MeridianModel):
-    """Arguments of `RegionStack`: everything one region of the platform needs.
-
-    Attributes:
-        region: the AWS region, e.g. `eu-west-1`; every resource of the region is pinned to it.
-        role: `primary` or `secondary`.
-        name_prefix: prefix for physical names and `Name` tags, e.g. `meridian-prod`.
-        network: the region's `NetworkArgs`.
-        tags: tags applied to every AWS resource of the region (the provider's default tags).
-        kms_deletion_window_days: waiting period before a deleted KMS key is gone (7-30, default 30).
-        protect: protect stateful resources (KMS key, log groups) from deletion (default true).
-    """
-
-    region: AwsRegionName
-    role: RegionRole
-    name_prefix: str = Field(pattern=r"^[a-z][a-z0-9-]{0,30}$")
-    network: NetworkArgs
-    tags: dict[str, str] = Field(default_factory=dict)
-    kms_deletion_window_days: int = Field(default=30, ge=7, le=30)
-    protect: bool = True

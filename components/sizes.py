@@ -1,7 +1,7 @@
 """Capacity settings of the platform's workloads, per component.
 
 Validated now so a stack file is complete and checked as a whole; each is consumed by its component:
-`EksSizes` by the EKS cluster, `PostgresSizes` by the PostgreSQL cluster, `RedisSizes` by the Redis
+`EksSizes` by `EksCluster`, `PostgresSizes` by the PostgreSQL cluster, `RedisSizes` by the Redis
 cluster. A size is always a positive number: zero nodes or zero readers is not a smaller platform,
 it is an outage.
 """
@@ -14,25 +14,32 @@ from pydantic import Field, PositiveInt, model_validator
 
 from .args import MeridianModel
 
-__all__ = ["ComponentSizes", "EksSizes", "PostgresSizes", "RedisSizes"]
+__all__ = ["ComponentSizes", "EksSizes", "InstanceType", "PostgresSizes", "RedisSizes"]
 
 InstanceType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
 
 
 class EksSizes(MeridianModel):
-    """Application node group: instance types and the autoscaling range.
+    """A region's compute: the managed `apps` node group, Karpenter's burst and the API's replicas.
 
     Attributes:
-        node_instance_types: EC2 instance types of the application nodes, preferred first.
-        min_nodes: fewest nodes the group scales down to (>= 1).
-        desired_nodes: nodes at creation (min <= desired <= max).
-        max_nodes: most nodes the group scales up to.
+        node_instance_types: EC2 instance types of the application nodes, preferred first (also
+            what Karpenter may launch).
+        min_nodes: fewest nodes the `apps` group scales down to (>= 1).
+        desired_nodes: `apps` nodes at creation (min <= desired <= max).
+        max_nodes: most nodes the `apps` group scales up to.
+        burst_vcpus: vCPUs Karpenter may add beyond the `apps` group (its NodePool limit).
+        api_min_replicas: fewest API pods (HorizontalPodAutoscaler minimum; the PDB keeps most).
+        api_max_replicas: most API pods.
     """
 
     node_instance_types: tuple[InstanceType, ...] = Field(min_length=1)
     min_nodes: PositiveInt
     desired_nodes: PositiveInt
     max_nodes: PositiveInt
+    burst_vcpus: PositiveInt
+    api_min_replicas: PositiveInt
+    api_max_replicas: PositiveInt
 
     @model_validator(mode="after")
     def _ordered(self) -> EksSizes:
@@ -40,6 +47,11 @@ class EksSizes(MeridianModel):
             raise ValueError(
                 f"needs minNodes <= desiredNodes <= maxNodes, got {self.min_nodes} / "
                 f"{self.desired_nodes} / {self.max_nodes}"
+            )
+        if self.api_min_replicas > self.api_max_replicas:
+            raise ValueError(
+                f"needs apiMinReplicas <= apiMaxReplicas, got {self.api_min_replicas} / "
+                f"{self.api_max_replicas}"
             )
         return self
 

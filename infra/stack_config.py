@@ -36,8 +36,9 @@ from components.args import (
     NetworkDefaults,
     PrivateCidr,
     RegionRole,
-    RegionStackArgs,
 )
+from components.eks_args import EksClusterArgs, EksDefaults
+from components.region_args import RegionStackArgs
 from components.sizes import ComponentSizes
 from components.subnets import PRIVATE_RANGES, SubnetPlanError, plan_subnets
 
@@ -132,6 +133,7 @@ class StackConfig(MeridianModel):
         write_home: the primary region that takes writes (database writer, cache primary).
         tags: `owner` and `costCenter`; every AWS resource carries them.
         network: network settings shared by every region (`NetworkDefaults`).
+        eks: EKS settings shared by every region's cluster (`EksDefaults`).
         regions: the regions, each with its role, VPC CIDR and AZ count.
         sizes: component sizes for `primary` and `secondary` regions.
         protect_stateful_resources: protect keys, logs and data stores from deletion (default true;
@@ -144,6 +146,7 @@ class StackConfig(MeridianModel):
     write_home: AwsRegionName
     tags: Tags
     network: NetworkDefaults = NetworkDefaults()
+    eks: EksDefaults
     regions: list[RegionEntry] = Field(min_length=1)
     sizes: dict[RegionRole, ComponentSizes]
     protect_stateful_resources: bool = True
@@ -170,6 +173,13 @@ class StackConfig(MeridianModel):
                     **self.network.model_dump(),
                     cidr=region.cidr,
                     az_count=region.az_count,
+                    protect=self.protect_stateful_resources,
+                ),
+                eks=EksClusterArgs(
+                    **self.eks.model_dump(),
+                    cluster_name=f"{NAMESPACE}-{stack}-{region.name}",
+                    hostname=self.domain,
+                    nodes=self.sizes[region.role].eks,
                     protect=self.protect_stateful_resources,
                 ),
                 tags=self.aws_tags(stack),
@@ -374,6 +384,14 @@ def stack_rules(config: StackConfig) -> list[ConfigIssue]:
                 f"{NAMESPACE}:protectStatefulResources",
                 "prod keeps keys, logs and data stores protected from deletion; remove the key "
                 "or set it to true",
+            )
+        )
+    if prod and config.eks.endpoint.open_to_the_world:
+        issues.append(
+            ConfigIssue(
+                f"{NAMESPACE}:eks.endpoint.publicCidrs",
+                "prod may not open the Kubernetes API to the whole internet; list the networks that "
+                "deploy (VPN, CI runners) or set public: false",
             )
         )
     if prod and config.network.nat_gateways is not NatGatewayMode.ONE_PER_AZ:

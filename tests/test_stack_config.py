@@ -314,3 +314,61 @@ def test_keys_without_namespace_belong_to_the_project(tmp_path: Path) -> None:
     text = (PROJECT_DIR / "Pulumi.staging.yaml").read_text().replace("meridian:domain", "domain")
     (tmp_path / "Pulumi.staging.yaml").write_text(text)
     assert load_stack_file(tmp_path / "Pulumi.staging.yaml").domain == "staging.meridian.example.com"
+
+
+# --- eks -------------------------------------------------------------------------------------
+
+
+def test_unsupported_kubernetes_version(prod_values: dict[str, Any]) -> None:
+    prod_values["eks"]["kubernetesVersion"] = "1.29"
+    assert_issue(
+        rejected(prod_values), "meridian:eks.kubernetesVersion", "not a version EKS supports", "1.36"
+    )
+
+
+def test_kube_proxy_built_for_another_kubernetes_version(prod_values: dict[str, Any]) -> None:
+    prod_values["eks"]["addons"]["kubeProxy"] = "v1.35.0-eksbuild.3"
+    assert_issue(rejected(prod_values), "meridian:eks", "kube-proxy build of 1.36")
+
+
+def test_addon_version_not_pinned_to_a_build(prod_values: dict[str, Any]) -> None:
+    prod_values["eks"]["addons"]["coredns"] = "latest"
+    assert_issue(rejected(prod_values), "meridian:eks.addons.coredns", "eksbuild")
+
+
+@pytest.mark.parametrize("weight", [10, 75, -5, 101])
+def test_canary_weight_must_be_a_rollout_step(prod_values: dict[str, Any], weight: int) -> None:
+    prod_values["eks"]["app"]["canaryWeight"] = weight
+    assert_issue(rejected(prod_values), "meridian:eks.app.canaryWeight", "0, 5, 25, 50, 100")
+
+
+def test_world_open_api_endpoint_in_prod(prod_values: dict[str, Any]) -> None:
+    prod_values["eks"]["endpoint"] = {"public": True, "publicCidrs": ["0.0.0.0/0"]}
+    assert_issue(rejected(prod_values), "meridian:eks.endpoint.publicCidrs", "whole internet")
+
+
+def test_restricted_public_endpoint_is_accepted(prod_values: dict[str, Any]) -> None:
+    prod_values["eks"]["endpoint"] = {"public": True, "publicCidrs": ["198.51.100.0/24"]}
+    assert validate_config(prod_values, "Pulumi.prod.yaml").eks.endpoint.public_cidrs == ("198.51.100.0/24",)
+
+
+def test_public_endpoint_without_cidrs(staging_values: dict[str, Any]) -> None:
+    staging_values["eks"]["endpoint"] = {"public": True}
+    assert_issue(
+        rejected(staging_values, "Pulumi.staging.yaml"), "meridian:eks.endpoint", "needs publicCidrs"
+    )
+
+
+def test_admin_principal_must_be_an_iam_arn(prod_values: dict[str, Any]) -> None:
+    prod_values["eks"]["adminPrincipalArns"] = ["platform-admin"]
+    assert_issue(rejected(prod_values), "meridian:eks.adminPrincipalArns[0]", "arn:aws")
+
+
+def test_api_replica_range_out_of_order(prod_values: dict[str, Any]) -> None:
+    prod_values["sizes"]["primary"]["eks"]["apiMinReplicas"] = 200
+    assert_issue(rejected(prod_values), "meridian:sizes.primary.eks", "apiMinReplicas <= apiMaxReplicas")
+
+
+def test_ami_alias_must_be_pinned(prod_values: dict[str, Any]) -> None:
+    prod_values["eks"]["karpenter"]["amiAlias"] = "al2023@latest"
+    assert_issue(rejected(prod_values), "meridian:eks.karpenter.amiAlias", "al2023@v")
