@@ -2,18 +2,29 @@
 
 Import what you need into your own Pulumi program::
 
-    from components import Network, NetworkArgs, RegionStack, RegionStackArgs
+    from components import EksCluster, EksClusterArgs, Network, NetworkArgs, RegionStack, RegionStackArgs
 
 Every class takes a validated pydantic args model (see `components.args`); invalid input fails when the
 model is built, before any resource is declared.
 """
 
-from .args import NatGatewayMode, NetworkArgs, RegionRole, RegionStackArgs
+from .args import NatGatewayMode, NetworkArgs, RegionRole
+from .eks import EksCluster
+from .eks_args import EksClusterArgs, EksDefaults
+from .karpenter import Karpenter
+from .mesh import ServiceMesh
 from .network import Network, NetworkError
 from .region import RegionKey, RegionStack
+from .region_args import RegionStackArgs
 from .subnets import SubnetPlan, SubnetPlanError, SubnetSpec, Tier, plan_subnets
+from .workload import AppEnvelope
 
 __all__ = [
+    "AppEnvelope",
+    "EksCluster",
+    "EksClusterArgs",
+    "EksDefaults",
+    "Karpenter",
     "NatGatewayMode",
     "Network",
     "NetworkArgs",
@@ -22,6 +33,7 @@ __all__ = [
     "RegionRole",
     "RegionStack",
     "RegionStackArgs",
+    "ServiceMesh",
     "SubnetPlan",
     "SubnetPlanError",
     "SubnetSpec",

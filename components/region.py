@@ -3,10 +3,12 @@
     RegionStack  (meridian:region:RegionStack)
     ├── aws.Provider          pinned to the region, with the stack's default tags
     ├── RegionKey             customer-managed KMS key (rotation on) + alias, for the region's data
-    └── Network               VPC, subnets, NAT, endpoints, flow logs
+    ├── Network               VPC, subnets, NAT, endpoints, flow logs
+    └── EksCluster            EKS, nodes, Karpenter, Istio and the API's envelope (its own
+                              Kubernetes provider)
 
 Every AWS resource below a RegionStack uses its provider: none can fall back to an ambient default
-provider or `AWS_REGION`. Later components (EKS, PostgreSQL, Redis) are added here as they land.
+provider or `AWS_REGION`. Later components (PostgreSQL, Redis) are added here as they land.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from .args import RegionStackArgs
+from .eks import EksCluster
 from .network import Network
+from .region_args import RegionStackArgs
 
 __all__ = ["RegionKey", "RegionStack"]
 
@@ -66,8 +69,9 @@ class RegionKey(pulumi.ComponentResource):
 
 
 def _key_policy(account: str, region: str, partition: str, dns_suffix: str) -> dict:
-    """Key policy: the account administers the key through IAM; CloudWatch Logs may use it only for
-    this account's log groups in this region (the encryption-context condition AWS documents)."""
+    """Key policy: the account administers the key through IAM; Auto Scaling may use it for node
+    volumes through EC2 in this region; CloudWatch Logs may use it only for this account's log groups
+    in this region (the encryption-context condition AWS documents)."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -77,6 +81,32 @@ def _key_policy(account: str, region: str, partition: str, dns_suffix: str) -> d
                 "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
                 "Action": "kms:*",
                 "Resource": "*",
+            },
+            {
+                # Managed node groups launch through Auto Scaling, whose service-linked role must
+                # use the key for the nodes' encrypted volumes. Named by condition, not principal,
+                # so the policy is valid before the account's first Auto Scaling group exists.
+                "Sid": "AutoScalingEncryptsNodeVolumes",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": [
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:DescribeKey",
+                    "kms:CreateGrant",
+                ],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "aws:PrincipalArn": (
+                            f"arn:{partition}:iam::{account}:role/aws-service-role/"
+                            "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+                        ),
+                        "kms:CallerAccount": account,
+                    }
+                },
             },
             {
                 "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
@@ -103,12 +133,13 @@ def _key_policy(account: str, region: str, partition: str, dns_suffix: str) -> d
 
 
 class RegionStack(pulumi.ComponentResource):
-    """One region of the platform: its provider, KMS key and network (and, later, EKS and data stores).
+    """One region of the platform: its provider, KMS key, network and EKS cluster (later: data stores).
 
     Attributes:
         provider: the `aws.Provider` pinned to `args.region`; pass it to anything added to the region.
         key: the region's `RegionKey`.
         network: the region's `Network`.
+        eks: the region's `EksCluster` (its `kubernetes_provider` deploys into it).
         vpc_id, kms_key_arn, public_subnet_ids, private_subnet_ids, isolated_subnet_ids: the outputs
             later components consume.
     """
@@ -137,6 +168,14 @@ class RegionStack(pulumi.ComponentResource):
             opts=pinned,
         )
         self.network = Network(resource_prefix, args.network, kms_key_arn=self.key.arn, opts=pinned)
+        self.eks = EksCluster(
+            resource_prefix,
+            args.eks,
+            vpc_id=self.network.vpc_id,
+            private_subnet_ids=self.network.private_subnet_ids,
+            kms_key_arn=self.key.arn,
+            opts=pinned,
+        )
 
         self.vpc_id = self.network.vpc_id
         self.kms_key_arn = self.key.arn
@@ -157,4 +196,9 @@ class RegionStack(pulumi.ComponentResource):
             "privateSubnetIds": self.private_subnet_ids,
             "isolatedSubnetIds": self.isolated_subnet_ids,
             "kmsKeyArn": self.kms_key_arn,
+            "clusterName": self.eks.cluster_name,
+            "clusterEndpoint": self.eks.endpoint,
+            "oidcIssuer": self.eks.oidc_issuer,
+            "nodeSecurityGroupId": self.eks.node_security_group_id,
+            "ingressHostname": self.eks.ingress_hostname,
         }

@@ -11,7 +11,9 @@ starts asking AWS something new must get a realistic answer here, not an empty o
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,7 +61,15 @@ _ID_PREFIX: dict[str, str] = {
     "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
     "aws:ec2/flowLog:FlowLog": "fl-",
     "aws:ec2/route:Route": "r-",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
 }
+
+
+def _kubeconfig_region(inputs: dict[str, Any]) -> str:
+    """The region in a kubeconfig's `aws eks get-token --region R` (Kubernetes providers)."""
+    args = json.loads(inputs.get("kubeconfig") or "{}").get("users", [{}])[0]
+    args = args.get("user", {}).get("exec", {}).get("args", [])
+    return args[args.index("--region") + 1] if "--region" in args else ""
 
 
 def provider_urn(reference: str | None) -> str | None:
@@ -91,13 +101,32 @@ class PlanMocks(Mocks):
         if args.typ.startswith("pulumi:providers:"):
             provider_id = f"{args.name}-{_hex(args.name, 8)}"
             with self._lock:
-                self._provider_regions[provider_id] = inputs.get("region", "")
+                self._provider_regions[provider_id] = inputs.get("region") or _kubeconfig_region(inputs)
             return provider_id, args.inputs
-        if not args.custom:
+        if not args.custom and not args.resource_id:  # a component (reads carry the id they read)
             return None, args.inputs
         region = self.region_of(args.provider) or ""
+        if args.typ.startswith("kubernetes:"):
+            return self._kubernetes(args, inputs, region)
         resource_id = _ID_PREFIX.get(args.typ, "") + _hex(f"{args.typ}/{args.name}")
         state = dict(args.inputs) | self._computed(args.typ, args.name, inputs, region, resource_id)
+        return resource_id, state
+
+    def _kubernetes(self, args: MockResourceArgs, inputs: dict[str, Any], region: str) -> tuple[str, dict]:
+        """Kubernetes objects are named `namespace/name`; a read gateway Service has its NLB."""
+        metadata = inputs.get("metadata") or {}
+        name = metadata.get("name") or inputs.get("name") or args.name
+        resource_id = args.resource_id or "/".join(filter(None, [metadata.get("namespace"), name]))
+        state = dict(args.inputs)
+        if args.typ == "kubernetes:core/v1:Service" and args.resource_id:
+            namespace, _, service = args.resource_id.partition("/")
+            state = {
+                "metadata": {"name": service, "namespace": namespace},
+                "spec": {"type": "LoadBalancer"},
+                "status": {"loadBalancer": {"ingress": [
+                    {"hostname": f"a{_hex(args.resource_id + region, 31)}-{_hex(region, 16)}"
+                                 f".elb.{region}.amazonaws.com"}]}},
+            }  # fmt: skip
         return resource_id, state
 
     def _computed(
@@ -117,6 +146,29 @@ class PlanMocks(Mocks):
                     "uniqueId": f"AROA{_hex(name, 17).upper()}"}  # fmt: skip
         if typ == "aws:kms/alias:Alias":
             return {"arn": f"arn:aws:kms:{region}:{account}:{inputs.get('name', name)}"}
+        if typ == "aws:eks/cluster:Cluster":
+            cluster = inputs.get("name", name)
+            return {
+                "arn": f"arn:aws:eks:{region}:{account}:cluster/{cluster}",
+                "endpoint": f"https://{_hex(cluster, 32).upper()}.gr7.{region}.eks.amazonaws.com",
+                "certificateAuthority": {"data": base64.b64encode(f"CA of {cluster}".encode()).decode()},
+                "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/"
+                                                     f"{_hex(cluster, 32).upper()}"}]}],
+                "vpcConfig": {**inputs.get("vpcConfig", {}),
+                              "clusterSecurityGroupId": f"sg-{_hex(cluster + '/cluster-sg')}",
+                              "vpcId": f"vpc-{_hex(cluster)}"},
+                "status": "ACTIVE",
+            }  # fmt: skip
+        if typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            return {"arn": f"arn:aws:ec2:{region}:{account}:launch-template/{resource_id}",
+                    "latestVersion": 1, "defaultVersion": 1}  # fmt: skip
+        if typ == "aws:sqs/queue:Queue":
+            queue = inputs.get("name") or f"{name}-{_hex(name, 7)}"
+            return {"name": queue, "arn": f"arn:aws:sqs:{region}:{account}:{queue}",
+                    "url": f"https://sqs.{region}.amazonaws.com/{account}/{queue}"}  # fmt: skip
+        if typ == "aws:cloudwatch/eventRule:EventRule":
+            rule = inputs.get("name") or f"{name}-{_hex(name, 7)}"
+            return {"name": rule, "arn": f"arn:aws:events:{region}:{account}:rule/{rule}"}
         if service == "ec2":
             resource = kind.split(":")[0]
             return {"arn": f"arn:aws:ec2:{region}:{account}:{resource.lower()}/{resource_id}",

@@ -62,12 +62,18 @@ class Plan:
         def component_region(urn: str) -> str | None:
             if urn in regions:
                 return regions[urn]
-            below = {component_region(c.urn) for c in self.children.get(urn, [])}
+            below = {component_region(c.urn) for c in self.children.get(urn, [])} - {None}
             regions[urn] = below.pop() if len(below) == 1 else None
             return regions[urn]
 
         for r in self.resources:
             component_region(r.urn)
+        # Resources of region-less providers (Kubernetes, Helm) belong to their component's region.
+        for r in self.resources:
+            ancestor = r.parent
+            while regions.get(r.urn) is None and ancestor in self.by_urn:
+                regions[r.urn] = regions.get(ancestor)
+                ancestor = self.by_urn[ancestor].parent
         return regions
 
     @property

@@ -11,11 +11,44 @@ from pulumi.runtime.settings import ROOT
 from pydantic import ValidationError
 
 import components
-from components import Network, NetworkArgs, RegionRole, RegionStack, RegionStackArgs
+from components import (
+    EksCluster,
+    EksClusterArgs,
+    Network,
+    NetworkArgs,
+    RegionRole,
+    RegionStack,
+    RegionStackArgs,
+)
 from infra.mocks import PlanMocks, PlanMonitor
 
 MOCKS = PlanMocks()
 MONITOR = PlanMonitor(MOCKS)
+
+
+def team_eks_args(cluster_name: str) -> EksClusterArgs:
+    """What a platform team writes for its own cluster: versions pinned, its own admins and sizes."""
+    return EksClusterArgs(
+        cluster_name=cluster_name,
+        hostname="api.team.example.com",
+        kubernetes_version="1.36",
+        admin_principal_arns=["arn:aws:iam::123456789012:role/team-admin"],
+        addons={
+            "vpc_cni": "v1.23.1-eksbuild.1",
+            "coredns": "v1.14.3-eksbuild.3",
+            "kube_proxy": "v1.36.0-eksbuild.14",
+            "aws_ebs_csi_driver": "v1.66.0-eksbuild.1",
+            "eks_pod_identity_agent": "v1.3.10-eksbuild.3",
+        },
+        istio={"version": "1.31.1"},
+        karpenter={"version": "1.15.0", "ami_alias": "al2023@v20261119"},
+        nodes={
+            "node_instance_types": ["m7g.large"],
+            "min_nodes": 2, "desired_nodes": 2, "max_nodes": 4,
+            "burst_vcpus": 16, "api_min_replicas": 2, "api_max_replicas": 4,
+        },
+        protect=False,
+    )  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -50,6 +83,7 @@ def test_region_stack_exposes_typed_outputs():
         RegionStackArgs(
             region="sa-east-1", role=RegionRole.SECONDARY, name_prefix="team-dev",
             network=NetworkArgs(cidr="10.50.0.0/16"), tags={"owner": "team"},
+            eks=team_eks_args("team-dev-sa-east-1"),
         ),
     )  # fmt: skip
     assert isinstance(stack.provider, aws.Provider)
@@ -62,12 +96,56 @@ def test_region_stack_exposes_typed_outputs():
     return pulumi.Output.all(stack.kms_key_arn, stack.isolated_subnet_ids).apply(check)
 
 
+@pulumi.runtime.test
+def test_eks_cluster_alone_in_the_teams_own_vpc():
+    provider = aws.Provider("team-eks-aws", region="eu-central-1")
+    pinned = pulumi.ResourceOptions(providers=[provider])
+    vpc = aws.ec2.Vpc("team-vpc", cidr_block="10.60.0.0/16", opts=pinned)
+    subnets = [
+        aws.ec2.Subnet(f"team-private-{zone}", vpc_id=vpc.id, cidr_block=f"10.60.{i}.0/24",
+                       availability_zone=f"eu-central-1{zone}", opts=pinned)
+        for i, zone in enumerate("ab")
+    ]  # fmt: skip
+    cluster = EksCluster(
+        "payments",
+        team_eks_args("team-eu"),
+        vpc_id=vpc.id,
+        private_subnet_ids=[s.id for s in subnets],
+        kms_key_arn="arn:aws:kms:eu-central-1:123456789012:key/team",
+        opts=pinned,
+    )
+
+    def check(values: list) -> None:
+        name, hostname, node_sg, subnet_ids = values
+        assert name == "team-eu"
+        assert hostname.endswith(".elb.eu-central-1.amazonaws.com")
+        assert node_sg.startswith("sg-")
+        mine = [r for r in MONITOR.recorded if r.urn.split("::")[-1].startswith("payments")]
+        groups = [r for r in mine if r.type == "aws:eks/nodeGroup:NodeGroup"]
+        assert len(groups) == 2 and all(g.inputs["subnetIds"] == subnet_ids for g in groups)
+        assert {g.inputs["amiType"] for g in groups} == {"AL2023_ARM_64_STANDARD", "AL2023_x86_64_STANDARD"}
+        k8s_provider = next(r for r in mine if r.type == "pulumi:providers:kubernetes")
+        kube = [r for r in mine if r.type.startswith("kubernetes:")]
+        assert kube and all(r.provider == k8s_provider.urn for r in kube)
+        aws_resources = [r for r in mine if r.custom and r.type.startswith("aws:")]
+        assert all(r.provider and "team-eks-aws" in r.provider for r in aws_resources)
+
+    return pulumi.Output.all(
+        cluster.cluster_name,
+        cluster.ingress_hostname,
+        cluster.node_security_group_id,
+        [s.id for s in subnets],
+    ).apply(check)
+
+
 def test_invalid_args_fail_before_any_resource() -> None:
     with pytest.raises(ValidationError, match="not a private range"):
         NetworkArgs(cidr="8.8.0.0/16")
     with pytest.raises(ValidationError, match="not an AWS region"):
         RegionStackArgs(region="us-east-9", role="primary", name_prefix="x",
-                        network=NetworkArgs(cidr="10.0.0.0/16"))  # fmt: skip
+                        network=NetworkArgs(cidr="10.0.0.0/16"), eks=team_eks_args("x"))  # fmt: skip
+    with pytest.raises(ValidationError, match="canary weight 30 is not a rollout step"):
+        EksClusterArgs.model_validate({**team_eks_args("x").model_dump(), "app": {"canary_weight": 30}})
     with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
         NetworkArgs(cidr="10.0.0.0/16", azcount=3)
 

@@ -68,3 +68,28 @@ def test_resources_get_realistic_ids_and_arns() -> None:
     assert state["arn"] == f"arn:aws:ec2:eu-west-1:{MOCK_ACCOUNT_ID}:vpc/{vpc_id}"
     _, key = mocks.new_resource(MockResourceArgs("aws:kms/key:Key", "k", {}, provider=ref, custom=True))
     assert key["arn"] == f"arn:aws:kms:eu-west-1:{MOCK_ACCOUNT_ID}:key/{key['keyId']}"
+
+
+def test_eks_cluster_and_gateway_service_have_the_real_shape() -> None:
+    mocks, ref = mocks_with_provider("eu-west-1")
+    _, cluster = mocks.new_resource(
+        MockResourceArgs("aws:eks/cluster:Cluster", "c", {"name": "meridian-x"}, provider=ref, custom=True)
+    )
+    assert cluster["arn"] == f"arn:aws:eks:eu-west-1:{MOCK_ACCOUNT_ID}:cluster/meridian-x"
+    assert cluster["endpoint"].endswith(".gr7.eu-west-1.eks.amazonaws.com")
+    assert cluster["identities"][0]["oidcs"][0]["issuer"].startswith(
+        "https://oidc.eks.eu-west-1.amazonaws.com/id/"
+    )
+    assert cluster["vpcConfig"]["clusterSecurityGroupId"].startswith("sg-")
+    kubeconfig = '{"users": [{"user": {"exec": {"args": ["eks", "get-token", "--region", "eu-west-1"]}}}]}'
+    k8s_id, _ = mocks.new_resource(
+        MockResourceArgs("pulumi:providers:kubernetes", "k", {"kubeconfig": kubeconfig}, custom=True)
+    )
+    k8s_ref = f"urn:pulumi:s::p::pulumi:providers:kubernetes::k::{k8s_id}"
+    _, service = mocks.new_resource(
+        MockResourceArgs(
+            "kubernetes:core/v1:Service", "gw", {}, provider=k8s_ref, resource_id="istio-ingress/gw"
+        )
+    )
+    (ingress,) = service["status"]["loadBalancer"]["ingress"]
+    assert ingress["hostname"].endswith(".elb.eu-west-1.amazonaws.com")

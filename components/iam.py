@@ -1,0 +1,39 @@
+"""IAM roles as the components declare them: a trust policy, AWS managed policies, nothing inline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+__all__ = ["managed_policy_role"]
+
+
+def managed_policy_role(
+    resource_name: str,
+    *,
+    description: str,
+    trust: dict[str, Any] | pulumi.Output[str],
+    managed_policies: Sequence[str],
+    partition: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> aws.iam.Role:
+    """A role assumed as `trust` allows, with the named AWS managed policies (`AmazonEKSClusterPolicy`,
+    `service-role/AmazonEBSCSIDriverPolicy`) attached as its children."""
+    role = aws.iam.Role(
+        resource_name,
+        description=description,
+        assume_role_policy=trust if isinstance(trust, pulumi.Output) else json.dumps(trust),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    for policy in managed_policies:
+        aws.iam.RolePolicyAttachment(
+            f"{resource_name}-{policy.rsplit('/', 1)[-1]}",
+            role=role.name,
+            policy_arn=pulumi.Output.format("arn:{0}:iam::aws:policy/{1}", partition, policy),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+    return role

@@ -1,0 +1,234 @@
+"""AppEnvelope: where the platform's API runs in a cluster, how far it scales and how it rolls out.
+
+    AppEnvelope  (meridian:eks:AppEnvelope)
+    ├── Namespace            PSA `restricted`, Istio sidecar injection
+    ├── NetworkPolicies      default deny (in and out), then DNS, istiod, same-namespace, gateway → API
+    ├── Service              the API's stable name; Deployments `<name>` and `<name>-canary` back it
+    ├── HPA + PDB            replicas from config (capacity per region is config, not code)
+    └── DestinationRule + VirtualService   `stable`/`canary` subsets, split by the canary weight
+
+Rolling out: set `meridian:eks.app.canaryWeight` to 5, 25, 50, then 100 and `pulumi up` after each
+step; rolling back is setting it to 0 (see README). The Deployments are the application's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .eks_args import AppSettings
+from .kube import PodSecurity, psa_namespace
+from .mesh import GATEWAY_NAMESPACE, ServiceMesh
+from .sizes import EksSizes
+
+__all__ = ["AppEnvelope", "canary_routes", "network_policies"]
+
+SERVICE_PORT = 80
+
+
+def canary_routes(host: str, canary_weight: int) -> list[dict[str, Any]]:
+    """The weighted destinations of one release step: the weights always add up to 100."""
+    return [
+        {
+            "destination": {"host": host, "subset": "stable", "port": {"number": SERVICE_PORT}},
+            "weight": 100 - canary_weight,
+        },
+        {
+            "destination": {"host": host, "subset": "canary", "port": {"number": SERVICE_PORT}},
+            "weight": canary_weight,
+        },
+    ]
+
+
+def network_policies(app: AppSettings) -> dict[str, Any]:
+    """NetworkPolicy specs by name: deny everything, then allow exactly what a meshed API needs."""
+    namespace_of = {"kubernetes.io/metadata.name": "kube-system"}
+    return {
+        "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+        "allow-dns": {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {
+                    "to": [
+                        {
+                            "namespaceSelector": {"matchLabels": namespace_of},
+                            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                        }
+                    ],
+                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+                }
+            ],
+        },
+        "allow-istiod": {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {
+                    "to": [
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {"kubernetes.io/metadata.name": "istio-system"}
+                            },
+                            "podSelector": {"matchLabels": {"app": "istiod"}},
+                        }
+                    ],
+                    "ports": [{"protocol": "TCP", "port": 15012}],
+                }
+            ],
+        },
+        "allow-same-namespace": {
+            "podSelector": {},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{"from": [{"podSelector": {}}]}],
+            "egress": [{"to": [{"podSelector": {}}]}],
+        },
+        "allow-ingress-gateway": {
+            "podSelector": {"matchLabels": {"app": app.deployment_name}},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {
+                    "from": [
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {"kubernetes.io/metadata.name": GATEWAY_NAMESPACE}
+                            },
+                            "podSelector": {"matchLabels": {"istio": "ingress"}},
+                        }
+                    ],
+                    "ports": [{"protocol": "TCP", "port": app.port}],
+                }
+            ],
+        },
+    }
+
+
+class AppEnvelope(pulumi.ComponentResource):
+    """The API's namespace, policies, scaling bounds and canary routing in one cluster.
+
+    Attributes:
+        namespace: the API's namespace.
+        virtual_service: the route whose weights carry the rollout.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        app: AppSettings,
+        sizes: EksSizes,
+        hostname: str,
+        mesh: ServiceMesh,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("meridian:eks:AppEnvelope", name, None, opts)
+        self.namespace = psa_namespace(
+            f"{name}-namespace",
+            app.namespace,
+            PodSecurity.RESTRICTED,
+            labels={"istio-injection": "enabled"},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        in_namespace = pulumi.ResourceOptions(parent=self.namespace)
+        labels = {"app": app.deployment_name}
+
+        def meta(resource: str) -> Any:  # ObjectMetaArgsDict; its namespace is an Output
+            return {"name": resource, "namespace": self.namespace.metadata.name}
+
+        for policy, spec in network_policies(app).items():
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy}", metadata=meta(policy), spec=spec, opts=in_namespace
+            )
+        service_spec: Any = {
+            "selector": labels,
+            "ports": [{"name": "http", "port": SERVICE_PORT, "targetPort": app.port}],
+        }
+        k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=meta(app.deployment_name),
+            spec=service_spec,
+            opts=in_namespace,
+        )
+        hpa_spec: Any = {
+            "scaleTargetRef": {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": app.deployment_name,
+            },
+            "minReplicas": sizes.api_min_replicas,
+            "maxReplicas": sizes.api_max_replicas,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": 70},
+                    },
+                }
+            ],
+            # Scale out at once, scale in slowly: a burst should not meet a shrinking fleet.
+            "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}},
+        }
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{name}-hpa",
+            metadata=meta(app.deployment_name),
+            spec=hpa_spec,
+            opts=in_namespace,
+        )
+        pdb_spec: Any = {"selector": {"matchLabels": labels}, "minAvailable": "75%"}
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-pdb",
+            metadata=meta(app.deployment_name),
+            spec=pdb_spec,
+            opts=in_namespace,
+        )
+        host = f"{app.deployment_name}.{app.namespace}.svc.cluster.local"
+        after_istiod = pulumi.ResourceOptions(parent=self.namespace, depends_on=[mesh.istiod])
+        k8s.apiextensions.CustomResource(
+            f"{name}-destination-rule",
+            api_version="networking.istio.io/v1",
+            kind="DestinationRule",
+            metadata=meta(app.deployment_name),
+            spec={
+                "host": host,
+                "trafficPolicy": {
+                    "tls": {"mode": "ISTIO_MUTUAL"},
+                    "outlierDetection": {
+                        "consecutive5xxErrors": 5,
+                        "interval": "10s",
+                        "baseEjectionTime": "30s",
+                        "maxEjectionPercent": 50,
+                    },
+                },
+                "subsets": [
+                    {"name": "stable", "labels": {"version": "stable"}},
+                    {"name": "canary", "labels": {"version": "canary"}},
+                ],
+            },
+            opts=after_istiod,
+        )
+        self.virtual_service = k8s.apiextensions.CustomResource(
+            f"{name}-virtual-service",
+            api_version="networking.istio.io/v1",
+            kind="VirtualService",
+            metadata=meta(app.deployment_name),
+            spec={
+                "hosts": [hostname, host],
+                "gateways": [mesh.gateway_name, "mesh"],
+                "http": [
+                    {
+                        "route": canary_routes(host, app.canary_weight),
+                        "timeout": "10s",
+                        "retries": {
+                            "attempts": 2,
+                            "perTryTimeout": "3s",
+                            "retryOn": "connect-failure,refused-stream,unavailable,reset",
+                        },
+                    }
+                ],
+            },
+            opts=after_istiod,
+        )
+        self.register_outputs({"namespace": app.namespace, "canaryWeight": app.canary_weight})
