@@ -10,8 +10,9 @@ Field names are snake_case in Python; in YAML they are camelCase (`azCount`), as
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import pulumi_aws as aws
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -31,6 +32,7 @@ __all__ = [
     "PrivateCidr",
     "RegionRole",
     "RetentionDays",
+    "one_of",
 ]
 
 
@@ -57,21 +59,23 @@ CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
 )  # fmt: skip
 
 
-def _known_region(name: str) -> str:
-    if name not in AWS_REGIONS:
-        raise ValueError(f"{name!r} is not an AWS region; use one of: {', '.join(sorted(AWS_REGIONS))}")
-    return name
+def one_of(allowed: Iterable[object], describe: str) -> Callable[[Any], Any]:
+    """A validator that accepts only `allowed`; the error is `describe` (formatted with the value)
+    followed by the valid choices, in the order given."""
+    choices = tuple(allowed)
+
+    def check(value: Any) -> Any:
+        if value not in choices:
+            raise ValueError(f"{describe.format(value)}; use one of: {', '.join(str(c) for c in choices)}")
+        return value
+
+    return check
 
 
-def _retention(days: int) -> int:
-    if days not in CLOUDWATCH_RETENTION_DAYS:
-        allowed = ", ".join(str(d) for d in CLOUDWATCH_RETENTION_DAYS)
-        raise ValueError(f"CloudWatch Logs does not accept {days} days; use one of: {allowed}")
-    return days
-
-
-AwsRegionName = Annotated[str, AfterValidator(_known_region)]
-RetentionDays = Annotated[int, AfterValidator(_retention)]
+AwsRegionName = Annotated[str, AfterValidator(one_of(sorted(AWS_REGIONS), "{!r} is not an AWS region"))]
+RetentionDays = Annotated[
+    int, AfterValidator(one_of(CLOUDWATCH_RETENTION_DAYS, "CloudWatch Logs does not accept {} days"))
+]
 
 
 class RegionRole(str, Enum):

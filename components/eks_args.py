@@ -9,12 +9,11 @@ config change, not a surprise during `pulumi up`.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, Field, PositiveInt, model_validator
 
-from .args import MeridianModel, RetentionDays
+from .args import MeridianModel, RetentionDays, one_of
 from .sizes import EksSizes, InstanceType
 
 __all__ = [
@@ -40,17 +39,6 @@ CANARY_STEPS: tuple[int, ...] = (0, 5, 25, 50, 100)
 WORLD = ("0.0.0.0/0", "::/0")
 
 
-def _one_of(allowed: tuple[object, ...], describe: str) -> Callable[[Any], Any]:
-    """A validator accepting only `allowed`; `describe` names the rejected value in the message."""
-
-    def check(value: Any) -> Any:
-        if value not in allowed:
-            raise ValueError(f"{describe.format(value)}; use one of: {', '.join(str(a) for a in allowed)}")
-        return value
-
-    return check
-
-
 def _cidr(value: str) -> str:
     try:
         return str(ipaddress.ip_network(value, strict=True))
@@ -60,9 +48,7 @@ def _cidr(value: str) -> str:
 
 KubernetesVersion = Annotated[
     str,
-    AfterValidator(
-        _one_of(SUPPORTED_KUBERNETES_VERSIONS, "Kubernetes {} is not a version EKS supports here")
-    ),
+    AfterValidator(one_of(SUPPORTED_KUBERNETES_VERSIONS, "Kubernetes {} is not a version EKS supports here")),
 ]
 AddonVersion = Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")]
 ChartVersion = Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
@@ -70,7 +56,7 @@ Cidr = Annotated[str, AfterValidator(_cidr)]
 IamPrincipalArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")]
 KubernetesName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
 CanaryWeight = Annotated[
-    int, AfterValidator(_one_of(CANARY_STEPS, "canary weight {} is not a rollout step (0 = all on stable)"))
+    int, AfterValidator(one_of(CANARY_STEPS, "canary weight {} is not a rollout step (0 = all on stable)"))
 ]
 
 
