@@ -30,9 +30,10 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from .eks_args import EksClusterArgs
-from .eks_policies import ec2_trust, eks_trust, pod_identity_trust, secrets_key_policy, volume_key_policy
-from .iam import managed_policy_role
+from .eks_policies import ec2_trust, eks_trust, secrets_key_policy, volume_key_policy
+from .iam import managed_policy_role, pod_identity_trust_document
 from .karpenter import NODE_IMDS_HOP_LIMIT, NODE_POLICIES, NODE_ROOT_DEVICE, Karpenter
+from .kube import NODE_GROUP_LABEL, ON_SYSTEM_NODES, SYSTEM_TOLERATION
 from .mesh import ServiceMesh
 from .workload import AppEnvelope
 
@@ -47,7 +48,6 @@ CRITICAL_ADDONS_TAINT: aws.eks.NodeGroupTaintArgsDict = {
     "value": "true",
     "effect": "NO_SCHEDULE",
 }
-SYSTEM_TOLERATION = {"key": "CriticalAddonsOnly", "operator": "Exists"}
 
 _CLUSTER_ADMIN_POLICY = "cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
@@ -193,10 +193,6 @@ class EksCluster(pulumi.ComponentResource):
             depends_on=early_addons,
         )
         self.node_groups = {"system": system, "apps": apps}
-        coredns_config = {
-            "tolerations": [SYSTEM_TOLERATION],
-            "nodeSelector": {"meridian/node-group": "system"},
-        }
         ebs_csi = self._addon(
             "aws-ebs-csi-driver",
             args.addons.aws_ebs_csi_driver,
@@ -206,7 +202,7 @@ class EksCluster(pulumi.ComponentResource):
             volume_key=True,
             depends_on=[system],
         )
-        self._addon("coredns", args.addons.coredns, coredns_config, depends_on=[system])
+        self._addon("coredns", args.addons.coredns, ON_SYSTEM_NODES, depends_on=[system])
 
         self.kubernetes_provider = k8s.Provider(
             f"{name}-k8s",
@@ -231,14 +227,12 @@ class EksCluster(pulumi.ComponentResource):
             settings=args.karpenter,
             nodes=args.nodes,
             root_volume_gib=args.root_volume_gib,
-            toleration=SYSTEM_TOLERATION,
             opts=pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(depends_on=[system])),
         )
         self.mesh = ServiceMesh(
             f"{name}-mesh",
             settings=args.istio,
             hostname=args.hostname,
-            toleration=SYSTEM_TOLERATION,
             opts=pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(depends_on=[system, apps])),
         )
         self.app = AppEnvelope(
@@ -344,10 +338,9 @@ class EksCluster(pulumi.ComponentResource):
 
     def pod_role(self, purpose: str, managed_policies: Sequence[str] = ()) -> aws.iam.Role:
         """An IAM role that pods of this cluster (and only of this cluster) assume via Pod Identity."""
-        trust = pulumi.Output.all(self._account, self.cluster.arn).apply(
-            lambda v: json.dumps(pod_identity_trust(v[0], v[1]))
+        return self._role(
+            purpose, pod_identity_trust_document(self._account, self.cluster.arn), managed_policies
         )
-        return self._role(purpose, trust, managed_policies)
 
     # -- add-ons -----------------------------------------------------------------------------------
 
@@ -450,7 +443,7 @@ class EksCluster(pulumi.ComponentResource):
             scaling_config={"min_size": minimum, "desired_size": desired, "max_size": maximum},
             update_config={"max_unavailable": 1},
             launch_template={"id": launch_template.id, "version": launch_template.latest_version.apply(str)},
-            labels={"meridian/node-group": group},
+            labels={NODE_GROUP_LABEL: group},
             taints=taints,
             node_repair_config={"enabled": True},
             opts=pulumi.ResourceOptions(

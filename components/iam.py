@@ -1,4 +1,4 @@
-"""IAM roles as the components declare them: a trust policy, AWS managed policies, nothing inline."""
+"""IAM roles as the components declare them: a trust policy and AWS managed policies."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-__all__ = ["managed_policy_role"]
+from .eks_policies import pod_identity_trust
+
+__all__ = ["managed_policy_role", "pod_identity_trust_document"]
 
 
 def managed_policy_role(
@@ -37,3 +39,10 @@ def managed_policy_role(
             opts=pulumi.ResourceOptions(parent=role),
         )
     return role
+
+
+def pod_identity_trust_document(
+    account: pulumi.Input[str], cluster_arn: pulumi.Input[str]
+) -> pulumi.Output[str]:
+    """The trust policy (JSON) of a role that only this cluster's pods of this account assume."""
+    return pulumi.Output.all(account, cluster_arn).apply(lambda v: json.dumps(pod_identity_trust(v[0], v[1])))

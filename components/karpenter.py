@@ -29,9 +29,9 @@ from .eks_policies import (
     ec2_trust,
     interruption_queue_policy,
     karpenter_controller_policy,
-    pod_identity_trust,
 )
-from .iam import managed_policy_role
+from .iam import managed_policy_role, pod_identity_trust_document
+from .kube import NODE_GROUP_LABEL, ON_SYSTEM_NODES
 from .sizes import EksSizes
 
 __all__ = ["INTERRUPTION_EVENTS", "NODE_IMDS_HOP_LIMIT", "NODE_POLICIES", "NODE_ROOT_DEVICE", "Karpenter"]
@@ -79,7 +79,6 @@ class Karpenter(pulumi.ComponentResource):
         settings: KarpenterSettings,
         nodes: EksSizes,
         root_volume_gib: int,
-        toleration: dict[str, str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("meridian:eks:Karpenter", name, None, opts)
@@ -136,9 +135,7 @@ class Karpenter(pulumi.ComponentResource):
         self.controller_role = managed_policy_role(
             f"{name}-controller",
             description=f"Karpenter controller of {name} (EKS Pod Identity)",
-            trust=pulumi.Output.all(account, cluster.arn).apply(
-                lambda v: json.dumps(pod_identity_trust(v[0], v[1]))
-            ),
+            trust=pod_identity_trust_document(account, cluster.arn),
             managed_policies=(),
             partition=partition,
             parent=self,
@@ -190,8 +187,7 @@ class Karpenter(pulumi.ComponentResource):
                 "settings": {"clusterName": cluster.name, "interruptionQueue": self.queue.name},
                 "serviceAccount": {"name": SERVICE_ACCOUNT},
                 "replicas": 2,
-                "tolerations": [toleration],
-                "nodeSelector": {"meridian/node-group": "system"},
+                **ON_SYSTEM_NODES,
                 "controller": {
                     "resources": {
                         "requests": {"cpu": "1", "memory": "1Gi"},
@@ -247,7 +243,7 @@ class Karpenter(pulumi.ComponentResource):
             metadata={"name": "burst"},
             spec={
                 "template": {
-                    "metadata": {"labels": {"meridian/node-group": "burst"}},
+                    "metadata": {"labels": {NODE_GROUP_LABEL: "burst"}},
                     "spec": {
                         "nodeClassRef": {
                             "group": "karpenter.k8s.aws",

@@ -7,7 +7,16 @@ from enum import Enum
 import pulumi
 import pulumi_kubernetes as k8s
 
-__all__ = ["PodSecurity", "psa_namespace"]
+__all__ = ["NODE_GROUP_LABEL", "ON_SYSTEM_NODES", "SYSTEM_TOLERATION", "PodSecurity", "psa_namespace"]
+
+#: Node label naming a node's group (`system`, `apps`, `burst`), set on every node meridian launches.
+NODE_GROUP_LABEL = "meridian/node-group"
+
+#: Lets a platform add-on onto the `system` nodes, tainted `CriticalAddonsOnly` against app pods.
+SYSTEM_TOLERATION = {"key": "CriticalAddonsOnly", "operator": "Exists"}
+
+#: Pod placement of a platform add-on: on the `system` nodes (Helm and add-on values use this shape).
+ON_SYSTEM_NODES = {"tolerations": [SYSTEM_TOLERATION], "nodeSelector": {NODE_GROUP_LABEL: "system"}}
 
 
 class PodSecurity(str, Enum):

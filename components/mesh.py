@@ -16,7 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .eks_args import IstioSettings
-from .kube import PodSecurity, psa_namespace
+from .kube import ON_SYSTEM_NODES, PodSecurity, psa_namespace
 
 __all__ = ["GATEWAY_NAMESPACE", "ISTIO_CHARTS", "ServiceMesh"]
 
@@ -57,14 +57,12 @@ class ServiceMesh(pulumi.ComponentResource):
         *,
         settings: IstioSettings,
         hostname: str,
-        toleration: dict[str, str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("meridian:eks:ServiceMesh", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         system_ns = psa_namespace(f"{name}-system", SYSTEM_NAMESPACE, PodSecurity.PRIVILEGED, opts=child)
         gateway_ns = psa_namespace(f"{name}-ingress", GATEWAY_NAMESPACE, PodSecurity.BASELINE, opts=child)
-        on_system_nodes = {"tolerations": [toleration], "nodeSelector": {"meridian/node-group": "system"}}
 
         def release(
             chart: str, namespace: k8s.core.v1.Namespace, values: dict, after: list
@@ -87,7 +85,7 @@ class ServiceMesh(pulumi.ComponentResource):
             "istiod",
             system_ns,
             {
-                "pilot": {"cni": {"enabled": True}, "autoscaleMin": 2, **on_system_nodes},
+                "pilot": {"cni": {"enabled": True}, "autoscaleMin": 2, **ON_SYSTEM_NODES},
                 "meshConfig": {"accessLogFile": "/dev/stdout", "enablePrometheusMerge": True},
                 "global": {"proxy": {"holdApplicationUntilProxyStarts": True}},
             },
