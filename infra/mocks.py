@@ -72,6 +72,11 @@ def _kubeconfig_region(inputs: dict[str, Any]) -> str:
     return args[args.index("--region") + 1] if "--region" in args else ""
 
 
+def _physical_name(inputs: dict[str, Any], name: str) -> str:
+    """The name a resource gets in AWS: the one given, or Pulumi's auto-name (logical name + suffix)."""
+    return inputs.get("name") or f"{name}-{_hex(name, 7)}"
+
+
 def provider_urn(reference: str | None) -> str | None:
     """`urn::id` provider reference → the provider's URN (None when no provider was given)."""
     return reference.rsplit("::", 1)[0] if reference else None
@@ -141,7 +146,7 @@ class PlanMocks(Mocks):
         if typ == "aws:cloudwatch/logGroup:LogGroup":
             return {"arn": f"arn:aws:logs:{region}:{account}:log-group:{inputs.get('name', name)}"}
         if typ == "aws:iam/role:Role":
-            role_name = inputs.get("name") or f"{name}-{_hex(name, 7)}"
+            role_name = _physical_name(inputs, name)
             return {"name": role_name, "arn": f"arn:aws:iam::{account}:role/{role_name}",
                     "uniqueId": f"AROA{_hex(name, 17).upper()}"}  # fmt: skip
         if typ == "aws:kms/alias:Alias":
@@ -163,11 +168,11 @@ class PlanMocks(Mocks):
             return {"arn": f"arn:aws:ec2:{region}:{account}:launch-template/{resource_id}",
                     "latestVersion": 1, "defaultVersion": 1}  # fmt: skip
         if typ == "aws:sqs/queue:Queue":
-            queue = inputs.get("name") or f"{name}-{_hex(name, 7)}"
+            queue = _physical_name(inputs, name)
             return {"name": queue, "arn": f"arn:aws:sqs:{region}:{account}:{queue}",
                     "url": f"https://sqs.{region}.amazonaws.com/{account}/{queue}"}  # fmt: skip
         if typ == "aws:cloudwatch/eventRule:EventRule":
-            rule = inputs.get("name") or f"{name}-{_hex(name, 7)}"
+            rule = _physical_name(inputs, name)
             return {"name": rule, "arn": f"arn:aws:events:{region}:{account}:rule/{rule}"}
         if service == "ec2":
             resource = kind.split(":")[0]
