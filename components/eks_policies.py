@@ -11,6 +11,8 @@ from typing import Any
 
 __all__ = [
     "KMS_VOLUME_ACTIONS",
+    "Document",
+    "document",
     "ec2_trust",
     "eks_trust",
     "interruption_queue_policy",
@@ -33,13 +35,14 @@ KMS_VOLUME_ACTIONS = (
 )
 
 
-def _document(*statements: Document) -> Document:
+def document(*statements: Document) -> Document:
+    """An IAM policy document (version 2012-10-17) of these statements."""
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
 def eks_trust() -> Document:
     """The cluster role: only the EKS service assumes it."""
-    return _document(
+    return document(
         {
             "Effect": "Allow",
             "Principal": {"Service": "eks.amazonaws.com"},
@@ -50,14 +53,14 @@ def eks_trust() -> Document:
 
 def ec2_trust() -> Document:
     """Node roles: assumed by the EC2 instances of the node groups and of Karpenter."""
-    return _document(
+    return document(
         {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
     )
 
 
 def pod_identity_trust(account: str, cluster_arn: str) -> Document:
     """A pod's role through EKS Pod Identity, usable by this cluster of this account only."""
-    return _document(
+    return document(
         {
             "Effect": "Allow",
             "Principal": {"Service": "pods.eks.amazonaws.com"},
@@ -72,7 +75,7 @@ def pod_identity_trust(account: str, cluster_arn: str) -> Document:
 
 def secrets_key_policy(key_arn: str) -> Document:
     """The cluster role envelope-encrypts Kubernetes secrets with the region's key (and nothing else)."""
-    return _document(
+    return document(
         {
             "Sid": "EnvelopeEncryptSecrets",
             "Effect": "Allow",
@@ -85,7 +88,7 @@ def secrets_key_policy(key_arn: str) -> Document:
 def volume_key_policy(key_arn: str, region: str) -> Document:
     """Use of the region's key for EBS volumes, only through EC2 in that region; grants only for AWS
     resources (the attachment of a volume to an instance)."""
-    return _document(
+    return document(
         {
             "Sid": "EncryptVolumesWithRegionKey",
             "Effect": "Allow",
@@ -108,7 +111,7 @@ def volume_key_policy(key_arn: str, region: str) -> Document:
 
 def interruption_queue_policy(queue_arn: str) -> Document:
     """EventBridge may deliver EC2 interruption events; nobody may use the queue without TLS."""
-    return _document(
+    return document(
         {
             "Sid": "EventBridgeDelivers",
             "Effect": "Allow",
@@ -158,7 +161,7 @@ def karpenter_controller_policy(
     ]
     profiles = f"arn:{partition}:iam::{account}:instance-profile/*"
     volume_key = volume_key_policy(key_arn, region)["Statement"]
-    return _document(
+    return document(
         {
             "Sid": "LaunchFromSharedResources",
             "Effect": "Allow",
