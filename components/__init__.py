@@ -9,11 +9,14 @@ model is built, before any resource is declared.
 """
 
 from .args import NatGatewayMode, NetworkArgs, RegionRole
+from .backup import CrossRegionBackup, copy_vault
 from .eks import EksCluster
 from .eks_args import EksClusterArgs, EksDefaults
 from .karpenter import Karpenter
 from .mesh import ServiceMesh
 from .network import Network, NetworkError
+from .postgres import PostgresCluster
+from .postgres_args import ClusterRole, PostgresClusterArgs, PostgresDefaults
 from .region import RegionKey, RegionStack
 from .region_args import RegionStackArgs
 from .subnets import SubnetPlan, SubnetPlanError, SubnetSpec, Tier, plan_subnets
@@ -21,6 +24,8 @@ from .workload import AppEnvelope
 
 __all__ = [
     "AppEnvelope",
+    "ClusterRole",
+    "CrossRegionBackup",
     "EksCluster",
     "EksClusterArgs",
     "EksDefaults",
@@ -29,6 +34,9 @@ __all__ = [
     "Network",
     "NetworkArgs",
     "NetworkError",
+    "PostgresCluster",
+    "PostgresClusterArgs",
+    "PostgresDefaults",
     "RegionKey",
     "RegionRole",
     "RegionStack",
@@ -38,5 +46,6 @@ __all__ = [
     "SubnetPlanError",
     "SubnetSpec",
     "Tier",
+    "copy_vault",
     "plan_subnets",
 ]

@@ -4,11 +4,14 @@
     ├── aws.Provider          pinned to the region, with the stack's default tags
     ├── RegionKey             customer-managed KMS key (rotation on) + alias, for the region's data
     ├── Network               VPC, subnets, NAT, endpoints, flow logs
-    └── EksCluster            EKS, nodes, Karpenter, Istio and the API's envelope (its own
-                              Kubernetes provider)
+    ├── EksCluster            EKS, nodes, Karpenter, Istio and the API's envelope (its own
+    │                         Kubernetes provider)
+    └── PostgresCluster       the region's member of the global database (`attach_postgres`)
 
 Every AWS resource below a RegionStack uses its provider: none can fall back to an ambient default
-provider or `AWS_REGION`. Later components (PostgreSQL, Redis) are added here as they land.
+provider or `AWS_REGION`. The database is attached after construction because its members depend on
+one another across regions (secondaries join the writer; the writer replicates its secret to every
+member's key), so the program first builds every region, then attaches the writer, then the rest.
 """
 
 from __future__ import annotations
@@ -18,9 +21,13 @@ import json
 import pulumi
 import pulumi_aws as aws
 
+from .backup import copy_vault
 from .eks import EksCluster
 from .network import Network
+from .postgres import PostgresCluster
+from .postgres_args import PostgresClusterArgs
 from .region_args import RegionStackArgs
+from .subnets import Tier
 
 __all__ = ["RegionKey", "RegionStack"]
 
@@ -153,13 +160,14 @@ class RegionStack(pulumi.ComponentResource):
         super().__init__("meridian:region:RegionStack", name, None, opts)
         self.args = args
         resource_prefix = f"{args.name_prefix}-{args.region}"
+        self.postgres: PostgresCluster | None = None
         self.provider = aws.Provider(
             f"{name}-aws",
             region=args.region,
             default_tags={"tags": args.tags},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        pinned = pulumi.ResourceOptions(parent=self, providers=[self.provider])
+        pinned = self._pinned = pulumi.ResourceOptions(parent=self, providers=[self.provider])
         self.key = RegionKey(
             resource_prefix,
             region=args.region,
@@ -184,6 +192,41 @@ class RegionStack(pulumi.ComponentResource):
         self.isolated_subnet_ids = self.network.isolated_subnet_ids
         self.register_outputs(self.outputs())
 
+    def add_backup_copy_vault(self, name: str) -> pulumi.Output[str]:
+        """A vault here, under this region's key, for another region's backup copies; its ARN."""
+        vault = copy_vault(name, kms_key_arn=self.kms_key_arn, protect=self.args.protect, opts=self._pinned)
+        return vault.arn
+
+    def attach_postgres(
+        self,
+        args: PostgresClusterArgs,
+        *,
+        writer: PostgresCluster | None = None,
+        secret_replicas: dict[str, pulumi.Input[str]] | None = None,
+        backup_copy_vault_arn: pulumi.Input[str] | None = None,
+    ) -> PostgresCluster:
+        """Add the region's PostgreSQL member on the isolated subnets, admitting the EKS nodes, and
+        let the API's pods reach it (a NetworkPolicy egress to those subnets on its port only)."""
+        if self.postgres is not None:
+            raise ValueError(f"{self.args.region} already has its PostgreSQL cluster")
+        name = f"{self.args.name_prefix}-{self.args.region}-postgres"
+        self.postgres = PostgresCluster(
+            name,
+            args,
+            vpc_id=self.vpc_id,
+            subnet_ids=self.isolated_subnet_ids,
+            availability_zones=self.network.availability_zones,
+            client_security_group_id=self.eks.node_security_group_id,
+            kms_key_arn=self.kms_key_arn,
+            writer=writer,
+            secret_replicas=secret_replicas,
+            backup_copy_vault_arn=backup_copy_vault_arn,
+            opts=self._pinned,
+        )
+        isolated = [str(s.cidr) for s in self.args.network.subnet_plan().tier(Tier.ISOLATED)]
+        self.eks.app.allow_egress("postgres", isolated, args.port)
+        return self.postgres
+
     def outputs(self) -> dict[str, object]:
         """What the stack exports for this region (camelCase, as Pulumi stack outputs are)."""
         return {
@@ -201,4 +244,5 @@ class RegionStack(pulumi.ComponentResource):
             "oidcIssuer": self.eks.oidc_issuer,
             "nodeSecurityGroupId": self.eks.node_security_group_id,
             "ingressHostname": self.eks.ingress_hostname,
+            **({"postgres": self.postgres.outputs()} if self.postgres else {}),
         }

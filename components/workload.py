@@ -2,7 +2,8 @@
 
     AppEnvelope  (meridian:eks:AppEnvelope)
     ├── Namespace            PSA `restricted`, Istio sidecar injection
-    ├── NetworkPolicies      default deny (in and out), then DNS, istiod, same-namespace, gateway → API
+    ├── NetworkPolicies      default deny (in and out), then DNS, istiod, same-namespace, gateway → API;
+    │                        data stores add theirs (`allow_egress`: their port, their subnets only)
     ├── Service              the API's stable name; Deployments `<name>` and `<name>-canary` back it
     ├── HPA + PDB            replicas from config (capacity per region is config, not code)
     └── DestinationRule + VirtualService   `stable`/`canary` subsets, split by the canary weight
@@ -13,6 +14,7 @@ step; rolling back is setting it to 0 (see README). The Deployments are the appl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -23,7 +25,7 @@ from .kube import PodSecurity, psa_namespace
 from .mesh import GATEWAY_NAMESPACE, ServiceMesh
 from .sizes import EksSizes
 
-__all__ = ["AppEnvelope", "canary_routes", "network_policies"]
+__all__ = ["AppEnvelope", "canary_routes", "egress_policy", "network_policies"]
 
 SERVICE_PORT = 80
 
@@ -105,6 +107,20 @@ def network_policies(app: AppSettings) -> dict[str, Any]:
     }
 
 
+def egress_policy(cidrs: Sequence[str], port: int) -> dict[str, Any]:
+    """A NetworkPolicy spec letting the API's pods reach `port` in these ranges, and nothing more."""
+    return {
+        "podSelector": {},
+        "policyTypes": ["Egress"],
+        "egress": [
+            {
+                "to": [{"ipBlock": {"cidr": cidr}} for cidr in cidrs],
+                "ports": [{"protocol": "TCP", "port": port}],
+            }
+        ],
+    }
+
+
 class AppEnvelope(pulumi.ComponentResource):
     """The API's namespace, policies, scaling bounds and canary routing in one cluster.
 
@@ -124,6 +140,7 @@ class AppEnvelope(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("meridian:eks:AppEnvelope", name, None, opts)
+        self._name = name
         self.namespace = psa_namespace(
             f"{name}-namespace",
             app.namespace,
@@ -232,3 +249,17 @@ class AppEnvelope(pulumi.ComponentResource):
             opts=after_istiod,
         )
         self.register_outputs({"namespace": app.namespace, "canaryWeight": app.canary_weight})
+
+    def allow_egress(
+        self, purpose: str, cidrs: Sequence[str], port: int, opts: pulumi.ResourceOptions | None = None
+    ) -> k8s.networking.v1.NetworkPolicy:
+        """Open the default-deny egress for one data store: `port` on `cidrs` (its subnets), named
+        `allow-<purpose>`. Data-store components call this as they land."""
+        spec: Any = egress_policy(cidrs, port)
+        metadata: Any = {"name": f"allow-{purpose}", "namespace": self.namespace.metadata.name}
+        return k8s.networking.v1.NetworkPolicy(
+            f"{self._name}-allow-{purpose}",
+            metadata=metadata,
+            spec=spec,
+            opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self.namespace), opts),
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import enum
 import re
+import types
 import typing
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,9 @@ def _type_name(annotation: Any) -> str:
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
         return _type_name(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        named = [_type_name(a) for a in typing.get_args(annotation) if a is not type(None)]
+        return " or ".join(named) + (" (optional)" if type(None) in typing.get_args(annotation) else "")
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return " \\| ".join(f"`{m.value}`" for m in annotation)
     if origin in (list, tuple):

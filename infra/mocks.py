@@ -65,6 +65,25 @@ _ID_PREFIX: dict[str, str] = {
 }
 
 
+#: Resources whose AWS id is the name given to them (an RDS identifier, a proxy or vault name).
+_ID_FROM_INPUT: dict[str, str] = {
+    "aws:rds/globalCluster:GlobalCluster": "globalClusterIdentifier",
+    "aws:rds/cluster:Cluster": "clusterIdentifier",
+    "aws:rds/clusterInstance:ClusterInstance": "identifier",
+    "aws:rds/subnetGroup:SubnetGroup": "name",
+    "aws:rds/clusterParameterGroup:ClusterParameterGroup": "name",
+    "aws:rds/proxy:Proxy": "name",
+    "aws:backup/vault:Vault": "name",
+}
+
+
+#: Write-only arguments, per type: sent to AWS, never stored.
+_WRITE_ONLY: dict[str, set[str]] = {
+    "aws:rds/cluster:Cluster": {"masterPasswordWo"},
+    "aws:secretsmanager/secretVersion:SecretVersion": {"secretStringWo"},
+}
+
+
 def _kubeconfig_region(inputs: dict[str, Any]) -> str:
     """The region in a kubeconfig's `aws eks get-token --region R` (Kubernetes providers)."""
     args = json.loads(inputs.get("kubeconfig") or "{}").get("users", [{}])[0]
@@ -113,8 +132,12 @@ class PlanMocks(Mocks):
         region = self.region_of(args.provider) or ""
         if args.typ.startswith("kubernetes:"):
             return self._kubernetes(args, inputs, region)
-        resource_id = _ID_PREFIX.get(args.typ, "") + _hex(f"{args.typ}/{args.name}")
+        resource_id = inputs.get(_ID_FROM_INPUT.get(args.typ, ""), "") or (
+            _ID_PREFIX.get(args.typ, "") + _hex(f"{args.typ}/{args.name}")
+        )
         state = dict(args.inputs) | self._computed(args.typ, args.name, inputs, region, resource_id)
+        if args.typ in _WRITE_ONLY:  # write-only arguments never come back in state
+            state = {k: v for k, v in state.items() if k not in _WRITE_ONLY[args.typ]}
         return resource_id, state
 
     def _kubernetes(self, args: MockResourceArgs, inputs: dict[str, Any], region: str) -> tuple[str, dict]:
@@ -174,11 +197,62 @@ class PlanMocks(Mocks):
         if typ == "aws:cloudwatch/eventRule:EventRule":
             rule = _physical_name(inputs, name)
             return {"name": rule, "arn": f"arn:aws:events:{region}:{account}:rule/{rule}"}
+        if service in ("rds", "secretsmanager", "backup"):
+            data_store = self._data_store(typ, name, inputs, region, resource_id)
+            if data_store is not None:
+                return data_store
         if service == "ec2":
             resource = kind.split(":")[0]
             return {"arn": f"arn:aws:ec2:{region}:{account}:{resource.lower()}/{resource_id}",
                     "ownerId": account}  # fmt: skip
         return {"arn": f"arn:aws:{service}:{region}:{account}:{name}"}
+
+    def _data_store(
+        self, typ: str, name: str, inputs: dict[str, Any], region: str, resource_id: str
+    ) -> dict[str, Any] | None:
+        """RDS, Secrets Manager and AWS Backup attributes in the formats AWS returns them."""
+        account = self.account_id
+        rds_host = f"{_hex(account + region, 12)}.{region}.rds.amazonaws.com"
+        if typ == "aws:rds/globalCluster:GlobalCluster":
+            return {"arn": f"arn:aws:rds::{account}:global-cluster:{resource_id}",
+                    "endpoint": f"{resource_id}.global-{_hex(resource_id, 10)}.global.rds.amazonaws.com",
+                    "globalClusterResourceId": f"cluster-{_hex(resource_id, 26).upper()}",
+                    "engineVersionActual": inputs.get("engineVersion", "")}  # fmt: skip
+        if typ == "aws:rds/cluster:Cluster":
+            return {"arn": f"arn:aws:rds:{region}:{account}:cluster:{resource_id}",
+                    "endpoint": f"{resource_id}.cluster-{rds_host}",
+                    "readerEndpoint": f"{resource_id}.cluster-ro-{rds_host}",
+                    "clusterResourceId": f"cluster-{_hex(resource_id, 26).upper()}",
+                    "port": inputs.get("port", 5432), "hostedZoneId": "Z2R2ITUGPM61AM"}  # fmt: skip
+        if typ == "aws:rds/clusterInstance:ClusterInstance":
+            return {"arn": f"arn:aws:rds:{region}:{account}:db:{resource_id}",
+                    "endpoint": f"{resource_id}.{rds_host}", "writer": resource_id.endswith("-1"),
+                    "dbiResourceId": f"db-{_hex(resource_id, 26).upper()}"}  # fmt: skip
+        if typ == "aws:rds/proxy:Proxy":
+            return {"arn": f"arn:aws:rds:{region}:{account}:db-proxy:prx-{_hex(resource_id)}",
+                    "endpoint": f"{resource_id}.proxy-{rds_host}"}  # fmt: skip
+        if typ == "aws:rds/proxyEndpoint:ProxyEndpoint":
+            endpoint = inputs.get("dbProxyEndpointName", name)
+            arn = f"arn:aws:rds:{region}:{account}:db-proxy-endpoint:prx-endpoint-{_hex(endpoint)}"
+            return {"arn": arn, "endpoint": f"{endpoint}.endpoint.proxy-{rds_host}"}
+        if typ == "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup":
+            arn = f"arn:aws:rds:{region}:{account}:target-group:prx-tg-{_hex(resource_id)}"
+            return {"name": "default", "arn": arn}
+        if typ in ("aws:rds/subnetGroup:SubnetGroup", "aws:rds/clusterParameterGroup:ClusterParameterGroup"):
+            kind = "subgrp" if typ.endswith("SubnetGroup") else "cluster-pg"
+            return {"name": resource_id, "arn": f"arn:aws:rds:{region}:{account}:{kind}:{resource_id}"}
+        if typ == "aws:secretsmanager/secret:Secret":
+            secret = _physical_name(inputs, name)
+            arn = f"arn:aws:secretsmanager:{region}:{account}:secret:{secret}-{_hex(secret, 6)}"
+            return {"arn": arn, "name": secret}
+        if typ == "aws:backup/vault:Vault":
+            return {
+                "name": resource_id,
+                "arn": f"arn:aws:backup:{region}:{account}:backup-vault:{resource_id}",
+            }
+        if typ == "aws:backup/plan:Plan":
+            return {"arn": f"arn:aws:backup:{region}:{account}:backup-plan:{resource_id}", "version": "1"}
+        return None
 
     # -- data sources -----------------------------------------------------------------------
 
@@ -195,6 +269,7 @@ class PlanMocks(Mocks):
             "aws:index/getCallerIdentity:getCallerIdentity": self._caller_identity,
             "aws:index/getPartition:getPartition": self._partition,
             "aws:index/getRegion:getRegion": self._region,
+            "aws:secretsmanager/getRandomPassword:getRandomPassword": self._random_password,
         }.get(args.token)
         if handler is None:
             raise NotImplementedError(
@@ -229,6 +304,16 @@ class PlanMocks(Mocks):
     def _partition(self, _region: str, _: dict) -> dict:
         return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com",
                 "reverseDnsPrefix": "com.amazonaws"}  # fmt: skip
+
+    def _random_password(self, region: str, args: dict) -> dict:
+        """A password of the requested length without the excluded characters (not random: a plan
+        must be reproducible), as `secretsmanager:GetRandomPassword` returns it."""
+        excluded = set(args.get("excludeCharacters") or "")
+        alphabet = [c for c in "Aa1!Bb2#Cc3$Dd4%Ee5^Ff6&Gg7*Hh8(Ii9)Jj0-" if c not in excluded]
+        length = int(args.get("passwordLength") or 32)
+        seed = _hex(region + str(sorted(args.items())), 64)
+        return {"id": region, "randomPassword": "".join(
+            alphabet[int(seed[i % 64], 16) * 7 % len(alphabet)] for i in range(length))}  # fmt: skip
 
     def _region(self, region: str, _: dict) -> dict:
         return {"id": region, "region": region, "name": region,

@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from components import NetworkError, RegionStack
+from components import NetworkError, PostgresCluster, RegionStack
 
 from .stack_config import (
     NAMESPACE,
@@ -39,8 +39,32 @@ def load_runtime_config(stack: str) -> StackConfig:
 
 
 def build(config: StackConfig, stack: str) -> dict[str, RegionStack]:
-    """Declare the platform: one RegionStack per configured region, named after the region."""
-    return {args.region: RegionStack(args.region, args) for args in config.region_args(stack)}
+    """Declare the platform: one RegionStack per configured region, named after the region, then
+    the global PostgreSQL database across the regions config lists for it."""
+    regions = {args.region: RegionStack(args.region, args) for args in config.region_args(stack)}
+    attach_database(config, stack, regions)
+    return regions
+
+
+def attach_database(config: StackConfig, stack: str, regions: dict[str, RegionStack]) -> PostgresCluster:
+    """The writer member first (it creates the global cluster, replicates its secret to every other
+    member's key and copies its backups to `backup.copyRegion`), then each secondary, which joins it."""
+    members = config.postgres_args(stack)
+    home, *secondaries = members
+    copy_region = config.postgres.backup.copy_region
+    copy_vault_arn = (
+        regions[copy_region].add_backup_copy_vault(f"{members[home].cluster_identifier}-copy")
+        if copy_region
+        else None
+    )
+    writer = regions[home].attach_postgres(
+        members[home],
+        secret_replicas={r: regions[r].kms_key_arn for r in secondaries},
+        backup_copy_vault_arn=copy_vault_arn,
+    )
+    for region in secondaries:
+        regions[region].attach_postgres(members[region], writer=writer)
+    return writer
 
 
 def main() -> dict[str, Any]:
@@ -52,9 +76,13 @@ def main() -> dict[str, Any]:
     except (ConfigError, NetworkError) as exc:
         # RunError ends the program with this message alone: no traceback for a config mistake.
         raise pulumi.RunError(str(exc)) from None
+    database = regions[config.write_home].postgres
+    assert database is not None, "attach_database gives the write home the writer"
     exports: dict[str, Any] = {
         "environment": config.environment.value,
         "writeHome": config.write_home,
+        "postgresGlobalClusterId": database.global_cluster_identifier,
+        "postgresGlobalWriterEndpoint": database.global_writer_endpoint,
         "regions": {name: region.outputs() for name, region in regions.items()},
     }
     for key, value in exports.items():

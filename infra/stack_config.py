@@ -38,6 +38,12 @@ from components.args import (
     RegionRole,
 )
 from components.eks_args import EksClusterArgs, EksDefaults
+from components.postgres_args import (
+    ClusterRole,
+    PostgresClusterArgs,
+    PostgresDefaults,
+    global_database_problems,
+)
 from components.region_args import RegionStackArgs
 from components.sizes import ComponentSizes
 from components.subnets import PRIVATE_RANGES, SubnetPlanError, plan_subnets
@@ -63,6 +69,8 @@ NAMESPACE = "meridian"
 PROD_MIN_AZ_COUNT = 3
 #: EKS places control-plane network interfaces in at least two AZs.
 MIN_AZ_COUNT = 2
+#: Days of automated backups (and so of point-in-time recovery) prod keeps at least.
+PROD_MIN_BACKUP_RETENTION_DAYS = 14
 
 
 class Environment(str, Enum):
@@ -134,6 +142,7 @@ class StackConfig(MeridianModel):
         tags: `owner` and `costCenter`; every AWS resource carries them.
         network: network settings shared by every region (`NetworkDefaults`).
         eks: EKS settings shared by every region's cluster (`EksDefaults`).
+        postgres: the global PostgreSQL database: version, regions, backups (`PostgresDefaults`).
         regions: the regions, each with its role, VPC CIDR and AZ count.
         sizes: component sizes for `primary` and `secondary` regions.
         protect_stateful_resources: protect keys, logs and data stores from deletion (default true;
@@ -147,6 +156,7 @@ class StackConfig(MeridianModel):
     tags: Tags
     network: NetworkDefaults = NetworkDefaults()
     eks: EksDefaults
+    postgres: PostgresDefaults
     regions: list[RegionEntry] = Field(min_length=1)
     sizes: dict[RegionRole, ComponentSizes]
     protect_stateful_resources: bool = True
@@ -188,6 +198,28 @@ class StackConfig(MeridianModel):
             )
             for region in self.regions
         ]
+
+    def postgres_regions(self) -> list[str]:
+        """The regions of the global database, write home first, then in stack-file order."""
+        listed = self.postgres.regions or tuple(r.name for r in self.regions)
+        return [self.write_home, *(r for r in listed if r != self.write_home)]
+
+    def postgres_args(self, stack: str) -> dict[str, PostgresClusterArgs]:
+        """One `PostgresClusterArgs` per database region, the writer (write home) first."""
+        roles = {r.name: r.role for r in self.regions}
+        settings = self.postgres.model_dump(exclude={"regions"})
+        return {
+            region: PostgresClusterArgs(
+                **settings,
+                cluster_identifier=f"{NAMESPACE}-{stack}-{region}-postgres",
+                global_cluster_identifier=f"{NAMESPACE}-{stack}-postgres",
+                role=ClusterRole.WRITER if region == self.write_home else ClusterRole.SECONDARY,
+                sizes=self.sizes[roles[region]].postgres,
+                secret_name=f"{NAMESPACE}-{stack}/postgres/master" if region == self.write_home else "",
+                protect=self.protect_stateful_resources,
+            )
+            for region in self.postgres_regions()
+        }
 
 
 @dataclass(frozen=True)
@@ -319,6 +351,70 @@ def _az_count_issues(region: RegionEntry, at: str, prod: bool) -> list[ConfigIss
     return []
 
 
+def _postgres_issues(config: StackConfig, prod: bool) -> list[ConfigIssue]:
+    """The global database: its regions exist in the stack, AWS accepts the topology, and prod keeps
+    two weeks of point-in-time recovery and a copy of its backups in another region."""
+    at = f"{NAMESPACE}:postgres"
+    issues: list[ConfigIssue] = []
+    stack_regions = {r.name: r for r in config.regions}
+    listed = config.postgres.regions or ()
+    for i, region in enumerate(listed):
+        if region not in stack_regions:
+            issues.append(
+                ConfigIssue(
+                    f"{at}.regions[{i}]",
+                    f"{region} is not a region of this stack (its cluster needs the region's network); "
+                    f"use regions of meridian:regions: {', '.join(stack_regions)}",
+                )
+            )
+    if listed and config.write_home not in listed:
+        issues.append(
+            ConfigIssue(f"{at}.regions", f"the write home {config.write_home} holds the writer; add it")
+        )
+    members = {
+        r: config.sizes[stack_regions[r].role].postgres
+        for r in config.postgres_regions()
+        if r in stack_regions and stack_regions[r].role in config.sizes
+    }
+    for problem in global_database_problems(config.write_home, members):
+        if problem.setting == "regions":
+            issues.append(ConfigIssue(f"{at}.regions", problem.problem))
+        else:
+            role = stack_regions[problem.region or config.write_home].role.value
+            key = "readerInstances" if problem.setting == "readers" else problem.setting
+            issues.append(
+                ConfigIssue(
+                    f"{NAMESPACE}:sizes.{role}.postgres.{key}", f"{problem.region}: {problem.problem}"
+                )
+            )
+    if prod and config.postgres.backup_retention_days < PROD_MIN_BACKUP_RETENTION_DAYS:
+        issues.append(
+            ConfigIssue(
+                f"{at}.backupRetentionDays",
+                f"prod keeps at least {PROD_MIN_BACKUP_RETENTION_DAYS} days of point-in-time recovery, "
+                f"got {config.postgres.backup_retention_days}; set {PROD_MIN_BACKUP_RETENTION_DAYS} to 35",
+            )
+        )
+    copy_region = config.postgres.backup.copy_region
+    if copy_region is None and prod:
+        issues.append(
+            ConfigIssue(
+                f"{at}.backup.copyRegion",
+                "prod copies database backups to a second region; name one of the stack's other regions",
+            )
+        )
+    elif copy_region is not None and (copy_region not in stack_regions or copy_region == config.write_home):
+        others = [r for r in stack_regions if r != config.write_home]
+        issues.append(
+            ConfigIssue(
+                f"{at}.backup.copyRegion",
+                f"{copy_region} cannot hold the copies: it must be another region of this stack "
+                f"(its KMS key encrypts them), not the write home; use one of: {', '.join(others)}",
+            )
+        )
+    return issues
+
+
 def stack_rules(config: StackConfig) -> list[ConfigIssue]:
     """Checks that involve more than one key; each issue names the key to change."""
     issues: list[ConfigIssue] = []
@@ -394,6 +490,7 @@ def stack_rules(config: StackConfig) -> list[ConfigIssue]:
                 "deploy (VPN, CI runners) or set public: false",
             )
         )
+    issues.extend(_postgres_issues(config, prod))
     if prod and config.network.nat_gateways is not NatGatewayMode.ONE_PER_AZ:
         issues.append(
             ConfigIssue(
