@@ -335,6 +335,7 @@ class RecordedResource:
     id: str | None = None
     protect: bool = False
     dependencies: list[str] = field(default_factory=list)  # URNs of explicit and input dependencies
+    ignore_changes: list[str] = field(default_factory=list)  # properties `pulumi up` leaves alone
 
 
 def _mask_secrets(value: Any) -> Any:
@@ -369,6 +370,7 @@ class PlanMonitor(MockMonitor):
                     id=response.id or None,
                     protect=bool(request.protect),
                     dependencies=list(request.dependencies),
+                    ignore_changes=list(request.ignoreChanges),
                 )
             )
         return response

@@ -12,10 +12,13 @@ from pydantic import ValidationError
 
 import components
 from components import (
+    ClusterRole,
     EksCluster,
     EksClusterArgs,
     Network,
     NetworkArgs,
+    PostgresCluster,
+    PostgresClusterArgs,
     RegionRole,
     RegionStack,
     RegionStackArgs,
@@ -136,6 +139,67 @@ def test_eks_cluster_alone_in_the_teams_own_vpc():
         cluster.node_security_group_id,
         [s.id for s in subnets],
     ).apply(check)
+
+
+@pulumi.runtime.test
+def test_postgres_cluster_alone_in_the_teams_own_vpc():
+    """A team's own global database: one writer member, its own subnets and client group, no
+    backup copy; the same component the platform composes per region."""
+    provider = aws.Provider("team-db-aws", region="eu-central-1")
+    pinned = pulumi.ResourceOptions(providers=[provider])
+    vpc = aws.ec2.Vpc("team-db-vpc", cidr_block="10.70.0.0/16", opts=pinned)
+    subnets = [
+        aws.ec2.Subnet(f"team-db-{zone}", vpc_id=vpc.id, cidr_block=f"10.70.{i}.0/24",
+                       availability_zone=f"eu-central-1{zone}", opts=pinned)
+        for i, zone in enumerate("abc")
+    ]  # fmt: skip
+    clients = aws.ec2.SecurityGroup("team-app", vpc_id=vpc.id, opts=pinned)
+    database = PostgresCluster(
+        "ledger",
+        PostgresClusterArgs(
+            engine_version="16.8", cluster_identifier="ledger-eu", global_cluster_identifier="ledger",
+            role=ClusterRole.WRITER, secret_name="ledger/master", protect=False,
+            sizes={"instance_class": "db.r7g.large", "reader_instances": 2},
+        ),
+        vpc_id=vpc.id,
+        subnet_ids=[s.id for s in subnets],
+        availability_zones=["eu-central-1a", "eu-central-1b", "eu-central-1c"],
+        client_security_group_id=clients.id,
+        kms_key_arn="arn:aws:kms:eu-central-1:123456789012:key/team",
+        opts=pinned,
+    )  # fmt: skip
+
+    def check(values: list) -> None:
+        writer, reader, proxy, secret_arn = values
+        assert writer.startswith("ledger-eu.cluster-") and ".eu-central-1.rds.amazonaws.com" in writer
+        assert reader.startswith("ledger-eu.cluster-ro-")
+        assert proxy.startswith("ledger-eu.proxy-")
+        assert secret_arn.startswith("arn:aws:secretsmanager:eu-central-1:123456789012:secret:ledger/master-")
+        mine = [r for r in MONITOR.recorded if r.urn.split("::")[-1].startswith("ledger")]
+        instances = sorted(
+            (r for r in mine if r.type == "aws:rds/clusterInstance:ClusterInstance"),
+            key=lambda r: r.inputs["identifier"],
+        )
+        assert [i.inputs["availabilityZone"] for i in instances] == [f"eu-central-1{z}" for z in "abc"]
+        assert not [r for r in mine if r.type.startswith("aws:backup/")]
+        aws_resources = [r for r in mine if r.custom and r.type.startswith("aws:")]
+        assert aws_resources and all(r.provider and "team-db-aws" in r.provider for r in aws_resources)
+
+    return pulumi.Output.all(
+        database.writer_endpoint, database.reader_endpoint, database.proxy_endpoint, database.secret_arn
+    ).apply(check)
+
+
+def test_a_secondary_member_needs_its_writer() -> None:
+    args = PostgresClusterArgs(
+        engine_version="16.8", cluster_identifier="ledger-us", global_cluster_identifier="ledger",
+        role=ClusterRole.SECONDARY, sizes={"instance_class": "db.r7g.large", "reader_instances": 1},
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="a secondary needs writer="):
+        PostgresCluster(
+            "orphan", args, vpc_id="vpc-1", subnet_ids=[], availability_zones=[],
+            client_security_group_id="sg-1", kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/k",
+        )  # fmt: skip
 
 
 def test_invalid_args_fail_before_any_resource() -> None:
