@@ -12,7 +12,6 @@ in the destination region.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import pulumi
@@ -39,6 +38,7 @@ def copy_vault(
         name,
         name=name,
         kms_key_arn=kms_key_arn,
+        force_destroy=not protect,
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=protect)),
     )
 
@@ -74,14 +74,19 @@ class CrossRegionBackup(pulumi.ComponentResource):
     ) -> None:
         super().__init__("meridian:backup:CrossRegionBackup", name, None, opts)
         invoke = pulumi.InvokeOptions(parent=self)
-        account = aws.get_caller_identity_output(opts=invoke).account_id
         partition = aws.get_partition_output(opts=invoke).partition
         stateful = pulumi.ResourceOptions(parent=self, protect=protect)
-        self.vault = aws.backup.Vault(f"{name}-vault", name=name, kms_key_arn=kms_key_arn, opts=stateful)
+        self.vault = aws.backup.Vault(
+            f"{name}-vault",
+            name=name,
+            kms_key_arn=kms_key_arn,
+            force_destroy=not protect,  # an unprotected stack is torn down with its recovery points
+            opts=stateful,
+        )
         role = managed_policy_role(
             f"{name}-backup",
             description=f"AWS Backup snapshots and copies for {name}",
-            trust=account.apply(lambda a: json.dumps(service_trust("backup.amazonaws.com", a))),
+            trust=service_trust("backup.amazonaws.com"),
             managed_policies=BACKUP_POLICIES,
             partition=partition,
             parent=self,

@@ -244,6 +244,17 @@ class EksCluster(pulumi.ComponentResource):
             opts=in_cluster,
         )
         self.ingress_hostname = self.mesh.ingress_hostname
+        # The API's AWS identity: its pods (service account `<deploymentName>`) get this role through
+        # Pod Identity; data stores attach what it may do (e.g. connect to the database proxy).
+        self.app_role = self.pod_role("app")
+        aws.eks.PodIdentityAssociation(
+            f"{name}-app",
+            cluster_name=self.cluster.name,
+            namespace=args.app.namespace,
+            service_account=args.app.deployment_name,
+            role_arn=self.app_role.arn,
+            opts=pulumi.ResourceOptions(parent=self.app_role),
+        )
         self.register_outputs(
             {
                 "clusterName": self.cluster_name,

@@ -5,7 +5,8 @@
     ├── Secret + version     master credentials (writer only), KMS-encrypted, replicated to every
     │                        member region; the password is write-only: never in config or state
     ├── LogGroup             `/aws/rds/cluster/<id>/postgresql`, KMS-encrypted, with retention
-    ├── SecurityGroups       database and proxy; 5432 only from the client (EKS node) group
+    ├── SecurityGroups       proxy: 5432 from the client (EKS node) group only; database: from the
+    │                        proxy only, so every connection is IAM-authenticated
     ├── SubnetGroup          the isolated subnets (no route to or from the internet)
     ├── ClusterParameterGroup  TLS forced, slow-statement/connection/DDL logging, pgaudit
     ├── Cluster              encrypted with the region's key, IAM auth, backups, deletion protection
@@ -27,9 +28,10 @@ from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from .backup import CrossRegionBackup
-from .data_policies import proxy_connect_policy, service_trust
+from .data_policies import proxy_client_policy, proxy_connect_policy, service_trust
 from .iam import managed_policy_role
 from .postgres_args import ENGINE, PARAMETER_GROUP_FAMILY, ClusterRole, PostgresClusterArgs
 
@@ -45,8 +47,8 @@ LOG_EXPORTS = ("postgresql",)
 #: Reconciling them would fight the topology AWS just set up (see README "PostgreSQL failover").
 AWS_OWNED = ["engineVersion", "replicationSourceIdentifier", "globalClusterIdentifier"]
 
-#: Characters RDS does not accept in a master password.
-_PASSWORD_EXCLUDED = "/\"@' \\"
+#: Punctuation a master password may use: RDS refuses `/`, `"`, `@` and spaces.
+_PASSWORD_SPECIALS = "!#$%^&*()-_=+[]{}<>:?"
 
 
 def cluster_parameters(slow_statement_ms: int) -> list[dict[str, str]]:
@@ -81,7 +83,7 @@ class PostgresCluster(pulumi.ComponentResource):
         vpc_id: the VPC.
         subnet_ids: the isolated subnets, one per AZ (database and proxy).
         availability_zones: the AZs of those subnets; instances are spread over them in order.
-        client_security_group_id: the only group admitted on the port (the EKS nodes).
+        client_security_group_id: the only group admitted to the proxy (the EKS nodes).
         kms_key_arn: the region's customer-managed key (storage, secret, logs, Performance Insights).
         writer: a secondary's writer member (it joins the writer's global cluster, after the
             writer's instances exist); None for the writer.
@@ -149,7 +151,8 @@ class PostgresCluster(pulumi.ComponentResource):
             )
             self.global_cluster_identifier: pulumi.Output[str] = self.global_cluster.id
             self.global_writer_endpoint: pulumi.Output[str] = self.global_cluster.endpoint
-            password = self._master_secret(secret_replicas or {})
+            self._master_secret(secret_replicas or {})
+            password: pulumi.Output[str] | None = self._master_password()
         else:
             self.global_cluster_identifier = writer.global_cluster_identifier
             self.global_writer_endpoint = writer.global_writer_endpoint
@@ -219,6 +222,8 @@ class PostgresCluster(pulumi.ComponentResource):
                 ignore_changes=AWS_OWNED,
             ),
         )
+        if password is not None:
+            self._store_master_password(password)
         self.instances = self._instances(subnet_group, availability_zones)
         self.proxy, self.proxy_endpoint, self.proxy_reader_endpoint = self._proxy(subnet_ids, proxy_group)
 
@@ -246,6 +251,14 @@ class PostgresCluster(pulumi.ComponentResource):
         self.port = self.cluster.port
         self.register_outputs(self.outputs())
 
+    def client_policy(self) -> pulumi.Output[str]:
+        """The IAM policy (JSON) an application role needs to connect through this region's proxy
+        as the `iam_users`; attach it to the pods' role."""
+        users = self._args.iam_users
+        return pulumi.Output.all(self._partition, self.region, self._account, self.proxy.arn).apply(
+            lambda v: json.dumps(proxy_client_policy(v[0], v[1], v[2], v[3], users))
+        )
+
     def outputs(self) -> dict[str, Any]:
         """What consumers need (camelCase, as stack outputs are)."""
         return {
@@ -260,30 +273,44 @@ class PostgresCluster(pulumi.ComponentResource):
             "secretArn": self.secret_arn,
         }
 
-    def _master_secret(self, replicas: Mapping[str, pulumi.Input[str]]) -> pulumi.Output[str]:
-        """The master secret; returns the password, fresh from Secrets Manager at each run.
-
-        RDS-managed master passwords are not supported in a global database, so the secret is ours.
-        The password goes to the cluster and the secret version as write-only arguments: it is never
-        in config or state, and is only applied when `master_password_version` changes.
-        """
+    def _master_password(self) -> pulumi.Output[str]:
+        """The master password: generated once per `master_password_version` (its keeper), so a
+        replaced cluster gets the same one and bumping the version rotates it. Pulumi keeps it in
+        state only as an encrypted secret; it is never in config or in plain text."""
         args = self._args
-        generated = aws.secretsmanager.get_random_password_output(
-            password_length=40,
-            exclude_characters=_PASSWORD_EXCLUDED,
-            require_each_included_type=True,
-            opts=pulumi.InvokeOptions(parent=self),
+        provider = random.Provider(f"{self._name}-random", opts=pulumi.ResourceOptions(parent=self))
+        password = random.RandomPassword(
+            f"{self._name}-master-password",
+            length=40,
+            min_lower=2,
+            min_upper=2,
+            min_numeric=2,
+            min_special=2,
+            override_special=_PASSWORD_SPECIALS,
+            keepers={"masterPasswordVersion": str(args.master_password_version)},
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )
-        password: pulumi.Output[str] = pulumi.Output.secret(generated.random_password)
+        return password.result
+
+    def _master_secret(self, replicas: Mapping[str, pulumi.Input[str]]) -> None:
+        """The master secret (RDS-managed master passwords are not supported in a global database,
+        so the secret is ours), KMS-encrypted and replicated to every other member region."""
+        args = self._args
         self.secret = aws.secretsmanager.Secret(
             f"{self._name}-master-secret",
             name=args.secret_name,
             description=f"Master user of {args.global_cluster_identifier} (break-glass; apps use IAM auth)",
             kms_key_id=self._key_arn,
-            recovery_window_in_days=30 if args.protect else 7,
+            # Unprotected stacks are rebuilt: a name pending deletion would block the next create.
+            recovery_window_in_days=30 if args.protect else 0,
             replicas=[{"region": region, "kms_key_id": key} for region, key in sorted(replicas.items())],
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
+
+    def _store_master_password(self, password: pulumi.Output[str]) -> None:
+        """The secret's value, written once the cluster has the password (write-only: sent again
+        only when `master_password_version` changes, so host, port and name are as of then)."""
+        args = self._args
         aws.secretsmanager.SecretVersion(
             f"{self._name}-master-secret-version",
             secret_id=self.secret.id,
@@ -298,15 +325,14 @@ class PostgresCluster(pulumi.ComponentResource):
                 }
             ),
             secret_string_wo_version=args.master_password_version,
-            opts=pulumi.ResourceOptions(parent=self.secret),
+            opts=pulumi.ResourceOptions(parent=self.secret, depends_on=[self.cluster]),
         )
-        return password
 
     def _security_groups(
         self, vpc_id: pulumi.Input[str], client_group: pulumi.Input[str]
     ) -> tuple[aws.ec2.SecurityGroup, aws.ec2.SecurityGroup]:
-        """The database admits the proxy and the clients; the proxy admits the clients; neither is
-        open to any CIDR. Neither group has egress beyond the proxy reaching the database."""
+        """The proxy admits the clients; the database admits the proxy only, so no pod reaches it
+        around the proxy's IAM check. No CIDR anywhere; no egress but the proxy's to the database."""
         port = self._args.port
         ident = self._args.cluster_identifier
         groups = {}
@@ -314,13 +340,12 @@ class PostgresCluster(pulumi.ComponentResource):
             groups[role] = aws.ec2.SecurityGroup(
                 f"{self._name}-{role}",
                 vpc_id=vpc_id,
-                description=f"{purpose} of {ident}: PostgreSQL from the EKS nodes only",
+                description=f"{purpose} of {ident}: PostgreSQL through the proxy only",
                 tags={"Name": f"{ident}-{role}"},
                 opts=pulumi.ResourceOptions(parent=self),
             )
         db, proxy = groups["db"], groups["proxy"]
         rules = (
-            ("db", "from-clients", client_group, "EKS nodes"),
             ("db", "from-proxy", proxy.id, "RDS Proxy"),
             ("proxy", "from-clients", client_group, "EKS nodes"),
         )
@@ -356,7 +381,9 @@ class PostgresCluster(pulumi.ComponentResource):
         monitoring = managed_policy_role(
             f"{self._name}-monitoring",
             description=f"Enhanced Monitoring of {args.cluster_identifier}",
-            trust=self._account.apply(lambda a: json.dumps(service_trust("monitoring.rds.amazonaws.com", a))),
+            trust=self._account.apply(
+                lambda a: json.dumps(service_trust("monitoring.rds.amazonaws.com", source_account=a))
+            ),
             managed_policies=["service-role/AmazonRDSEnhancedMonitoringRole"],
             partition=self._partition,
             parent=self,
@@ -365,7 +392,7 @@ class PostgresCluster(pulumi.ComponentResource):
         def zone(index: int) -> pulumi.Output[str]:
             return zones.apply(lambda z: str(z[index % len(z)]))
 
-        instances = []
+        instances: list[aws.rds.ClusterInstance] = []
         for index in range(args.instance_count):
             instances.append(
                 aws.rds.ClusterInstance(
@@ -390,7 +417,9 @@ class PostgresCluster(pulumi.ComponentResource):
                     # Minor upgrades of a global database go through the global cluster, all
                     # members at once; an instance upgrading itself would break switchover.
                     auto_minor_version_upgrade=False,
-                    opts=pulumi.ResourceOptions(parent=self.cluster),
+                    preferred_maintenance_window=args.maintenance_window,
+                    # Aurora makes the first instance to come up the writer: instance 1 it is.
+                    opts=pulumi.ResourceOptions(parent=self.cluster, depends_on=instances[:1]),
                 )
             )
         return instances
@@ -407,9 +436,7 @@ class PostgresCluster(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{self._name}-proxy",
             description=f"RDS Proxy of {args.cluster_identifier}: IAM connections as the app users",
-            assume_role_policy=self._account.apply(
-                lambda a: json.dumps(service_trust("rds.amazonaws.com", a))
-            ),
+            assume_role_policy=json.dumps(service_trust("rds.amazonaws.com")),
             opts=pulumi.ResourceOptions(parent=self),
         )
         role_policy = aws.iam.RolePolicy(

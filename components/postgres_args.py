@@ -65,10 +65,10 @@ MONITORING_INTERVALS = (1, 5, 10, 15, 30, 60)
 #: Performance Insights retention: 7 days (free tier) or whole months (31 days each) up to 2 years.
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = (7, *(31 * months for months in range(1, 24)), 731)
 
-#: Instance classes a global database accepts: memory optimised, db.r5 generation or later, or the
-#: x2 family ("requires DB instance classes that are optimized for memory-intensive applications";
+#: Instance classes a global database accepts: Aurora's memory-optimised families, db.r5 or later,
+#: and x2g ("requires DB instance classes that are optimized for memory-intensive applications";
 #: burstable db.t* classes fail with "not supported by global databases").
-_GLOBAL_CLASS = re.compile(r"^db\.(r([5-9])[a-z]*|x2[a-z]*)\.[a-z0-9]+$")
+_GLOBAL_CLASS = re.compile(r"^db\.(r5|r6g|r6gd|r6i|r6id|r7g|r7i|r8g|r8gd|x2g)\.[a-z0-9]+$")
 
 
 def global_database_instance_class(instance_class: str) -> bool:

@@ -205,8 +205,9 @@ class RegionStack(pulumi.ComponentResource):
         secret_replicas: dict[str, pulumi.Input[str]] | None = None,
         backup_copy_vault_arn: pulumi.Input[str] | None = None,
     ) -> PostgresCluster:
-        """Add the region's PostgreSQL member on the isolated subnets, admitting the EKS nodes, and
-        let the API's pods reach it (a NetworkPolicy egress to those subnets on its port only)."""
+        """Add the region's PostgreSQL member on the isolated subnets, its proxy admitting the EKS
+        nodes, and let the API's pods reach it: a NetworkPolicy egress to those subnets on its port
+        only, and `rds-db:connect` through this region's proxy for the API's pod role."""
         if self.postgres is not None:
             raise ValueError(f"{self.args.region} already has its PostgreSQL cluster")
         name = f"{self.args.name_prefix}-{self.args.region}-postgres"
@@ -225,6 +226,12 @@ class RegionStack(pulumi.ComponentResource):
         )
         isolated = [str(s.cidr) for s in self.args.network.subnet_plan().tier(Tier.ISOLATED)]
         self.eks.app.allow_egress("postgres", isolated, args.port)
+        aws.iam.RolePolicy(
+            f"{name}-connect",
+            role=self.eks.app_role.id,
+            policy=self.postgres.client_policy(),
+            opts=pulumi.ResourceOptions(parent=self.eks.app_role),
+        )
         return self.postgres
 
     def outputs(self) -> dict[str, object]:

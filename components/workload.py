@@ -2,7 +2,8 @@
 
     AppEnvelope  (meridian:eks:AppEnvelope)
     ├── Namespace            PSA `restricted`, Istio sidecar injection
-    ├── NetworkPolicies      default deny (in and out), then DNS, istiod, same-namespace, gateway → API;
+    ├── NetworkPolicies      default deny (in and out), then DNS, istiod, Pod Identity agent,
+    │                        same-namespace, gateway → API;
     │                        data stores add theirs (`allow_egress`: their port, their subnets only)
     ├── Service              the API's stable name; Deployments `<name>` and `<name>-canary` back it
     ├── HPA + PDB            replicas from config (capacity per region is config, not code)
@@ -28,6 +29,8 @@ from .sizes import EksSizes
 __all__ = ["AppEnvelope", "canary_routes", "egress_policy", "network_policies"]
 
 SERVICE_PORT = 80
+#: Where the EKS Pod Identity agent listens on every node (link-local).
+POD_IDENTITY_AGENT = "169.254.170.23/32"
 
 
 def canary_routes(host: str, canary_weight: int) -> list[dict[str, Any]]:
@@ -78,6 +81,17 @@ def network_policies(app: AppSettings) -> dict[str, Any]:
                         }
                     ],
                     "ports": [{"protocol": "TCP", "port": 15012}],
+                }
+            ],
+        },
+        # The EKS Pod Identity agent on each node hands out the pods' AWS credentials.
+        "allow-pod-identity-agent": {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {
+                    "to": [{"ipBlock": {"cidr": POD_IDENTITY_AGENT}}],
+                    "ports": [{"protocol": "TCP", "port": 80}],
                 }
             ],
         },

@@ -20,9 +20,9 @@ from typing import Any
 
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 from pulumi.runtime.mocks import MockMonitor
-from pulumi.runtime.rpc import deserialize_properties, is_rpc_secret, unwrap_rpc_secret
+from pulumi.runtime.rpc import deserialize_properties, is_rpc_secret, unwrap_rpc_secret, wrap_rpc_secret
 
-__all__ = ["MOCK_ACCOUNT_ID", "PlanMocks", "PlanMonitor", "RecordedResource", "provider_urn"]
+__all__ = ["MOCK_ACCOUNT_ID", "PlanMocks", "PlanMonitor", "RecordedResource", "mock_password", "provider_urn"]
 
 #: AWS's documentation example account.
 MOCK_ACCOUNT_ID = "123456789012"
@@ -96,6 +96,11 @@ def _physical_name(inputs: dict[str, Any], name: str) -> str:
     return inputs.get("name") or f"{name}-{_hex(name, 7)}"
 
 
+def mock_password(name: str, length: int) -> str:
+    """The password the mocked `random.RandomPassword` *name* generates (tests look for it)."""
+    return ("Aa1!" + _hex(name, 64) * 2)[:length]
+
+
 def provider_urn(reference: str | None) -> str | None:
     """`urn::id` provider reference → the provider's URN (None when no provider was given)."""
     return reference.rsplit("::", 1)[0] if reference else None
@@ -132,6 +137,11 @@ class PlanMocks(Mocks):
         region = self.region_of(args.provider) or ""
         if args.typ.startswith("kubernetes:"):
             return self._kubernetes(args, inputs, region)
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            # Deterministic (a plan is reproducible) and of the requested length; a secret, as the
+            # provider marks it.
+            value = mock_password(args.name, int(inputs.get("length") or 16))
+            return _hex(args.name, 8), dict(args.inputs) | {"result": wrap_rpc_secret(value)}
         resource_id = inputs.get(_ID_FROM_INPUT.get(args.typ, ""), "") or (
             _ID_PREFIX.get(args.typ, "") + _hex(f"{args.typ}/{args.name}")
         )
@@ -269,7 +279,6 @@ class PlanMocks(Mocks):
             "aws:index/getCallerIdentity:getCallerIdentity": self._caller_identity,
             "aws:index/getPartition:getPartition": self._partition,
             "aws:index/getRegion:getRegion": self._region,
-            "aws:secretsmanager/getRandomPassword:getRandomPassword": self._random_password,
         }.get(args.token)
         if handler is None:
             raise NotImplementedError(
@@ -304,16 +313,6 @@ class PlanMocks(Mocks):
     def _partition(self, _region: str, _: dict) -> dict:
         return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com",
                 "reverseDnsPrefix": "com.amazonaws"}  # fmt: skip
-
-    def _random_password(self, region: str, args: dict) -> dict:
-        """A password of the requested length without the excluded characters (not random: a plan
-        must be reproducible), as `secretsmanager:GetRandomPassword` returns it."""
-        excluded = set(args.get("excludeCharacters") or "")
-        alphabet = [c for c in "Aa1!Bb2#Cc3$Dd4%Ee5^Ff6&Gg7*Hh8(Ii9)Jj0-" if c not in excluded]
-        length = int(args.get("passwordLength") or 32)
-        seed = _hex(region + str(sorted(args.items())), 64)
-        return {"id": region, "randomPassword": "".join(
-            alphabet[int(seed[i % 64], 16) * 7 % len(alphabet)] for i in range(length))}  # fmt: skip
 
     def _region(self, region: str, _: dict) -> dict:
         return {"id": region, "region": region, "name": region,

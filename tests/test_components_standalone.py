@@ -170,7 +170,7 @@ def test_postgres_cluster_alone_in_the_teams_own_vpc():
     )  # fmt: skip
 
     def check(values: list) -> None:
-        writer, reader, proxy, secret_arn = values
+        writer, reader, proxy, secret_arn, _ = values
         assert writer.startswith("ledger-eu.cluster-") and ".eu-central-1.rds.amazonaws.com" in writer
         assert reader.startswith("ledger-eu.cluster-ro-")
         assert proxy.startswith("ledger-eu.proxy-")
@@ -186,7 +186,11 @@ def test_postgres_cluster_alone_in_the_teams_own_vpc():
         assert aws_resources and all(r.provider and "team-db-aws" in r.provider for r in aws_resources)
 
     return pulumi.Output.all(
-        database.writer_endpoint, database.reader_endpoint, database.proxy_endpoint, database.secret_arn
+        database.writer_endpoint,
+        database.reader_endpoint,
+        database.proxy_endpoint,
+        database.secret_arn,
+        [i.id for i in database.instances],  # every instance registered before the check
     ).apply(check)
 
 

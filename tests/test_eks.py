@@ -193,7 +193,11 @@ def test_karpenter_is_scoped_to_its_cluster(stack_plan: Plan) -> None:
         assert pool.inputs["spec"]["limits"] == {"cpu": str(config.sizes[role].eks.burst_vcpus)}
         (node_class,) = crs(stack_plan, "EC2NodeClass", region)
         assert node_class.inputs["spec"]["amiSelectorTerms"] == [{"alias": config.eks.karpenter.ami_alias}]
-        identity = only(stack_plan, "aws:eks/podIdentityAssociation:PodIdentityAssociation", region)
+        (identity,) = [
+            i
+            for i in in_region(stack_plan, "aws:eks/podIdentityAssociation:PodIdentityAssociation", region)
+            if i.inputs["namespace"] == "kube-system"
+        ]
         assert (identity.inputs["namespace"], identity.inputs["serviceAccount"]) == (
             "kube-system",
             "karpenter",
@@ -239,7 +243,7 @@ def test_pod_identity_roles_trust_only_their_cluster(stack_plan: Plan) -> None:
         for r in stack_plan.of_type("aws:iam/role:Role")
         if "pods.eks.amazonaws.com" in r.inputs["assumeRolePolicy"]
     ]
-    assert len(trusts) == 3 * len(config_of(stack_plan).regions)  # vpc-cni, ebs-csi, karpenter
+    assert len(trusts) == 4 * len(config_of(stack_plan).regions)  # vpc-cni, ebs-csi, karpenter, app
     for trust in trusts:
         assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": MOCK_ACCOUNT_ID}
         assert ":cluster/meridian-" in trust["Condition"]["ArnEquals"]["aws:SourceArn"]

@@ -10,7 +10,7 @@ import pytest
 
 from components.postgres import AWS_OWNED, CA_CERTIFICATE
 from components.subnets import Tier
-from infra.mocks import MOCK_ACCOUNT_ID, PlanMocks, RecordedResource
+from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource, mock_password
 from infra.plan import Plan
 from infra.stack_config import PROD_MIN_BACKUP_RETENTION_DAYS
 
@@ -159,7 +159,9 @@ def test_parameter_group_forces_tls_and_logs_slow_statements(stack_plan: Plan) -
         assert cluster.inputs["dbClusterParameterGroupName"] == group.inputs["name"]
 
 
-def test_isolated_subnets_and_only_the_eks_nodes_admitted(stack_plan: Plan) -> None:
+def test_isolated_subnets_nodes_reach_the_proxy_only_the_proxy_reaches_the_database(
+    stack_plan: Plan,
+) -> None:
     config = config_of(stack_plan)
     for cluster in stack_plan.of_type(CLUSTER):
         region = stack_plan.regions[cluster.urn]
@@ -177,7 +179,7 @@ def test_isolated_subnets_and_only_the_eks_nodes_admitted(stack_plan: Plan) -> N
         rules = [r for r in in_region(stack_plan, INGRESS_RULE, region) if "postgres" in r.name]
         sources = {(r.inputs["securityGroupId"], r.inputs["referencedSecurityGroupId"]) for r in rules}
         nodes = node_group_id(stack_plan, region)
-        assert sources == {(db_group, nodes), (db_group, proxy_group), (proxy_group, nodes)}
+        assert sources == {(db_group, proxy_group), (proxy_group, nodes)}
         for rule in rules:
             assert rule.inputs["fromPort"] == rule.inputs["toPort"] == config.postgres.port
 
@@ -217,6 +219,14 @@ def test_prod_keeps_every_byte_staging_can_be_torn_down(stack_plan: Plan) -> Non
     for kind in (GLOBAL, SECRET, "aws:backup/vault:Vault"):
         for resource in stack_plan.of_type(kind):
             assert resource.protect is prod, resource.urn
+    for vault in stack_plan.of_type("aws:backup/vault:Vault"):
+        assert vault.inputs["forceDestroy"] is not prod
+    (secret,) = stack_plan.of_type(SECRET)
+    assert secret.inputs["recoveryWindowInDays"] == (30 if prod else 0)
+    (password,) = stack_plan.of_type("random:index/randomPassword:RandomPassword")
+    assert password.inputs["keepers"] == {
+        "masterPasswordVersion": str(config.postgres.master_password_version)
+    }
 
 
 def test_after_a_failover_the_program_does_not_fight_aws(stack_plan: Plan) -> None:
@@ -241,9 +251,8 @@ def _strings(value: Any) -> list[str]:
 def test_no_plain_text_password_anywhere(stack_plan: Plan) -> None:
     config = config_of(stack_plan)
     home = config.write_home
-    generated = PlanMocks()._random_password(
-        home, {"excludeCharacters": "/\"@' \\", "passwordLength": 40, "requireEachIncludedType": True}
-    )["randomPassword"]
+    (password,) = stack_plan.of_type("random:index/randomPassword:RandomPassword")
+    generated = mock_password(password.name, int(password.inputs["length"]))
     for resource in stack_plan.resources:
         assert "masterPassword" not in resource.inputs, resource.urn
         assert "secretString" not in resource.inputs, resource.urn
@@ -287,9 +296,9 @@ def test_a_proxy_per_region_tls_and_end_to_end_iam(stack_plan: Plan) -> None:
         (readers,) = in_region(stack_plan, "aws:rds/proxyEndpoint:ProxyEndpoint", region)
         assert readers.inputs["targetRole"] == "READ_ONLY"
         role = roles[proxy.name]
-        trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
+        (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
         assert trust["Principal"] == {"Service": "rds.amazonaws.com"}
-        assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": MOCK_ACCOUNT_ID}}
+        assert trust["Action"] == "sts:AssumeRole"
         (policy,) = [
             p for p in in_region(stack_plan, "aws:iam/rolePolicy:RolePolicy", region)
             if p.parent == role.urn
@@ -304,6 +313,37 @@ def test_a_proxy_per_region_tls_and_end_to_end_iam(stack_plan: Plan) -> None:
             assert re.fullmatch(
                 rf"arn:aws:rds-db:{region}:{MOCK_ACCOUNT_ID}:dbuser:cluster-[0-9A-F]{{26}}/\w+", arn
             ), arn
+
+
+def test_the_apis_pods_may_connect_through_their_regions_proxy_as_the_app_users(stack_plan: Plan) -> None:
+    config = config_of(stack_plan)
+    for region in config.postgres_regions():
+        (association,) = [
+            a
+            for a in in_region(stack_plan, "aws:eks/podIdentityAssociation:PodIdentityAssociation", region)
+            if a.inputs["namespace"] == config.eks.app.namespace
+        ]
+        assert association.inputs["serviceAccount"] == config.eks.app.deployment_name
+        (role,) = [r for r in in_region(stack_plan, "aws:iam/role:Role", region) if r.name.endswith("-app")]
+        (connect,) = [
+            p
+            for p in in_region(stack_plan, "aws:iam/rolePolicy:RolePolicy", region)
+            if p.parent == role.urn and p.name.endswith("-postgres-connect")
+        ]
+        (statement,) = json.loads(connect.inputs["policy"])["Statement"]
+        assert statement["Action"] == "rds-db:connect"
+        users = [arn.rsplit("/", 1)[1] for arn in statement["Resource"]]
+        assert users == list(config.postgres.iam_users)
+        for arn in statement["Resource"]:  # through this region's proxy (its prx- id), nothing else
+            assert re.fullmatch(
+                rf"arn:aws:rds-db:{region}:{MOCK_ACCOUNT_ID}:dbuser:prx-[0-9a-f]{{17}}/\w+", arn
+            )
+        (agent,) = [
+            p
+            for p in in_region(stack_plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy", region)
+            if p.inputs["metadata"]["name"] == "allow-pod-identity-agent"
+        ]
+        assert agent.inputs["spec"]["egress"][0]["to"] == [{"ipBlock": {"cidr": "169.254.170.23/32"}}]
 
 
 # --- backups ---------------------------------------------------------------------------------
