@@ -111,6 +111,9 @@ def test_instances_writer_plus_readers_at_home_readers_elsewhere_spread_over_azs
             assert inputs["monitoringRoleArn"].startswith(f"arn:aws:iam::{MOCK_ACCOUNT_ID}:role/")
             assert inputs["caCertIdentifier"] == CA_CERTIFICATE
             assert inputs["autoMinorVersionUpgrade"] is False
+            assert inputs["preferredMaintenanceWindow"] == config.postgres.maintenance_window
+            # Aurora makes the first instance up the writer: the others wait for instance 1.
+            assert (instances[0].urn in instance.dependencies) is (index > 0)
 
 
 def test_every_cluster_encrypted_with_its_own_regions_key(stack_plan: Plan) -> None:
