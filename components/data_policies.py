@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from .eks_policies import Document, document
 
-__all__ = ["proxy_client_policy", "proxy_connect_policy", "service_trust"]
+__all__ = ["rds_connect_policy", "service_trust"]
 
 
 def service_trust(service: str, *, source_account: str | None = None) -> Document:
@@ -28,36 +28,18 @@ def service_trust(service: str, *, source_account: str | None = None) -> Documen
     return document(statement)
 
 
-def proxy_client_policy(
-    partition: str, region: str, account: str, proxy_arn: str, users: Sequence[str]
+def rds_connect_policy(
+    partition: str, region: str, account: str, resource_id: str, users: Sequence[str], *, sid: str
 ) -> Document:
-    """What an application role needs to connect through this proxy (IAM token) as these users."""
-    proxy_id = proxy_arn.rsplit(":", 1)[-1]  # prx-0123456789abcdef0
+    """`rds-db:connect` as these database users of one RDS resource: a cluster's resource id
+    (`cluster-…`, for the proxy's own role) or a proxy's id (`prx-…`, for clients of the proxy)."""
     return document(
         {
-            "Sid": "ConnectThroughTheProxy",
+            "Sid": sid,
             "Effect": "Allow",
             "Action": "rds-db:connect",
             "Resource": [
-                f"arn:{partition}:rds-db:{region}:{account}:dbuser:{proxy_id}/{user}" for user in users
-            ],
-        }
-    )
-
-
-def proxy_connect_policy(
-    partition: str, region: str, account: str, cluster_resource_id: str, users: Sequence[str]
-) -> Document:
-    """RDS Proxy with end-to-end IAM authentication: it connects to this cluster as these database
-    users, and as no one else (the master user is not among them)."""
-    return document(
-        {
-            "Sid": "ConnectAsApplicationUsers",
-            "Effect": "Allow",
-            "Action": "rds-db:connect",
-            "Resource": [
-                f"arn:{partition}:rds-db:{region}:{account}:dbuser:{cluster_resource_id}/{user}"
-                for user in users
+                f"arn:{partition}:rds-db:{region}:{account}:dbuser:{resource_id}/{user}" for user in users
             ],
         }
     )

@@ -34,6 +34,7 @@ from .eks_policies import ec2_trust, eks_trust, secrets_key_policy, volume_key_p
 from .iam import managed_policy_role, pod_identity_trust_document
 from .karpenter import NODE_IMDS_HOP_LIMIT, NODE_POLICIES, NODE_ROOT_DEVICE, Karpenter
 from .kube import NODE_GROUP_LABEL, ON_SYSTEM_NODES, SYSTEM_TOLERATION
+from .lookups import AwsContext
 from .mesh import ServiceMesh
 from .workload import AppEnvelope
 
@@ -128,10 +129,8 @@ class EksCluster(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self._key_arn = pulumi.Output.from_input(kms_key_arn)
-        invoke = pulumi.InvokeOptions(parent=self)
-        self._account = aws.get_caller_identity_output(opts=invoke).account_id
-        self._partition = aws.get_partition_output(opts=invoke).partition
-        self._region = aws.get_region_output(opts=invoke).region
+        context = AwsContext.of(self)
+        self._account, self._partition, self._region = context.account, context.partition, context.region
         child = pulumi.ResourceOptions(parent=self)
 
         self.cluster = self._control_plane(private_subnet_ids)

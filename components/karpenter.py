@@ -32,6 +32,7 @@ from .eks_policies import (
 )
 from .iam import managed_policy_role, pod_identity_trust_document
 from .kube import NODE_GROUP_LABEL, ON_SYSTEM_NODES
+from .lookups import AwsContext
 from .sizes import EksSizes
 
 __all__ = ["INTERRUPTION_EVENTS", "NODE_IMDS_HOP_LIMIT", "NODE_POLICIES", "NODE_ROOT_DEVICE", "Karpenter"]
@@ -83,10 +84,8 @@ class Karpenter(pulumi.ComponentResource):
     ) -> None:
         super().__init__("meridian:eks:Karpenter", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        invoke = pulumi.InvokeOptions(parent=self)
-        account = aws.get_caller_identity_output(opts=invoke).account_id
-        partition = aws.get_partition_output(opts=invoke).partition
-        region = aws.get_region_output(opts=invoke).region
+        context = AwsContext.of(self)
+        account, partition, region = context.account, context.partition, context.region
 
         self.queue = aws.sqs.Queue(
             f"{name}-interruptions",

@@ -31,8 +31,9 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from .backup import CrossRegionBackup
-from .data_policies import proxy_client_policy, proxy_connect_policy, service_trust
+from .data_policies import rds_connect_policy, service_trust
 from .iam import managed_policy_role
+from .lookups import AwsContext
 from .postgres_args import ENGINE, PARAMETER_GROUP_FAMILY, ClusterRole, PostgresClusterArgs
 
 __all__ = ["CA_CERTIFICATE", "LOG_EXPORTS", "PostgresCluster", "cluster_parameters"]
@@ -131,10 +132,8 @@ class PostgresCluster(pulumi.ComponentResource):
             raise ValueError(f"{name}: secret replicas and backup copies belong to the writer member")
         self._name = name
         self._args = args
-        invoke = pulumi.InvokeOptions(parent=self)
-        self._account = aws.get_caller_identity_output(opts=invoke).account_id
-        self._partition = aws.get_partition_output(opts=invoke).partition
-        self.region = aws.get_region_output(opts=invoke).region
+        context = AwsContext.of(self)
+        self._account, self._partition, self.region = context.account, context.partition, context.region
         self._key_arn = kms_key_arn
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
@@ -255,8 +254,11 @@ class PostgresCluster(pulumi.ComponentResource):
         """The IAM policy (JSON) an application role needs to connect through this region's proxy
         as the `iam_users`; attach it to the pods' role."""
         users = self._args.iam_users
-        return pulumi.Output.all(self._partition, self.region, self._account, self.proxy.arn).apply(
-            lambda v: json.dumps(proxy_client_policy(v[0], v[1], v[2], v[3], users))
+        proxy_id = self.proxy.arn.apply(lambda arn: arn.rsplit(":", 1)[-1])  # prx-0123456789abcdef0
+        return pulumi.Output.all(self._partition, self.region, self._account, proxy_id).apply(
+            lambda v: json.dumps(
+                rds_connect_policy(v[0], v[1], v[2], v[3], users, sid="ConnectThroughTheProxy")
+            )
         )
 
     def outputs(self) -> dict[str, Any]:
@@ -432,7 +434,11 @@ class PostgresCluster(pulumi.ComponentResource):
         args = self._args
         policy = pulumi.Output.all(
             self._partition, self.region, self._account, self.cluster.cluster_resource_id
-        ).apply(lambda v: json.dumps(proxy_connect_policy(v[0], v[1], v[2], v[3], args.iam_users)))
+        ).apply(
+            lambda v: json.dumps(
+                rds_connect_policy(v[0], v[1], v[2], v[3], args.iam_users, sid="ConnectAsApplicationUsers")
+            )
+        )
         role = aws.iam.Role(
             f"{self._name}-proxy",
             description=f"RDS Proxy of {args.cluster_identifier}: IAM connections as the app users",

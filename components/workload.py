@@ -47,6 +47,20 @@ def canary_routes(host: str, canary_weight: int) -> list[dict[str, Any]]:
     ]
 
 
+def egress_policy(cidrs: Sequence[str], port: int) -> dict[str, Any]:
+    """A NetworkPolicy spec letting the API's pods reach `port` in these ranges, and nothing more."""
+    return {
+        "podSelector": {},
+        "policyTypes": ["Egress"],
+        "egress": [
+            {
+                "to": [{"ipBlock": {"cidr": cidr}} for cidr in cidrs],
+                "ports": [{"protocol": "TCP", "port": port}],
+            }
+        ],
+    }
+
+
 def network_policies(app: AppSettings) -> dict[str, Any]:
     """NetworkPolicy specs by name: deny everything, then allow exactly what a meshed API needs."""
     namespace_of = {"kubernetes.io/metadata.name": "kube-system"}
@@ -85,16 +99,7 @@ def network_policies(app: AppSettings) -> dict[str, Any]:
             ],
         },
         # The EKS Pod Identity agent on each node hands out the pods' AWS credentials.
-        "allow-pod-identity-agent": {
-            "podSelector": {},
-            "policyTypes": ["Egress"],
-            "egress": [
-                {
-                    "to": [{"ipBlock": {"cidr": POD_IDENTITY_AGENT}}],
-                    "ports": [{"protocol": "TCP", "port": 80}],
-                }
-            ],
-        },
+        "allow-pod-identity-agent": egress_policy([POD_IDENTITY_AGENT], 80),
         "allow-same-namespace": {
             "podSelector": {},
             "policyTypes": ["Ingress", "Egress"],
@@ -118,20 +123,6 @@ def network_policies(app: AppSettings) -> dict[str, Any]:
                 }
             ],
         },
-    }
-
-
-def egress_policy(cidrs: Sequence[str], port: int) -> dict[str, Any]:
-    """A NetworkPolicy spec letting the API's pods reach `port` in these ranges, and nothing more."""
-    return {
-        "podSelector": {},
-        "policyTypes": ["Egress"],
-        "egress": [
-            {
-                "to": [{"ipBlock": {"cidr": cidr}} for cidr in cidrs],
-                "ports": [{"protocol": "TCP", "port": port}],
-            }
-        ],
     }
 
 

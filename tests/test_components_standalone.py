@@ -54,6 +54,22 @@ def team_eks_args(cluster_name: str) -> EksClusterArgs:
     )  # fmt: skip
 
 
+def team_vpc(
+    prefix: str, network: str, zones: str
+) -> tuple[pulumi.ResourceOptions, aws.ec2.Vpc, list[aws.ec2.Subnet]]:
+    """A team's own eu-central-1 provider (`<prefix>-aws`), VPC `<network>.0.0/16` and one /24 per
+    zone letter, as a program that does not use `Network` would declare them."""
+    provider = aws.Provider(f"{prefix}-aws", region="eu-central-1")
+    pinned = pulumi.ResourceOptions(providers=[provider])
+    vpc = aws.ec2.Vpc(f"{prefix}-vpc", cidr_block=f"{network}.0.0/16", opts=pinned)
+    subnets = [
+        aws.ec2.Subnet(f"{prefix}-{zone}", vpc_id=vpc.id, cidr_block=f"{network}.{i}.0/24",
+                       availability_zone=f"eu-central-1{zone}", opts=pinned)
+        for i, zone in enumerate(zones)
+    ]  # fmt: skip
+    return pinned, vpc, subnets
+
+
 @pytest.fixture(autouse=True)
 def team_program() -> None:
     ROOT.set(None)
@@ -101,14 +117,7 @@ def test_region_stack_exposes_typed_outputs():
 
 @pulumi.runtime.test
 def test_eks_cluster_alone_in_the_teams_own_vpc():
-    provider = aws.Provider("team-eks-aws", region="eu-central-1")
-    pinned = pulumi.ResourceOptions(providers=[provider])
-    vpc = aws.ec2.Vpc("team-vpc", cidr_block="10.60.0.0/16", opts=pinned)
-    subnets = [
-        aws.ec2.Subnet(f"team-private-{zone}", vpc_id=vpc.id, cidr_block=f"10.60.{i}.0/24",
-                       availability_zone=f"eu-central-1{zone}", opts=pinned)
-        for i, zone in enumerate("ab")
-    ]  # fmt: skip
+    pinned, vpc, subnets = team_vpc("team-eks", "10.60", zones="ab")
     cluster = EksCluster(
         "payments",
         team_eks_args("team-eu"),
@@ -145,14 +154,7 @@ def test_eks_cluster_alone_in_the_teams_own_vpc():
 def test_postgres_cluster_alone_in_the_teams_own_vpc():
     """A team's own global database: one writer member, its own subnets and client group, no
     backup copy; the same component the platform composes per region."""
-    provider = aws.Provider("team-db-aws", region="eu-central-1")
-    pinned = pulumi.ResourceOptions(providers=[provider])
-    vpc = aws.ec2.Vpc("team-db-vpc", cidr_block="10.70.0.0/16", opts=pinned)
-    subnets = [
-        aws.ec2.Subnet(f"team-db-{zone}", vpc_id=vpc.id, cidr_block=f"10.70.{i}.0/24",
-                       availability_zone=f"eu-central-1{zone}", opts=pinned)
-        for i, zone in enumerate("abc")
-    ]  # fmt: skip
+    pinned, vpc, subnets = team_vpc("team-db", "10.70", zones="abc")
     clients = aws.ec2.SecurityGroup("team-app", vpc_id=vpc.id, opts=pinned)
     database = PostgresCluster(
         "ledger",
