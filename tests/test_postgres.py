@@ -116,6 +116,20 @@ def test_instances_writer_plus_readers_at_home_readers_elsewhere_spread_over_azs
             assert (instances[0].urn in instance.dependencies) is (index > 0)
 
 
+def test_enhanced_monitoring_role_trusts_rds_monitoring_for_this_account_only(stack_plan: Plan) -> None:
+    roles = stack_plan.of_type("aws:iam/role:Role")
+    role_arns = {i.inputs["monitoringRoleArn"] for i in stack_plan.of_type(INSTANCE)}
+    assert len(role_arns) == len(stack_plan.of_type(CLUSTER))  # one role per regional cluster
+    for arn in role_arns:
+        # Auto-named: the physical name is the logical name plus a random suffix.
+        (role,) = [
+            r for r in roles if re.fullmatch(rf"{re.escape(r.name)}-[0-9a-f]{{7}}", arn.rsplit("/", 1)[1])
+        ]
+        (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+        assert trust["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
+        assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": MOCK_ACCOUNT_ID}}
+
+
 def test_every_cluster_encrypted_with_its_own_regions_key(stack_plan: Plan) -> None:
     keys = set()
     for cluster in stack_plan.of_type(CLUSTER):
@@ -267,6 +281,7 @@ def test_no_plain_text_password_anywhere(stack_plan: Plan) -> None:
     (version,) = stack_plan.of_type("aws:secretsmanager/secretVersion:SecretVersion")
     assert version.inputs["secretStringWo"] == "[secret]"
     assert version.inputs["secretStringWoVersion"] == config.postgres.master_password_version
+    assert writer.urn in version.dependencies, "the secret would hold a password the cluster lacks"
 
 
 def test_master_secret_encrypted_and_replicated_to_every_member_region(stack_plan: Plan) -> None:
