@@ -17,6 +17,8 @@ from .mesh import ServiceMesh
 from .network import Network, NetworkError
 from .postgres import PostgresCluster
 from .postgres_args import ClusterRole, PostgresClusterArgs, PostgresDefaults
+from .redis import RedisCluster
+from .redis_args import MaxmemoryPolicy, Membership, RedisClusterArgs, RedisDefaults, RedisEngine, RedisRole
 from .region import RegionKey, RegionStack
 from .region_args import RegionStackArgs
 from .subnets import SubnetPlan, SubnetPlanError, SubnetSpec, Tier, plan_subnets
@@ -30,6 +32,8 @@ __all__ = [
     "EksClusterArgs",
     "EksDefaults",
     "Karpenter",
+    "MaxmemoryPolicy",
+    "Membership",
     "NatGatewayMode",
     "Network",
     "NetworkArgs",
@@ -37,6 +41,11 @@ __all__ = [
     "PostgresCluster",
     "PostgresClusterArgs",
     "PostgresDefaults",
+    "RedisCluster",
+    "RedisClusterArgs",
+    "RedisDefaults",
+    "RedisEngine",
+    "RedisRole",
     "RegionKey",
     "RegionRole",
     "RegionStack",

@@ -11,6 +11,7 @@ Field names are snake_case in Python; in YAML they are camelCase (`azCount`), as
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any
 
@@ -32,6 +33,7 @@ __all__ = [
     "PrivateCidr",
     "RegionRole",
     "RetentionDays",
+    "TopologyProblem",
     "one_of",
 ]
 
@@ -151,3 +153,13 @@ class NetworkArgs(NetworkDefaults):
     def subnet_plan(self) -> SubnetPlan:
         """The subnet layout this VPC gets (raises SubnetPlanError when the range is too small)."""
         return plan_subnets(self.cidr, self.az_count)
+
+
+@dataclass(frozen=True)
+class TopologyProblem:
+    """One reason AWS would reject a cross-region topology (a global database or datastore): which
+    setting (`regions`, `readers`, `nodeType`, …), in which region if one, and why."""
+
+    setting: str
+    region: str | None
+    problem: str

@@ -3,7 +3,8 @@
 Service roles trust one AWS service; where the service documents that it sends `aws:SourceAccount`
 (Enhanced Monitoring), the trust is also limited to this account, against the confused deputy. The
 proxy may connect as the named database users of one cluster only, and clients as those users
-through one proxy only.
+through one proxy only. A client reads named secrets only, decrypting them only through Secrets
+Manager; log delivery writes only to one prefix of log groups, for this account.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 
 from .eks_policies import Document, document
 
-__all__ = ["rds_connect_policy", "service_trust"]
+__all__ = ["log_delivery_policy", "rds_connect_policy", "secret_read_policy", "service_trust"]
 
 
 def service_trust(service: str, *, source_account: str | None = None) -> Document:
@@ -41,5 +42,43 @@ def rds_connect_policy(
             "Resource": [
                 f"arn:{partition}:rds-db:{region}:{account}:dbuser:{resource_id}/{user}" for user in users
             ],
+        }
+    )
+
+
+def secret_read_policy(secret_arns: Sequence[str], key_arn: str, region: str, *, sid: str) -> Document:
+    """Read these secrets (and nothing else), and use the key that encrypts them only through
+    Secrets Manager in `region`."""
+    return document(
+        {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            "Resource": sorted(secret_arns),
+        },
+        {
+            "Sid": f"{sid}Decrypt",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": key_arn,
+            "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+        },
+    )
+
+
+def log_delivery_policy(partition: str, region: str, account: str, log_group_prefix: str) -> Document:
+    """The CloudWatch Logs resource policy that lets AWS log delivery (ElastiCache slow and engine
+    logs) write to this account's groups under `log_group_prefix`, and nowhere else."""
+    return document(
+        {
+            "Sid": "LogDeliveryWrite",
+            "Effect": "Allow",
+            "Principal": {"Service": "delivery.logs.amazonaws.com"},
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"arn:{partition}:logs:{region}:{account}:log-group:{log_group_prefix}*:log-stream:*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account},
+                "ArnLike": {"aws:SourceArn": f"arn:{partition}:logs:{region}:{account}:*"},
+            },
         }
     )

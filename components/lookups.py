@@ -23,9 +23,9 @@ class AwsContext:
     region: pulumi.Output[str]
 
     @classmethod
-    def of(cls, component: pulumi.Resource) -> AwsContext:
-        """The context of `component`'s provider."""
-        invoke = pulumi.InvokeOptions(parent=component)
+    def of(cls, component: pulumi.Resource, provider: pulumi.ProviderResource | None = None) -> AwsContext:
+        """The context of `component`'s provider, or of `provider` when given."""
+        invoke = pulumi.InvokeOptions(parent=component, provider=provider)
         return cls(
             account=aws.get_caller_identity_output(opts=invoke).account_id,
             partition=aws.get_partition_output(opts=invoke).partition,

@@ -28,13 +28,13 @@ from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_random as random
 
 from .backup import CrossRegionBackup
 from .data_policies import rds_connect_policy, service_trust
 from .iam import managed_policy_role
 from .lookups import AwsContext
 from .postgres_args import ENGINE, PARAMETER_GROUP_FAMILY, ClusterRole, PostgresClusterArgs
+from .secrets import generated_password, kms_secret, replica_arn
 
 __all__ = ["CA_CERTIFICATE", "LOG_EXPORTS", "PostgresCluster", "cluster_parameters"]
 
@@ -229,10 +229,7 @@ class PostgresCluster(pulumi.ComponentResource):
         if writer is None:
             self.secret_arn = self.secret.arn
         else:
-            # A replica secret keeps its primary's ARN but for the region.
-            self.secret_arn = pulumi.Output.all(writer.secret_arn, writer.region, self.region).apply(
-                lambda v: v[0].replace(f":secretsmanager:{v[1]}:", f":secretsmanager:{v[2]}:")
-            )
+            self.secret_arn = replica_arn(writer.secret_arn, writer.region, self.region)
         if backup_copy_vault_arn is not None:
             self.backup = CrossRegionBackup(
                 args.cluster_identifier,
@@ -276,37 +273,27 @@ class PostgresCluster(pulumi.ComponentResource):
         }
 
     def _master_password(self) -> pulumi.Output[str]:
-        """The master password: generated once per `master_password_version` (its keeper), so a
-        replaced cluster gets the same one and bumping the version rotates it. Pulumi keeps it in
-        state only as an encrypted secret; it is never in config or in plain text."""
-        args = self._args
-        provider = random.Provider(f"{self._name}-random", opts=pulumi.ResourceOptions(parent=self))
-        password = random.RandomPassword(
+        """The master password, generated once per `master_password_version`; it reaches RDS and
+        the secret through write-only arguments only."""
+        return generated_password(
             f"{self._name}-master-password",
-            length=40,
-            min_lower=2,
-            min_upper=2,
-            min_numeric=2,
-            min_special=2,
-            override_special=_PASSWORD_SPECIALS,
-            keepers={"masterPasswordVersion": str(args.master_password_version)},
-            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+            version=self._args.master_password_version,
+            specials=_PASSWORD_SPECIALS,
+            parent=self,
         )
-        return password.result
 
     def _master_secret(self, replicas: Mapping[str, pulumi.Input[str]]) -> None:
         """The master secret (RDS-managed master passwords are not supported in a global database,
         so the secret is ours), KMS-encrypted and replicated to every other member region."""
         args = self._args
-        self.secret = aws.secretsmanager.Secret(
+        self.secret = kms_secret(
             f"{self._name}-master-secret",
-            name=args.secret_name,
+            secret_name=args.secret_name,
             description=f"Master user of {args.global_cluster_identifier} (break-glass; apps use IAM auth)",
-            kms_key_id=self._key_arn,
-            # Unprotected stacks are rebuilt: a name pending deletion would block the next create.
-            recovery_window_in_days=30 if args.protect else 0,
-            replicas=[{"region": region, "kms_key_id": key} for region, key in sorted(replicas.items())],
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            kms_key_arn=self._key_arn,
+            replicas=replicas,
+            protect=args.protect,
+            parent=self,
         )
 
     def _store_master_password(self, password: pulumi.Output[str]) -> None:

@@ -8,13 +8,12 @@ resource exists, so a stack AWS would reject fails at validation with the key to
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, model_validator
 
-from .args import AwsRegionName, MeridianModel, RetentionDays, one_of
+from .args import AwsRegionName, MeridianModel, RetentionDays, TopologyProblem, one_of
 from .sizes import PostgresSizes
 from .windows import DailyWindow, WeeklyWindow, overlaps
 
@@ -248,16 +247,6 @@ class PostgresClusterArgs(PostgresSettings):
     def instance_count(self) -> int:
         """The writer region runs its writer plus the readers; a secondary runs the readers."""
         return self.sizes.reader_instances + (1 if self.role is ClusterRole.WRITER else 0)
-
-
-@dataclass(frozen=True)
-class TopologyProblem:
-    """One reason AWS would reject a global database: which setting (`regions`, `readers`,
-    `instanceClass`) and why."""
-
-    setting: str
-    region: str | None
-    problem: str
 
 
 def global_database_problems(write_home: str, members: dict[str, PostgresSizes]) -> list[TopologyProblem]:

@@ -6,12 +6,14 @@
     ├── Network               VPC, subnets, NAT, endpoints, flow logs
     ├── EksCluster            EKS, nodes, Karpenter, Istio and the API's envelope (its own
     │                         Kubernetes provider)
-    └── PostgresCluster       the region's member of the global database (`attach_postgres`)
+    ├── PostgresCluster       the region's member of the global database (`attach_postgres`)
+    └── RedisClusters         one replication group per Redis store (`attach_redis`)
 
 Every AWS resource below a RegionStack uses its provider: none can fall back to an ambient default
-provider or `AWS_REGION`. The database is attached after construction because its members depend on
-one another across regions (secondaries join the writer; the writer replicates its secret to every
-member's key), so the program first builds every region, then attaches the writer, then the rest.
+provider or `AWS_REGION`. The data stores are attached after construction because their members
+depend on one another across regions (secondaries join the writer or primary, which replicates its
+secret to their keys), so the program first builds every region, then attaches the writer or
+primary of each store, then the rest.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ import pulumi_aws as aws
 
 from .backup import copy_vault
 from .eks import EksCluster
+from .lookups import AwsContext
 from .network import Network
 from .postgres import PostgresCluster
 from .postgres_args import PostgresClusterArgs
+from .redis import RedisCluster, log_delivery_resource_policy
+from .redis_args import RedisClusterArgs
 from .region_args import RegionStackArgs
 from .subnets import Tier
 
@@ -161,6 +166,8 @@ class RegionStack(pulumi.ComponentResource):
         self.args = args
         resource_prefix = f"{args.name_prefix}-{args.region}"
         self.postgres: PostgresCluster | None = None
+        self.redis: dict[str, RedisCluster] = {}
+        self._egress_ports: set[int] = set()
         self.provider = aws.Provider(
             f"{name}-aws",
             region=args.region,
@@ -224,8 +231,7 @@ class RegionStack(pulumi.ComponentResource):
             backup_copy_vault_arn=backup_copy_vault_arn,
             opts=self._pinned,
         )
-        isolated = [str(s.cidr) for s in self.args.network.subnet_plan().tier(Tier.ISOLATED)]
-        self.eks.app.allow_egress("postgres", isolated, args.port)
+        self.eks.app.allow_egress("postgres", self._isolated_cidrs(), args.port)
         aws.iam.RolePolicy(
             f"{name}-connect",
             role=self.eks.app_role.id,
@@ -233,6 +239,51 @@ class RegionStack(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self.eks.app_role),
         )
         return self.postgres
+
+    def attach_redis(
+        self,
+        args: RedisClusterArgs,
+        *,
+        primary: RedisCluster | None = None,
+        secret_replicas: dict[str, pulumi.Input[str]] | None = None,
+    ) -> RedisCluster:
+        """Add the region's replication group of one Redis store on the isolated subnets, admitting
+        the EKS nodes, and let the API's pods use it: a NetworkPolicy egress to those subnets on its
+        port, and read access to its credentials secret for the API's pod role."""
+        if args.store in self.redis:
+            raise ValueError(f"{self.args.region} already has Redis store {args.store}")
+        prefix = f"{self.args.name_prefix}-{self.args.region}"
+        if not self.redis:
+            log_delivery_resource_policy(
+                f"{prefix}-elasticache-log-delivery", AwsContext.of(self, self.provider), self._pinned
+            )
+        if args.port not in self._egress_ports:
+            self._egress_ports.add(args.port)
+            self.eks.app.allow_egress(f"redis-{args.port}", self._isolated_cidrs(), args.port)
+        name = f"{prefix}-{args.store}"
+        cluster = RedisCluster(
+            name,
+            args,
+            vpc_id=self.vpc_id,
+            subnet_ids=self.isolated_subnet_ids,
+            client_security_group_id=self.eks.node_security_group_id,
+            kms_key_arn=self.kms_key_arn,
+            primary=primary,
+            secret_replicas=secret_replicas,
+            opts=self._pinned,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-credentials",
+            role=self.eks.app_role.id,
+            policy=cluster.client_policy(),
+            opts=pulumi.ResourceOptions(parent=self.eks.app_role),
+        )
+        self.redis[args.store] = cluster
+        return cluster
+
+    def _isolated_cidrs(self) -> list[str]:
+        """The isolated subnets' ranges, where the data stores live."""
+        return [str(s.cidr) for s in self.args.network.subnet_plan().tier(Tier.ISOLATED)]
 
     def outputs(self) -> dict[str, object]:
         """What the stack exports for this region (camelCase, as Pulumi stack outputs are)."""
@@ -252,4 +303,5 @@ class RegionStack(pulumi.ComponentResource):
             "nodeSecurityGroupId": self.eks.node_security_group_id,
             "ingressHostname": self.eks.ingress_hostname,
             **({"postgres": self.postgres.outputs()} if self.postgres else {}),
+            **({"redis": {n: c.outputs() for n, c in self.redis.items()}} if self.redis else {}),
         }

@@ -69,7 +69,7 @@ class PostgresSizes(MeridianModel):
 
 
 class RedisSizes(MeridianModel):
-    """ElastiCache cluster-mode shape of a region.
+    """ElastiCache cluster-mode shape of one store in a region.
 
     Attributes:
         node_type: ElastiCache node type, e.g. `cache.r7g.large`.
@@ -88,9 +88,9 @@ class ComponentSizes(MeridianModel):
     Attributes:
         eks: the EKS application node group.
         postgres: the Aurora PostgreSQL instances.
-        redis: the ElastiCache cluster.
+        redis: each Redis store's replication group, by store name (`meridian:redis.stores`).
     """
 
     eks: EksSizes
     postgres: PostgresSizes
-    redis: RedisSizes
+    redis: dict[str, RedisSizes] = Field(min_length=1)

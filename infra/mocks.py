@@ -74,6 +74,11 @@ _ID_FROM_INPUT: dict[str, str] = {
     "aws:rds/clusterParameterGroup:ClusterParameterGroup": "name",
     "aws:rds/proxy:Proxy": "name",
     "aws:backup/vault:Vault": "name",
+    "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId",
+    "aws:elasticache/subnetGroup:SubnetGroup": "name",
+    "aws:elasticache/parameterGroup:ParameterGroup": "name",
+    "aws:elasticache/user:User": "userId",
+    "aws:elasticache/userGroup:UserGroup": "userGroupId",
 }
 
 
@@ -81,6 +86,7 @@ _ID_FROM_INPUT: dict[str, str] = {
 _WRITE_ONLY: dict[str, set[str]] = {
     "aws:rds/cluster:Cluster": {"masterPasswordWo"},
     "aws:secretsmanager/secretVersion:SecretVersion": {"secretStringWo"},
+    "aws:elasticache/user:User": {"passwordsWo"},
 }
 
 
@@ -146,6 +152,8 @@ class PlanMocks(Mocks):
             _ID_PREFIX.get(args.typ, "") + _hex(f"{args.typ}/{args.name}")
         )
         state = dict(args.inputs) | self._computed(args.typ, args.name, inputs, region, resource_id)
+        if args.typ == "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup":
+            resource_id = state["globalReplicationGroupId"]  # named by AWS, from the suffix
         if args.typ in _WRITE_ONLY:  # write-only arguments never come back in state
             state = {k: v for k, v in state.items() if k not in _WRITE_ONLY[args.typ]}
         return resource_id, state
@@ -207,6 +215,8 @@ class PlanMocks(Mocks):
         if typ == "aws:cloudwatch/eventRule:EventRule":
             rule = _physical_name(inputs, name)
             return {"name": rule, "arn": f"arn:aws:events:{region}:{account}:rule/{rule}"}
+        if service == "elasticache":
+            return self._elasticache(typ, inputs, region, resource_id)
         if service in ("rds", "secretsmanager", "backup"):
             data_store = self._data_store(typ, name, inputs, region, resource_id)
             if data_store is not None:
@@ -263,6 +273,36 @@ class PlanMocks(Mocks):
         if typ == "aws:backup/plan:Plan":
             return {"arn": f"arn:aws:backup:{region}:{account}:backup-plan:{resource_id}", "version": "1"}
         return None
+
+    def _elasticache(self, typ: str, inputs: dict[str, Any], region: str, resource_id: str) -> dict[str, Any]:
+        """ElastiCache attributes as AWS returns them: ARNs by kind, a cluster-mode group's
+        configuration endpoint, a global datastore's id (a region-specific prefix AWS adds to the
+        suffix given)."""
+        arn = f"arn:aws:elasticache:{region}:{self.account_id}"
+        if typ == "aws:elasticache/replicationGroup:ReplicationGroup":
+            zone = _zone_id_prefix(region)
+            host = f"{resource_id}.{_hex(self.account_id + region, 6)}.{zone}.cache.amazonaws.com"
+            shards = int(inputs.get("numNodeGroups") or 1)
+            nodes = shards * (1 + int(inputs.get("replicasPerNodeGroup") or 0))
+            return {
+                "arn": f"{arn}:replicationgroup:{resource_id}",
+                "configurationEndpointAddress": f"clustercfg.{host}",
+                "port": inputs.get("port", 6379),
+                "engineVersionActual": f"{inputs.get('engineVersion', '8.0')}.1",
+                "memberClusters": [f"{resource_id}-{s + 1:04d}-{n + 1:03d}" for s in range(shards)
+                                   for n in range(nodes // shards)],
+                "clusterEnabled": True,
+            }  # fmt: skip
+        if typ == "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup":
+            prefix = "".join(chr(ord("a") + int(c, 16) % 26) for c in _hex(region, 5))
+            global_id = f"{prefix}-{inputs['globalReplicationGroupIdSuffix']}"
+            return {"globalReplicationGroupId": global_id,
+                    "arn": f"arn:aws:elasticache::{self.account_id}:globalreplicationgroup:{global_id}",
+                    "clusterEnabled": True, "transitEncryptionEnabled": True,
+                    "atRestEncryptionEnabled": True}  # fmt: skip
+        kind = {"user": "user", "userGroup": "usergroup", "subnetGroup": "subnetgroup",
+                "parameterGroup": "parametergroup"}[typ.split("/")[1].split(":")[0]]  # fmt: skip
+        return {"arn": f"{arn}:{kind}:{resource_id}"}
 
     # -- data sources -----------------------------------------------------------------------
 

@@ -86,6 +86,23 @@ class Plan:
     def counts_by_type(self) -> Counter[str]:
         return Counter(r.type for r in self.custom_resources)
 
+    def within(self, component_type: str, type_token: str) -> list[RecordedResource]:
+        """Resources of `type_token` that have an ancestor of `component_type` (e.g. the secrets
+        of every `meridian:redis:RedisCluster`)."""
+
+        def inside(resource: RecordedResource) -> bool:
+            parent = resource.parent
+            while parent:
+                ancestor = self.by_urn.get(parent)
+                if ancestor is None:
+                    return False
+                if ancestor.type == component_type:
+                    return True
+                parent = ancestor.parent
+            return False
+
+        return [r for r in self.of_type(type_token) if inside(r)]
+
     def descendants(self, urn: str) -> list[RecordedResource]:
         found = []
         for child in self.children.get(urn, []):

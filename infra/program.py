@@ -13,7 +13,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from components import NetworkError, PostgresCluster, RegionStack
+from components import NetworkError, PostgresCluster, RedisCluster, RegionStack
+from components.redis_args import Membership
 
 from .stack_config import (
     NAMESPACE,
@@ -40,9 +41,10 @@ def load_runtime_config(stack: str) -> StackConfig:
 
 def build(config: StackConfig, stack: str) -> dict[str, RegionStack]:
     """Declare the platform: one RegionStack per configured region, named after the region, then
-    the global PostgreSQL database across the regions config lists for it."""
+    the global PostgreSQL database across the regions config lists for it, then the Redis stores."""
     regions = {args.region: RegionStack(args.region, args) for args in config.region_args(stack)}
     attach_database(config, stack, regions)
+    attach_redis_stores(config, stack, regions)
     return regions
 
 
@@ -67,6 +69,24 @@ def attach_database(config: StackConfig, stack: str, regions: dict[str, RegionSt
     return writer
 
 
+def attach_redis_stores(config: StackConfig, stack: str, regions: dict[str, RegionStack]) -> None:
+    """Every Redis store in every region: a global store's primary first (it creates the datastore
+    and replicates its secret to the secondaries' keys), then its secondaries, then the regions
+    with a cluster of their own."""
+    for members in config.redis_args(stack).values():
+        secondaries = [r for r, a in members.items() if a.membership is Membership.SECONDARY]
+        primary: RedisCluster | None = None
+        for region, args in members.items():
+            if args.membership is Membership.PRIMARY:
+                primary = regions[region].attach_redis(
+                    args, secret_replicas={r: regions[r].kms_key_arn for r in secondaries}
+                )
+            else:
+                regions[region].attach_redis(
+                    args, primary=primary if args.membership is Membership.SECONDARY else None
+                )
+
+
 def main() -> dict[str, Any]:
     """The Pulumi program. Returns the exported values (also handy under mocks)."""
     stack = pulumi.get_stack()
@@ -83,6 +103,11 @@ def main() -> dict[str, Any]:
         "writeHome": config.write_home,
         "postgresGlobalClusterId": database.global_cluster_identifier,
         "postgresGlobalWriterEndpoint": database.global_writer_endpoint,
+        "redisGlobalDatastoreIds": {
+            store: cluster.global_datastore_id
+            for store, cluster in regions[config.write_home].redis.items()
+            if cluster.global_datastore_id is not None
+        },
         "regions": {name: region.outputs() for name, region in regions.items()},
     }
     for key, value in exports.items():

@@ -44,6 +44,12 @@ from components.postgres_args import (
     PostgresDefaults,
     global_database_problems,
 )
+from components.redis_args import (
+    Membership,
+    RedisClusterArgs,
+    RedisDefaults,
+    global_datastore_problems,
+)
 from components.region_args import RegionStackArgs
 from components.sizes import ComponentSizes
 from components.subnets import PRIVATE_RANGES, SubnetPlanError, plan_subnets
@@ -143,6 +149,7 @@ class StackConfig(MeridianModel):
         network: network settings shared by every region (`NetworkDefaults`).
         eks: EKS settings shared by every region's cluster (`EksDefaults`).
         postgres: the global PostgreSQL database: version, regions, backups (`PostgresDefaults`).
+        redis: the Redis stores (cache, sessions, queues), engine and snapshots (`RedisDefaults`).
         regions: the regions, each with its role, VPC CIDR and AZ count.
         sizes: component sizes for `primary` and `secondary` regions.
         protect_stateful_resources: protect keys, logs and data stores from deletion (default true;
@@ -157,6 +164,7 @@ class StackConfig(MeridianModel):
     network: NetworkDefaults = NetworkDefaults()
     eks: EksDefaults
     postgres: PostgresDefaults
+    redis: RedisDefaults = RedisDefaults()
     regions: list[RegionEntry] = Field(min_length=1)
     sizes: dict[RegionRole, ComponentSizes]
     protect_stateful_resources: bool = True
@@ -220,6 +228,53 @@ class StackConfig(MeridianModel):
             )
             for region in self.postgres_regions()
         }
+
+    def redis_args(self, stack: str) -> dict[str, dict[str, RedisClusterArgs]]:
+        """Store → region → `RedisClusterArgs`, every region of the stack: a global store's primary
+        (write home) first, then its secondaries, then the regions with a cluster of their own."""
+        roles = {r.name: r.role for r in self.regions}
+        settings = self.redis.model_dump(exclude={"stores"})
+        stores: dict[str, dict[str, RedisClusterArgs]] = {}
+        for store_name, store in self.redis.stores.items():
+            members = [self.write_home, *store.global_regions] if store.global_regions else []
+            order = [*members, *(r.name for r in self.regions if r.name not in members)]
+            stores[store_name] = {}
+            for region in order:
+                membership = (
+                    Membership.REGIONAL
+                    if region not in members
+                    else Membership.PRIMARY
+                    if region == self.write_home
+                    else Membership.SECONDARY
+                )
+                stores[store_name][region] = RedisClusterArgs(
+                    **settings,
+                    replication_group_id=redis_group_id(stack, region, store_name),
+                    store=store_name,
+                    roles=store.roles,
+                    maxmemory_policy=store.policy,
+                    membership=membership,
+                    global_datastore_suffix=(
+                        f"{NAMESPACE}-{stack}-{store_name}" if membership is Membership.PRIMARY else ""
+                    ),
+                    sizes=self.sizes[roles[region]].redis[store_name],
+                    secret_name=(
+                        f"{NAMESPACE}-{stack}/redis/{store_name}"
+                        if membership is not Membership.SECONDARY
+                        else ""
+                    ),
+                    protect=self.protect_stateful_resources,
+                )
+        return stores
+
+
+#: ElastiCache's limit on replication group ids.
+MAX_REPLICATION_GROUP_ID = 40
+
+
+def redis_group_id(stack: str, region: str, store: str) -> str:
+    """`meridian-prod-eu-west-1-sessions`: the replication group of `store` in `region`."""
+    return f"{NAMESPACE}-{stack}-{region}-{store}"
 
 
 @dataclass(frozen=True)
@@ -415,8 +470,72 @@ def _postgres_issues(config: StackConfig, prod: bool) -> list[ConfigIssue]:
     return issues
 
 
-def stack_rules(config: StackConfig) -> list[ConfigIssue]:
-    """Checks that involve more than one key; each issue names the key to change."""
+def _redis_issues(config: StackConfig, stack: str) -> list[ConfigIssue]:
+    """Every store has sizes in every kind of region, fits ElastiCache's names, and its global
+    datastore (if any) is one AWS accepts: secondaries in the stack, at most two, matching sizes."""
+    at = f"{NAMESPACE}:redis.stores"
+    issues: list[ConfigIssue] = []
+    stack_regions = {r.name: r for r in config.regions}
+    for role, sizes in config.sizes.items():
+        for name in sorted(set(config.redis.stores) - set(sizes.redis)):
+            issues.append(
+                ConfigIssue(
+                    f"{NAMESPACE}:sizes.{role.value}.redis",
+                    f"no sizes for store {name!r}; add {name}: {{nodeType, shards, replicasPerShard}}",
+                )
+            )
+        for name in sorted(set(sizes.redis) - set(config.redis.stores)):
+            issues.append(
+                ConfigIssue(
+                    f"{NAMESPACE}:sizes.{role.value}.redis.{name}",
+                    f"{name!r} is not a store of meridian:redis.stores "
+                    f"({', '.join(config.redis.stores)}); remove it or add the store",
+                )
+            )
+    for name, store in config.redis.stores.items():
+        longest = max((redis_group_id(stack, r, name) for r in stack_regions), key=len, default="")
+        if len(longest) > MAX_REPLICATION_GROUP_ID:
+            issues.append(
+                ConfigIssue(
+                    f"{at}.{name}",
+                    f"replication group id {longest!r} is {len(longest)} characters; ElastiCache allows "
+                    f"{MAX_REPLICATION_GROUP_ID}: shorten the store's name",
+                )
+            )
+        for i, region in enumerate(store.global_regions):
+            if region not in stack_regions or region == config.write_home:
+                others = [r for r in stack_regions if r != config.write_home]
+                issues.append(
+                    ConfigIssue(
+                        f"{at}.{name}.globalRegions[{i}]",
+                        f"{region} cannot hold a secondary: it must be another region of this stack "
+                        f"(the primary is in the write home); use some of: {', '.join(others)}",
+                    )
+                )
+        named = (config.write_home, *store.global_regions)
+        if not store.global_regions or any(r not in stack_regions for r in named):
+            continue  # reported above, or by the write-home rule
+        members = {
+            r: config.sizes[stack_regions[r].role].redis[name]
+            for r in named
+            if stack_regions[r].role in config.sizes and name in config.sizes[stack_regions[r].role].redis
+        }
+        for problem in global_datastore_problems(config.write_home, members):
+            if problem.setting == "globalRegions":
+                issues.append(ConfigIssue(f"{at}.{name}.globalRegions", problem.problem))
+            else:
+                kind = stack_regions[problem.region or config.write_home].role.value
+                issues.append(
+                    ConfigIssue(
+                        f"{NAMESPACE}:sizes.{kind}.redis.{name}.{problem.setting}",
+                        f"{problem.region}: {problem.problem}",
+                    )
+                )
+    return issues
+
+
+def stack_rules(config: StackConfig, stack: str) -> list[ConfigIssue]:
+    """Checks that involve more than one key of stack `stack`; each issue names the key to change."""
     issues: list[ConfigIssue] = []
     prod = config.environment is Environment.PROD
     seen: dict[str, int] = {}
@@ -491,6 +610,7 @@ def stack_rules(config: StackConfig) -> list[ConfigIssue]:
             )
         )
     issues.extend(_postgres_issues(config, prod))
+    issues.extend(_redis_issues(config, stack))
     if prod and config.network.nat_gateways is not NatGatewayMode.ONE_PER_AZ:
         issues.append(
             ConfigIssue(
@@ -505,13 +625,22 @@ def stack_rules(config: StackConfig) -> list[ConfigIssue]:
 # --- loading -------------------------------------------------------------------------------
 
 
+def stack_name(source: str) -> str:
+    """`Pulumi.prod.yaml` → `prod` (physical names contain the stack's name)."""
+    match = re.fullmatch(r"Pulumi\.(.+)\.yaml", Path(source).name)
+    if not match:
+        raise ValueError(f"{source!r} is not a stack file name (Pulumi.<stack>.yaml)")
+    return match.group(1)
+
+
 def validate_config(values: dict[str, Any], source: str) -> StackConfig:
-    """Validate the `meridian:` keys (namespace stripped) of one stack; raise ConfigError."""
+    """Validate the `meridian:` keys (namespace stripped) of the stack file `source`
+    (`Pulumi.<stack>.yaml`); raise ConfigError."""
     try:
         config = StackConfig.model_validate(values)
     except ValidationError as exc:
         raise ConfigError(source, [_issue_from_error(e) for e in exc.errors()]) from None
-    issues = stack_rules(config)
+    issues = stack_rules(config, stack_name(source))
     if issues:
         raise ConfigError(source, issues)
     return config

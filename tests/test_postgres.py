@@ -26,6 +26,11 @@ INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SECRET = "aws:secretsmanager/secret:Secret"
 
 
+def of_postgres(plan: Plan, type_token: str) -> list[RecordedResource]:
+    """Resources of `type_token` inside PostgresClusters (other components have secrets too)."""
+    return plan.within("meridian:postgres:PostgresCluster", type_token)
+
+
 def cluster_in(plan: Plan, region: str) -> RecordedResource:
     return only(plan, CLUSTER, region)
 
@@ -238,12 +243,10 @@ def test_prod_keeps_every_byte_staging_can_be_torn_down(stack_plan: Plan) -> Non
             assert resource.protect is prod, resource.urn
     for vault in stack_plan.of_type("aws:backup/vault:Vault"):
         assert vault.inputs["forceDestroy"] is not prod
-    (secret,) = stack_plan.of_type(SECRET)
+    (secret,) = of_postgres(stack_plan, SECRET)
     assert secret.inputs["recoveryWindowInDays"] == (30 if prod else 0)
-    (password,) = stack_plan.of_type("random:index/randomPassword:RandomPassword")
-    assert password.inputs["keepers"] == {
-        "masterPasswordVersion": str(config.postgres.master_password_version)
-    }
+    (password,) = of_postgres(stack_plan, "random:index/randomPassword:RandomPassword")
+    assert password.inputs["keepers"] == {"version": str(config.postgres.master_password_version)}
 
 
 def test_after_a_failover_the_program_does_not_fight_aws(stack_plan: Plan) -> None:
@@ -268,7 +271,7 @@ def _strings(value: Any) -> list[str]:
 def test_no_plain_text_password_anywhere(stack_plan: Plan) -> None:
     config = config_of(stack_plan)
     home = config.write_home
-    (password,) = stack_plan.of_type("random:index/randomPassword:RandomPassword")
+    (password,) = of_postgres(stack_plan, "random:index/randomPassword:RandomPassword")
     generated = mock_password(password.name, int(password.inputs["length"]))
     for resource in stack_plan.resources:
         assert "masterPassword" not in resource.inputs, resource.urn
@@ -278,7 +281,7 @@ def test_no_plain_text_password_anywhere(stack_plan: Plan) -> None:
     assert writer.inputs["masterPasswordWo"] == "[secret]"
     assert writer.inputs["masterPasswordWoVersion"] == config.postgres.master_password_version
     assert "manageMasterUserPassword" not in writer.inputs  # not supported in a global database
-    (version,) = stack_plan.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+    (version,) = of_postgres(stack_plan, "aws:secretsmanager/secretVersion:SecretVersion")
     assert version.inputs["secretStringWo"] == "[secret]"
     assert version.inputs["secretStringWoVersion"] == config.postgres.master_password_version
     assert writer.urn in version.dependencies, "the secret would hold a password the cluster lacks"
@@ -286,7 +289,7 @@ def test_no_plain_text_password_anywhere(stack_plan: Plan) -> None:
 
 def test_master_secret_encrypted_and_replicated_to_every_member_region(stack_plan: Plan) -> None:
     config = config_of(stack_plan)
-    (secret,) = stack_plan.of_type(SECRET)
+    (secret,) = of_postgres(stack_plan, SECRET)
     assert stack_plan.regions[secret.urn] == config.write_home
     assert secret.inputs["name"] == f"meridian-{stack_plan.stack}/postgres/master"
     assert secret.inputs["kmsKeyId"] == _key_arn(stack_plan, config.write_home)
@@ -416,7 +419,7 @@ def test_outputs_per_region_and_global(stack_plan: Plan) -> None:
     (global_cluster,) = stack_plan.of_type(GLOBAL)
     assert stack_plan.outputs["postgresGlobalClusterId"] == global_cluster.id
     assert stack_plan.outputs["postgresGlobalWriterEndpoint"].endswith(".global.rds.amazonaws.com")
-    assert len(stack_plan.of_type(SECRET)) == 1
+    assert len(of_postgres(stack_plan, SECRET)) == 1
     home_arn = None
     for region in config.postgres_regions():
         out = stack_plan.outputs["regions"][region]["postgres"]

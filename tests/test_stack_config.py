@@ -222,14 +222,17 @@ def test_unknown_key_inside_sizes(prod_values: dict[str, Any]) -> None:
         ("eks", "maxNodes", -4, "greater than 0"),
         ("postgres", "readerInstances", 0, "greater than 0"),
         ("postgres", "readerInstances", -1, "greater than 0"),
-        ("redis", "shards", 0, "greater than 0"),
-        ("redis", "replicasPerShard", -2, "greater than 0"),
+        ("redis.cache", "shards", 0, "greater than 0"),
+        ("redis.queues", "replicasPerShard", -2, "greater than 0"),
     ],
 )
 def test_zero_or_negative_sizes(
     prod_values: dict[str, Any], component: str, key: str, value: int, fragment: str
 ) -> None:
-    prod_values["sizes"]["secondary"][component][key] = value
+    sizes = prod_values["sizes"]["secondary"]
+    for part in component.split("."):
+        sizes = sizes[part]
+    sizes[key] = value
     assert_issue(
         rejected(prod_values),
         f"meridian:sizes.secondary.{component}.{key}",
