@@ -19,6 +19,9 @@ from components import (
     NetworkArgs,
     PostgresCluster,
     PostgresClusterArgs,
+    RedisCluster,
+    RedisClusterArgs,
+    RedisRole,
     RegionRole,
     RegionStack,
     RegionStackArgs,
@@ -204,6 +207,62 @@ def test_a_secondary_member_needs_its_writer() -> None:
     with pytest.raises(ValueError, match="a secondary needs writer="):
         PostgresCluster(
             "orphan", args, vpc_id="vpc-1", subnet_ids=[], availability_zones=[],
+            client_security_group_id="sg-1", kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/k",
+        )  # fmt: skip
+
+
+def _team_cache_args(membership: str = "regional") -> RedisClusterArgs:
+    return RedisClusterArgs(
+        replication_group_id="team-cache", store="cache", roles=(RedisRole.CACHE,),
+        maxmemory_policy="allkeys-lfu", membership=membership, secret_name="team/redis/cache",
+        sizes={"node_type": "cache.m7g.large", "shards": 2, "replicas_per_shard": 2}, protect=False,
+    )  # fmt: skip
+
+
+@pulumi.runtime.test
+def test_redis_cluster_alone_in_the_teams_own_vpc():
+    """A team's regional cache: its own subnets, client group and key; no global datastore."""
+    pinned, vpc, subnets = team_vpc("team-cache", "10.71", zones="ab")
+    clients = aws.ec2.SecurityGroup("team-cache-app", vpc_id=vpc.id, opts=pinned)
+    cache = RedisCluster(
+        "team-cache",
+        _team_cache_args(),
+        vpc_id=vpc.id,
+        subnet_ids=[s.id for s in subnets],
+        client_security_group_id=clients.id,
+        kms_key_arn="arn:aws:kms:eu-central-1:123456789012:key/team",
+        opts=pinned,
+    )
+    assert cache.global_datastore is None and cache.global_datastore_id is None
+
+    def check(values: list) -> None:
+        endpoint, secret_arn, policy = values
+        assert endpoint.startswith("clustercfg.team-cache.") and endpoint.endswith(
+            ".euc1.cache.amazonaws.com"
+        )
+        assert secret_arn.startswith(
+            "arn:aws:secretsmanager:eu-central-1:123456789012:secret:team/redis/cache-"
+        )
+        assert '"secretsmanager.eu-central-1.amazonaws.com"' in policy
+        mine = [r for r in MONITOR.recorded if r.urn.split("::")[-1].startswith("team-cache")]
+        (group,) = [r for r in mine if r.type == "aws:elasticache/replicationGroup:ReplicationGroup"]
+        assert group.inputs["numNodeGroups"] == 2 and group.inputs["replicasPerNodeGroup"] == 2
+        assert group.inputs["transitEncryptionMode"] == "required"
+        (parameters,) = [r for r in mine if r.type == "aws:elasticache/parameterGroup:ParameterGroup"]
+        assert {"name": "maxmemory-policy", "value": "allkeys-lfu"} in parameters.inputs["parameters"]
+        assert not [r for r in mine if "globalReplicationGroup" in r.type]
+        aws_resources = [r for r in mine if r.custom and r.type.startswith("aws:")]
+        assert aws_resources and all(r.provider and "team-cache-aws" in r.provider for r in aws_resources)
+
+    return pulumi.Output.all(cache.configuration_endpoint, cache.secret_arn, cache.client_policy()).apply(
+        check
+    )
+
+
+def test_a_redis_secondary_needs_its_primary() -> None:
+    with pytest.raises(ValueError, match="a secondary needs primary="):
+        RedisCluster(
+            "orphan-cache", _team_cache_args("secondary"), vpc_id="vpc-1", subnet_ids=[],
             client_security_group_id="sg-1", kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/k",
         )  # fmt: skip
 
