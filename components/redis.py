@@ -39,9 +39,10 @@ __all__ = ["AWS_OWNED", "LOG_GROUP_PREFIX", "LOG_TYPES", "RedisCluster", "log_de
 LOG_GROUP_PREFIX = "/aws/elasticache/"
 LOG_TYPES = ("slow-log", "engine-log")
 
-#: Attributes AWS changes in a global datastore member: engine upgrades run through the datastore,
-#: and ElastiCache gives every member a `global-datastore-*` copy of the primary's parameter group.
-AWS_OWNED = ["engineVersion", "parameterGroupName"]
+#: Attributes of a global datastore member that the datastore owns: upgrades and resizing run
+#: through it (to every member at once), and ElastiCache gives every member a `global-datastore-*`
+#: copy of the primary's parameter group.
+AWS_OWNED = ["engineVersion", "parameterGroupName", "nodeType", "numNodeGroups"]
 
 #: Punctuation ElastiCache accepts in a password.
 _PASSWORD_SPECIALS = "!&#$^<>-"
@@ -81,6 +82,9 @@ class RedisCluster(pulumi.ComponentResource):
             its credentials); None otherwise.
         secret_replicas: primary only: region → KMS key ARN of each secondary's region, where the
             credentials secret is replicated.
+        log_delivery_policy: the region's CloudWatch Logs resource policy for log delivery
+            (`log_delivery_resource_policy`); the group waits for it, so that ElastiCache does not
+            write a policy of its own. Without it, ElastiCache adds one when it can.
 
     Attributes:
         group: the replication group.
@@ -106,6 +110,7 @@ class RedisCluster(pulumi.ComponentResource):
         kms_key_arn: pulumi.Input[str],
         primary: RedisCluster | None = None,
         secret_replicas: Mapping[str, pulumi.Input[str]] | None = None,
+        log_delivery_policy: pulumi.Resource | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("meridian:redis:RedisCluster", name, None, opts)
@@ -144,8 +149,14 @@ class RedisCluster(pulumi.ComponentResource):
         )
 
         if primary is None:
-            self._password = generated_password(
-                f"{name}-password", version=args.password_version, specials=_PASSWORD_SPECIALS, parent=self
+            self._password, self._default_password = (
+                generated_password(
+                    f"{name}-{user}-password",
+                    version=args.password_version,
+                    specials=_PASSWORD_SPECIALS,
+                    parent=self,
+                )
+                for user in ("app", "default")
             )
             self.secret = kms_secret(
                 f"{name}-secret",
@@ -157,7 +168,7 @@ class RedisCluster(pulumi.ComponentResource):
                 parent=self,
             )
         else:
-            self._password = primary._password
+            self._password, self._default_password = primary._password, primary._default_password
         user_group = self._users()
 
         common: dict[str, Any] = {
@@ -191,10 +202,8 @@ class RedisCluster(pulumi.ComponentResource):
             parent=self,
             # Sessions and queues are data; a cache can be rebuilt (it still gets a final snapshot).
             protect=args.protect and args.durable,
-            depends_on=[
-                *log_groups,
-                *([primary.global_datastore] if primary and primary.global_datastore else []),
-            ],
+            # The log groups and the datastore are inputs already; the delivery policy is not.
+            depends_on=[*([log_delivery_policy] if log_delivery_policy else [])],
             ignore_changes=AWS_OWNED if args.membership is not Membership.REGIONAL else None,
         )
         if primary is None:
@@ -241,6 +250,11 @@ class RedisCluster(pulumi.ComponentResource):
                 global_replication_group_id_suffix=args.global_datastore_suffix,
                 global_replication_group_description=f"Redis store {args.store}, written in this region",
                 primary_replication_group_id=self.group.id,
+                # Upgrades and resizing of a global store go through the datastore, to every member.
+                engine=args.engine.value,
+                engine_version=args.engine_version,
+                cache_node_type=args.sizes.node_type,
+                num_node_groups=args.sizes.shards,
                 opts=pulumi.ResourceOptions(
                     parent=self,
                     protect=args.protect,
@@ -302,7 +316,7 @@ class RedisCluster(pulumi.ComponentResource):
                 }
             ),
             secret_string_wo_version=args.password_version,
-            opts=pulumi.ResourceOptions(parent=self.secret, depends_on=[self.group]),
+            opts=pulumi.ResourceOptions(parent=self.secret),  # after the group: its endpoint is an input
         )
 
     def _users(self) -> aws.elasticache.UserGroup:
@@ -317,8 +331,10 @@ class RedisCluster(pulumi.ComponentResource):
             user_name="default",
             engine=args.engine.value,
             # "off": nobody can authenticate as it, so an unauthenticated connection gets nothing.
+            # Valkey has no password-less users, so it gets a password nobody is given.
             access_string="off -@all",
-            authentication_mode={"type": "no-password-required"},
+            passwords_wo=self._default_password,
+            passwords_wo_version=args.password_version,
             opts=child,
         )
         app = aws.elasticache.User(

@@ -215,6 +215,8 @@ class RedisSettings(MeridianModel):
 
     @model_validator(mode="after")
     def _supported(self) -> RedisSettings:
+        if self.app_username == "default":
+            raise ValueError("appUsername may not be 'default': that user is kept switched off; pick another")
         versions = PARAMETER_GROUP_FAMILIES[self.engine]
         if self.engine_version not in versions:
             raise ValueError(

@@ -168,6 +168,7 @@ class RegionStack(pulumi.ComponentResource):
         self.postgres: PostgresCluster | None = None
         self.redis: dict[str, RedisCluster] = {}
         self._egress_ports: set[int] = set()
+        self._log_delivery_policy: aws.cloudwatch.LogResourcePolicy | None = None
         self.provider = aws.Provider(
             f"{name}-aws",
             region=args.region,
@@ -253,8 +254,8 @@ class RegionStack(pulumi.ComponentResource):
         if args.store in self.redis:
             raise ValueError(f"{self.args.region} already has Redis store {args.store}")
         prefix = f"{self.args.name_prefix}-{self.args.region}"
-        if not self.redis:
-            log_delivery_resource_policy(
+        if self._log_delivery_policy is None:
+            self._log_delivery_policy = log_delivery_resource_policy(
                 f"{prefix}-elasticache-log-delivery", AwsContext.of(self, self.provider), self._pinned
             )
         if args.port not in self._egress_ports:
@@ -270,6 +271,7 @@ class RegionStack(pulumi.ComponentResource):
             kms_key_arn=self.kms_key_arn,
             primary=primary,
             secret_replicas=secret_replicas,
+            log_delivery_policy=self._log_delivery_policy,
             opts=self._pinned,
         )
         aws.iam.RolePolicy(

@@ -502,16 +502,26 @@ def _redis_issues(config: StackConfig, stack: str) -> list[ConfigIssue]:
                     f"{MAX_REPLICATION_GROUP_ID}: shorten the store's name",
                 )
             )
+        standby = [r.name for r in config.regions if r.role is RegionRole.SECONDARY]
         for i, region in enumerate(store.global_regions):
             if region not in stack_regions or region == config.write_home:
-                others = [r for r in stack_regions if r != config.write_home]
-                issues.append(
-                    ConfigIssue(
-                        f"{at}.{name}.globalRegions[{i}]",
-                        f"{region} cannot hold a secondary: it must be another region of this stack "
-                        f"(the primary is in the write home); use some of: {', '.join(others)}",
-                    )
+                reason = "it must be another region of this stack (the primary is in the write home)"
+            elif stack_regions[region].role is RegionRole.PRIMARY:
+                # A secondary member is read-only until promoted; a primary region serves users
+                # every day and must be able to write its sessions and queues.
+                reason = (
+                    "it is a primary region, whose applications write every day, and a global "
+                    "datastore's secondary is read-only until promoted"
                 )
+            else:
+                continue
+            issues.append(
+                ConfigIssue(
+                    f"{at}.{name}.globalRegions[{i}]",
+                    f"{region} cannot hold a secondary: {reason}; use secondary regions: "
+                    f"{', '.join(standby) or '(none: mark a region secondary)'}",
+                )
+            )
         named = (config.write_home, *store.global_regions)
         if not store.global_regions or any(r not in stack_regions for r in named):
             continue  # reported above, or by the write-home rule

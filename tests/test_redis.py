@@ -192,6 +192,9 @@ def test_one_log_delivery_policy_per_region_for_this_account_only(stack_plan: Pl
             f"arn:aws:logs:{region}:{MOCK_ACCOUNT_ID}:log-group:/aws/elasticache/*:log-stream:*"
         )
         assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": MOCK_ACCOUNT_ID}
+        for (_, group_region), group in groups(stack_plan).items():
+            if group_region == region:
+                assert policy.urn in group.dependencies, "ElastiCache would write its own policy"
 
 
 def test_prod_keeps_sessions_and_queues_staging_can_be_torn_down(stack_plan: Plan) -> None:
@@ -231,6 +234,11 @@ def test_global_datastore_membership_matches_config(stack_plan: Plan) -> None:
         assert stack_plan.regions[datastore.urn] == config.write_home
         assert datastore.inputs["primaryReplicationGroupId"] == primary.id
         assert datastore.ignore_changes == ["primaryReplicationGroupId"]
+        # Upgrades and resizing go through the datastore; its members leave them to it.
+        home_sizes = redis_args(stack_plan)[name][config.write_home].sizes
+        assert datastore.inputs["engineVersion"] == config.redis.engine_version
+        assert datastore.inputs["cacheNodeType"] == home_sizes.node_type == primary.inputs["nodeType"]
+        assert datastore.inputs["numNodeGroups"] == home_sizes.shards == primary.inputs["numNodeGroups"]
         assert members == set(store.global_regions)
         for region in members:
             secondary = found[(name, region)]
@@ -282,7 +290,10 @@ def test_rbac_with_the_default_user_off_and_the_app_user_in_a_group(stack_plan: 
         users = {u.inputs["userName"]: u for u in children_of(stack_plan, group, USER)}
         assert set(users) == {"default", settings.app_username}
         assert sorted(user_group.inputs["userIds"]) == sorted(u.id for u in users.values())
-        assert users["default"].inputs["accessString"].startswith("off ")
+        default = users["default"].inputs
+        assert default["accessString"].startswith("off ")
+        # Valkey refuses password-less users: the default one has a password nobody is given.
+        assert default["passwordsWo"] == "[secret]" and "noPasswordRequired" not in default
         app = users[settings.app_username]
         assert app.inputs["accessString"] == settings.access_string
         assert "-@dangerous" in app.inputs["accessString"]

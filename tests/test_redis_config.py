@@ -98,7 +98,11 @@ def test_component_args_refuse_an_evicting_queue_store_too() -> None:
 def test_two_secondaries_pass_three_fail(prod_values: dict[str, Any]) -> None:
     assert MAX_GLOBAL_SECONDARIES == 2
     validate_config(prod_values, "Pulumi.prod.yaml")  # two
-    prod_values["redis"]["stores"]["sessions"]["globalRegions"] = ["us-west-1", "eu-west-1", "ap-northeast-1"]
+    prod_values["redis"]["stores"]["sessions"]["globalRegions"] = [
+        "us-west-1",
+        "eu-central-1",
+        "ap-southeast-1",
+    ]
     assert_issue(
         rejected(prod_values),
         "meridian:redis.stores.sessions.globalRegions",
@@ -156,15 +160,29 @@ def test_replicas_may_differ_between_members(prod_values: dict[str, Any]) -> Non
     validate_config(prod_values, "Pulumi.prod.yaml")
 
 
-@pytest.mark.parametrize("region", ["us-east-1", "sa-east-1"])
-def test_secondaries_are_other_regions_of_the_stack(prod_values: dict[str, Any], region: str) -> None:
+@pytest.mark.parametrize(
+    ("region", "why"),
+    [
+        ("us-east-1", "it must be another region of this stack"),
+        ("sa-east-1", "it must be another region of this stack"),
+        ("eu-west-1", "it is a primary region"),
+    ],
+)
+def test_secondaries_are_secondary_regions_of_the_stack(
+    prod_values: dict[str, Any], region: str, why: str
+) -> None:
     prod_values["redis"]["stores"]["queues"]["globalRegions"] = ["us-west-1", region]
     assert_issue(
         rejected(prod_values),
         "meridian:redis.stores.queues.globalRegions[1]",
-        f"{region} cannot hold a secondary",
-        "use some of: eu-west-1",
+        f"{region} cannot hold a secondary: {why}",
+        "use secondary regions: us-west-1, eu-central-1, ap-southeast-1, af-south-1",
     )
+
+
+def test_the_app_user_is_not_the_default_user(prod_values: dict[str, Any]) -> None:
+    prod_values["redis"]["appUsername"] = "default"
+    assert_issue(rejected(prod_values), "meridian:redis", "appUsername may not be 'default'")
 
 
 def test_regions_without_global_datastores_are_refused() -> None:
