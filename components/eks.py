@@ -34,6 +34,7 @@ from .eks_policies import ec2_trust, eks_trust, secrets_key_policy, volume_key_p
 from .iam import managed_policy_role, pod_identity_trust_document
 from .karpenter import NODE_IMDS_HOP_LIMIT, NODE_POLICIES, NODE_ROOT_DEVICE, Karpenter
 from .kube import NODE_GROUP_LABEL, ON_SYSTEM_NODES, SYSTEM_TOLERATION
+from .logs import encrypted_log_group
 from .lookups import AwsContext
 from .mesh import ServiceMesh
 from .workload import AppEnvelope
@@ -270,13 +271,13 @@ class EksCluster(pulumi.ComponentResource):
         args = self._args
         protect = args.protect
         # EKS writes to this exact group name; creating it first sets retention and encryption.
-        log_group = aws.cloudwatch.LogGroup(
+        log_group = encrypted_log_group(
             f"{self._name}-control-plane-logs",
             name=f"/aws/eks/{args.cluster_name}/cluster",
-            retention_in_days=args.log_retention_days,
-            kms_key_id=self._key_arn,
-            deletion_protection_enabled=protect,
-            opts=pulumi.ResourceOptions(parent=self, protect=protect),
+            kms_key_arn=self._key_arn,
+            retention_days=args.log_retention_days,
+            protect=protect,
+            parent=self,
         )
         role = self._role("cluster", eks_trust(), ["AmazonEKSClusterPolicy"])
         secrets_key = aws.iam.RolePolicy(

@@ -22,6 +22,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .args import NatGatewayMode, NetworkArgs
+from .logs import encrypted_log_group
 from .subnets import SubnetSpec, Tier
 
 __all__ = ["Network", "NetworkError"]
@@ -266,13 +267,13 @@ class Network(pulumi.ComponentResource):
     ) -> aws.cloudwatch.LogGroup:
         account = aws.get_caller_identity_output(opts=invoke).account_id
         child = pulumi.ResourceOptions(parent=self)
-        log_group = aws.cloudwatch.LogGroup(
+        log_group = encrypted_log_group(
             f"{self._prefix}-flow-logs",
             name=f"/meridian/{self._prefix}/vpc-flow-logs",
-            kms_key_id=kms_key_arn,
-            retention_in_days=self._args.flow_log_retention_days,
-            deletion_protection_enabled=self._args.protect,
-            opts=pulumi.ResourceOptions(parent=self, protect=self._args.protect),
+            kms_key_arn=kms_key_arn,
+            retention_days=self._args.flow_log_retention_days,
+            protect=self._args.protect,
+            parent=self,
         )
         role = aws.iam.Role(
             f"{self._prefix}-flow-logs",

@@ -32,6 +32,7 @@ import pulumi_aws as aws
 from .backup import CrossRegionBackup
 from .data_policies import rds_connect_policy, service_trust
 from .iam import managed_policy_role
+from .logs import encrypted_log_group
 from .lookups import AwsContext
 from .postgres_args import ENGINE, PARAMETER_GROUP_FAMILY, ClusterRole, PostgresClusterArgs
 from .secrets import generated_password, kms_secret, replica_arn
@@ -157,14 +158,14 @@ class PostgresCluster(pulumi.ComponentResource):
             self.global_writer_endpoint = writer.global_writer_endpoint
             password = None
 
-        log_group = aws.cloudwatch.LogGroup(
+        # RDS would create this group itself, unencrypted and kept forever; made first, it is ours.
+        log_group = encrypted_log_group(
             f"{name}-postgresql-log",
-            # RDS would create this group itself, unencrypted and kept forever; made first, it is ours.
             name=f"/aws/rds/cluster/{args.cluster_identifier}/postgresql",
-            kms_key_id=kms_key_arn,
-            retention_in_days=args.log_retention_days,
-            deletion_protection_enabled=args.protect,
-            opts=stateful,
+            kms_key_arn=kms_key_arn,
+            retention_days=args.log_retention_days,
+            protect=args.protect,
+            parent=self,
         )
         self.security_group, proxy_group = self._security_groups(vpc_id, client_security_group_id)
         subnet_group = aws.rds.SubnetGroup(

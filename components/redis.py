@@ -29,6 +29,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .data_policies import log_delivery_policy, secret_read_policy
+from .logs import encrypted_log_group
 from .lookups import AwsContext
 from .redis_args import Membership, RedisClusterArgs
 from .secrets import generated_password, kms_secret, replica_arn
@@ -129,13 +130,13 @@ class RedisCluster(pulumi.ComponentResource):
         ident = args.replication_group_id
 
         log_groups = [
-            aws.cloudwatch.LogGroup(
+            encrypted_log_group(
                 f"{name}-{log_type}",
                 name=f"{LOG_GROUP_PREFIX}{ident}/{log_type}",
-                kms_key_id=kms_key_arn,
-                retention_in_days=args.log_retention_days,
-                deletion_protection_enabled=args.protect,
-                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+                kms_key_arn=kms_key_arn,
+                retention_days=args.log_retention_days,
+                protect=args.protect,
+                parent=self,
             )
             for log_type in LOG_TYPES
         ]

@@ -233,12 +233,7 @@ class RegionStack(pulumi.ComponentResource):
             opts=self._pinned,
         )
         self.eks.app.allow_egress("postgres", self._isolated_cidrs(), args.port)
-        aws.iam.RolePolicy(
-            f"{name}-connect",
-            role=self.eks.app_role.id,
-            policy=self.postgres.client_policy(),
-            opts=pulumi.ResourceOptions(parent=self.eks.app_role),
-        )
+        self._grant_app(f"{name}-connect", self.postgres.client_policy())
         return self.postgres
 
     def attach_redis(
@@ -274,14 +269,18 @@ class RegionStack(pulumi.ComponentResource):
             log_delivery_policy=self._log_delivery_policy,
             opts=self._pinned,
         )
-        aws.iam.RolePolicy(
-            f"{name}-credentials",
-            role=self.eks.app_role.id,
-            policy=cluster.client_policy(),
-            opts=pulumi.ResourceOptions(parent=self.eks.app_role),
-        )
+        self._grant_app(f"{name}-credentials", cluster.client_policy())
         self.redis[args.store] = cluster
         return cluster
+
+    def _grant_app(self, name: str, policy: pulumi.Input[str]) -> aws.iam.RolePolicy:
+        """Attach a data store's client policy to the API's pod role."""
+        return aws.iam.RolePolicy(
+            name,
+            role=self.eks.app_role.id,
+            policy=policy,
+            opts=pulumi.ResourceOptions(parent=self.eks.app_role),
+        )
 
     def _isolated_cidrs(self) -> list[str]:
         """The isolated subnets' ranges, where the data stores live."""

@@ -36,6 +36,7 @@ from components.args import (
     NetworkDefaults,
     PrivateCidr,
     RegionRole,
+    TopologyProblem,
 )
 from components.eks_args import EksClusterArgs, EksDefaults
 from components.postgres_args import (
@@ -406,6 +407,32 @@ def _az_count_issues(region: RegionEntry, at: str, prod: bool) -> list[ConfigIss
     return []
 
 
+def _topology_issues(
+    config: StackConfig,
+    problems: list[TopologyProblem],
+    *,
+    regions_key: str,
+    sizes_key: str,
+    renames: dict[str, str] | None = None,
+) -> list[ConfigIssue]:
+    """A global topology's problems as issues: about its regions at `regions_key`, about a member's
+    size at `meridian:sizes.<kind of region>.<sizes_key>.<setting>` (renamed per `renames`)."""
+    kinds = {r.name: r.role.value for r in config.regions}
+    issues = []
+    for problem in problems:
+        if problem.setting in ("regions", "globalRegions"):
+            issues.append(ConfigIssue(regions_key, problem.problem))
+        else:
+            kind = kinds[problem.region or config.write_home]
+            key = (renames or {}).get(problem.setting, problem.setting)
+            issues.append(
+                ConfigIssue(
+                    f"{NAMESPACE}:sizes.{kind}.{sizes_key}.{key}", f"{problem.region}: {problem.problem}"
+                )
+            )
+    return issues
+
+
 def _postgres_issues(config: StackConfig, prod: bool) -> list[ConfigIssue]:
     """The global database: its regions exist in the stack, AWS accepts the topology, and prod keeps
     two weeks of point-in-time recovery and a copy of its backups in another region."""
@@ -431,17 +458,15 @@ def _postgres_issues(config: StackConfig, prod: bool) -> list[ConfigIssue]:
         for r in config.postgres_regions()
         if r in stack_regions and stack_regions[r].role in config.sizes
     }
-    for problem in global_database_problems(config.write_home, members):
-        if problem.setting == "regions":
-            issues.append(ConfigIssue(f"{at}.regions", problem.problem))
-        else:
-            role = stack_regions[problem.region or config.write_home].role.value
-            key = "readerInstances" if problem.setting == "readers" else problem.setting
-            issues.append(
-                ConfigIssue(
-                    f"{NAMESPACE}:sizes.{role}.postgres.{key}", f"{problem.region}: {problem.problem}"
-                )
-            )
+    issues.extend(
+        _topology_issues(
+            config,
+            global_database_problems(config.write_home, members),
+            regions_key=f"{at}.regions",
+            sizes_key="postgres",
+            renames={"readers": "readerInstances"},
+        )
+    )
     if prod and config.postgres.backup_retention_days < PROD_MIN_BACKUP_RETENTION_DAYS:
         issues.append(
             ConfigIssue(
@@ -530,17 +555,14 @@ def _redis_issues(config: StackConfig, stack: str) -> list[ConfigIssue]:
             for r in named
             if stack_regions[r].role in config.sizes and name in config.sizes[stack_regions[r].role].redis
         }
-        for problem in global_datastore_problems(config.write_home, members):
-            if problem.setting == "globalRegions":
-                issues.append(ConfigIssue(f"{at}.{name}.globalRegions", problem.problem))
-            else:
-                kind = stack_regions[problem.region or config.write_home].role.value
-                issues.append(
-                    ConfigIssue(
-                        f"{NAMESPACE}:sizes.{kind}.redis.{name}.{problem.setting}",
-                        f"{problem.region}: {problem.problem}",
-                    )
-                )
+        issues.extend(
+            _topology_issues(
+                config,
+                global_datastore_problems(config.write_home, members),
+                regions_key=f"{at}.{name}.globalRegions",
+                sizes_key=f"redis.{name}",
+            )
+        )
     return issues
 
 
