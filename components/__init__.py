@@ -10,8 +10,11 @@ model is built, before any resource is declared.
 
 from .args import NatGatewayMode, NetworkArgs, RegionRole
 from .backup import CrossRegionBackup, copy_vault
+from .cdn import CdnEdge
+from .cdn_args import CdnDefaults, CdnEdgeArgs
 from .eks import EksCluster
 from .eks_args import EksClusterArgs, EksDefaults
+from .geo import CloudflareRegion
 from .karpenter import Karpenter
 from .mesh import ServiceMesh
 from .network import Network, NetworkError
@@ -21,11 +24,16 @@ from .redis import RedisCluster
 from .redis_args import MaxmemoryPolicy, Membership, RedisClusterArgs, RedisDefaults, RedisEngine, RedisRole
 from .region import RegionKey, RegionStack
 from .region_args import RegionStackArgs
+from .steering import SteeringPlan, plan_steering
 from .subnets import SubnetPlan, SubnetPlanError, SubnetSpec, Tier, plan_subnets
 from .workload import AppEnvelope
 
 __all__ = [
     "AppEnvelope",
+    "CdnDefaults",
+    "CdnEdge",
+    "CdnEdgeArgs",
+    "CloudflareRegion",
     "ClusterRole",
     "CrossRegionBackup",
     "EksCluster",
@@ -51,10 +59,12 @@ __all__ = [
     "RegionStack",
     "RegionStackArgs",
     "ServiceMesh",
+    "SteeringPlan",
     "SubnetPlan",
     "SubnetPlanError",
     "SubnetSpec",
     "Tier",
     "copy_vault",
+    "plan_steering",
     "plan_subnets",
 ]

@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 from .eks_args import IstioSettings
 from .kube import ON_SYSTEM_NODES, PodSecurity, psa_namespace
 
-__all__ = ["GATEWAY_NAMESPACE", "ISTIO_CHARTS", "ServiceMesh"]
+__all__ = ["GATEWAY_NAMESPACE", "ISTIO_CHARTS", "ServiceMesh", "origin_tls_secret_name"]
 
 #: Istio's chart repository since 1.31 (the older Google Cloud Storage one is retired in December 2026).
 ISTIO_CHARTS = "https://blob.istio.io/istio-release/charts"
@@ -33,6 +33,11 @@ NLB_ANNOTATIONS = {
     "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
     "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
 }
+
+
+def origin_tls_secret_name(hostname: str) -> str:
+    """The Secret (in `istio-ingress`) holding the certificate the gateway serves for `hostname`."""
+    return f"{hostname.replace('.', '-')}-origin-tls"
 
 
 def _load_balancer_hostname(status: k8s.core.v1.outputs.ServiceStatus | None) -> str:
@@ -136,7 +141,7 @@ class ServiceMesh(pulumi.ComponentResource):
                         "hosts": [hostname],
                         "tls": {
                             "mode": "SIMPLE",
-                            "credentialName": f"{hostname.replace('.', '-')}-origin-tls",
+                            "credentialName": origin_tls_secret_name(hostname),
                             "minProtocolVersion": "TLSV1_2",
                         },
                     },
@@ -150,6 +155,8 @@ class ServiceMesh(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self.istiod, depends_on=[self.istiod, gateway]),
         )
         self.gateway_name = f"{GATEWAY_NAMESPACE}/public"
+        self._name = name
+        self._gateway_namespace = gateway_ns
         # The release waits for the NLB; its hostname is read back from the Service the chart made.
         service = k8s.core.v1.Service.get(
             f"{name}-gateway-service",
@@ -157,4 +164,18 @@ class ServiceMesh(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=gateway, depends_on=[gateway]),
         )
         self.ingress_hostname: pulumi.Output[str] = service.status.apply(_load_balancer_hostname)
+        self._hostname = hostname
         self.register_outputs({"ingressHostname": self.ingress_hostname})
+
+    def install_origin_certificate(
+        self, certificate: pulumi.Input[str], private_key: pulumi.Input[str]
+    ) -> k8s.core.v1.Secret:
+        """Give the public Gateway its certificate: the TLS Secret its `credentialName` names
+        (Istio picks it up when it appears; until then the HTTPS server has no certificate)."""
+        return k8s.core.v1.Secret(
+            f"{self._name}-origin-tls",
+            metadata={"name": origin_tls_secret_name(self._hostname), "namespace": GATEWAY_NAMESPACE},
+            type="kubernetes.io/tls",
+            string_data={"tls.crt": certificate, "tls.key": private_key},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self._gateway_namespace]),
+        )

@@ -6,6 +6,8 @@
     ├── Network               VPC, subnets, NAT, endpoints, flow logs
     ├── EksCluster            EKS, nodes, Karpenter, Istio and the API's envelope (its own
     │                         Kubernetes provider)
+    │                         (its gateway presents the CDN's origin certificate:
+    │                         `install_origin_certificate`)
     ├── PostgresCluster       the region's member of the global database (`attach_postgres`)
     └── RedisClusters         one replication group per Redis store (`attach_redis`)
 
@@ -272,6 +274,13 @@ class RegionStack(pulumi.ComponentResource):
         self._grant_app(f"{name}-credentials", cluster.client_policy())
         self.redis[args.store] = cluster
         return cluster
+
+    def install_origin_certificate(
+        self, certificate: pulumi.Input[str], private_key: pulumi.Input[str]
+    ) -> None:
+        """Have the region's ingress gateway present the CDN's origin certificate (Cloudflare
+        connects under SSL "strict" and verifies it)."""
+        self.eks.mesh.install_origin_certificate(certificate, private_key)
 
     def _grant_app(self, name: str, policy: pulumi.Input[str]) -> aws.iam.RolePolicy:
         """Attach a data store's client policy to the API's pod role."""

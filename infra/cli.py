@@ -16,6 +16,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
+from components.geo import CloudflareRegion
+
 from .mocks import RecordedResource
 from .plan import Plan, find_project_dir, run_plan
 from .stack_config import ConfigError
@@ -77,10 +79,26 @@ def render_plan(plan: Plan, console: Console, itemise: bool = False) -> None:
     for type_token, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         table.add_row(type_token, str(count))
     console.print(table)
+    render_steering(plan, console)
     console.print(
         f"Plan: [bold]{sum(counts.values())}[/] resources to create in {len(regions)} regions "
         f"({', '.join(regions)}); write home {plan.outputs.get('writeHome')}."
     )
+
+
+def render_steering(plan: Plan, console: Console) -> None:
+    """Which users go where: each Cloudflare region's AWS regions, in failover order."""
+    edge = plan.outputs.get("cdn") or {}
+    if not edge.get("steering"):
+        return
+    table = Table(title=f"Cloudflare geo steering of {edge.get('hostname')} (failover order →)")
+    table.add_column("Cloudflare region")
+    table.add_column("users near")
+    table.add_column("served by, then failover")
+    for code, order in edge["steering"].items():
+        table.add_row(code, CloudflareRegion(code).place.name, " → ".join(order))
+    console.print(table)
+    console.print(f"Fallback when every pool is down: {edge.get('fallbackRegion')}.")
 
 
 def _plan_command(args: argparse.Namespace, console: Console, errors: Console) -> int:

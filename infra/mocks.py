@@ -112,6 +112,11 @@ def provider_urn(reference: str | None) -> str | None:
     return reference.rsplit("::", 1)[0] if reference else None
 
 
+def _pem(label: str, seed: str) -> str:
+    body = base64.b64encode(hashlib.sha256(seed.encode()).digest() * 2).decode()
+    return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n"
+
+
 def _hex(seed: str, length: int = 17) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:length]
 
@@ -143,6 +148,8 @@ class PlanMocks(Mocks):
         region = self.region_of(args.provider) or ""
         if args.typ.startswith("kubernetes:"):
             return self._kubernetes(args, inputs, region)
+        if args.typ.startswith(("cloudflare:", "tls:")):
+            return self._edge(args, inputs)
         if args.typ == "random:index/randomPassword:RandomPassword":
             # Deterministic (a plan is reproducible) and of the requested length; a secret, as the
             # provider marks it.
@@ -173,6 +180,28 @@ class PlanMocks(Mocks):
                     {"hostname": f"a{_hex(args.resource_id + region, 31)}-{_hex(region, 16)}"
                                  f".elb.{region}.amazonaws.com"}]}},
             }  # fmt: skip
+        return resource_id, state
+
+    def _edge(self, args: MockResourceArgs, inputs: dict[str, Any]) -> tuple[str, dict]:
+        """Cloudflare objects get 32-hex ids (a zone setting is named by its setting id); a TLS key
+        and CSR, and an Origin CA certificate, get PEM-shaped values (the key a secret)."""
+        state = dict(args.inputs)
+        resource_id = _hex(f"{args.typ}/{args.name}", 32)
+        if args.typ == "cloudflare:index/zoneSetting:ZoneSetting":
+            resource_id = inputs["settingId"]
+        elif args.typ == "tls:index/privateKey:PrivateKey":
+            state |= {
+                "privateKeyPem": wrap_rpc_secret(_pem("EC PRIVATE KEY", args.name)),
+                "publicKeyPem": _pem("PUBLIC KEY", args.name),
+            }
+        elif args.typ == "tls:index/certRequest:CertRequest":
+            state["certRequestPem"] = _pem("CERTIFICATE REQUEST", args.name)
+        elif args.typ == "cloudflare:index/originCaCertificate:OriginCaCertificate":
+            days = int(inputs.get("requestedValidity") or 5475)
+            state |= {"certificate": _pem("CERTIFICATE", args.name),
+                      "expiresOn": f"{2026 + days // 365}-11-25 00:00:00 +0000 UTC"}  # fmt: skip
+        elif args.typ == "cloudflare:index/loadBalancer:LoadBalancer":
+            state["zoneName"] = ".".join(str(inputs.get("name", "")).split(".")[-3:])
         return resource_id, state
 
     def _computed(

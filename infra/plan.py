@@ -21,7 +21,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from . import program
 from .mocks import PlanMocks, PlanMonitor, RecordedResource
-from .stack_config import StackConfig, engine_config, namespace_values, read_stack_file, validate_config
+from .stack_config import StackConfig, engine_config, is_encrypted, load_stack_file, read_stack_file
 
 __all__ = ["Plan", "find_project_dir", "run_plan"]
 
@@ -149,13 +149,17 @@ def run_plan(project_dir: Path, stack: str) -> Plan:
     when the stack file is invalid, so nothing is declared from a bad config."""
     project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
+    validated = load_stack_file(stack_file)
     config = read_stack_file(stack_file)
-    validated = validate_config(namespace_values(config), stack_file.name)
 
     mocks = PlanMocks()
     monitor = PlanMonitor(mocks)
     ROOT.set(None)  # a fresh root stack resource for every run in this process
-    pulumi.runtime.set_all_config(engine_config(config))
+    # Encrypted values reach the program as secrets, as under the engine (their ciphertext stands
+    # in for the plaintext the engine would decrypt).
+    pulumi.runtime.set_all_config(
+        engine_config(config), [key for key, value in config.items() if is_encrypted(value)]
+    )
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
 
     outputs: dict[str, Any] = {}

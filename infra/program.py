@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from components import NetworkError, PostgresCluster, RedisCluster, RegionStack
+from components import CdnEdge, NetworkError, PostgresCluster, RedisCluster, RegionStack
 from components.redis_args import Membership
 
 from .stack_config import (
@@ -22,6 +22,7 @@ from .stack_config import (
     StackConfig,
     decode_engine_value,
     namespace_values,
+    secret_key_issues,
     validate_config,
 )
 
@@ -31,21 +32,41 @@ __all__ = ["build", "load_runtime_config", "main"]
 def load_runtime_config(stack: str) -> StackConfig:
     """Validate every `meridian:` key the engine passed to this program (raises ConfigError)."""
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    source = f"Pulumi.{stack}.yaml"
+    plain_credentials = secret_key_issues(dict.fromkeys(keys), runtime_config.is_config_secret)
+    if plain_credentials:
+        raise ConfigError(source, plain_credentials)
     values = {
         key: decode_engine_value(runtime_config.get_config(key))
         for key in keys
         if key.startswith(f"{NAMESPACE}:")
     }
-    return validate_config(namespace_values(values), f"Pulumi.{stack}.yaml")
+    return validate_config(namespace_values(values), source)
 
 
-def build(config: StackConfig, stack: str) -> dict[str, RegionStack]:
+def build(config: StackConfig, stack: str) -> tuple[dict[str, RegionStack], CdnEdge]:
     """Declare the platform: one RegionStack per configured region, named after the region, then
-    the global PostgreSQL database across the regions config lists for it, then the Redis stores."""
+    the global PostgreSQL database across the regions config lists for it, then the Redis stores,
+    then the Cloudflare edge in front of them all."""
     regions = {args.region: RegionStack(args.region, args) for args in config.region_args(stack)}
     attach_database(config, stack, regions)
     attach_redis_stores(config, stack, regions)
-    return regions
+    return regions, attach_edge(config, stack, regions)
+
+
+def attach_edge(config: StackConfig, stack: str, regions: dict[str, RegionStack]) -> CdnEdge:
+    """Cloudflare in front: a pool per region on its ingress hostname, and the edge's origin
+    certificate installed in every region's gateway. The API token is the encrypted
+    `cloudflare:apiToken` of the stack file when set, else CLOUDFLARE_API_TOKEN."""
+    edge = CdnEdge(
+        f"{NAMESPACE}-{stack}-edge",
+        config.cdn_args(stack),
+        origins={name: region.eks.ingress_hostname for name, region in regions.items()},
+        api_token=pulumi.Config("cloudflare").get_secret("apiToken"),
+    )
+    for region in regions.values():
+        region.install_origin_certificate(edge.origin_certificate, edge.origin_private_key)
+    return edge
 
 
 def attach_database(config: StackConfig, stack: str, regions: dict[str, RegionStack]) -> PostgresCluster:
@@ -92,7 +113,7 @@ def main() -> dict[str, Any]:
     stack = pulumi.get_stack()
     try:
         config = load_runtime_config(stack)
-        regions = build(config, stack)
+        regions, edge = build(config, stack)
     except (ConfigError, NetworkError) as exc:
         # RunError ends the program with this message alone: no traceback for a config mistake.
         raise pulumi.RunError(str(exc)) from None
@@ -109,6 +130,7 @@ def main() -> dict[str, Any]:
             if cluster.global_datastore_id is not None
         },
         "regions": {name: region.outputs() for name, region in regions.items()},
+        "cdn": edge.outputs(),
     }
     for key, value in exports.items():
         pulumi.export(key, value)

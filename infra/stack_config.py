@@ -19,6 +19,7 @@ import json
 import re
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -38,6 +39,7 @@ from components.args import (
     RegionRole,
     TopologyProblem,
 )
+from components.cdn_args import CdnDefaults, CdnEdgeArgs, cdn_problems
 from components.eks_args import EksClusterArgs, EksDefaults
 from components.postgres_args import (
     ClusterRole,
@@ -76,6 +78,10 @@ NAMESPACE = "meridian"
 PROD_MIN_AZ_COUNT = 3
 #: EKS places control-plane network interfaces in at least two AZs.
 MIN_AZ_COUNT = 2
+#: HSTS max-age prod sends at least (six months; browsers then refuse plain HTTP that long).
+PROD_MIN_HSTS_MAX_AGE_SECONDS = 15_552_000
+#: Config keys that hold credentials: the stack file must keep them encrypted (`secure:`).
+SECRET_KEYS = ("cloudflare:apiToken",)
 #: Days of automated backups (and so of point-in-time recovery) prod keeps at least.
 PROD_MIN_BACKUP_RETENTION_DAYS = 14
 
@@ -151,6 +157,7 @@ class StackConfig(MeridianModel):
         eks: EKS settings shared by every region's cluster (`EksDefaults`).
         postgres: the global PostgreSQL database: version, regions, backups (`PostgresDefaults`).
         redis: the Redis stores (cache, sessions, queues), engine and snapshots (`RedisDefaults`).
+        cdn: Cloudflare in front of the regions: account, zone, TLS, WAF, steering (`CdnDefaults`).
         regions: the regions, each with its role, VPC CIDR and AZ count.
         sizes: component sizes for `primary` and `secondary` regions.
         protect_stateful_resources: protect keys, logs and data stores from deletion (default true;
@@ -166,6 +173,7 @@ class StackConfig(MeridianModel):
     eks: EksDefaults
     postgres: PostgresDefaults
     redis: RedisDefaults = RedisDefaults()
+    cdn: CdnDefaults
     regions: list[RegionEntry] = Field(min_length=1)
     sizes: dict[RegionRole, ComponentSizes]
     protect_stateful_resources: bool = True
@@ -267,6 +275,17 @@ class StackConfig(MeridianModel):
                     protect=self.protect_stateful_resources,
                 )
         return stores
+
+    def cdn_args(self, stack: str) -> CdnEdgeArgs:
+        """The edge's arguments: a pool per region, the domain as the load balancer's hostname,
+        the write home (it holds the writers) as the fallback."""
+        return CdnEdgeArgs(
+            **self.cdn.model_dump(),
+            hostname=self.domain,
+            regions={r.name: r.role for r in self.regions},
+            fallback_region=self.write_home,
+            name_prefix=f"{NAMESPACE}-{stack}",
+        )
 
 
 #: ElastiCache's limit on replication group ids.
@@ -566,6 +585,45 @@ def _redis_issues(config: StackConfig, stack: str) -> list[ConfigIssue]:
     return issues
 
 
+def _cdn_issues(config: StackConfig, prod: bool) -> list[ConfigIssue]:
+    """The edge can steer every Cloudflare region over the stack's regions; prod keeps HSTS long."""
+    at = f"{NAMESPACE}:cdn"
+    issues = []
+    roles = {r.name: r.role for r in config.regions}
+    for problem in cdn_problems(config.cdn, roles, config.write_home):
+        if problem.setting == "fallback":
+            continue  # the write home: reported by the writeHome rule
+        path = f"{NAMESPACE}:regions" if problem.setting == "regions" else f"{at}.{problem.setting}"
+        issues.append(ConfigIssue(path, problem.problem))
+    if prod and config.cdn.hsts_max_age_seconds < PROD_MIN_HSTS_MAX_AGE_SECONDS:
+        issues.append(
+            ConfigIssue(
+                f"{at}.hstsMaxAgeSeconds",
+                f"prod sends HSTS for at least {PROD_MIN_HSTS_MAX_AGE_SECONDS} s (six months), got "
+                f"{config.cdn.hsts_max_age_seconds}; remove the key for a year",
+            )
+        )
+    return issues
+
+
+def secret_key_issues(config: dict[str, Any], is_secret: Callable[[str], bool]) -> list[ConfigIssue]:
+    """A credential written in plain text in the stack file (it would sit in git) is an issue."""
+    return [
+        ConfigIssue(
+            key,
+            f"is in plain text; store it encrypted: pulumi config set --secret {key} (or leave it "
+            "out and set CLOUDFLARE_API_TOKEN in the environment)",
+        )
+        for key in SECRET_KEYS
+        if key in config and not is_secret(key)
+    ]
+
+
+def is_encrypted(value: Any) -> bool:
+    """A stack file's encrypted value, as `pulumi config set --secret` writes it: `{secure: …}`."""
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
 def stack_rules(config: StackConfig, stack: str) -> list[ConfigIssue]:
     """Checks that involve more than one key of stack `stack`; each issue names the key to change."""
     issues: list[ConfigIssue] = []
@@ -643,6 +701,7 @@ def stack_rules(config: StackConfig, stack: str) -> list[ConfigIssue]:
         )
     issues.extend(_postgres_issues(config, prod))
     issues.extend(_redis_issues(config, stack))
+    issues.extend(_cdn_issues(config, prod))
     if prod and config.network.nat_gateways is not NatGatewayMode.ONE_PER_AZ:
         issues.append(
             ConfigIssue(
@@ -712,7 +771,11 @@ def namespace_values(config: dict[str, Any]) -> dict[str, Any]:
 
 def load_stack_file(path: Path) -> StackConfig:
     """Read and validate a stack file; raise ConfigError naming the file on any problem."""
-    return validate_config(namespace_values(read_stack_file(path)), path.name)
+    config = read_stack_file(path)
+    issues = secret_key_issues(config, lambda key: is_encrypted(config[key]))
+    if issues:
+        raise ConfigError(path.name, issues)
+    return validate_config(namespace_values(config), path.name)
 
 
 def engine_config(config: dict[str, Any]) -> dict[str, str]:

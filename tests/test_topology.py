@@ -21,6 +21,7 @@ ROUTE = "aws:ec2/route:Route"
 ROUTE_TABLE_ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
 IGW = "aws:ec2/internetGateway:InternetGateway"
 NAT = "aws:ec2/natGateway:NatGateway"
+CDN_EDGE = "meridian:cdn:CdnEdge"
 REGION_STACK = "meridian:region:RegionStack"
 
 
@@ -87,9 +88,12 @@ def test_urns_derive_from_region_names_not_positions(stack_plan: Plan) -> None:
         ]
 
 
-def test_every_resource_sits_under_its_region_stack(stack_plan: Plan) -> None:
+def test_every_resource_sits_under_its_region_stack_or_the_global_edge(stack_plan: Plan) -> None:
+    (edge,) = stack_plan.of_type(CDN_EDGE)
+    global_resources = {edge.urn, *(r.urn for r in stack_plan.descendants(edge.urn))}
+    assert {r.type.split(":")[0] for r in stack_plan.descendants(edge.urn)} == {"cloudflare", "tls", "pulumi"}
     for resource in stack_plan.resources:
-        if resource.type == REGION_STACK:
+        if resource.type == REGION_STACK or resource.urn in global_resources:
             continue
         owner = region_stack_of(stack_plan, resource)
         assert owner is not None, f"{resource.urn} is not parented under a RegionStack"
