@@ -4,8 +4,8 @@ Pure functions over `components.geo`, tested on their own; `CdnEdge` only turns 
 pools and a load balancer. For every Cloudflare region the order is:
 
 1. the nearest **primary** region (primaries serve users every day);
-2. that primary's **partner secondaries**, the standby regions that back it up (a secondary is
-   partnered with a primary by `partner_secondaries`, from distances alone);
+2. that primary's **partner secondaries**, the standby regions that back it up (each secondary
+   backs its nearest primary: `partner_secondaries`);
 3. the next nearest primary, then its partners, and so on until every region is listed.
 
 So a user is served by the closest full-capacity region, fails over first to that region's standby
@@ -52,27 +52,14 @@ def nearest(point: Place, regions: Sequence[str]) -> list[str]:
 
 
 def partner_secondaries(roles: Mapping[str, RegionRole]) -> dict[str, list[str]]:
-    """Primary → the secondaries that back it up.
-
-    Pairs are made greedily by distance: the closest (primary, secondary) pair of the ones still
-    unpaired first, so each primary gets its nearest available standby and no primary takes two
-    while another has none. Secondaries left over (more secondaries than primaries) join their
-    nearest primary."""
+    """Primary → the secondaries that back it up: each secondary backs its nearest primary (a
+    primary may have several, or none)."""
     primaries = [r for r, role in roles.items() if role is RegionRole.PRIMARY]
-    secondaries = [r for r, role in roles.items() if role is RegionRole.SECONDARY]
     partners: dict[str, list[str]] = {p: [] for p in primaries}
-    pairs = sorted(
-        ((distance_km(_place(p), _place(s)), p, s) for p in primaries for s in secondaries),
-        key=lambda pair: pair[0],
-    )
-    unpaired = set(secondaries)
-    for _, primary, secondary in pairs:
-        if not partners[primary] and secondary in unpaired:
-            partners[primary].append(secondary)
-            unpaired.discard(secondary)
-    for secondary in secondaries:  # stack order, so the result is deterministic
-        if secondary in unpaired and primaries:
-            partners[nearest(_place(secondary), primaries)[0]].append(secondary)
+    if primaries:
+        for secondary, role in roles.items():
+            if role is RegionRole.SECONDARY:
+                partners[nearest(_place(secondary), primaries)[0]].append(secondary)
     return partners
 
 
@@ -139,15 +126,13 @@ def plan_steering(
 
 
 def check_regions(plan: SteeringPlan) -> dict[str, list[CloudflareRegion]]:
-    """AWS region → the Cloudflare regions its pool is health-checked from: those that send it
-    users first or fail over to it next (its health matters there), or, for a region that is
-    neither anywhere, the Cloudflare region nearest to it. Each checking region costs probes from
-    three data centres, so checking from everywhere is not the default."""
-    checked: dict[str, list[CloudflareRegion]] = {region: [] for region in plan.default}
-    for cf_region, order in plan.regions.items():
-        for region in order[:2]:
-            checked[region].append(cf_region)
-    for region, cf_regions in checked.items():
-        if not cf_regions:
-            cf_regions.append(min(CloudflareRegion, key=lambda cf: distance_km(cf.place, _place(region))))
+    """AWS region → the Cloudflare regions its pool is health-checked from: the Cloudflare region
+    nearest to it, and those whose users it serves first. Each checking region costs probes from
+    three data centres, and a pool's health is one quorum whatever the number, so checking every
+    pool from everywhere would multiply probes for nothing."""
+    checked: dict[str, list[CloudflareRegion]] = {}
+    for region in plan.default:
+        home = min(CloudflareRegion, key=lambda cf: distance_km(cf.place, _place(region)))
+        serves = [cf for cf, order in plan.regions.items() if order[0] == region]
+        checked[region] = [cf for cf in CloudflareRegion if cf is home or cf in serves]
     return checked

@@ -365,6 +365,9 @@ def _without_none(annotation: Any) -> Any:
 
 def _issue_from_error(error: Any) -> ConfigIssue:
     loc = tuple(error["loc"])
+    if loc and loc[-1] == "[key]":  # pydantic's marker for a bad key of a mapping: name the key
+        loc = loc[:-1]
+        error = {**error, "msg": f"{loc[-1]!r} is not a valid key here: {error['msg']}", "input": None}
     path = _key_path(loc)
     kind = error["type"]
     if kind == "extra_forbidden":
