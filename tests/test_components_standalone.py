@@ -12,6 +12,8 @@ from pydantic import ValidationError
 
 import components
 from components import (
+    CdnEdge,
+    CdnEdgeArgs,
     ClusterRole,
     EksCluster,
     EksClusterArgs,
@@ -265,6 +267,47 @@ def test_a_redis_secondary_needs_its_primary() -> None:
             "orphan-cache", _team_cache_args("secondary"), vpc_id="vpc-1", subnet_ids=[],
             client_security_group_id="sg-1", kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/k",
         )  # fmt: skip
+
+
+@pulumi.runtime.test
+def test_cdn_edge_in_front_of_a_teams_own_origins():
+    """A team's two regions behind Cloudflare, origins given as plain hostnames, its own token."""
+    args = CdnEdgeArgs(
+        account_id="f037e56e89293a057740de681ac9abbe",
+        zone_id="023e105f4ecef8ad9ca31a8372d0c353",
+        alert_emails=["team-oncall@example.com"],
+        hostname="shop.example.com",
+        regions={"eu-west-1": RegionRole.PRIMARY, "ap-southeast-2": RegionRole.PRIMARY},
+        fallback_region="eu-west-1",
+        name_prefix="team-shop",
+    )
+    origins = {"eu-west-1": "shop-eu.lb.example.net", "ap-southeast-2": "shop-au.lb.example.net"}
+    edge = CdnEdge("team-shop", args, origins=origins, api_token=pulumi.Output.secret("token"))
+    assert edge.steering["OC"] == ["ap-southeast-2", "eu-west-1"]
+    assert edge.steering["WEU"] == ["eu-west-1", "ap-southeast-2"]
+
+    def check(values: list) -> None:
+        pool_ids, lb_id = values
+        mine = [r for r in MONITOR.recorded if r.urn.split("::")[-1].startswith("team-shop")]
+        pools = {r.inputs["origins"][0]["address"]: r for r in mine if r.type.endswith("LoadBalancerPool")}
+        assert set(pools) == set(origins.values())
+        assert pool_ids["eu-west-1"] == pools["shop-eu.lb.example.net"].id
+        (lb,) = [r for r in mine if r.type.endswith("loadBalancer:LoadBalancer")]
+        assert lb.id == lb_id and lb.inputs["regionPools"]["OC"][0] == pool_ids["ap-southeast-2"]
+        (provider,) = [r for r in mine if r.type == "pulumi:providers:cloudflare"]
+        assert provider.inputs["apiToken"] == "[secret]"
+
+    return pulumi.Output.all(edge.pool_ids, edge.load_balancer_id).apply(check)
+
+
+def test_cdn_edge_needs_one_origin_per_region() -> None:
+    args = CdnEdgeArgs(
+        account_id="f037e56e89293a057740de681ac9abbe", zone_id="023e105f4ecef8ad9ca31a8372d0c353",
+        alert_emails=["a@example.com"], hostname="x.example.com", fallback_region="eu-west-1",
+        regions={"eu-west-1": RegionRole.PRIMARY, "eu-central-1": RegionRole.SECONDARY}, name_prefix="x",
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="give one origin per region"):
+        CdnEdge("half-edge", args, origins={"eu-west-1": "a.example.net"})
 
 
 def test_invalid_args_fail_before_any_resource() -> None:

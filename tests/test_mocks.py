@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pulumi.runtime import MockCallArgs, MockResourceArgs
+from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
 from infra.mocks import MOCK_ACCOUNT_ID, PlanMocks
 
@@ -93,3 +94,30 @@ def test_eks_cluster_and_gateway_service_have_the_real_shape() -> None:
     )
     (ingress,) = service["status"]["loadBalancer"]["ingress"]
     assert ingress["hostname"].endswith(".elb.eu-west-1.amazonaws.com")
+
+
+def test_cloudflare_and_tls_resources_have_the_real_shape() -> None:
+    mocks = PlanMocks()
+    pool_id, _ = mocks.new_resource(
+        MockResourceArgs(
+            "cloudflare:index/loadBalancerPool:LoadBalancerPool", "p", {"name": "x"}, custom=True
+        )
+    )
+    assert len(pool_id) == 32 and int(pool_id, 16) >= 0
+    setting_id, _ = mocks.new_resource(
+        MockResourceArgs("cloudflare:index/zoneSetting:ZoneSetting", "s", {"settingId": "ssl"}, custom=True)
+    )
+    assert setting_id == "ssl"
+    _, key = mocks.new_resource(MockResourceArgs("tls:index/privateKey:PrivateKey", "k", {}, custom=True))
+    assert is_rpc_secret(key["privateKeyPem"])
+    assert unwrap_rpc_secret(key["privateKeyPem"]).startswith("-----BEGIN EC PRIVATE KEY-----\n")
+    _, certificate = mocks.new_resource(
+        MockResourceArgs(
+            "cloudflare:index/originCaCertificate:OriginCaCertificate",
+            "c",
+            {"requestedValidity": 365},
+            custom=True,
+        )
+    )
+    assert certificate["certificate"].startswith("-----BEGIN CERTIFICATE-----\n")
+    assert certificate["expiresOn"].startswith("2027-")

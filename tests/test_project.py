@@ -58,6 +58,16 @@ def test_readme_config_reference_is_generated_from_the_models() -> None:
     assert replace_block(readme) == readme, "run: python -m infra.docs --write"
 
 
+def test_readme_steering_table_is_prods_computed_one(prod_plan) -> None:
+    """The table in "The edge" is what the program steers, row for row (edit the code, not the table)."""
+    from components.geo import CloudflareRegion
+
+    readme = (PROJECT_DIR / "README.md").read_text()
+    for code, order in prod_plan.outputs["cdn"]["steering"].items():
+        row = f"| {code} | {CloudflareRegion(code).place.name} | {' → '.join(order)} |"
+        assert row in readme, f"README steering row out of date: {row}"
+
+
 def test_readme_validation_example_is_what_the_program_prints(prod_values) -> None:
     import pytest as _pytest
 
