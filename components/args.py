@@ -10,6 +10,7 @@ Field names are snake_case in Python; in YAML they are camelCase (`azCount`), as
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -26,6 +27,7 @@ __all__ = [
     "CLOUDWATCH_RETENTION_DAYS",
     "AwsRegionName",
     "AzCount",
+    "DomainName",
     "MeridianModel",
     "NatGatewayMode",
     "NetworkArgs",
@@ -74,6 +76,17 @@ def one_of(allowed: Iterable[object], describe: str) -> Callable[[Any], Any]:
     return check
 
 
+_DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def _domain_name(value: str) -> str:
+    if not _DOMAIN_NAME.match(value):
+        raise ValueError(f"{value!r} is not a DNS name; write it like 'example.com' (lower case)")
+    return value
+
+
+#: A fully qualified DNS name, lower case (`api.example.com`).
+DomainName = Annotated[str, AfterValidator(_domain_name)]
 AwsRegionName = Annotated[str, AfterValidator(one_of(sorted(AWS_REGIONS), "{!r} is not an AWS region"))]
 RetentionDays = Annotated[
     int, AfterValidator(one_of(CLOUDWATCH_RETENTION_DAYS, "CloudWatch Logs does not accept {} days"))

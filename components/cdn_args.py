@@ -16,7 +16,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, model_validator
 
-from .args import AwsRegionName, MeridianModel, RegionRole, TopologyProblem, one_of
+from .args import AwsRegionName, DomainName, MeridianModel, RegionRole, TopologyProblem, one_of
 from .geo import CloudflareRegion
 from .steering import SteeringError, SteeringPlan, plan_steering
 
@@ -346,7 +346,7 @@ class CdnEdgeArgs(CdnDefaults):
         name_prefix: prefix of the pools' and monitor's names (`meridian-prod`).
     """
 
-    hostname: Annotated[str, Field(min_length=1, max_length=253)]
+    hostname: DomainName
     regions: dict[AwsRegionName, RegionRole] = Field(min_length=1)
     fallback_region: AwsRegionName
     name_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")]

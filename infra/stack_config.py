@@ -31,6 +31,7 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationError
 from components.args import (
     AwsRegionName,
     AzCount,
+    DomainName,
     MeridianModel,
     NatGatewayMode,
     NetworkArgs,
@@ -92,14 +93,7 @@ class Environment(str, Enum):
     DEV = "dev"
 
 
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
-
-
-def _hostname(value: str) -> str:
-    if not _HOSTNAME.match(value):
-        raise ValueError(f"{value!r} is not a DNS name; write it like 'example.com' (lower case)")
-    return value
 
 
 def _tag_value(value: str) -> str:
@@ -110,7 +104,6 @@ def _tag_value(value: str) -> str:
     return value
 
 
-DomainName = Annotated[str, AfterValidator(_hostname)]
 TagValue = Annotated[str, AfterValidator(_tag_value)]
 
 

@@ -249,6 +249,7 @@ def test_edge_args_accept_a_small_team_setup() -> None:
         ({"regions": {"eu-west-1": RegionRole.PRIMARY}}, "add a second region"),
         ({"steering_overrides": {"WEU": ["us-east-1"]}}, "us-east-1 has no pool"),
         ({"name_prefix": "shop prod"}, "should match pattern"),
+        ({"hostname": 'shop.example.com" or true or "'}, "is not a DNS name"),
     ],
 )
 def test_edge_args_refuse_what_cannot_be_steered(overrides: dict[str, Any], fragment: str) -> None:
