@@ -134,7 +134,8 @@ class RateLimit(MeridianModel):
         requests_per_period: the threshold (default 1,200; 1-1,000,000).
         period_seconds: the counting period (default 60; one of Cloudflare's values from 10 to
             86,400; the zone's plan caps it).
-        mitigation_timeout_seconds: how long a client over the limit stays limited (default 600).
+        mitigation_timeout_seconds: how long a blocked client stays blocked (default 600; action
+            `block` only; 0 means throttling, an Enterprise feature).
         action: `block` (default), `managed_challenge`, or `log` (count only).
     """
 
@@ -147,6 +148,15 @@ class RateLimit(MeridianModel):
         int, AfterValidator(one_of(MITIGATION_TIMEOUTS, "Cloudflare offers no mitigation timeout of {} s"))
     ] = 600
     action: RateLimitAction = RateLimitAction.BLOCK
+
+    @model_validator(mode="after")
+    def _timeout_only_blocks(self) -> RateLimit:
+        if self.action is not RateLimitAction.BLOCK and "mitigation_timeout_seconds" in self.model_fields_set:
+            raise ValueError(
+                f"mitigationTimeoutSeconds applies to action block only; a {self.action.value} "
+                "ends when the client passes it: remove the key"
+            )
+        return self
 
 
 class StaticCaching(MeridianModel):

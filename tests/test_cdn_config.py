@@ -135,6 +135,14 @@ def test_rate_limit_thresholds_out_of_range_are_refused(
     assert_issue(rejected(prod_values), f"meridian:cdn.rateLimit.{setting}", fragment)
 
 
+@pytest.mark.parametrize("action", ["managed_challenge", "log"])
+def test_a_mitigation_timeout_applies_to_blocks_only(prod_values: dict[str, Any], action: str) -> None:
+    prod_values["cdn"]["rateLimit"]["action"] = action  # prod's file sets mitigationTimeoutSeconds
+    assert_issue(rejected(prod_values), "meridian:cdn.rateLimit", "applies to action block only")
+    del prod_values["cdn"]["rateLimit"]["mitigationTimeoutSeconds"]
+    assert validate_config(prod_values, "Pulumi.prod.yaml").cdn.rate_limit.action.value == action
+
+
 @pytest.mark.parametrize(
     ("affinity", "fragment"),
     [
