@@ -368,6 +368,10 @@ class CdnEdge(pulumi.ComponentResource):
             ),
         }
         for key, (phase, rules) in phases.items():
+            # A stable `ref` per rule keeps its identity (and analytics) across edits.
+            with_refs: list[Any] = [
+                {"ref": f"meridian_{key.replace('-', '_')}_{i}", **rule} for i, rule in enumerate(rules)
+            ]
             cloudflare.Ruleset(
                 f"{name}-{key}",
                 zone_id=args.zone_id,
@@ -375,7 +379,7 @@ class CdnEdge(pulumi.ComponentResource):
                 phase=phase,
                 name=f"{args.name_prefix} {key}",
                 description=f"meridian: zone entry point of {phase}",
-                rules=rules,
+                rules=with_refs,
                 opts=child,
             )
 
