@@ -586,6 +586,15 @@ def _cdn_issues(config: StackConfig, prod: bool) -> list[ConfigIssue]:
     at = f"{NAMESPACE}:cdn"
     issues = []
     roles = {r.name: r.role for r in config.regions}
+    for i, region in enumerate(config.regions):
+        if region.name not in AWS_REGION_LOCATIONS:
+            issues.append(
+                ConfigIssue(
+                    f"{NAMESPACE}:regions[{i}].name",
+                    f"{region.name} has no location for geo steering; add its metro area to "
+                    "components/geo.py AWS_REGION_LOCATIONS",
+                )
+            )
     for problem in cdn_problems(config.cdn, roles, config.write_home):
         if problem.setting == "fallback":
             continue  # the write home: reported by the writeHome rule

@@ -293,6 +293,21 @@ def test_every_gateway_presents_the_edges_origin_certificate(stack_plan: Plan) -
         assert secret.inputs["stringData"] == "[secret]"  # the private key never shows in a plan
 
 
+def test_strict_tls_and_the_load_balancer_wait_for_every_gateways_certificate(stack_plan: Plan) -> None:
+    secrets = {
+        s.urn for s in stack_plan.of_type("kubernetes:core/v1:Secret") if s.name.endswith("-origin-tls")
+    }
+    assert len(secrets) == len(config_of(stack_plan).regions)
+    ssl = next(s for s in stack_plan.of_type(SETTING) if s.inputs["settingId"] == "ssl")
+    assert secrets <= set(ssl.dependencies)
+    assert secrets <= set(one(stack_plan, LOAD_BALANCER).dependencies)
+
+
+def test_every_rule_has_a_stable_unique_ref(stack_plan: Plan) -> None:
+    refs = [rule["ref"] for ruleset in stack_plan.of_type(RULESET) for rule in ruleset.inputs["rules"]]
+    assert len(refs) == len(set(refs)) == 7 and all(r.startswith("meridian_") for r in refs)
+
+
 def test_every_cloudflare_resource_uses_the_edges_own_provider(stack_plan: Plan) -> None:
     (edge,) = stack_plan.of_type(EDGE)
     (provider,) = stack_plan.of_type("pulumi:providers:cloudflare")

@@ -63,6 +63,18 @@ def test_an_override_that_is_valid_is_accepted(prod_values: dict[str, Any]) -> N
     assert steering["SAF"][0] == "af-south-1" and steering["SEAS"][0] == "ap-southeast-1"  # type: ignore[index]
 
 
+def test_a_region_without_a_location_is_named_before_anything_is_declared(
+    staging_values: dict[str, Any],
+) -> None:
+    staging_values["regions"][1]["name"] = "us-gov-west-1"
+    assert_issue(
+        rejected(staging_values, "Pulumi.staging.yaml"),
+        "meridian:regions[1].name",
+        "us-gov-west-1 has no location for geo steering",
+        "AWS_REGION_LOCATIONS",
+    )
+
+
 def test_a_one_region_stack_leaves_every_cloudflare_region_without_failover(
     staging_values: dict[str, Any],
 ) -> None:

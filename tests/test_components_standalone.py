@@ -111,13 +111,22 @@ def test_region_stack_exposes_typed_outputs():
         ),
     )  # fmt: skip
     assert isinstance(stack.provider, aws.Provider)
+    origin_tls = stack.install_origin_certificate("CERTIFICATE PEM", pulumi.Output.secret("KEY PEM"))
 
     def check(values: list) -> None:
-        arn, isolated = values
+        arn, isolated, tls_data, tls_type = values
         assert arn.startswith("arn:aws:kms:sa-east-1:")
         assert len(isolated) == 3
+        # The gateway's Secret carries both halves under the names Istio reads.
+        assert tls_data == {"tls.crt": "CERTIFICATE PEM", "tls.key": "KEY PEM"}
+        assert tls_type == "kubernetes.io/tls"
 
-    return pulumi.Output.all(stack.kms_key_arn, stack.isolated_subnet_ids).apply(check)
+    return pulumi.Output.all(
+        stack.kms_key_arn,
+        stack.isolated_subnet_ids,
+        origin_tls.string_data,
+        origin_tls.type,  # type: ignore[attr-defined]
+    ).apply(check)
 
 
 @pulumi.runtime.test

@@ -58,3 +58,17 @@ def test_more_azs_than_the_region_offers_is_a_clear_run_error(prod_values: dict[
     prod_values["regions"][0]["azCount"] = 4
     with pytest.raises(pulumi.RunError, match=r"offers this account 3 AZs.*azCount asks for 4"):
         run_program(prod_values)
+
+
+def test_a_credential_the_engine_did_not_decrypt_is_a_run_error(prod_values: dict[str, Any]) -> None:
+    """Under `pulumi up`, a `cloudflare:apiToken` that is not among the engine's secret keys was
+    written in plain text: the run stops before anything is declared."""
+    mocks = PlanMocks()
+    monitor = PlanMonitor(mocks)
+    ROOT.set(None)
+    config = engine_config({f"meridian:{k}": v for k, v in prod_values.items()})
+    pulumi.runtime.set_all_config({**config, "cloudflare:apiToken": "plain"}, [])
+    pulumi.runtime.set_mocks(mocks, project="meridian", stack="prod", preview=False, monitor=monitor)
+    with pytest.raises(pulumi.RunError, match=r"cloudflare:apiToken: is in plain text"):
+        _sync_await(run_pulumi_func(program.main))
+    assert not monitor.recorded
