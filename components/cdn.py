@@ -22,7 +22,7 @@ component only turns it into pools and a load balancer, and exports it for revie
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -33,7 +33,10 @@ from .cdn_args import AffinityMode, CdnEdgeArgs, RateLimitAction
 from .geo import AWS_REGION_LOCATIONS
 from .steering import check_regions
 
-__all__ = ["CLOUDFLARE_MANAGED_RULESET", "OWASP_CORE_RULESET", "CdnEdge", "zone_settings"]
+__all__ = ["CLOUDFLARE_MANAGED_RULESET", "OWASP_CORE_RULESET", "CdnEdge", "OriginInstaller", "zone_settings"]
+
+#: Installs the origin certificate and key where the origins serve them; returns those resources.
+OriginInstaller = Callable[[pulumi.Output[str], pulumi.Output[str]], Sequence[pulumi.Resource]]
 
 #: Cloudflare's managed WAF rulesets (ids are Cloudflare's, the same in every account).
 CLOUDFLARE_MANAGED_RULESET = "efb7b8c949ac4650a09736fc376e9aee"
@@ -82,6 +85,10 @@ class CdnEdge(pulumi.ComponentResource):
             `args.regions`, no more, no fewer.
         api_token: Cloudflare API token (a secret); None lets the provider read
             `CLOUDFLARE_API_TOKEN`, as CI passes it.
+        install_origin_certificate: called with the origin certificate and its key; returns what
+            installs them at the origins (the regions' gateway Secrets). SSL "strict" and the load
+            balancer wait for those, so no origin is sent traffic before it can present the
+            certificate. None: the caller installs them (`origin_certificate`, `origin_private_key`).
 
     Attributes:
         hostname: the load balancer's hostname.
@@ -97,6 +104,7 @@ class CdnEdge(pulumi.ComponentResource):
         *,
         origins: Mapping[str, pulumi.Input[str]],
         api_token: pulumi.Input[str] | None = None,
+        install_origin_certificate: OriginInstaller | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("meridian:cdn:CdnEdge", name, None, opts)
@@ -113,18 +121,24 @@ class CdnEdge(pulumi.ComponentResource):
         zone, account = args.zone_id, args.account_id
         self.hostname = args.hostname
 
+        self._origin_certificate(name, args, child)
+        installed = list(
+            install_origin_certificate(self.origin_certificate, self.origin_private_key)
+            if install_origin_certificate
+            else ()
+        )
+        after_install = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=installed))
         for setting, value in zone_settings(args).items():
             cloudflare.ZoneSetting(
                 f"{name}-{setting.replace('_', '-')}",
                 zone_id=zone,
                 setting_id=setting,
                 value=value,
-                opts=child,
+                opts=after_install if setting == "ssl" else child,
             )
         cloudflare.ZoneDnssec(
             f"{name}-dnssec", zone_id=zone, status="active" if args.dnssec else "disabled", opts=child
         )
-        self._origin_certificate(name, args, child)
 
         # Cloudflare's monitors trust public CAs only, and the origins present an Origin CA
         # certificate (trusted by the proxy under "strict"), so the probe skips verification. It
@@ -204,7 +218,7 @@ class CdnEdge(pulumi.ComponentResource):
             session_affinity=affinity.mode.value,
             session_affinity_ttl=affinity.ttl_seconds,
             session_affinity_attributes=_affinity_attributes(args),
-            opts=child,
+            opts=after_install,
         )
         self._rulesets(name, args, child)
         cloudflare.DnsRecord(

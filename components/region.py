@@ -277,10 +277,10 @@ class RegionStack(pulumi.ComponentResource):
 
     def install_origin_certificate(
         self, certificate: pulumi.Input[str], private_key: pulumi.Input[str]
-    ) -> None:
+    ) -> pulumi.Resource:
         """Have the region's ingress gateway present the CDN's origin certificate (Cloudflare
-        connects under SSL "strict" and verifies it)."""
-        self.eks.mesh.install_origin_certificate(certificate, private_key)
+        connects under SSL "strict" and verifies it); returns the Secret holding it."""
+        return self.eks.mesh.install_origin_certificate(certificate, private_key)
 
     def _grant_app(self, name: str, policy: pulumi.Input[str]) -> aws.iam.RolePolicy:
         """Attach a data store's client policy to the API's pod role."""

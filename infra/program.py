@@ -56,16 +56,18 @@ def build(config: StackConfig, stack: str) -> tuple[dict[str, RegionStack], CdnE
 
 def attach_edge(config: StackConfig, stack: str, regions: dict[str, RegionStack]) -> CdnEdge:
     """Cloudflare in front: a pool per region on its ingress hostname, and the edge's origin
-    certificate installed in every region's gateway. The API token is the encrypted
-    `cloudflare:apiToken` of the stack file when set, else CLOUDFLARE_API_TOKEN."""
+    certificate installed in every region's gateway before strict TLS and the load balancer. The
+    API token is the stack file's encrypted `cloudflare:apiToken` when set, else
+    CLOUDFLARE_API_TOKEN."""
     edge = CdnEdge(
         f"{NAMESPACE}-{stack}-edge",
         config.cdn_args(stack),
         origins={name: region.eks.ingress_hostname for name, region in regions.items()},
         api_token=pulumi.Config("cloudflare").get_secret("apiToken"),
+        install_origin_certificate=lambda certificate, key: [
+            region.install_origin_certificate(certificate, key) for region in regions.values()
+        ],
     )
-    for region in regions.values():
-        region.install_origin_certificate(edge.origin_certificate, edge.origin_private_key)
     return edge
 
 

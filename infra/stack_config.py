@@ -42,6 +42,7 @@ from components.args import (
 )
 from components.cdn_args import CdnDefaults, CdnEdgeArgs, cdn_problems
 from components.eks_args import EksClusterArgs, EksDefaults
+from components.geo import AWS_REGION_LOCATIONS
 from components.postgres_args import (
     ClusterRole,
     PostgresClusterArgs,
@@ -82,7 +83,7 @@ MIN_AZ_COUNT = 2
 #: HSTS max-age prod sends at least (six months; browsers then refuse plain HTTP that long).
 PROD_MIN_HSTS_MAX_AGE_SECONDS = 15_552_000
 #: Config keys that hold credentials: the stack file must keep them encrypted (`secure:`).
-SECRET_KEYS = ("cloudflare:apiToken",)
+SECRET_KEYS = ("cloudflare:apiToken", "cloudflare:apiKey", "cloudflare:apiUserServiceKey")
 #: Days of automated backups (and so of point-in-time recovery) prod keeps at least.
 PROD_MIN_BACKUP_RETENTION_DAYS = 14
 

@@ -239,6 +239,11 @@ def test_an_encrypted_api_token_is_accepted_and_reaches_the_provider_as_a_secret
     plan = run_plan(folder, "staging")
     (provider,) = plan.of_type("pulumi:providers:cloudflare")
     assert provider.inputs["apiToken"] == "[secret]"
+    # Without one, the provider gets no token and reads CLOUDFLARE_API_TOKEN itself.
+    from .conftest import plan_of
+
+    (ambient,) = plan_of("staging").of_type("pulumi:providers:cloudflare")
+    assert "apiToken" not in ambient.inputs
 
 
 # --- the component's own arguments (platform teams build CdnEdgeArgs directly) --------------------
