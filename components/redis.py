@@ -201,8 +201,9 @@ class RedisCluster(pulumi.ComponentResource):
         }
         group_opts = pulumi.ResourceOptions(
             parent=self,
-            # Sessions and queues are data; a cache can be rebuilt (it still gets a final snapshot).
-            protect=args.protect and args.durable,
+            # A cache can be rebuilt, but losing one by accident sends its whole load to the
+            # database at once: every store is protected, the cache too.
+            protect=args.protect,
             # The log groups and the datastore are inputs already; the delivery policy is not.
             depends_on=[*([log_delivery_policy] if log_delivery_policy else [])],
             ignore_changes=AWS_OWNED if args.membership is not Membership.REGIONAL else None,

@@ -197,14 +197,13 @@ def test_one_log_delivery_policy_per_region_for_this_account_only(stack_plan: Pl
                 assert policy.urn in group.dependencies, "ElastiCache would write its own policy"
 
 
-def test_prod_keeps_sessions_and_queues_staging_can_be_torn_down(stack_plan: Plan) -> None:
+def test_prod_keeps_every_store_staging_can_be_torn_down(stack_plan: Plan) -> None:
     prod = stack_plan.stack == "prod"
     stores = redis_args(stack_plan)
     for (store, region), group in groups(stack_plan).items():
         ident = group.inputs["replicationGroupId"]
         assert group.inputs.get("finalSnapshotIdentifier") == (f"{ident}-final" if prod else None)
-        assert group.protect is (prod and stores[store][region].durable), group.urn
-    assert any(not g.protect for (s, _), g in groups(stack_plan).items() if s == "cache") or not prod
+        assert group.protect is prod, group.urn  # the cache too: losing it floods the database
     for resource in stack_plan.of_type(GLOBAL):
         assert resource.protect is prod
     for secret in stack_plan.within(COMPONENT, SECRET):
