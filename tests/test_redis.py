@@ -199,8 +199,7 @@ def test_one_log_delivery_policy_per_region_for_this_account_only(stack_plan: Pl
 
 def test_prod_keeps_every_store_staging_can_be_torn_down(stack_plan: Plan) -> None:
     prod = stack_plan.stack == "prod"
-    stores = redis_args(stack_plan)
-    for (store, region), group in groups(stack_plan).items():
+    for group in groups(stack_plan).values():
         ident = group.inputs["replicationGroupId"]
         assert group.inputs.get("finalSnapshotIdentifier") == (f"{ident}-final" if prod else None)
         assert group.protect is prod, group.urn  # the cache too: losing it floods the database
