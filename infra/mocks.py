@@ -403,6 +403,8 @@ class RecordedResource:
     id: str | None = None
     protect: bool = False
     dependencies: list[str] = field(default_factory=list)  # URNs of explicit and input dependencies
+    #: input name → URNs of the resources its value came from (how a subnet group knows its subnets)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     ignore_changes: list[str] = field(default_factory=list)  # properties `pulumi up` leaves alone
 
 
@@ -438,6 +440,9 @@ class PlanMonitor(MockMonitor):
                     id=response.id or None,
                     protect=bool(request.protect),
                     dependencies=list(request.dependencies),
+                    property_dependencies={
+                        key: list(deps.urns) for key, deps in request.propertyDependencies.items()
+                    },
                     ignore_changes=list(request.ignoreChanges),
                 )
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from . import program
 from .mocks import PlanMocks, PlanMonitor, RecordedResource
 from .stack_config import StackConfig, engine_config, is_encrypted, load_stack_file, read_stack_file
 
-__all__ = ["Plan", "find_project_dir", "run_plan"]
+__all__ = ["Plan", "find_project_dir", "run_plan", "run_program"]
 
 AWS_PROVIDER_TYPE = "pulumi:providers:aws"
 
@@ -151,21 +152,40 @@ def run_plan(project_dir: Path, stack: str) -> Plan:
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     validated = load_stack_file(stack_file)
     config = read_stack_file(stack_file)
+    # Encrypted values reach the program as secrets, as under the engine (their ciphertext stands
+    # in for the plaintext the engine would decrypt).
+    return run_program(
+        program.main,
+        project=project,
+        stack=stack,
+        config=engine_config(config),
+        secret_keys=[key for key, value in config.items() if is_encrypted(value)],
+        validated=validated,
+    )
 
+
+def run_program(
+    main: Callable[[], Any],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str] | None = None,
+    secret_keys: Sequence[str] = (),
+    validated: StackConfig | None = None,
+) -> Plan:
+    """Run *main* (a Pulumi program: declares resources, may return its exports) under the mocks
+    and return what it declared. `run_plan` runs the stack program this way; tests and guardrail
+    checks run small programs of their own."""
     mocks = PlanMocks()
     monitor = PlanMonitor(mocks)
     ROOT.set(None)  # a fresh root stack resource for every run in this process
-    # Encrypted values reach the program as secrets, as under the engine (their ciphertext stands
-    # in for the plaintext the engine would decrypt).
-    pulumi.runtime.set_all_config(
-        engine_config(config), [key for key, value in config.items() if is_encrypted(value)]
-    )
+    pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys))
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
 
     outputs: dict[str, Any] = {}
 
     def run() -> None:
-        exported: dict[str, Any] | None = _sync_await(pulumi.Output.from_input(program.main()).future())
+        exported: dict[str, Any] | None = _sync_await(pulumi.Output.from_input(main()).future())
         outputs.update(exported or {})
 
     _sync_await(run_pulumi_func(run))
