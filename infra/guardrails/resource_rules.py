@@ -1,0 +1,511 @@
+"""Rules over one resource at a time: the platform's security and durability promises.
+
+Each rule is registered in `model.RESOURCE_RULES` by `@resource_rule(name, description, *types)`
+and yields one message per problem, naming the input and the fix. Durability rules (deletion
+protection, backups, `protect`) hold for prod resources, told by their `environment` tag (see
+`Subject.in_prod`); the rest hold everywhere.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from infra.stack_config import PROD_MIN_BACKUP_RETENTION_DAYS
+
+from .model import REQUIRED_TAGS, UNKNOWN, Subject, resource_rule
+
+__all__ = ["EKS_LOG_TYPES", "STATEFUL_TYPES", "WORLD", "is_taggable"]
+
+RDS_CLUSTER = "aws:rds/cluster:Cluster"
+RDS_GLOBAL = "aws:rds/globalCluster:GlobalCluster"
+RDS_CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+RDS_INSTANCE = "aws:rds/instance:Instance"
+RDS_CLUSTER_PARAMETERS = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
+RDS_PARAMETERS = "aws:rds/parameterGroup:ParameterGroup"
+RDS_PROXY = "aws:rds/proxy:Proxy"
+CACHE_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
+CACHE_GLOBAL = "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup"
+CACHE_USER = "aws:elasticache/user:User"
+EKS_CLUSTER = "aws:eks/cluster:Cluster"
+KMS_KEY = "aws:kms/key:Key"
+S3_BUCKET = "aws:s3/bucket:Bucket"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+IAM_ROLE = "aws:iam/role:Role"
+IAM_POLICIES = (
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/policy:Policy",
+    "aws:iam/userPolicy:UserPolicy",
+    "aws:iam/groupPolicy:GroupPolicy",
+)
+IAM_ATTACHMENTS = (
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+)
+ZONE_SETTING = "cloudflare:index/zoneSetting:ZoneSetting"
+
+#: Resources whose loss loses data or what guards it: Pulumi `protect` in prod.
+STATEFUL_TYPES = (
+    RDS_CLUSTER,
+    RDS_GLOBAL,
+    RDS_INSTANCE,
+    CACHE_GROUP,
+    CACHE_GLOBAL,
+    KMS_KEY,
+    S3_BUCKET,
+    LOG_GROUP,
+    "aws:secretsmanager/secret:Secret",
+    "aws:backup/vault:Vault",
+    "aws:dynamodb/table:Table",
+)
+#: Every EKS control-plane log type: audit and authenticator are the audit trail.
+EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+#: Addresses that mean "anyone on the internet".
+WORLD = frozenset({"0.0.0.0/0", "::/0"})
+#: Ports a load balancer may open to the world, and the tag that says a group is one's.
+PUBLIC_WEB_PORTS = frozenset({80, 443})
+EXPOSURE_TAG, LOAD_BALANCER = "meridian:exposure", "load-balancer"
+#: AWS-managed policies that grant far more than any workload of the platform needs.
+BROAD_MANAGED_POLICIES = frozenset(
+    {"AdministratorAccess", "PowerUserAccess", "IAMFullAccess", "AmazonS3FullAccess"}
+)
+
+
+def _true(value: Any) -> bool:
+    """A literal true (the engine passes some booleans as strings)."""
+    return value is True or value == "true"
+
+
+def _set(value: Any) -> bool:
+    return value not in (None, "", [], {})
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _aws_managed_key(key: Any) -> bool:
+    """An AWS-managed key (`alias/aws/rds`): encrypts, but its policy is AWS's, not ours."""
+    return isinstance(key, str) and "alias/aws/" in key
+
+
+def _customer_key(subject: Subject, key: str, what: str) -> Iterator[str]:
+    value = subject.get(key)
+    if not _set(value):
+        yield f"{key} is not set: {what} must be encrypted with the region's customer-managed KMS key"
+    elif _aws_managed_key(value):
+        yield f"{key} is an AWS-managed key ({value}); use the region's customer-managed key"
+
+
+# --- PostgreSQL / RDS --------------------------------------------------------------------------
+
+
+@resource_rule(
+    "rds-encrypted-with-customer-key",
+    "Aurora and RDS storage (and Performance Insights) are encrypted with a customer-managed KMS key",
+    RDS_CLUSTER,
+    RDS_GLOBAL,
+    RDS_INSTANCE,
+    RDS_CLUSTER_INSTANCE,
+)
+def _rds_encrypted(subject: Subject) -> Iterator[str]:
+    if subject.type in (RDS_CLUSTER, RDS_GLOBAL, RDS_INSTANCE) and not _true(subject.get("storageEncrypted")):
+        yield "storageEncrypted is not true: set storage_encrypted=True"
+    if subject.type in (RDS_CLUSTER, RDS_INSTANCE):
+        yield from _customer_key(subject, "kmsKeyId", "the database")
+    if _true(subject.get("performanceInsightsEnabled")):
+        yield from _customer_key(subject, "performanceInsightsKmsKeyId", "Performance Insights")
+
+
+@resource_rule(
+    "rds-tls-required",
+    "PostgreSQL parameter groups force TLS (rds.force_ssl=1) and RDS Proxies require TLS",
+    RDS_CLUSTER_PARAMETERS,
+    RDS_PARAMETERS,
+    RDS_PROXY,
+)
+def _rds_tls(subject: Subject) -> Iterator[str]:
+    if subject.type == RDS_PROXY:
+        if not _true(subject.get("requireTls")):
+            yield "requireTls is not true: clients could connect to the proxy in plain text"
+        return
+    family = str(subject.get("family", default=""))
+    if "postgres" not in family:
+        return
+    forced = {str(p.get("name")): str(p.get("value")) for p in subject.get("parameters", default=[])}
+    if forced.get("rds.force_ssl") != "1":
+        yield f"rds.force_ssl is {forced.get('rds.force_ssl', 'unset')}: set the parameter to 1"
+
+
+@resource_rule(
+    "rds-not-public",
+    "No database instance is reachable from the internet",
+    RDS_CLUSTER_INSTANCE,
+    RDS_INSTANCE,
+)
+def _rds_private(subject: Subject) -> Iterator[str]:
+    if subject.get("publiclyAccessible") not in (None, False, "false"):
+        yield "publiclyAccessible is true: databases are reached through the VPC only"
+
+
+@resource_rule(
+    "rds-audit-logs-exported",
+    "PostgreSQL logs (connections, DDL, pgaudit) are exported to CloudWatch Logs",
+    RDS_CLUSTER,
+    RDS_INSTANCE,
+)
+def _rds_logs(subject: Subject) -> Iterator[str]:
+    engine = str(subject.get("engine", default=""))
+    if "postgres" in engine and "postgresql" not in subject.get("enabledCloudwatchLogsExports", default=[]):
+        yield "enabledCloudwatchLogsExports lacks 'postgresql': the audit log would stay on the instance"
+
+
+@resource_rule(
+    "rds-prod-durability",
+    "Prod databases: deletion protection, a final snapshot, and backups for point-in-time recovery",
+    RDS_CLUSTER,
+    RDS_GLOBAL,
+    RDS_INSTANCE,
+)
+def _rds_durable(subject: Subject) -> Iterator[str]:
+    if not subject.in_prod:
+        return
+    if not _true(subject.get("deletionProtection")):
+        yield "deletionProtection is not true: a prod database must refuse deletion"
+    if subject.type == RDS_GLOBAL:
+        return
+    retention = _number(subject.get("backupRetentionPeriod"))
+    if retention is None or retention < PROD_MIN_BACKUP_RETENTION_DAYS:
+        yield (
+            f"backupRetentionPeriod is {subject.get('backupRetentionPeriod', default='unset')}: prod "
+            f"keeps at least {PROD_MIN_BACKUP_RETENTION_DAYS} days of point-in-time recovery"
+        )
+    if _true(subject.get("skipFinalSnapshot")) or not _set(subject.get("finalSnapshotIdentifier")):
+        yield "no final snapshot: set final_snapshot_identifier and leave skip_final_snapshot false"
+
+
+# --- Redis / ElastiCache -----------------------------------------------------------------------
+
+
+def _global_secondary(subject: Subject) -> bool:
+    """A global datastore's secondary takes encryption, TLS and auth from its primary (AWS
+    rejects them on the secondary); the primary is checked for them."""
+    return _set(subject.get("globalReplicationGroupId"))
+
+
+@resource_rule(
+    "elasticache-encrypted",
+    "ElastiCache is encrypted at rest with a customer-managed key and requires TLS in transit",
+    CACHE_GROUP,
+)
+def _cache_encrypted(subject: Subject) -> Iterator[str]:
+    if _global_secondary(subject):
+        yield from _customer_key(subject, "kmsKeyId", "the cache")
+        return
+    if not _true(subject.get("atRestEncryptionEnabled")):
+        yield "atRestEncryptionEnabled is not true: set at_rest_encryption_enabled=True"
+    yield from _customer_key(subject, "kmsKeyId", "the cache")
+    if not _true(subject.get("transitEncryptionEnabled")):
+        yield "transitEncryptionEnabled is not true: clients would connect in plain text"
+    elif subject.get("transitEncryptionMode") == "preferred":
+        yield "transitEncryptionMode is preferred: set it to required so plain-text clients are refused"
+
+
+@resource_rule(
+    "elasticache-auth",
+    "ElastiCache needs authentication: an RBAC user group or an AUTH token, no password-less users",
+    CACHE_GROUP,
+    CACHE_USER,
+)
+def _cache_auth(subject: Subject) -> Iterator[str]:
+    if subject.type == CACHE_USER:
+        mode = subject.get("authenticationMode", "type")
+        if _true(subject.get("noPasswordRequired")) or mode == "no-password-required":
+            yield "the user needs no password: give it a password or IAM authentication"
+        return
+    if _global_secondary(subject):
+        return
+    if not _set(subject.get("userGroupIds")) and not _set(subject.get("authToken")):
+        yield "no userGroupIds and no authToken: anyone who reaches the port may run commands"
+
+
+@resource_rule(
+    "elasticache-failover",
+    "ElastiCache replicates within the region and fails over automatically (Multi-AZ)",
+    CACHE_GROUP,
+)
+def _cache_failover(subject: Subject) -> Iterator[str]:
+    if not _true(subject.get("automaticFailoverEnabled")):
+        yield "automaticFailoverEnabled is not true: a failed primary would not be replaced"
+    if not _true(subject.get("multiAzEnabled")):
+        yield "multiAzEnabled is not true: replicas could share the primary's AZ"
+    replicas = _number(subject.get("replicasPerNodeGroup"))
+    if replicas is not None and replicas < 1:
+        yield "replicasPerNodeGroup is 0: there is no replica to fail over to"
+
+
+@resource_rule(
+    "elasticache-prod-durability",
+    "Prod caches keep daily snapshots and take a final snapshot when deleted",
+    CACHE_GROUP,
+)
+def _cache_durable(subject: Subject) -> Iterator[str]:
+    if not subject.in_prod:
+        return
+    if (_number(subject.get("snapshotRetentionLimit")) or 0) < 1:
+        yield "snapshotRetentionLimit is 0: prod keeps at least one day of snapshots"
+    if not _set(subject.get("finalSnapshotIdentifier")):
+        yield "finalSnapshotIdentifier is not set: deleting the group would lose its data"
+
+
+# --- EKS ---------------------------------------------------------------------------------------
+
+
+@resource_rule(
+    "eks-secrets-encrypted",
+    "EKS envelope-encrypts Kubernetes secrets with a customer-managed KMS key",
+    EKS_CLUSTER,
+)
+def _eks_secrets(subject: Subject) -> Iterator[str]:
+    if "secrets" not in subject.get("encryptionConfig", "resources", default=[]):
+        yield "encryptionConfig does not cover secrets: set encryption_config.resources=['secrets']"
+    elif not _set(subject.get("encryptionConfig", "provider", "keyArn")):
+        yield "encryptionConfig.provider.keyArn is not set: name the region's KMS key"
+
+
+@resource_rule(
+    "eks-control-plane-logs",
+    "EKS sends every control-plane log (api, audit, authenticator, controller manager, scheduler)",
+    EKS_CLUSTER,
+)
+def _eks_logs(subject: Subject) -> Iterator[str]:
+    missing = [t for t in EKS_LOG_TYPES if t not in subject.get("enabledClusterLogTypes", default=[])]
+    if missing:
+        yield (
+            f"enabledClusterLogTypes lacks {', '.join(missing)}: the control plane's audit trail is "
+            "incomplete"
+        )
+
+
+@resource_rule(
+    "eks-endpoint-not-public",
+    "The EKS API endpoint is not open to the whole internet",
+    EKS_CLUSTER,
+)
+def _eks_endpoint(subject: Subject) -> Iterator[str]:
+    public = subject.get("vpcConfig", "endpointPublicAccess", default=True)  # AWS's default: public
+    if public in (False, "false"):
+        return
+    cidrs = subject.get("vpcConfig", "publicAccessCidrs", default=["0.0.0.0/0"])
+    if WORLD.intersection(cidrs):
+        yield (
+            "the API endpoint is public to 0.0.0.0/0: set endpoint_public_access=False, or "
+            "public_access_cidrs to the operators' ranges"
+        )
+
+
+# --- KMS, logs, S3 -------------------------------------------------------------------------------
+
+
+@resource_rule("kms-key-rotation", "Symmetric KMS keys rotate their key material yearly", KMS_KEY)
+def _kms_rotation(subject: Subject) -> Iterator[str]:
+    spec = subject.get("customerMasterKeySpec") or subject.get("keySpec") or "SYMMETRIC_DEFAULT"
+    if spec == "SYMMETRIC_DEFAULT" and not _true(subject.get("enableKeyRotation")):
+        yield "enableKeyRotation is not true: set enable_key_rotation=True"
+
+
+@resource_rule(
+    "log-group-encrypted-and-retained",
+    "CloudWatch log groups are encrypted with a customer-managed key and expire after a set retention",
+    LOG_GROUP,
+)
+def _log_group(subject: Subject) -> Iterator[str]:
+    yield from _customer_key(subject, "kmsKeyId", "the log group")
+    if (_number(subject.get("retentionInDays")) or 0) <= 0:
+        yield "retentionInDays is not set: logs would be kept (and paid for) forever"
+
+
+@resource_rule(
+    "s3-bucket-not-public",
+    "No S3 bucket grants public access through a public canned ACL",
+    S3_BUCKET,
+)
+def _bucket_acl(subject: Subject) -> Iterator[str]:
+    if str(subject.get("acl", default="")).startswith("public-"):
+        yield f"acl is {subject.get('acl')}: buckets are private; serve public content through the CDN"
+
+
+# --- network -------------------------------------------------------------------------------------
+
+
+def _ports(rule: Any, low: str = "fromPort", high: str = "toPort") -> tuple[float | None, float | None]:
+    return _number(rule.get(low)), _number(rule.get(high))
+
+
+def _world_ingress(
+    rules: list[Any], cidr_keys: tuple[str, ...], protocol_key: str, tags: dict[str, str]
+) -> Iterator[str]:
+    for rule in rules:
+        sources: set[str] = set()
+        for key in cidr_keys:
+            value = rule.get(key) or []
+            sources.update([value] if isinstance(value, str) else value)
+        if not WORLD.intersection(sources):
+            continue
+        low, high = _ports(rule)
+        web = low == high and low in PUBLIC_WEB_PORTS and str(rule.get(protocol_key)) in ("tcp", "6")
+        if web and tags.get(EXPOSURE_TAG) == LOAD_BALANCER:
+            continue
+        ports = (
+            "all ports"
+            if low is None or str(rule.get(protocol_key)) == "-1"
+            else f"ports {low:.0f}-{high:.0f}"
+        )
+        yield (
+            f"ingress from {', '.join(sorted(WORLD.intersection(sources)))} on {ports}: only a load "
+            f"balancer's group (tag {EXPOSURE_TAG}={LOAD_BALANCER}) may open 80 or 443 to the world"
+        )
+
+
+@resource_rule(
+    "security-group-no-world-ingress",
+    "No security group admits the internet, except 80/443 on a load balancer's group",
+    SECURITY_GROUP,
+    DEFAULT_SECURITY_GROUP,
+    INGRESS_RULE,
+    SECURITY_GROUP_RULE,
+)
+def _security_group(subject: Subject) -> Iterator[str]:
+    if subject.type in (SECURITY_GROUP, DEFAULT_SECURITY_GROUP):
+        ingress = list(subject.get("ingress", default=[]))
+        yield from _world_ingress(ingress, ("cidrBlocks", "ipv6CidrBlocks"), "protocol", subject.tags)
+    elif subject.type == INGRESS_RULE:
+        yield from _world_ingress([subject.props], ("cidrIpv4", "cidrIpv6"), "ipProtocol", subject.tags)
+    elif subject.get("type") == "ingress":
+        rule = subject.props
+        yield from _world_ingress([rule], ("cidrBlocks", "ipv6CidrBlocks"), "protocol", subject.tags)
+
+
+# --- IAM -----------------------------------------------------------------------------------------
+
+
+def _statements(document: Any) -> list[dict[str, Any]]:
+    if document is UNKNOWN or not document:
+        return []
+    parsed = json.loads(document) if isinstance(document, str) else document
+    statements = parsed.get("Statement", [])
+    return [statements] if isinstance(statements, dict) else list(statements)
+
+
+def _listed(value: Any) -> list[Any]:
+    return [value] if isinstance(value, str | dict) else list(value or [])
+
+
+@resource_rule(
+    "iam-least-privilege",
+    "IAM grants no '*' actions, no whole-service wildcards on every resource, no broad managed "
+    "policies, and no role anyone may assume",
+    IAM_ROLE,
+    *IAM_POLICIES,
+    *IAM_ATTACHMENTS,
+)
+def _iam(subject: Subject) -> Iterator[str]:
+    if subject.type in IAM_ATTACHMENTS:
+        arn = str(subject.get("policyArn", default=""))
+        if arn.startswith("arn:") and arn.split("/")[-1] in BROAD_MANAGED_POLICIES and ":aws:policy/" in arn:
+            yield f"attaches {arn.split('/')[-1]}: grant the actions the role needs instead"
+        return
+    if subject.type == IAM_ROLE:
+        for statement in _statements(subject.get("assumeRolePolicy")):
+            principals = statement.get("Principal")
+            anyone = principals == "*" or "*" in _listed((principals or {}).get("AWS", []))
+            if statement.get("Effect") == "Allow" and anyone and not statement.get("Condition"):
+                yield "the trust policy lets any AWS principal assume the role: name the principals"
+        return
+    for statement in _statements(subject.get("policy")):
+        if statement.get("Effect") != "Allow":
+            continue
+        actions = [str(a) for a in _listed(statement.get("Action"))]
+        resources = [str(r) for r in _listed(statement.get("Resource"))]
+        if "*" in actions:
+            yield f"statement {statement.get('Sid', '')!r} allows every action ('*'): list the actions"
+        elif "*" in resources and any(a.endswith(":*") for a in actions):
+            wild = ", ".join(a for a in actions if a.endswith(":*"))
+            yield (
+                f"statement {statement.get('Sid', '')!r} allows {wild} on every resource: narrow "
+                "one or the other"
+            )
+
+
+# --- tags ------------------------------------------------------------------------------------------
+
+
+@cache
+def is_taggable(type_token: str) -> bool:
+    """Whether the pulumi-aws resource of *type_token* takes `tags`, from the SDK's own class (found
+    through the resource modules pulumi-aws registers with the Pulumi runtime)."""
+    import pulumi_aws  # noqa: F401  (registers its resource modules)
+    from pulumi.runtime.rpc import get_resource_module
+
+    package, module_name, _ = type_token.split(":", 2)
+    module = get_resource_module(package, module_name, "")
+    class_name = getattr(module, "mod_info", {}).get("classes", {}).get(type_token)
+    if class_name is None:
+        return False
+    cls = getattr(importlib.import_module(module.mod_info["fqn"]), class_name)  # type: ignore[union-attr]
+    return "tags" in inspect.signature(cls._internal_init).parameters
+
+
+@resource_rule(
+    "aws-resource-tagged",
+    f"Every taggable AWS resource carries the stack's tags ({', '.join(REQUIRED_TAGS)})",
+    applies=lambda t: t.startswith("aws:") and is_taggable(t),
+)
+def _tagged(subject: Subject) -> Iterator[str]:
+    missing = [tag for tag in REQUIRED_TAGS if not _set(subject.tags.get(tag))]
+    if missing:
+        yield (
+            f"missing tags {', '.join(missing)}: declare it with the region's provider, whose "
+            "default tags carry them"
+        )
+
+
+# --- Cloudflare ----------------------------------------------------------------------------------
+
+
+@resource_rule(
+    "cloudflare-tls-strict",
+    "The Cloudflare zone verifies origins (SSL strict) and accepts TLS 1.2 or newer only",
+    ZONE_SETTING,
+)
+def _cloudflare_tls(subject: Subject) -> Iterator[str]:
+    setting, value = subject.get("settingId"), subject.get("value")
+    if setting == "ssl" and value != "strict":
+        yield f"ssl is {value!r}: set it to 'strict' so Cloudflare verifies each origin's certificate"
+    if setting == "min_tls_version" and value not in ("1.2", "1.3"):
+        yield f"min_tls_version is {value!r}: set it to '1.2' or newer"
+
+
+# --- protection ----------------------------------------------------------------------------------
+
+
+@resource_rule(
+    "prod-stateful-protected",
+    "Prod data stores, keys, secrets, vaults and log groups are declared with Pulumi's protect",
+    *STATEFUL_TYPES,
+)
+def _protected(subject: Subject) -> Iterator[str]:
+    if subject.in_prod and not subject.protect:
+        yield "protect is off: a prod data store, key or log must survive `pulumi destroy` and replacement"

@@ -1,0 +1,237 @@
+"""Rules across resources: what no single resource shows (where data lives, what guards a bucket).
+
+Links between resources are followed through `Stack.referenced`: the engine's record of which
+resource an input came from, else the literal name or id the input gives.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from .model import Stack, Subject, Violation, stack_rule
+from .resource_rules import (
+    CACHE_GLOBAL,
+    CACHE_GROUP,
+    RDS_CLUSTER,
+    RDS_CLUSTER_INSTANCE,
+    RDS_CLUSTER_PARAMETERS,
+    RDS_GLOBAL,
+    S3_BUCKET,
+    ZONE_SETTING,
+)
+
+__all__ = ["EPHEMERAL_DATA_TAG", "MIN_DATA_AZS"]
+
+SUBNET = "aws:ec2/subnet:Subnet"
+SUBNET_GROUPS = ("aws:rds/subnetGroup:SubnetGroup", "aws:elasticache/subnetGroup:SubnetGroup")
+VPC = "aws:ec2/vpc:Vpc"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+BUCKET_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+BUCKET_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+PUBLIC_ACCESS_SETTINGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+#: A bucket tagged `meridian:data = ephemeral` holds only what can be rebuilt (no versioning needed).
+EPHEMERAL_DATA_TAG = "meridian:data"
+#: Availability Zones a data store's subnets (and a multi-instance cluster) must span.
+MIN_DATA_AZS = 2
+
+
+def _azs(stack: Stack, subjects: list[Subject]) -> set[str]:
+    return {str(s.get("availabilityZone") or s.get("availabilityZoneId")) for s in subjects}
+
+
+def _instances(stack: Stack, cluster: Subject) -> list[Subject]:
+    return [
+        i
+        for i in stack.of_type(RDS_CLUSTER_INSTANCE)
+        if cluster in stack.referenced(i, "clusterIdentifier", [RDS_CLUSTER], by="clusterIdentifier")
+    ]
+
+
+def _writes(cluster: Subject) -> bool:
+    """The cluster that takes writes: the one created with the master user (a global
+    database's secondaries join without one)."""
+    return bool(cluster.get("masterUsername")) or not cluster.get("globalClusterIdentifier")
+
+
+@stack_rule(
+    "data-stores-multi-az",
+    f"Every database and cache lives in at least {MIN_DATA_AZS} AZs of its region",
+)
+def _multi_az(stack: Stack) -> Iterator[Violation]:
+    for group in stack.of_type(*SUBNET_GROUPS):
+        zones = _azs(stack, stack.referenced(group, "subnetIds", [SUBNET], by="id"))
+        if len(zones) < MIN_DATA_AZS:
+            yield Violation(
+                group.urn,
+                f"its subnets are in {len(zones)} AZ(s) ({', '.join(sorted(zones)) or 'none found'}): give "
+                f"it subnets in at least {MIN_DATA_AZS} AZs",
+            )
+    for cluster in stack.of_type(RDS_CLUSTER):
+        instances = _instances(stack, cluster)
+        zones = _azs(stack, instances)
+        must_spread = len(instances) > 1 or (_writes(cluster) and cluster.in_prod)
+        if must_spread and len(zones) < MIN_DATA_AZS:
+            yield Violation(
+                cluster.urn,
+                f"its {len(instances)} instance(s) run in {len(zones)} AZ(s): "
+                + (
+                    "the prod writer needs a reader in another AZ to fail over to"
+                    if len(instances) < MIN_DATA_AZS
+                    else "place them in different AZs"
+                ),
+            )
+
+
+def _regions(subjects: list[Subject]) -> set[str]:
+    return {s.region for s in subjects if s.region}
+
+
+@stack_rule(
+    "data-replicated-beyond-write-home",
+    "In prod, the database and the cache replicate to at least one region beyond the write home",
+)
+def _replicated(stack: Stack) -> Iterator[Violation]:
+    if not stack.in_prod:
+        return
+    databases = stack.of_type(RDS_GLOBAL)
+    caches = stack.of_type(CACHE_GLOBAL)
+    anchor = next((s.urn for s in stack.subjects if s.type.startswith("aws:")), "")
+    if not databases:
+        yield Violation(anchor, "no Aurora global database: prod's data would live in one region")
+    if not caches:
+        yield Violation(
+            anchor, "no ElastiCache global datastore: prod's sessions and queues would live in one region"
+        )
+    for database in databases:
+        members = [
+            c
+            for c in stack.of_type(RDS_CLUSTER)
+            if database
+            in stack.referenced(c, "globalClusterIdentifier", [RDS_GLOBAL], by="globalClusterIdentifier")
+        ]
+        if len(_regions(members)) < 2:
+            yield Violation(
+                database.urn, f"its clusters are in {sorted(_regions(members))} only: add a secondary region"
+            )
+    for cache in caches:
+        primary = stack.referenced(cache, "primaryReplicationGroupId", [CACHE_GROUP], by="replicationGroupId")
+        secondaries = [
+            g
+            for g in stack.of_type(CACHE_GROUP)
+            if cache
+            in stack.referenced(g, "globalReplicationGroupId", [CACHE_GLOBAL], by="globalReplicationGroupId")
+        ]
+        regions = _regions(primary + secondaries)
+        if len(regions) < 2:
+            yield Violation(cache.urn, f"its members are in {sorted(regions)} only: add a secondary region")
+
+
+@stack_rule(
+    "rds-cluster-forces-tls",
+    "Every PostgreSQL cluster uses a parameter group of the stack that forces TLS",
+)
+def _cluster_tls(stack: Stack) -> Iterator[Violation]:
+    for cluster in stack.of_type(RDS_CLUSTER):
+        if "postgres" not in str(cluster.get("engine", default="")):
+            continue
+        groups = stack.referenced(cluster, "dbClusterParameterGroupName", [RDS_CLUSTER_PARAMETERS], by="name")
+        forced = [
+            g for g in groups if any(p.get("name") == "rds.force_ssl" and str(p.get("value")) == "1"
+                                     for p in g.get("parameters", default=[]))
+        ]  # fmt: skip
+        if not forced:
+            yield Violation(
+                cluster.urn,
+                "its parameter group is not one of the stack's with rds.force_ssl=1 (the default "
+                "group is not checked): set db_cluster_parameter_group_name",
+            )
+
+
+def _guards(stack: Stack, bucket: Subject, guard_type: str) -> list[Subject]:
+    return [
+        g
+        for g in stack.of_type(guard_type)
+        if bucket in stack.referenced(g, "bucket", [S3_BUCKET], by="bucket")
+    ]
+
+
+@stack_rule("s3-bucket-encrypted", "Every S3 bucket is encrypted with a customer-managed KMS key (SSE-KMS)")
+def _bucket_encrypted(stack: Stack) -> Iterator[Violation]:
+    for bucket in stack.of_type(S3_BUCKET):
+        rules = [r for g in _guards(stack, bucket, BUCKET_ENCRYPTION) for r in g.get("rules", default=[])]
+        rules += bucket.get("serverSideEncryptionConfiguration", "rules", default=[])
+        defaults = [r.get("applyServerSideEncryptionByDefault") or {} for r in rules]
+        kms = [
+            d
+            for d in defaults
+            if str(d.get("sseAlgorithm", "")).startswith("aws:kms") and d.get("kmsMasterKeyId")
+        ]
+        if not kms:
+            yield Violation(
+                bucket.urn,
+                "no SSE-KMS with a customer key: add a BucketServerSideEncryptionConfiguration with "
+                "sse_algorithm aws:kms and kms_master_key_id",
+            )
+
+
+@stack_rule("s3-public-access-blocked", "Every S3 bucket has all four public access block settings on")
+def _bucket_private(stack: Stack) -> Iterator[Violation]:
+    for bucket in stack.of_type(S3_BUCKET):
+        blocks = _guards(stack, bucket, BUCKET_PUBLIC_ACCESS_BLOCK)
+        if not any(all(b.get(key) in (True, "true") for key in PUBLIC_ACCESS_SETTINGS) for b in blocks):
+            yield Violation(
+                bucket.urn,
+                f"no BucketPublicAccessBlock with {', '.join(PUBLIC_ACCESS_SETTINGS)} all true",
+            )
+
+
+@stack_rule(
+    "s3-bucket-versioned",
+    f"Every S3 bucket keeps versions, unless tagged {EPHEMERAL_DATA_TAG}=ephemeral",
+)
+def _bucket_versioned(stack: Stack) -> Iterator[Violation]:
+    for bucket in stack.of_type(S3_BUCKET):
+        if bucket.tags.get(EPHEMERAL_DATA_TAG) == "ephemeral":
+            continue
+        statuses = [
+            g.get("versioningConfiguration", "status") for g in _guards(stack, bucket, BUCKET_VERSIONING)
+        ]
+        if "Enabled" not in statuses and bucket.get("versioning", "enabled") not in (True, "true"):
+            yield Violation(
+                bucket.urn,
+                f"versioning is off: add a BucketVersioning with status Enabled (or tag the bucket "
+                f"{EPHEMERAL_DATA_TAG}=ephemeral if it holds nothing that cannot be rebuilt)",
+            )
+
+
+@stack_rule("vpc-flow-logs", "Every VPC records its traffic in a flow log")
+def _flow_logs(stack: Stack) -> Iterator[Violation]:
+    logged = {
+        vpc.urn for log in stack.of_type(FLOW_LOG) for vpc in stack.referenced(log, "vpcId", [VPC], by="id")
+    }
+    for vpc in stack.of_type(VPC):
+        if vpc.urn not in logged:
+            yield Violation(vpc.urn, "no flow log: add an aws.ec2.FlowLog for the VPC (traffic type ALL)")
+
+
+@stack_rule(
+    "cloudflare-zone-ssl-strict",
+    "Every Cloudflare zone the stack configures has its SSL mode set to strict by the stack",
+)
+def _zone_strict(stack: Stack) -> Iterator[Violation]:
+    zones: dict[str, str] = {}
+    for subject in stack.subjects:
+        zone = subject.get("zoneId")
+        if subject.type.startswith("cloudflare:") and isinstance(zone, str):
+            zones.setdefault(zone, subject.urn)
+    strict = defaultdict(bool)
+    for setting in stack.of_type(ZONE_SETTING):
+        if setting.get("settingId") == "ssl" and setting.get("value") == "strict":
+            strict[setting.get("zoneId")] = True
+    for zone, urn in zones.items():
+        if not strict[zone]:
+            yield Violation(
+                urn, f"zone {zone} has no ssl=strict setting in the stack: add a ZoneSetting ssl strict"
+            )

@@ -1,0 +1,141 @@
+"""The Pulumi policy pack: one mandatory policy per guardrail rule, fed what the engine sends.
+
+The engine is not here, so the tests build the policy SDK's own argument objects (with its proxy
+for values unknown during a preview) and call the policies as the SDK's analyzer does.
+"""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
+from infra.guardrails import RESOURCE_RULES, STACK_RULES, UNKNOWN
+from infra.guardrails import pack as pack_module
+from infra.guardrails.pack import PACK_NAME, plain, policies
+
+POLICY_DIR = Path(__file__).resolve().parent.parent / "policy"
+CLUSTER = "aws:rds/cluster:Cluster"
+TAGS = (
+    '{"tags": {"environment": "prod", "owner": "t", "cost-center": "c", "project": "meridian", "stack": "t"}}'
+)
+
+
+def _options(protect: bool = False) -> PolicyResourceOptions:
+    return PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+
+
+def _provider() -> PolicyProviderResource:
+    # The engine passes provider inputs as strings, nested ones JSON-encoded.
+    props = unknown_checking_proxy({"region": "eu-west-1", "defaultTags": TAGS})
+    return PolicyProviderResource("pulumi:providers:aws", props, "urn:provider", "aws")
+
+
+def _resource_args(type_token: str, props: dict[str, Any], protect: bool = True) -> ResourceValidationArgs:
+    return ResourceValidationArgs(
+        type_token, unknown_checking_proxy(props), f"urn:{type_token}::r", "r", _options(protect), _provider()
+    )
+
+
+def _policy(name: str) -> Any:
+    return next(p for p in policies() if p.name == name)
+
+
+def _reported(policy: Any, args: Any) -> list[tuple[str, str | None]]:
+    messages: list[tuple[str, str | None]] = []
+    policy.validate(args, lambda message, urn=None: messages.append((message, urn)))
+    return messages
+
+
+def test_the_pack_has_one_mandatory_policy_per_rule_in_order() -> None:
+    built = policies()
+    assert [p.name for p in built] == [r.name for r in RESOURCE_RULES] + [r.name for r in STACK_RULES]
+    assert all(p.enforcement_level is EnforcementLevel.MANDATORY for p in built)
+    assert all(p.description for p in built)
+    assert [isinstance(p, StackValidationPolicy) for p in built].count(True) == len(STACK_RULES)
+
+
+def test_a_resource_policy_reports_what_its_rule_finds() -> None:
+    bad = _resource_args(CLUSTER, {"engine": "aurora-postgresql", "storageEncrypted": False, "kmsKeyId": "k"})
+    assert _reported(_policy("rds-encrypted-with-customer-key"), bad) == [
+        ("storageEncrypted is not true: set storage_encrypted=True", None)
+    ]
+    # A policy ignores the types its rule does not look at.
+    assert _reported(_policy("kms-key-rotation"), bad) == []
+
+
+def test_a_key_unknown_during_preview_counts_as_given_a_false_flag_does_not() -> None:
+    """A new stack's preview knows no key ARN yet: the reference is there, the value comes later."""
+    previewed = {"engine": "aurora-postgresql", "storageEncrypted": True, "kmsKeyId": UNKNOWN_STRING_VALUE}
+    assert _reported(_policy("rds-encrypted-with-customer-key"), _resource_args(CLUSTER, previewed)) == []
+    previewed["storageEncrypted"] = UNKNOWN_STRING_VALUE  # a flag must be a known true
+    assert _reported(_policy("rds-encrypted-with-customer-key"), _resource_args(CLUSTER, previewed))
+
+
+def test_unknowns_become_the_rules_unknown_at_any_depth() -> None:
+    proxied = unknown_checking_proxy(
+        {"a": UNKNOWN_STRING_VALUE, "b": [{"c": UNKNOWN_STRING_VALUE}, 1], "d": "x"}
+    )
+    assert plain(proxied) == {"a": UNKNOWN, "b": [{"c": UNKNOWN}, 1], "d": "x"}
+
+
+def test_protect_and_the_providers_default_tags_reach_the_rules() -> None:
+    key = {"enableKeyRotation": True}
+    assert _reported(
+        _policy("prod-stateful-protected"), _resource_args("aws:kms/key:Key", key, protect=False)
+    )
+    assert _reported(_policy("prod-stateful-protected"), _resource_args("aws:kms/key:Key", key)) == []
+    assert _reported(_policy("aws-resource-tagged"), _resource_args("aws:kms/key:Key", key)) == []
+
+
+def test_a_stack_policy_follows_the_engines_property_dependencies() -> None:
+    def resource(type_token: str, name: str, props: dict[str, Any]) -> PolicyResource:
+        return PolicyResource(type_token, unknown_checking_proxy(props), f"urn:{name}", name, _options(True),
+                              _provider(), None, [], {})  # fmt: skip
+
+    vpc = resource("aws:ec2/vpc:Vpc", "vpc", {"cidrBlock": "10.0.0.0/16", "id": UNKNOWN_STRING_VALUE})
+    flow_log = resource("aws:ec2/flowLog:FlowLog", "log", {"vpcId": UNKNOWN_STRING_VALUE})
+    policy = _policy("vpc-flow-logs")
+    assert _reported(policy, StackValidationArgs([vpc, flow_log])) == [
+        ("no flow log: add an aws.ec2.FlowLog for the VPC (traffic type ALL)", "urn:vpc")
+    ]
+    flow_log.property_dependencies = {"vpcId": [vpc]}
+    assert _reported(policy, StackValidationArgs([vpc, flow_log])) == []
+
+
+def test_the_packs_entry_point_serves_every_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    served: dict[str, Any] = {}
+
+    def pack(**kwargs: Any) -> None:
+        served.update(kwargs)
+
+    monkeypatch.setattr(pack_module, "PolicyPack", pack)
+    runpy.run_path(str(POLICY_DIR / "__main__.py"), run_name="__main__")
+    assert served["name"] == PACK_NAME
+    assert served["enforcement_level"] is EnforcementLevel.MANDATORY
+    assert [p.name for p in served["policies"]] == [p.name for p in policies()]
+
+
+def test_the_pack_folder_runs_in_the_projects_environment() -> None:
+    import yaml
+
+    project = yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())
+    assert project["runtime"]["name"] == "python"
+    assert (POLICY_DIR / project["runtime"]["options"]["virtualenv"]).resolve() == (
+        POLICY_DIR.parent / ".venv"
+    ).resolve()
+    requirements = (POLICY_DIR / "requirements.txt").read_text().split("\n")
+    assert "-e .." in requirements  # installs this project, whose dependencies pin pulumi-policy
