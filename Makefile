@@ -1,12 +1,13 @@
 # Two commands a fresh machine needs (Python 3.11+ and make): `make plan` and `make test`.
 # Both create .venv and install the pinned dependencies on first use.
 
-PYTHON ?= python3
-VENV   ?= .venv
-BIN    := $(VENV)/bin
-STACK  ?= prod
+PYTHON  ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+SCANNER ?= .venv-checkov
+STACK   ?= prod
 
-.PHONY: venv plan test bench clean
+.PHONY: venv scanner plan check scan test bench clean
 
 $(BIN)/meridian: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "meridian needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -17,17 +18,34 @@ $(BIN)/meridian: pyproject.toml
 
 venv: $(BIN)/meridian
 
+# checkov in a virtualenv of its own: it pins packages (packaging 23.2) that pulumi cannot share.
+$(SCANNER)/bin/checkov: policy/checkov-requirements.txt
+	$(PYTHON) -m venv $(SCANNER)
+	$(SCANNER)/bin/python -m pip install --quiet --upgrade pip
+	$(SCANNER)/bin/python -m pip install --quiet -r policy/checkov-requirements.txt
+	@touch $@
+
+scanner: $(SCANNER)/bin/checkov
+
 ## The offline plan of a stack (default prod): what `pulumi up` would create, without credentials.
 plan: venv
 	$(BIN)/meridian plan --stack $(STACK)
 
-## The test suite.
-test: venv
-	$(BIN)/python -m pytest
+## The policy pack's rules over the offline plan of a stack (exit 1 on a violation).
+check: venv
+	$(BIN)/meridian check --stack $(STACK)
+
+## checkov over the offline plan of a stack, with the suppression file (exit 1 on a new failure).
+scan: venv scanner
+	MERIDIAN_CHECKOV=$(abspath $(SCANNER))/bin/checkov $(BIN)/meridian scan --stack $(STACK)
+
+## The test suite (checkov included).
+test: venv scanner
+	MERIDIAN_CHECKOV=$(abspath $(SCANNER))/bin/checkov $(BIN)/python -m pytest
 
 ## Time the offline plan against the bare Pulumi mock floor.
 bench: venv
 	$(BIN)/python benchmarks/plan_benchmark.py --stack $(STACK)
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) $(SCANNER) *.egg-info .pytest_cache

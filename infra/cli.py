@@ -1,13 +1,18 @@
 """`meridian`: the project's command line.
 
     meridian plan --stack prod [--json FILE] [--resources] [--project-dir DIR]
+    meridian check --stack prod [--project-dir DIR]
+    meridian scan --stack prod [--checkov PATH] [--export DIR] [--project-dir DIR]
 
-Exit codes: 0 done, 2 invalid stack config (the message names the file, key and fix).
+Exit codes: 0 done (check: every rule passes; scan: no unsuppressed checkov failure), 1 a
+guardrail rule is violated or checkov found a failure the suppression file does not cover,
+2 invalid stack config (the message names the file, key and fix) or checkov missing.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,12 +23,17 @@ from rich.tree import Tree
 
 from components.geo import CloudflareRegion
 
+from .guardrails.check import check_plan, render_report
+from .guardrails.manifests import export_manifests
+from .guardrails.scanner import ScanReport, scan_plan
+from .guardrails.terraform import export_terraform_plan
 from .mocks import RecordedResource
 from .plan import Plan, find_project_dir, run_plan
 from .stack_config import ConfigError
 
 __all__ = ["main", "render_plan", "run"]
 
+EXIT_VIOLATIONS = 1
 EXIT_INVALID_CONFIG = 2
 
 
@@ -101,21 +111,90 @@ def render_steering(plan: Plan, console: Console) -> None:
     console.print(f"Fallback when every pool is down: {edge.get('fallbackRegion')}.")
 
 
-def _plan_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
+def _load_plan(args: argparse.Namespace, errors: Console) -> Plan | None:
+    """The offline plan of `--stack`, or None after printing why the stack file is unusable."""
     try:
-        project_dir = args.project_dir or find_project_dir()
-        plan = run_plan(project_dir, args.stack)
-    except ConfigError as exc:
-        errors.print(str(exc), markup=False, highlight=False)
-        return EXIT_INVALID_CONFIG
-    except FileNotFoundError as exc:
-        errors.print(str(exc), markup=False, highlight=False)
+        return run_plan(args.project_dir or find_project_dir(), args.stack)
+    except (ConfigError, FileNotFoundError) as exc:
+        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        return None
+
+
+def _plan_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    plan = _load_plan(args, errors)
+    if plan is None:
         return EXIT_INVALID_CONFIG
     render_plan(plan, console, itemise=args.resources)
     if args.json:
         plan.write_json(args.json)
         console.print(f"Wrote {len(plan.resources)} resources to {args.json}.")
     return 0
+
+
+def _check_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    plan = _load_plan(args, errors)
+    if plan is None:
+        return EXIT_INVALID_CONFIG
+    report = check_plan(plan)
+    render_report(report, plan, console)
+    return 0 if report.passed else EXIT_VIOLATIONS
+
+
+def _scan_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    plan = _load_plan(args, errors)
+    if plan is None:
+        return EXIT_INVALID_CONFIG
+    if args.export:
+        _export(plan, args.export, console)
+    try:
+        report = scan_plan(plan, args.checkov)
+    except FileNotFoundError as exc:
+        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        return EXIT_INVALID_CONFIG
+    render_scan(report, console)
+    return 0 if not report.unsuppressed else EXIT_VIOLATIONS
+
+
+def _export(plan: Plan, folder: Path, console: Console) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    exported = export_terraform_plan(plan)
+    tf_plan = folder / f"{plan.stack}.tfplan.json"
+    tf_plan.write_text(json.dumps(exported.document, indent=1, default=str) + "\n", encoding="utf-8")
+    manifests = export_manifests(plan, folder / f"{plan.stack}-manifests")
+    console.print(
+        f"Wrote {len(exported.addresses)} AWS resources to {tf_plan} and {manifests.objects} Kubernetes "
+        f"objects to {folder / (plan.stack + '-manifests')}."
+    )
+
+
+def render_scan(report: ScanReport, console: Console) -> None:
+    """Counts, every accepted failure with its reason (grouped), and every new failure."""
+    if report.suppressed:
+        table = Table(title=f"checkov failures accepted in {report.stack} (policy/checkov-suppressions.yaml)")
+        table.add_column("check")
+        table.add_column("resources", justify="right")
+        table.add_column("reason")
+        grouped: dict[tuple[str, str], int] = {}
+        for finding, rule in report.suppressed:
+            grouped[(finding.check, rule.reason)] = grouped.get((finding.check, rule.reason), 0) + 1
+        for (check, reason), count in sorted(grouped.items()):
+            table.add_row(check, str(count), reason)
+        console.print(table)
+    if report.unsuppressed:
+        table = Table(title="checkov failures not accepted: fix the component or suppress with a reason")
+        table.add_column("check")
+        table.add_column("resource")
+        table.add_column("what checkov wants")
+        for finding in report.unsuppressed:
+            table.add_row(finding.check, finding.resource, finding.name)
+        console.print(table)
+    console.print(
+        f"checkov {report.stack}: {report.ran} checks ran over {report.resources['terraform_plan']} AWS "
+        f"resources and {report.resources['kubernetes']} Kubernetes objects: {report.passed} passed, "
+        f"{len(report.suppressed)} failed and are suppressed with a reason, "
+        f"{len(report.unsuppressed)} failed unsuppressed. Helm releases not rendered offline: "
+        f"{len(report.not_rendered)}."
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,10 +209,31 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     plan.add_argument("--json", type=Path, metavar="FILE", help="also write every resource as JSON")
     plan.add_argument("--resources", action="store_true", help="list every resource by name, not counts")
-    plan.add_argument(
-        "--project-dir", type=Path, help="folder holding Pulumi.yaml (default: nearest above cwd)"
-    )
     plan.set_defaults(handler=_plan_command)
+    check = commands.add_parser(
+        "check",
+        help="run the policy pack's rules over the offline plan; exit 1 on any violation",
+        description="The rules `pulumi preview --policy-pack policy/` enforces, run over the offline "
+        "plan of Pulumi.<stack>.yaml: no engine, no credentials.",
+    )
+    check.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    check.set_defaults(handler=_check_command)
+    scan = commands.add_parser(
+        "scan",
+        help="run checkov over the offline plan (as a Terraform plan and Kubernetes manifests)",
+        description="Export the offline plan as a Terraform plan JSON and Kubernetes manifests, run "
+        "checkov on both, and accept only the failures policy/checkov-suppressions.yaml lists.",
+    )
+    scan.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    scan.add_argument(
+        "--checkov", type=Path, help="checkov executable (default: .venv-checkov, `make scanner`)"
+    )
+    scan.add_argument("--export", type=Path, metavar="DIR", help="also keep the exported plan and manifests")
+    scan.set_defaults(handler=_scan_command)
+    for command in (plan, check, scan):
+        command.add_argument(
+            "--project-dir", type=Path, help="folder holding Pulumi.yaml (default: nearest above cwd)"
+        )
     return parser
 
 

@@ -108,3 +108,82 @@ def test_console_script_reports_bad_config_without_traceback(tmp_path: Path) -> 
     assert result.returncode == 2
     assert "meridian:writeHome: eu-west-1 is not a primary region of this stack" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- meridian check / scan ---------------------------------------------------------------------
+
+
+def _bad_plan(stack: str) -> object:
+    """A plan with an unencrypted, public database (the guardrails and checkov must both object)."""
+    import pulumi
+    import pulumi_aws as aws
+
+    from infra.plan import run_program
+
+    def program() -> None:
+        provider = aws.Provider("aws", region="eu-west-1", default_tags={"tags": {"environment": stack}})
+        aws.rds.Instance(
+            "bad", engine="postgres", instance_class="db.t4g.micro", allocated_storage=20,
+            storage_encrypted=False, publicly_accessible=True, opts=pulumi.ResourceOptions(provider=provider),
+        )  # fmt: skip
+
+    return run_program(program, project="meridian", stack=stack)
+
+
+def test_check_passes_a_stack_and_prints_a_row_per_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    from infra.guardrails import RESOURCE_RULES, STACK_RULES
+
+    assert main(["check", "--stack", "staging", "--project-dir", str(PROJECT_DIR)]) == 0
+    out = capsys.readouterr().out
+    for rule in [*RESOURCE_RULES, *STACK_RULES]:
+        assert rule.name in out
+    assert "every rule passes" in out
+
+
+def test_check_exits_1_and_names_each_violation(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("infra.cli.run_plan", lambda _dir, stack: _bad_plan(stack))
+    monkeypatch.setenv("COLUMNS", "200")  # a wide terminal: table cells unwrapped
+    assert main(["check", "--stack", "prod", "--project-dir", str(PROJECT_DIR)]) == 1
+    out = capsys.readouterr().out
+    assert "Violations" in out and "rds-not-public" in out and "aws:rds/instance:Instance" in out
+
+
+def test_check_and_scan_refuse_a_bad_stack_file_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = copy_project(tmp_path)
+    stack_file = folder / "Pulumi.staging.yaml"
+    stack_file.write_text(
+        stack_file.read_text().replace("meridian:writeHome: us-east-1", "meridian:writeHome: mars-1")
+    )
+    for command in ("check", "scan"):
+        assert main([command, "--stack", "staging", "--project-dir", str(folder)]) == 2
+        assert "meridian:writeHome" in capsys.readouterr().err
+
+
+def test_scan_counts_checks_and_exits_1_on_a_new_failure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("infra.cli.run_plan", lambda _dir, stack: _bad_plan(stack))
+    assert (
+        main(["scan", "--stack", "prod", "--project-dir", str(PROJECT_DIR), "--export", str(tmp_path)]) == 1
+    )
+    out = capsys.readouterr().out
+    assert "checkov failures not accepted" in out and "CKV_AWS_16" in out
+    assert (
+        json.loads((tmp_path / "prod.tfplan.json").read_text())["resource_changes"][0]["type"]
+        == "aws_db_instance"
+    )
+
+
+def test_scan_without_checkov_says_how_to_install_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "checkov"
+    assert (
+        main(["scan", "--stack", "staging", "--project-dir", str(PROJECT_DIR), "--checkov", str(missing)])
+        == 2
+    )
+    assert "make scanner" in capsys.readouterr().err
