@@ -276,6 +276,85 @@ BAD: dict[str, tuple[Declare, str, str]] = {
 UNTAGGED = {"aws-resource-tagged"}
 
 
+def _policy(name: str, statement: dict[str, Any]) -> Declare:
+    document = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    return lambda o: aws.iam.RolePolicy(name, role="r", policy=document, opts=o)
+
+
+def _trust_anyone(opts: pulumi.ResourceOptions) -> None:
+    statement = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+    aws.iam.Role(
+        "open", assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}), opts=opts
+    )
+
+
+def _global_database_without_a_cache(opts: pulumi.ResourceOptions) -> None:
+    database = aws.rds.GlobalCluster(
+        "global", global_cluster_identifier="g", engine="aurora-postgresql", opts=opts
+    )
+    _postgres_cluster(opts, "writer", global_cluster_identifier=database.id, master_username="root")
+    _postgres_cluster(opts, "reader", global_cluster_identifier=database.id)
+
+
+#: Every other way each rule can be broken: (rule, program, resource, message gist, tags).
+MORE_BAD: list[tuple[str, Declare, str, str, dict[str, str] | None]] = [
+    ("rds-encrypted-with-customer-key", lambda o: aws.rds.ClusterInstance(
+        "db-1", cluster_identifier="db", instance_class="db.r7g.large", engine="aurora-postgresql",
+        performance_insights_enabled=True, opts=o), "db-1", "performanceInsightsKmsKeyId", None),
+    ("rds-encrypted-with-customer-key", lambda o: _postgres_cluster(o, kms_key_id=None), "db",
+     "kmsKeyId is not set", None),
+    ("rds-tls-required", lambda o: aws.rds.Proxy(
+        "proxy", engine_family="POSTGRESQL", role_arn=ROLE, vpc_subnet_ids=["subnet-1"], require_tls=False,
+        opts=o), "proxy", "requireTls", None),
+    ("rds-prod-durability", lambda o: _postgres_cluster(o, backup_retention_period=7), "db",
+     "backupRetentionPeriod is 7", None),
+    ("rds-prod-durability", lambda o: _postgres_cluster(
+        o, final_snapshot_identifier=None, skip_final_snapshot=True), "db", "no final snapshot", None),
+    ("rds-prod-durability", lambda o: aws.rds.GlobalCluster(
+        "global", global_cluster_identifier="g", engine="aurora-postgresql", storage_encrypted=True,
+        deletion_protection=False, opts=o), "global", "deletionProtection", None),
+    ("elasticache-encrypted", lambda o: _cache_group(o, transit_encryption_mode="preferred"), "cache",
+     "transitEncryptionMode is preferred", None),
+    ("elasticache-encrypted", lambda o: _cache_group(o, transit_encryption_enabled=False), "cache",
+     "plain text", None),
+    ("elasticache-auth", lambda o: aws.elasticache.User(
+        "user", user_id="u", user_name="u", engine="valkey", access_string="on ~* +@all",
+        no_password_required=True, opts=o), "user", "needs no password", None),
+    ("elasticache-failover", lambda o: _cache_group(o, multi_az_enabled=False), "cache", "multiAzEnabled",
+     None),
+    ("elasticache-failover", lambda o: _cache_group(o, replicas_per_node_group=0), "cache",
+     "replicasPerNodeGroup is 0", None),
+    ("elasticache-prod-durability", lambda o: _cache_group(o, final_snapshot_identifier=None), "cache",
+     "finalSnapshotIdentifier", None),
+    ("eks-secrets-encrypted", lambda o: _eks(o, encryption_config={"resources": ["secrets"], "provider": {}}),
+     "eks", "keyArn is not set", None),
+    ("eks-endpoint-not-public", lambda o: _eks(o, vpc_config={"subnet_ids": ["subnet-1"]}), "eks",
+     "public to 0.0.0.0/0", None),  # AWS's default is a public endpoint
+    ("log-group-encrypted-and-retained", lambda o: aws.cloudwatch.LogGroup(
+        "logs", kms_key_id=KEY, opts=pulumi.ResourceOptions.merge(o, pulumi.ResourceOptions(protect=True))),
+     "logs", "retentionInDays", None),
+    ("security-group-no-world-ingress", lambda o: aws.vpc.SecurityGroupIngressRule(
+        "ssh", security_group_id="sg-1", ip_protocol="tcp", from_port=22, to_port=22, cidr_ipv4="0.0.0.0/0",
+        opts=o), "ssh", "0.0.0.0/0 on ports 22-22", None),
+    ("security-group-no-world-ingress", lambda o: aws.ec2.SecurityGroupRule(
+        "all", type="ingress", security_group_id="sg-1", protocol="-1", from_port=0, to_port=0,
+        ipv6_cidr_blocks=["::/0"], opts=o), "all", "::/0 on all ports", None),
+    ("iam-least-privilege", _policy("s3-all", {"Effect": "Allow", "Action": ["s3:*"], "Resource": "*"}),
+     "s3-all", "allows s3:* on every resource", None),
+    ("iam-least-privilege", lambda o: aws.iam.RolePolicyAttachment(
+        "admin", role="r", policy_arn="arn:aws:iam::aws:policy/AdministratorAccess", opts=o), "admin",
+     "attaches AdministratorAccess", None),
+    ("iam-least-privilege", _trust_anyone, "open", "any AWS principal", None),
+    ("cloudflare-tls-strict", lambda o: cloudflare.ZoneSetting(
+        "tls", zone_id="z" * 32, setting_id="min_tls_version", value="1.0"), "tls", "min_tls_version", None),
+    # No environment tag: held to prod's rules (strict by default).
+    ("prod-stateful-protected", lambda o: aws.kms.Key("key", enable_key_rotation=True, opts=o), "key",
+     "protect is off", {}),
+    ("data-replicated-beyond-write-home", _global_database_without_a_cache, "global",
+     "no ElastiCache global datastore", None),
+]  # fmt: skip
+
+
 def test_every_rule_has_a_bad_case() -> None:
     names = [r.name for r in RESOURCE_RULES] + [r.name for r in STACK_RULES]
     assert len(names) == len(set(names)), "rule names are policy names: they must be unique"
@@ -287,6 +366,14 @@ def test_each_rule_rejects_its_bad_resource(rule: str) -> None:
     declare, resource, gist = BAD[rule]
     plan = program(declare, tags={} if rule in UNTAGGED else None)
     found = findings(plan, rule)
+    assert any(name == resource and gist in message for name, message in found), found
+
+
+@pytest.mark.parametrize(("rule", "declare", "resource", "gist", "tags"), MORE_BAD)
+def test_each_way_of_breaking_a_rule_is_rejected(
+    rule: str, declare: Declare, resource: str, gist: str, tags: dict[str, str] | None
+) -> None:
+    found = findings(program(declare, tags=tags), rule)
     assert any(name == resource and gist in message for name, message in found), found
 
 
