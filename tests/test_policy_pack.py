@@ -139,3 +139,92 @@ def test_the_pack_folder_runs_in_the_projects_environment() -> None:
     ).resolve()
     requirements = (POLICY_DIR / "requirements.txt").read_text().split("\n")
     assert "-e .." in requirements  # installs this project, whose dependencies pin pulumi-policy
+
+
+# --- through the SDK's analyzer, with the engine's protobuf messages --------------------------------
+
+
+def _servicer() -> Any:
+    from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+    return _PolicyAnalyzerServicer(PACK_NAME, "0.1.0", policies(), EnforcementLevel.MANDATORY)
+
+
+def _struct(values: dict[str, Any]) -> Any:
+    from google.protobuf import struct_pb2
+
+    message = struct_pb2.Struct()
+    message.update(values)
+    return message
+
+
+def _request(type_token: str, name: str, props: dict[str, Any], protect: bool = True) -> Any:
+    from pulumi.runtime import proto
+
+    provider = proto.AnalyzerProviderResource(
+        type="pulumi:providers:aws", urn="urn:p", name="aws",
+        properties=_struct({"region": "eu-west-1", "defaultTags": TAGS}),
+    )  # fmt: skip
+    return proto.AnalyzeRequest(
+        type=type_token, urn=f"urn:{name}", name=name, properties=_struct(props),
+        options=proto.AnalyzerResourceOptions(protect=protect), provider=provider,
+    )  # fmt: skip
+
+
+def _diagnostics(response: Any) -> dict[str, tuple[str, int]]:
+    """Policy → its messages (joined) and enforcement level."""
+    found: dict[str, tuple[str, int]] = {}
+    for d in response.diagnostics:
+        previous = found.get(d.policyName, ("", d.enforcementLevel))[0]
+        found[d.policyName] = (previous + "\n" + d.message, d.enforcementLevel)
+    return found
+
+
+def test_the_analyzer_reports_a_bad_resource_as_mandatory() -> None:
+    from pulumi.runtime import proto
+
+    request = _request(CLUSTER, "db", {"engine": "aurora-postgresql", "storageEncrypted": False})
+    found = _diagnostics(_servicer().Analyze(request, None))
+    message, level = found["rds-encrypted-with-customer-key"]
+    assert "storageEncrypted is not true" in message and level == proto.MANDATORY
+    assert "kmsKeyId is not set" in message
+
+
+def test_an_unknown_list_during_preview_is_an_advisory_note_not_a_crash() -> None:
+    """A preview of a new cluster may not know its log types yet: the policy cannot decide, and
+    says so as the SDK does for any unknown; the other policies still run."""
+    from pulumi.runtime import proto
+
+    props = {
+        "roleArn": "arn", "enabledClusterLogTypes": UNKNOWN_STRING_VALUE, "deletionProtection": True,
+        "vpcConfig": {"endpointPublicAccess": False},
+        "encryptionConfig": {"resources": ["secrets"], "provider": {"keyArn": UNKNOWN_STRING_VALUE}},
+    }  # fmt: skip
+    found = _diagnostics(_servicer().Analyze(_request("aws:eks/cluster:Cluster", "eks", props), None))
+    message, level = found["eks-control-plane-logs"]
+    assert "enabledClusterLogTypes is not known yet" in message and level == proto.ADVISORY
+    assert "eks-secrets-encrypted" not in found  # an unknown key ARN is a key to come
+
+
+def test_the_stack_analyzer_follows_property_dependencies() -> None:
+    from pulumi.runtime import proto
+
+    def resource(type_token: str, name: str, props: dict[str, Any], deps: dict[str, list[str]]) -> Any:
+        return proto.AnalyzerResource(
+            type=type_token, urn=f"urn:{name}", name=name, properties=_struct(props),
+            options=proto.AnalyzerResourceOptions(protect=True),
+            propertyDependencies={k: proto.AnalyzerPropertyDependencies(urns=v) for k, v in deps.items()},
+        )  # fmt: skip
+
+    vpc = resource("aws:ec2/vpc:Vpc", "vpc", {"cidrBlock": "10.0.0.0/16"}, {})
+    logged = resource(
+        "aws:ec2/flowLog:FlowLog", "log", {"vpcId": UNKNOWN_STRING_VALUE}, {"vpcId": ["urn:vpc"]}
+    )
+    orphan = resource("aws:ec2/flowLog:FlowLog", "log", {"vpcId": UNKNOWN_STRING_VALUE}, {})
+    with_log = _diagnostics(
+        _servicer().AnalyzeStack(proto.AnalyzeStackRequest(resources=[vpc, logged]), None)
+    )
+    assert "vpc-flow-logs" not in with_log
+    without = _servicer().AnalyzeStack(proto.AnalyzeStackRequest(resources=[vpc, orphan]), None)
+    (diagnostic,) = [d for d in without.diagnostics if d.policyName == "vpc-flow-logs"]
+    assert diagnostic.urn == "urn:vpc" and "no flow log" in diagnostic.message

@@ -14,7 +14,16 @@ from rich.table import Table
 
 from infra.plan import Plan
 
-from .model import RESOURCE_RULES, STACK_RULES, Stack, Subject, Violation
+from .model import (
+    RESOURCE_RULES,
+    STACK_RULES,
+    ResourceRule,
+    Stack,
+    StackRule,
+    Subject,
+    Undetermined,
+    Violation,
+)
 
 __all__ = ["Report", "RuleResult", "check_plan", "check_subjects", "render_report", "subjects_of"]
 
@@ -42,7 +51,7 @@ class RuleResult:
 
     rule: str
     description: str
-    checked: int  # resources it looked at (1 for a stack rule: the stack)
+    checked: int  # resources it looked at (0 for a stack rule, which looks at the whole stack)
     violations: list[Violation] = field(default_factory=list)
 
     @property
@@ -66,15 +75,29 @@ class Report:
         return next(r for r in self.results if r.rule == rule)
 
 
+def _run(rule: ResourceRule, subject: Subject) -> list[Violation]:
+    try:
+        return rule.run(subject)
+    except Undetermined as exc:  # nothing is unknown offline; if it were, it must not pass
+        return [Violation(subject.urn, f"cannot be checked: {exc}")]
+
+
+def _run_stack(rule: StackRule, stack: Stack) -> list[Violation]:
+    try:
+        return rule.run(stack)
+    except Undetermined as exc:
+        return [Violation("", f"cannot be checked: {exc}")]
+
+
 def check_subjects(subjects: list[Subject]) -> Report:
     results = []
     for rule in RESOURCE_RULES:
         applicable = [s for s in subjects if rule.applies(s.type)]
-        violations = [v for s in applicable for v in rule.run(s)]
+        violations = [v for s in applicable for v in _run(rule, s)]
         results.append(RuleResult(rule.name, rule.description, len(applicable), violations))
     stack = Stack(subjects)
     for stack_rule in STACK_RULES:
-        results.append(RuleResult(stack_rule.name, stack_rule.description, 1, stack_rule.run(stack)))
+        results.append(RuleResult(stack_rule.name, stack_rule.description, 0, _run_stack(stack_rule, stack)))
     return Report(results)
 
 
@@ -88,9 +111,10 @@ def render_report(report: Report, plan: Plan, console: Console) -> None:
     table.add_column("rule")
     table.add_column("resources", justify="right")
     table.add_column("verdict")
+    stack_rules = {r.name for r in STACK_RULES}
     for result in report.results:
         verdict = "[green]pass[/]" if result.passed else f"[red]{len(result.violations)} violation(s)[/]"
-        scope = "stack" if result.rule in {r.name for r in STACK_RULES} else str(result.checked)
+        scope = "stack" if result.rule in stack_rules else str(result.checked)
         table.add_row(result.rule, scope, verdict)
     console.print(table)
     if report.violations:
@@ -103,7 +127,7 @@ def render_report(report: Report, plan: Plan, console: Console) -> None:
             label = f"{resource.type}\n{resource.name}" if resource else violation.urn
             failures.add_row(rule, label, violation.message)
         console.print(failures)
-    checked = sum(r.checked for r in report.results)
+    checked = sum(r.checked for r in report.results) + len(stack_rules)
     console.print(
         f"{len(report.results)} rules, {checked} checks: "
         + (

@@ -9,7 +9,10 @@ any rule to drift.
 Property names are the engine's (camelCase: `storageEncrypted`), as both the engine and the offline
 plan carry them. A value the engine cannot know yet (during `pulumi preview`, an input computed from
 a resource not yet created) is `UNKNOWN`: rules treat it as "set, value to come" where they only
-ask whether a reference is given, and never pass it where a literal value is required.
+ask whether a reference is given, and never pass it where a literal value is required. A rule that
+must look inside an unknown value (a list, a policy document) cannot decide yet: `Subject.get` and
+`Subject.items` raise `Undetermined`, which the pack reports as the policy SDK reports any unknown
+(an advisory note during preview; `pulumi up` runs the policy again once the value is known).
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from infra.stack_config import Environment
+
 __all__ = [
+    "NON_PROD",
     "REQUIRED_TAGS",
     "RESOURCE_RULES",
     "STACK_RULES",
@@ -29,7 +35,10 @@ __all__ = [
     "Stack",
     "StackRule",
     "Subject",
+    "Undetermined",
     "Violation",
+    "is_set",
+    "is_true",
     "resource_rule",
     "stack_rule",
 ]
@@ -38,9 +47,9 @@ __all__ = [
 #: tags: `StackConfig.aws_tags`).
 REQUIRED_TAGS = ("environment", "owner", "cost-center", "project", "stack")
 
-#: The environment whose resources get the durability rules (deletion protection, backups,
-#: `protect`). A resource without an `environment` tag is held to them too: strict by default.
-PROD = "prod"
+#: Environments exempt from the durability rules (deletion protection, backups, `protect`). Every
+#: other value, a missing or unknown tag included, is held to prod's rules: strict by default.
+NON_PROD = frozenset(e.value for e in Environment if e is not Environment.PROD)
 
 
 class _Unknown:
@@ -61,6 +70,24 @@ class _Unknown:
 
 
 UNKNOWN: Any = _Unknown()
+
+
+class Undetermined(Exception):
+    """A rule needs to look inside a value that is not known yet (a preview of a new resource)."""
+
+
+def is_true(value: Any) -> bool:
+    """A literal true (the engine passes some booleans as strings); UNKNOWN is not one."""
+    return value is True or value == "true"
+
+
+def is_false(value: Any) -> bool:
+    return value is False or value == "false"
+
+
+def is_set(value: Any) -> bool:
+    """Given: a value, or a reference whose value comes later (UNKNOWN)."""
+    return value not in (None, "", [], {})
 
 
 @dataclass(frozen=True)
@@ -88,11 +115,14 @@ class Subject:
     id: str | None = None
 
     def get(self, *path: str | int, default: Any = None) -> Any:
-        """`props[path[0]][path[1]]...`, or *default* where a step is missing. A one-item list
-        is stepped into by a name too: nested blocks come as objects from the SDK and as one-item
-        lists from some engines."""
+        """`props[path[0]][path[1]]...`, or *default* where a step is missing (the last step may
+        be UNKNOWN; stepping into an UNKNOWN raises `Undetermined`). A one-item list is stepped
+        into by a name too: nested blocks come as objects from the SDK and as one-item lists from
+        some engines."""
         value: Any = self.props
         for step in path:
+            if value is UNKNOWN:
+                raise Undetermined(f"{'.'.join(map(str, path))} is not known yet")
             if isinstance(step, str) and isinstance(value, list) and len(value) == 1:
                 value = value[0]
             indexed = isinstance(step, int) and isinstance(value, list) and -len(value) <= step < len(value)
@@ -103,13 +133,25 @@ class Subject:
                 return default
         return default if value is None else value
 
+    def items(self, *path: str | int) -> list[Any]:
+        """The list at *path* (an object, a single block, as a one-item list; missing: empty).
+        Raises `Undetermined` where it is not known yet: a rule cannot look inside it."""
+        value = self.get(*path)
+        if value is UNKNOWN or (isinstance(value, list) and UNKNOWN in value):
+            raise Undetermined(f"{'.'.join(map(str, path))} is not known yet")
+        if value is None:
+            return []
+        return list(value) if isinstance(value, list | tuple) else [value]
+
     @cached_property
     def tags(self) -> dict[str, str]:
         """The tags AWS will apply: the provider's default tags, then the resource's own."""
         defaults = self.provider.get("defaultTags") or {}
+        own = self.props.get("tags") or {}
+        if UNKNOWN in (defaults, own):
+            raise Undetermined("the tags are not known yet")
         if isinstance(defaults, str):  # the engine passes provider inputs as JSON strings
             defaults = json.loads(defaults or "{}")
-        own = self.props.get("tags") or {}
         merged = {**(defaults.get("tags") or {}), **(own if isinstance(own, Mapping) else {})}
         return {str(k): v for k, v in merged.items()}
 
@@ -120,8 +162,8 @@ class Subject:
 
     @property
     def in_prod(self) -> bool:
-        environment = self.tags.get("environment")
-        return environment is None or environment == PROD
+        """Held to prod's rules: tagged with any environment but a known non-prod one."""
+        return self.tags.get("environment") not in NON_PROD
 
 
 @dataclass(frozen=True)
@@ -210,20 +252,24 @@ class Stack:
         return any(s.in_prod for s in aws)
 
     def referenced(self, subject: Subject, key: str, types: Sequence[str], by: str) -> list[Subject]:
-        """The resources of *types* that `subject.props[key]` points at: by the engine's record
-        of where the value came from, else by the literal value (a name or id given as text)
-        matching their `by` input."""
-        found = [
+        """The resources of *types* that `subject.props[key]` points at. Where the value is known
+        (a name or id), a resource matches when its `by` input (or its id) is that value; where it
+        is not known yet, the engine's record of which resources the value came from decides."""
+        wanted = {v for v in _values(subject.props.get(key)) if v is not UNKNOWN}
+        candidates = [
             self.by_urn[urn]
             for urn in subject.property_dependencies.get(key, ())
             if urn in self.by_urn and self.by_urn[urn].type in types
         ]
-        if found:
-            return found
-        wanted = {v for v in _values(subject.props.get(key)) if v is not UNKNOWN}
-        return [
-            s for s in self.of_type(*types) if wanted & set(_values(s.id if by == "id" else s.props.get(by)))
-        ]
+        if not wanted:
+            return candidates
+
+        def names(target: Subject) -> set[Any]:
+            return {v for v in _values(target.id if by == "id" else target.props.get(by)) if v is not UNKNOWN}
+
+        # A recorded source whose own name is not known agrees; one named otherwise does not.
+        agreeing = [t for t in candidates if not names(t) or wanted & names(t)]
+        return agreeing or [t for t in self.of_type(*types) if wanted & names(t)]
 
 
 def _values(value: Any) -> Iterator[Any]:

@@ -7,7 +7,13 @@ whole stack) and the pack reports what the rules find. The policies wrap the rul
 
 What the engine sends is turned into `Subject`s: inputs with unknown values (a preview of
 resources not yet created) become `UNKNOWN` rather than the policy SDK's exception, so a rule sees
-the rest of the resource and decides.
+the rest of the resource and decides; a rule that must look inside an unknown value raises
+`Undetermined`, reported as the SDK reports any unknown (advisory during preview, checked for
+real when `pulumi up` knows the value).
+
+One difference with `meridian check`: the engine gives a stack policy each resource's *outputs*
+(its inputs plus what the provider computed, its `id` among them) where the offline plan has only
+inputs and ids. The stack rules read inputs and ids only, which both carry.
 """
 
 from __future__ import annotations
@@ -24,9 +30,9 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UnknownValueError
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
-from .model import RESOURCE_RULES, STACK_RULES, UNKNOWN, ResourceRule, Stack, StackRule, Subject
+from .model import RESOURCE_RULES, STACK_RULES, UNKNOWN, ResourceRule, Stack, StackRule, Subject, Undetermined
 
 __all__ = ["PACK_NAME", "plain", "policies", "serve", "subject_of"]
 
@@ -59,22 +65,35 @@ def subject_of(
     args: ResourceValidationArgs | Any, dependencies: Mapping[str, Sequence[str]] | None = None
 ) -> Subject:
     """A resource the engine sent (a `ResourceValidationArgs` or a stack's `PolicyResource`)."""
+    props = plain(args.props)
+    identifier = props.get("id")
     return Subject(
         urn=args.urn,
         type=args.resource_type,
         name=args.name,
-        props=plain(args.props),
+        props=props,
         protect=bool(args.opts.protect),
         provider=plain(args.provider.props) if args.provider is not None else {},
         property_dependencies=dependencies or {},
+        id=identifier if isinstance(identifier, str) else None,
     )
+
+
+def _undetermined(exc: Undetermined) -> UnknownValueError:
+    """The SDK's own unknown-value error, which it reports as an advisory note during preview."""
+    error = UnknownValueError(UNKNOWN_STRING_VALUE, [])
+    error.message = str(exc)
+    return error
 
 
 def _resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
-        if rule.applies(args.resource_type):
-            for violation in rule.run(subject_of(args)):
-                report(violation.message, None)
+        try:
+            violations = rule.run(subject_of(args))
+        except Undetermined as exc:
+            raise _undetermined(exc) from exc
+        for violation in violations:
+            report(violation.message, None)
 
     return ResourceValidationPolicy(
         name=rule.name,
@@ -93,8 +112,12 @@ def _stack_policy(rule: StackRule) -> StackValidationPolicy:
             )
             for resource in args.resources
         )
-        for violation in rule.run(stack):
-            report(violation.message, violation.urn)
+        try:
+            violations = rule.run(stack)
+        except Undetermined as exc:
+            raise _undetermined(exc) from exc
+        for violation in violations:
+            report(violation.message, violation.urn or None)
 
     return StackValidationPolicy(
         name=rule.name,

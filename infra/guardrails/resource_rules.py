@@ -17,9 +17,17 @@ from typing import Any
 
 from infra.stack_config import PROD_MIN_BACKUP_RETENTION_DAYS
 
-from .model import REQUIRED_TAGS, UNKNOWN, Subject, resource_rule
+from .model import REQUIRED_TAGS, UNKNOWN, Subject, Undetermined, is_false, is_set, is_true, resource_rule
 
-__all__ = ["EKS_LOG_TYPES", "STATEFUL_TYPES", "WORLD", "is_taggable"]
+__all__ = [
+    "EKS_LOG_TYPES",
+    "STATEFUL_TYPES",
+    "WORLD",
+    "aws_managed_key",
+    "forces_tls",
+    "is_taggable",
+    "number",
+]
 
 RDS_CLUSTER = "aws:rds/cluster:Cluster"
 RDS_GLOBAL = "aws:rds/globalCluster:GlobalCluster"
@@ -34,6 +42,9 @@ CACHE_USER = "aws:elasticache/user:User"
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
 KMS_KEY = "aws:kms/key:Key"
 S3_BUCKET = "aws:s3/bucket:Bucket"
+#: pulumi-aws 7 still registers the 6.x names of the S3 resources (deprecated aliases).
+S3_BUCKETS = (S3_BUCKET, "aws:s3/bucketV2:BucketV2")
+S3_BUCKET_ACLS = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -61,7 +72,7 @@ STATEFUL_TYPES = (
     CACHE_GROUP,
     CACHE_GLOBAL,
     KMS_KEY,
-    S3_BUCKET,
+    *S3_BUCKETS,
     LOG_GROUP,
     "aws:secretsmanager/secret:Secret",
     "aws:backup/vault:Vault",
@@ -71,41 +82,39 @@ STATEFUL_TYPES = (
 EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 #: Addresses that mean "anyone on the internet".
 WORLD = frozenset({"0.0.0.0/0", "::/0"})
-#: Ports a load balancer may open to the world, and the tag that says a group is one's.
-PUBLIC_WEB_PORTS = frozenset({80, 443})
-EXPOSURE_TAG, LOAD_BALANCER = "meridian:exposure", "load-balancer"
 #: AWS-managed policies that grant far more than any workload of the platform needs.
 BROAD_MANAGED_POLICIES = frozenset(
     {"AdministratorAccess", "PowerUserAccess", "IAMFullAccess", "AmazonS3FullAccess"}
 )
 
 
-def _true(value: Any) -> bool:
-    """A literal true (the engine passes some booleans as strings)."""
-    return value is True or value == "true"
-
-
-def _set(value: Any) -> bool:
-    return value not in (None, "", [], {})
-
-
-def _number(value: Any) -> float | None:
+def number(value: Any) -> float | None:
     try:
         return float(value)
     except (TypeError, ValueError):
         return None
 
 
-def _aws_managed_key(key: Any) -> bool:
+def aws_managed_key(key: Any) -> bool:
     """An AWS-managed key (`alias/aws/rds`): encrypts, but its policy is AWS's, not ours."""
     return isinstance(key, str) and "alias/aws/" in key
 
 
+def force_ssl(parameter_group: Subject) -> str | None:
+    """The `rds.force_ssl` a PostgreSQL parameter group sets (None: it does not)."""
+    values = {str(p.get("name")): str(p.get("value")) for p in parameter_group.items("parameters")}
+    return values.get("rds.force_ssl")
+
+
+def forces_tls(parameter_group: Subject) -> bool:
+    return force_ssl(parameter_group) == "1"
+
+
 def _customer_key(subject: Subject, key: str, what: str) -> Iterator[str]:
     value = subject.get(key)
-    if not _set(value):
+    if not is_set(value):
         yield f"{key} is not set: {what} must be encrypted with the region's customer-managed KMS key"
-    elif _aws_managed_key(value):
+    elif aws_managed_key(value):
         yield f"{key} is an AWS-managed key ({value}); use the region's customer-managed key"
 
 
@@ -121,11 +130,13 @@ def _customer_key(subject: Subject, key: str, what: str) -> Iterator[str]:
     RDS_CLUSTER_INSTANCE,
 )
 def _rds_encrypted(subject: Subject) -> Iterator[str]:
-    if subject.type in (RDS_CLUSTER, RDS_GLOBAL, RDS_INSTANCE) and not _true(subject.get("storageEncrypted")):
+    if subject.type in (RDS_CLUSTER, RDS_GLOBAL, RDS_INSTANCE) and not is_true(
+        subject.get("storageEncrypted")
+    ):
         yield "storageEncrypted is not true: set storage_encrypted=True"
     if subject.type in (RDS_CLUSTER, RDS_INSTANCE):
         yield from _customer_key(subject, "kmsKeyId", "the database")
-    if _true(subject.get("performanceInsightsEnabled")):
+    if is_true(subject.get("performanceInsightsEnabled")):
         yield from _customer_key(subject, "performanceInsightsKmsKeyId", "Performance Insights")
 
 
@@ -138,15 +149,14 @@ def _rds_encrypted(subject: Subject) -> Iterator[str]:
 )
 def _rds_tls(subject: Subject) -> Iterator[str]:
     if subject.type == RDS_PROXY:
-        if not _true(subject.get("requireTls")):
+        if not is_true(subject.get("requireTls")):
             yield "requireTls is not true: clients could connect to the proxy in plain text"
         return
     family = str(subject.get("family", default=""))
     if "postgres" not in family:
         return
-    forced = {str(p.get("name")): str(p.get("value")) for p in subject.get("parameters", default=[])}
-    if forced.get("rds.force_ssl") != "1":
-        yield f"rds.force_ssl is {forced.get('rds.force_ssl', 'unset')}: set the parameter to 1"
+    if not forces_tls(subject):
+        yield f"rds.force_ssl is {force_ssl(subject) or 'unset'}: set it to 1 (no plain-text clients)"
 
 
 @resource_rule(
@@ -156,7 +166,7 @@ def _rds_tls(subject: Subject) -> Iterator[str]:
     RDS_INSTANCE,
 )
 def _rds_private(subject: Subject) -> Iterator[str]:
-    if subject.get("publiclyAccessible") not in (None, False, "false"):
+    if subject.get("publiclyAccessible") is not None and not is_false(subject.get("publiclyAccessible")):
         yield "publiclyAccessible is true: databases are reached through the VPC only"
 
 
@@ -168,7 +178,7 @@ def _rds_private(subject: Subject) -> Iterator[str]:
 )
 def _rds_logs(subject: Subject) -> Iterator[str]:
     engine = str(subject.get("engine", default=""))
-    if "postgres" in engine and "postgresql" not in subject.get("enabledCloudwatchLogsExports", default=[]):
+    if "postgres" in engine and "postgresql" not in subject.items("enabledCloudwatchLogsExports"):
         yield "enabledCloudwatchLogsExports lacks 'postgresql': the audit log would stay on the instance"
 
 
@@ -182,17 +192,17 @@ def _rds_logs(subject: Subject) -> Iterator[str]:
 def _rds_durable(subject: Subject) -> Iterator[str]:
     if not subject.in_prod:
         return
-    if not _true(subject.get("deletionProtection")):
+    if not is_true(subject.get("deletionProtection")):
         yield "deletionProtection is not true: a prod database must refuse deletion"
     if subject.type == RDS_GLOBAL:
         return
-    retention = _number(subject.get("backupRetentionPeriod"))
+    retention = number(subject.get("backupRetentionPeriod"))
     if retention is None or retention < PROD_MIN_BACKUP_RETENTION_DAYS:
         yield (
             f"backupRetentionPeriod is {subject.get('backupRetentionPeriod', default='unset')}: prod "
             f"keeps at least {PROD_MIN_BACKUP_RETENTION_DAYS} days of point-in-time recovery"
         )
-    if _true(subject.get("skipFinalSnapshot")) or not _set(subject.get("finalSnapshotIdentifier")):
+    if is_true(subject.get("skipFinalSnapshot")) or not is_set(subject.get("finalSnapshotIdentifier")):
         yield "no final snapshot: set final_snapshot_identifier and leave skip_final_snapshot false"
 
 
@@ -202,7 +212,7 @@ def _rds_durable(subject: Subject) -> Iterator[str]:
 def _global_secondary(subject: Subject) -> bool:
     """A global datastore's secondary takes encryption, TLS and auth from its primary (AWS
     rejects them on the secondary); the primary is checked for them."""
-    return _set(subject.get("globalReplicationGroupId"))
+    return is_set(subject.get("globalReplicationGroupId"))
 
 
 @resource_rule(
@@ -214,10 +224,10 @@ def _cache_encrypted(subject: Subject) -> Iterator[str]:
     if _global_secondary(subject):
         yield from _customer_key(subject, "kmsKeyId", "the cache")
         return
-    if not _true(subject.get("atRestEncryptionEnabled")):
+    if not is_true(subject.get("atRestEncryptionEnabled")):
         yield "atRestEncryptionEnabled is not true: set at_rest_encryption_enabled=True"
     yield from _customer_key(subject, "kmsKeyId", "the cache")
-    if not _true(subject.get("transitEncryptionEnabled")):
+    if not is_true(subject.get("transitEncryptionEnabled")):
         yield "transitEncryptionEnabled is not true: clients would connect in plain text"
     elif subject.get("transitEncryptionMode") == "preferred":
         yield "transitEncryptionMode is preferred: set it to required so plain-text clients are refused"
@@ -232,12 +242,12 @@ def _cache_encrypted(subject: Subject) -> Iterator[str]:
 def _cache_auth(subject: Subject) -> Iterator[str]:
     if subject.type == CACHE_USER:
         mode = subject.get("authenticationMode", "type")
-        if _true(subject.get("noPasswordRequired")) or mode == "no-password-required":
+        if is_true(subject.get("noPasswordRequired")) or mode == "no-password-required":
             yield "the user needs no password: give it a password or IAM authentication"
         return
     if _global_secondary(subject):
         return
-    if not _set(subject.get("userGroupIds")) and not _set(subject.get("authToken")):
+    if not is_set(subject.get("userGroupIds")) and not is_set(subject.get("authToken")):
         yield "no userGroupIds and no authToken: anyone who reaches the port may run commands"
 
 
@@ -247,11 +257,11 @@ def _cache_auth(subject: Subject) -> Iterator[str]:
     CACHE_GROUP,
 )
 def _cache_failover(subject: Subject) -> Iterator[str]:
-    if not _true(subject.get("automaticFailoverEnabled")):
+    if not is_true(subject.get("automaticFailoverEnabled")):
         yield "automaticFailoverEnabled is not true: a failed primary would not be replaced"
-    if not _true(subject.get("multiAzEnabled")):
+    if not is_true(subject.get("multiAzEnabled")):
         yield "multiAzEnabled is not true: replicas could share the primary's AZ"
-    replicas = _number(subject.get("replicasPerNodeGroup"))
+    replicas = number(subject.get("replicasPerNodeGroup"))
     if replicas is not None and replicas < 1:
         yield "replicasPerNodeGroup is 0: there is no replica to fail over to"
 
@@ -264,9 +274,9 @@ def _cache_failover(subject: Subject) -> Iterator[str]:
 def _cache_durable(subject: Subject) -> Iterator[str]:
     if not subject.in_prod:
         return
-    if (_number(subject.get("snapshotRetentionLimit")) or 0) < 1:
+    if (number(subject.get("snapshotRetentionLimit")) or 0) < 1:
         yield "snapshotRetentionLimit is 0: prod keeps at least one day of snapshots"
-    if not _set(subject.get("finalSnapshotIdentifier")):
+    if not is_set(subject.get("finalSnapshotIdentifier")):
         yield "finalSnapshotIdentifier is not set: deleting the group would lose its data"
 
 
@@ -279,9 +289,9 @@ def _cache_durable(subject: Subject) -> Iterator[str]:
     EKS_CLUSTER,
 )
 def _eks_secrets(subject: Subject) -> Iterator[str]:
-    if "secrets" not in subject.get("encryptionConfig", "resources", default=[]):
+    if "secrets" not in subject.items("encryptionConfig", "resources"):
         yield "encryptionConfig does not cover secrets: set encryption_config.resources=['secrets']"
-    elif not _set(subject.get("encryptionConfig", "provider", "keyArn")):
+    elif not is_set(subject.get("encryptionConfig", "provider", "keyArn")):
         yield "encryptionConfig.provider.keyArn is not set: name the region's KMS key"
 
 
@@ -291,7 +301,8 @@ def _eks_secrets(subject: Subject) -> Iterator[str]:
     EKS_CLUSTER,
 )
 def _eks_logs(subject: Subject) -> Iterator[str]:
-    missing = [t for t in EKS_LOG_TYPES if t not in subject.get("enabledClusterLogTypes", default=[])]
+    logged = subject.items("enabledClusterLogTypes")
+    missing = [t for t in EKS_LOG_TYPES if t not in logged]
     if missing:
         yield (
             f"enabledClusterLogTypes lacks {', '.join(missing)}: the control plane's audit trail is "
@@ -306,9 +317,9 @@ def _eks_logs(subject: Subject) -> Iterator[str]:
 )
 def _eks_endpoint(subject: Subject) -> Iterator[str]:
     public = subject.get("vpcConfig", "endpointPublicAccess", default=True)  # AWS's default: public
-    if public in (False, "false"):
+    if is_false(public):
         return
-    cidrs = subject.get("vpcConfig", "publicAccessCidrs", default=["0.0.0.0/0"])
+    cidrs = subject.items("vpcConfig", "publicAccessCidrs") or ["0.0.0.0/0"]  # AWS's default: anyone
     if WORLD.intersection(cidrs):
         yield (
             "the API endpoint is public to 0.0.0.0/0: set endpoint_public_access=False, or "
@@ -322,7 +333,7 @@ def _eks_endpoint(subject: Subject) -> Iterator[str]:
 @resource_rule("kms-key-rotation", "Symmetric KMS keys rotate their key material yearly", KMS_KEY)
 def _kms_rotation(subject: Subject) -> Iterator[str]:
     spec = subject.get("customerMasterKeySpec") or subject.get("keySpec") or "SYMMETRIC_DEFAULT"
-    if spec == "SYMMETRIC_DEFAULT" and not _true(subject.get("enableKeyRotation")):
+    if spec == "SYMMETRIC_DEFAULT" and not is_true(subject.get("enableKeyRotation")):
         yield "enableKeyRotation is not true: set enable_key_rotation=True"
 
 
@@ -333,76 +344,28 @@ def _kms_rotation(subject: Subject) -> Iterator[str]:
 )
 def _log_group(subject: Subject) -> Iterator[str]:
     yield from _customer_key(subject, "kmsKeyId", "the log group")
-    if (_number(subject.get("retentionInDays")) or 0) <= 0:
+    if (number(subject.get("retentionInDays")) or 0) <= 0:
         yield "retentionInDays is not set: logs would be kept (and paid for) forever"
 
 
 @resource_rule(
     "s3-bucket-not-public",
     "No S3 bucket grants public access through a public canned ACL",
-    S3_BUCKET,
+    *S3_BUCKETS,
+    *S3_BUCKET_ACLS,
 )
 def _bucket_acl(subject: Subject) -> Iterator[str]:
     if str(subject.get("acl", default="")).startswith("public-"):
         yield f"acl is {subject.get('acl')}: buckets are private; serve public content through the CDN"
 
 
-# --- network -------------------------------------------------------------------------------------
-
-
-def _ports(rule: Any, low: str = "fromPort", high: str = "toPort") -> tuple[float | None, float | None]:
-    return _number(rule.get(low)), _number(rule.get(high))
-
-
-def _world_ingress(
-    rules: list[Any], cidr_keys: tuple[str, ...], protocol_key: str, tags: dict[str, str]
-) -> Iterator[str]:
-    for rule in rules:
-        sources: set[str] = set()
-        for key in cidr_keys:
-            value = rule.get(key) or []
-            sources.update([value] if isinstance(value, str) else value)
-        if not WORLD.intersection(sources):
-            continue
-        low, high = _ports(rule)
-        web = low == high and low in PUBLIC_WEB_PORTS and str(rule.get(protocol_key)) in ("tcp", "6")
-        if web and tags.get(EXPOSURE_TAG) == LOAD_BALANCER:
-            continue
-        ports = (
-            "all ports"
-            if low is None or str(rule.get(protocol_key)) == "-1"
-            else f"ports {low:.0f}-{high:.0f}"
-        )
-        yield (
-            f"ingress from {', '.join(sorted(WORLD.intersection(sources)))} on {ports}: only a load "
-            f"balancer's group (tag {EXPOSURE_TAG}={LOAD_BALANCER}) may open 80 or 443 to the world"
-        )
-
-
-@resource_rule(
-    "security-group-no-world-ingress",
-    "No security group admits the internet, except 80/443 on a load balancer's group",
-    SECURITY_GROUP,
-    DEFAULT_SECURITY_GROUP,
-    INGRESS_RULE,
-    SECURITY_GROUP_RULE,
-)
-def _security_group(subject: Subject) -> Iterator[str]:
-    if subject.type in (SECURITY_GROUP, DEFAULT_SECURITY_GROUP):
-        ingress = list(subject.get("ingress", default=[]))
-        yield from _world_ingress(ingress, ("cidrBlocks", "ipv6CidrBlocks"), "protocol", subject.tags)
-    elif subject.type == INGRESS_RULE:
-        yield from _world_ingress([subject.props], ("cidrIpv4", "cidrIpv6"), "ipProtocol", subject.tags)
-    elif subject.get("type") == "ingress":
-        rule = subject.props
-        yield from _world_ingress([rule], ("cidrBlocks", "ipv6CidrBlocks"), "protocol", subject.tags)
-
-
 # --- IAM -----------------------------------------------------------------------------------------
 
 
 def _statements(document: Any) -> list[dict[str, Any]]:
-    if document is UNKNOWN or not document:
+    if document is UNKNOWN:
+        raise Undetermined("the policy document is not known yet")
+    if not document:
         return []
     parsed = json.loads(document) if isinstance(document, str) else document
     statements = parsed.get("Statement", [])
@@ -413,40 +376,67 @@ def _listed(value: Any) -> list[Any]:
     return [value] if isinstance(value, str | dict) else list(value or [])
 
 
+#: Condition keys that confine a trust policy's `"*"` principal to this account or organisation.
+SCOPING_CONDITION_KEYS = frozenset(
+    {"aws:sourceaccount", "aws:sourcearn", "aws:principalaccount", "aws:principalorgid", "aws:principalarn"}
+)
+
+
+def _permission_problems(document: Any) -> Iterator[str]:
+    for statement in _statements(document):
+        if statement.get("Effect") != "Allow":
+            continue
+        sid = statement.get("Sid", "")
+        if "NotAction" in statement or "NotResource" in statement:
+            yield f"statement {sid!r} allows through NotAction/NotResource (all else): list what it allows"
+            continue
+        actions = [str(a) for a in _listed(statement.get("Action"))]
+        resources = [str(r) for r in _listed(statement.get("Resource"))]
+        if "*" in actions:
+            yield f"statement {sid!r} allows every action ('*'): list the actions"
+        elif "*" in resources and any(a.endswith(":*") for a in actions):
+            wild = ", ".join(a for a in actions if a.endswith(":*"))
+            yield f"statement {sid!r} allows {wild} on every resource: narrow one or the other"
+
+
+def _broad_managed_policy(arn: Any) -> str | None:
+    name = str(arn).split("/")[-1]
+    return name if ":aws:policy/" in str(arn) and name in BROAD_MANAGED_POLICIES else None
+
+
+def _trust_problems(document: Any) -> Iterator[str]:
+    for statement in _statements(document):
+        principals = statement.get("Principal")
+        anyone = principals == "*" or "*" in _listed((principals or {}).get("AWS", []))
+        conditions = {k.lower() for test in (statement.get("Condition") or {}).values() for k in test}
+        if statement.get("Effect") == "Allow" and anyone and not conditions & SCOPING_CONDITION_KEYS:
+            yield "the trust policy lets any AWS principal assume the role: name the principals"
+
+
 @resource_rule(
     "iam-least-privilege",
-    "IAM grants no '*' actions, no whole-service wildcards on every resource, no broad managed "
-    "policies, and no role anyone may assume",
+    "IAM grants no '*' actions, no whole-service wildcards on every resource, no NotAction, no "
+    "broad managed policies, and no role anyone may assume",
     IAM_ROLE,
     *IAM_POLICIES,
     *IAM_ATTACHMENTS,
 )
 def _iam(subject: Subject) -> Iterator[str]:
     if subject.type in IAM_ATTACHMENTS:
-        arn = str(subject.get("policyArn", default=""))
-        if arn.startswith("arn:") and arn.split("/")[-1] in BROAD_MANAGED_POLICIES and ":aws:policy/" in arn:
-            yield f"attaches {arn.split('/')[-1]}: grant the actions the role needs instead"
+        broad = _broad_managed_policy(subject.get("policyArn"))
+        if broad:
+            yield f"attaches {broad}: grant the actions the role needs instead"
         return
     if subject.type == IAM_ROLE:
-        for statement in _statements(subject.get("assumeRolePolicy")):
-            principals = statement.get("Principal")
-            anyone = principals == "*" or "*" in _listed((principals or {}).get("AWS", []))
-            if statement.get("Effect") == "Allow" and anyone and not statement.get("Condition"):
-                yield "the trust policy lets any AWS principal assume the role: name the principals"
+        yield from _trust_problems(subject.get("assumeRolePolicy"))
+        for inline in subject.items("inlinePolicies"):
+            yield from _permission_problems(inline.get("policy"))
+        for arn in subject.items("managedPolicyArns"):
+            broad = _broad_managed_policy(arn)
+            if broad:
+                yield f"managedPolicyArns includes {broad}: grant the actions the role needs instead"
         return
-    for statement in _statements(subject.get("policy")):
-        if statement.get("Effect") != "Allow":
-            continue
-        actions = [str(a) for a in _listed(statement.get("Action"))]
-        resources = [str(r) for r in _listed(statement.get("Resource"))]
-        if "*" in actions:
-            yield f"statement {statement.get('Sid', '')!r} allows every action ('*'): list the actions"
-        elif "*" in resources and any(a.endswith(":*") for a in actions):
-            wild = ", ".join(a for a in actions if a.endswith(":*"))
-            yield (
-                f"statement {statement.get('Sid', '')!r} allows {wild} on every resource: narrow "
-                "one or the other"
-            )
+    yield from _permission_problems(subject.get("policy"))
 
 
 # --- tags ------------------------------------------------------------------------------------------
@@ -474,7 +464,7 @@ def is_taggable(type_token: str) -> bool:
     applies=lambda t: t.startswith("aws:") and is_taggable(t),
 )
 def _tagged(subject: Subject) -> Iterator[str]:
-    missing = [tag for tag in REQUIRED_TAGS if not _set(subject.tags.get(tag))]
+    missing = [tag for tag in REQUIRED_TAGS if not is_set(subject.tags.get(tag))]
     if missing:
         yield (
             f"missing tags {', '.join(missing)}: declare it with the region's provider, whose "

@@ -8,28 +8,47 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from typing import Any
 
-from .model import Stack, Subject, Violation, stack_rule
+from .model import UNKNOWN, Stack, Subject, Violation, is_set, is_true, stack_rule
 from .resource_rules import (
     CACHE_GLOBAL,
     CACHE_GROUP,
+    DEFAULT_SECURITY_GROUP,
+    INGRESS_RULE,
     RDS_CLUSTER,
     RDS_CLUSTER_INSTANCE,
     RDS_CLUSTER_PARAMETERS,
     RDS_GLOBAL,
-    S3_BUCKET,
+    S3_BUCKETS,
+    SECURITY_GROUP,
+    SECURITY_GROUP_RULE,
+    WORLD,
     ZONE_SETTING,
+    aws_managed_key,
+    forces_tls,
+    number,
 )
 
-__all__ = ["EPHEMERAL_DATA_TAG", "MIN_DATA_AZS"]
+__all__ = ["EPHEMERAL_DATA_TAG", "EXPOSURE_TAG", "LOAD_BALANCER", "MIN_DATA_AZS"]
 
 SUBNET = "aws:ec2/subnet:Subnet"
 SUBNET_GROUPS = ("aws:rds/subnetGroup:SubnetGroup", "aws:elasticache/subnetGroup:SubnetGroup")
 VPC = "aws:ec2/vpc:Vpc"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
-BUCKET_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-BUCKET_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
-BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+BUCKET_ENCRYPTION = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+)
+BUCKET_PUBLIC_ACCESS_BLOCK = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",)
+BUCKET_VERSIONING = (
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketVersioningV2:BucketVersioningV2",
+)
+SECURITY_GROUPS = (SECURITY_GROUP, DEFAULT_SECURITY_GROUP)
+#: Ports a load balancer may open to the world, and the tag on its security group that says so.
+PUBLIC_WEB_PORTS = frozenset({80, 443})
+EXPOSURE_TAG, LOAD_BALANCER = "meridian:exposure", "load-balancer"
 PUBLIC_ACCESS_SETTINGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 #: A bucket tagged `meridian:data = ephemeral` holds only what can be rebuilt (no versioning needed).
 EPHEMERAL_DATA_TAG = "meridian:data"
@@ -37,8 +56,10 @@ EPHEMERAL_DATA_TAG = "meridian:data"
 MIN_DATA_AZS = 2
 
 
-def _azs(stack: Stack, subjects: list[Subject]) -> set[str]:
-    return {str(s.get("availabilityZone") or s.get("availabilityZoneId")) for s in subjects}
+def _azs(subjects: list[Subject]) -> set[str]:
+    """The AZs *subjects* are placed in, where known (a missing or unknown zone counts for none)."""
+    zones = (s.get("availabilityZone") or s.get("availabilityZoneId") for s in subjects)
+    return {z for z in zones if isinstance(z, str) and z}
 
 
 def _instances(stack: Stack, cluster: Subject) -> list[Subject]:
@@ -61,7 +82,7 @@ def _writes(cluster: Subject) -> bool:
 )
 def _multi_az(stack: Stack) -> Iterator[Violation]:
     for group in stack.of_type(*SUBNET_GROUPS):
-        zones = _azs(stack, stack.referenced(group, "subnetIds", [SUBNET], by="id"))
+        zones = _azs(stack.referenced(group, "subnetIds", [SUBNET], by="id"))
         if len(zones) < MIN_DATA_AZS:
             yield Violation(
                 group.urn,
@@ -70,7 +91,7 @@ def _multi_az(stack: Stack) -> Iterator[Violation]:
             )
     for cluster in stack.of_type(RDS_CLUSTER):
         instances = _instances(stack, cluster)
-        zones = _azs(stack, instances)
+        zones = _azs(instances)
         must_spread = len(instances) > 1 or (_writes(cluster) and cluster.in_prod)
         if must_spread and len(zones) < MIN_DATA_AZS:
             yield Violation(
@@ -137,11 +158,7 @@ def _cluster_tls(stack: Stack) -> Iterator[Violation]:
         if "postgres" not in str(cluster.get("engine", default="")):
             continue
         groups = stack.referenced(cluster, "dbClusterParameterGroupName", [RDS_CLUSTER_PARAMETERS], by="name")
-        forced = [
-            g for g in groups if any(p.get("name") == "rds.force_ssl" and str(p.get("value")) == "1"
-                                     for p in g.get("parameters", default=[]))
-        ]  # fmt: skip
-        if not forced:
+        if not any(forces_tls(g) for g in groups):
             yield Violation(
                 cluster.urn,
                 "its parameter group is not one of the stack's with rds.force_ssl=1 (the default "
@@ -149,24 +166,27 @@ def _cluster_tls(stack: Stack) -> Iterator[Violation]:
             )
 
 
-def _guards(stack: Stack, bucket: Subject, guard_type: str) -> list[Subject]:
+def _guards(stack: Stack, bucket: Subject, guard_types: tuple[str, ...]) -> list[Subject]:
+    """The bucket's own configuration resources of *guard_types* (encryption, versioning...)."""
     return [
         g
-        for g in stack.of_type(guard_type)
-        if bucket in stack.referenced(g, "bucket", [S3_BUCKET], by="bucket")
+        for g in stack.of_type(*guard_types)
+        if bucket in stack.referenced(g, "bucket", S3_BUCKETS, by="bucket")
     ]
 
 
 @stack_rule("s3-bucket-encrypted", "Every S3 bucket is encrypted with a customer-managed KMS key (SSE-KMS)")
 def _bucket_encrypted(stack: Stack) -> Iterator[Violation]:
-    for bucket in stack.of_type(S3_BUCKET):
-        rules = [r for g in _guards(stack, bucket, BUCKET_ENCRYPTION) for r in g.get("rules", default=[])]
-        rules += bucket.get("serverSideEncryptionConfiguration", "rules", default=[])
-        defaults = [r.get("applyServerSideEncryptionByDefault") or {} for r in rules]
+    for bucket in stack.of_type(*S3_BUCKETS):
+        rules = [r for g in _guards(stack, bucket, BUCKET_ENCRYPTION) for r in g.items("rules")]
+        rules += bucket.items("serverSideEncryptionConfiguration", "rules")
+        defaults = [_block(r.get("applyServerSideEncryptionByDefault")) for r in rules]
         kms = [
             d
             for d in defaults
-            if str(d.get("sseAlgorithm", "")).startswith("aws:kms") and d.get("kmsMasterKeyId")
+            if str(d.get("sseAlgorithm", "")).startswith("aws:kms")
+            and is_set(d.get("kmsMasterKeyId"))
+            and not aws_managed_key(d.get("kmsMasterKeyId"))
         ]
         if not kms:
             yield Violation(
@@ -178,9 +198,9 @@ def _bucket_encrypted(stack: Stack) -> Iterator[Violation]:
 
 @stack_rule("s3-public-access-blocked", "Every S3 bucket has all four public access block settings on")
 def _bucket_private(stack: Stack) -> Iterator[Violation]:
-    for bucket in stack.of_type(S3_BUCKET):
+    for bucket in stack.of_type(*S3_BUCKETS):
         blocks = _guards(stack, bucket, BUCKET_PUBLIC_ACCESS_BLOCK)
-        if not any(all(b.get(key) in (True, "true") for key in PUBLIC_ACCESS_SETTINGS) for b in blocks):
+        if not any(all(is_true(b.get(key)) for key in PUBLIC_ACCESS_SETTINGS) for b in blocks):
             yield Violation(
                 bucket.urn,
                 f"no BucketPublicAccessBlock with {', '.join(PUBLIC_ACCESS_SETTINGS)} all true",
@@ -192,18 +212,71 @@ def _bucket_private(stack: Stack) -> Iterator[Violation]:
     f"Every S3 bucket keeps versions, unless tagged {EPHEMERAL_DATA_TAG}=ephemeral",
 )
 def _bucket_versioned(stack: Stack) -> Iterator[Violation]:
-    for bucket in stack.of_type(S3_BUCKET):
+    for bucket in stack.of_type(*S3_BUCKETS):
         if bucket.tags.get(EPHEMERAL_DATA_TAG) == "ephemeral":
             continue
         statuses = [
             g.get("versioningConfiguration", "status") for g in _guards(stack, bucket, BUCKET_VERSIONING)
         ]
-        if "Enabled" not in statuses and bucket.get("versioning", "enabled") not in (True, "true"):
+        if "Enabled" not in statuses and not is_true(bucket.get("versioning", "enabled")):
             yield Violation(
                 bucket.urn,
                 f"versioning is off: add a BucketVersioning with status Enabled (or tag the bucket "
                 f"{EPHEMERAL_DATA_TAG}=ephemeral if it holds nothing that cannot be rebuilt)",
             )
+
+
+def _block(value: Any) -> dict[str, Any]:
+    """A nested block as an object, whether given as one or as a one-item list."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return value if isinstance(value, dict) else {}
+
+
+def _world_ingress(rule: dict[str, Any], cidrs: tuple[str, str], protocol_key: str, tags: dict) -> str | None:
+    """What is wrong with one ingress rule: it admits the internet beyond a load balancer's web
+    ports (the exemption is the security group's tag, never the rule's)."""
+    sources: set[str] = set()
+    for key in cidrs:
+        value = rule.get(key) or []
+        sources.update([value] if isinstance(value, str) else value)
+    world = WORLD.intersection(sources)
+    if not world:
+        return None
+    low, high = number(rule.get("fromPort")), number(rule.get("toPort"))
+    protocol = str(rule.get(protocol_key))
+    web = low is not None and low == high and low in PUBLIC_WEB_PORTS and protocol in ("tcp", "6")
+    if web and tags.get(EXPOSURE_TAG) == LOAD_BALANCER:
+        return None
+    ports = "all ports" if protocol == "-1" or low is None or high is None else f"ports {low:.0f}-{high:.0f}"
+    return (
+        f"ingress from {', '.join(sorted(world))} on {ports}: only a load balancer's security group "
+        f"(tag {EXPOSURE_TAG}={LOAD_BALANCER}) may open 80 or 443 to the world"
+    )
+
+
+@stack_rule(
+    "security-group-no-world-ingress",
+    "No security group admits the internet, except 80/443 on a load balancer's group",
+)
+def _security_groups(stack: Stack) -> Iterator[Violation]:
+    for group in stack.of_type(*SECURITY_GROUPS):
+        for rule in group.items("ingress"):
+            problem = _world_ingress(rule, ("cidrBlocks", "ipv6CidrBlocks"), "protocol", group.tags)
+            if problem:
+                yield Violation(group.urn, problem)
+    standalone = [(r, ("cidrIpv4", "cidrIpv6"), "ipProtocol") for r in stack.of_type(INGRESS_RULE)]
+    standalone += [
+        (r, ("cidrBlocks", "ipv6CidrBlocks"), "protocol")
+        for r in stack.of_type(SECURITY_GROUP_RULE)
+        if r.get("type") == "ingress"
+    ]
+    for rule, cidrs, protocol_key in standalone:
+        groups = stack.referenced(rule, "securityGroupId", SECURITY_GROUPS, by="id")
+        tags = groups[0].tags if len(groups) == 1 else {}
+        problem = _world_ingress(dict(rule.props), cidrs, protocol_key, tags)
+        if problem:
+            yield Violation(rule.urn, problem)
 
 
 @stack_rule("vpc-flow-logs", "Every VPC records its traffic in a flow log")
@@ -224,7 +297,7 @@ def _zone_strict(stack: Stack) -> Iterator[Violation]:
     zones: dict[str, str] = {}
     for subject in stack.subjects:
         zone = subject.get("zoneId")
-        if subject.type.startswith("cloudflare:") and isinstance(zone, str):
+        if subject.type.startswith("cloudflare:") and zone is not UNKNOWN and isinstance(zone, str):
             zones.setdefault(zone, subject.urn)
     strict = defaultdict(bool)
     for setting in stack.of_type(ZONE_SETTING):
