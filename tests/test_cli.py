@@ -147,7 +147,9 @@ def test_check_exits_1_and_names_each_violation(
     monkeypatch.setenv("COLUMNS", "200")  # a wide terminal: table cells unwrapped
     assert main(["check", "--stack", "prod", "--project-dir", str(PROJECT_DIR)]) == 1
     out = capsys.readouterr().out
-    assert "Violations" in out and "rds-not-public" in out and "aws:rds/instance:Instance" in out
+    violations = out[out.index("Violations") :]
+    assert "rds-not-public" in violations and "aws:rds/instance:Instance" in violations
+    assert "publiclyAccessible is true: databases are reached through the VPC only" in violations
 
 
 def test_check_and_scan_refuse_a_bad_stack_file_with_exit_2(
