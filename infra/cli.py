@@ -206,7 +206,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the real program under Pulumi mocks with Pulumi.<stack>.yaml: "
         "no Pulumi CLI and no cloud credentials needed.",
     )
-    plan.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     plan.add_argument("--json", type=Path, metavar="FILE", help="also write every resource as JSON")
     plan.add_argument("--resources", action="store_true", help="list every resource by name, not counts")
     plan.set_defaults(handler=_plan_command)
@@ -216,7 +215,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="The rules `pulumi preview --policy-pack policy/` enforces, run over the offline "
         "plan of Pulumi.<stack>.yaml: no engine, no credentials.",
     )
-    check.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     check.set_defaults(handler=_check_command)
     scan = commands.add_parser(
         "scan",
@@ -224,13 +222,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Export the offline plan as a Terraform plan JSON and Kubernetes manifests, run "
         "checkov on both, and accept only the failures policy/checkov-suppressions.yaml lists.",
     )
-    scan.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     scan.add_argument(
         "--checkov", type=Path, help="checkov executable (default: .venv-checkov, `make scanner`)"
     )
     scan.add_argument("--export", type=Path, metavar="DIR", help="also keep the exported plan and manifests")
     scan.set_defaults(handler=_scan_command)
     for command in (plan, check, scan):
+        command.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
         command.add_argument(
             "--project-dir", type=Path, help="folder holding Pulumi.yaml (default: nearest above cwd)"
         )
