@@ -12,7 +12,6 @@ guardrail rule is violated or checkov found a failure the suppression file does 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,9 +23,7 @@ from rich.tree import Tree
 from components.geo import CloudflareRegion
 
 from .guardrails.check import check_plan, render_report
-from .guardrails.manifests import export_manifests
 from .guardrails.scanner import ScanReport, scan_plan
-from .guardrails.terraform import export_terraform_plan
 from .mocks import RecordedResource
 from .plan import Plan, find_project_dir, run_plan
 from .stack_config import ConfigError
@@ -144,27 +141,15 @@ def _scan_command(args: argparse.Namespace, console: Console, errors: Console) -
     plan = _load_plan(args, errors)
     if plan is None:
         return EXIT_INVALID_CONFIG
-    if args.export:
-        _export(plan, args.export, console)
     try:
-        report = scan_plan(plan, args.checkov)
+        report = scan_plan(plan, args.checkov, keep_in=args.export)
     except FileNotFoundError as exc:
         errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         return EXIT_INVALID_CONFIG
     render_scan(report, console)
+    if args.export:
+        console.print(f"The exported plan and manifests are in {args.export}.")
     return 0 if not report.unsuppressed else EXIT_VIOLATIONS
-
-
-def _export(plan: Plan, folder: Path, console: Console) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    exported = export_terraform_plan(plan)
-    tf_plan = folder / f"{plan.stack}.tfplan.json"
-    tf_plan.write_text(json.dumps(exported.document, indent=1, default=str) + "\n", encoding="utf-8")
-    manifests = export_manifests(plan, folder / f"{plan.stack}-manifests")
-    console.print(
-        f"Wrote {len(exported.addresses)} AWS resources to {tf_plan} and {manifests.objects} Kubernetes "
-        f"objects to {folder / (plan.stack + '-manifests')}."
-    )
 
 
 def render_scan(report: ScanReport, console: Console) -> None:

@@ -414,11 +414,12 @@ def test_a_global_secondary_inherits_encryption_and_auth_but_not_its_key() -> No
     assert findings(plan, "elasticache-encrypted") == []
     assert findings(plan, "elasticache-auth") == []
     keyless = program(lambda o: _cache_group(o, **secondary, kms_key_id=None))
-    assert findings(keyless, "elasticache-encrypted") == [("cache", keyless_message())]
-
-
-def keyless_message() -> str:
-    return "kmsKeyId is not set: the cache must be encrypted with the region's customer-managed KMS key"
+    assert findings(keyless, "elasticache-encrypted") == [
+        (
+            "cache",
+            "kmsKeyId is not set: the cache must be encrypted with the region's customer-managed KMS key",
+        )
+    ]
 
 
 def test_an_aws_managed_key_is_not_a_customer_key() -> None:
@@ -571,3 +572,23 @@ def test_a_trust_policy_scoped_to_the_account_may_name_any_principal() -> None:
         lambda o: aws.iam.Role("r", assume_role_policy=json.dumps({"Statement": [statement]}), opts=o)
     )
     assert findings(plan, "iam-least-privilege") == []
+
+
+def test_a_block_given_as_a_one_item_list_reads_as_the_object() -> None:
+    """Some engines send a single nested block as a one-item list; the rules read it the same."""
+    from infra.guardrails.check import check_subjects
+    from infra.guardrails.model import Subject
+
+    block = {"resources": ["secrets"], "provider": [{"keyArn": KEY}]}
+    cluster = Subject("urn:eks", "aws:eks/cluster:Cluster", "eks", {"encryptionConfig": [block]})
+    assert cluster.get("encryptionConfig", "provider", "keyArn") == KEY
+    assert cluster.items("encryptionConfig", "resources") == ["secrets"]
+    bucket = Subject("urn:b", "aws:s3/bucket:Bucket", "b", {}, id="b")
+    sse = Subject(
+        "urn:sse", "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "sse", {"bucket": "b", "rules": [{"applyServerSideEncryptionByDefault": [
+            {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY}]}]},
+        property_dependencies={"bucket": ["urn:b"]},
+    )  # fmt: skip
+    assert check_subjects([bucket, sse]).result("s3-bucket-encrypted").violations == []
+    assert check_subjects([bucket]).result("s3-bucket-encrypted").violations

@@ -7,23 +7,16 @@ The plan's resources become `Subject`s exactly as the pack builds them from the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from rich.console import Console
 from rich.table import Table
 
 from infra.plan import Plan
 
-from .model import (
-    RESOURCE_RULES,
-    STACK_RULES,
-    ResourceRule,
-    Stack,
-    StackRule,
-    Subject,
-    Undetermined,
-    Violation,
-)
+from .model import RESOURCE_RULES, STACK_RULES, Stack, Subject, Undetermined, Violation
 
 __all__ = ["Report", "RuleResult", "check_plan", "check_subjects", "render_report", "subjects_of"]
 
@@ -75,29 +68,28 @@ class Report:
         return next(r for r in self.results if r.rule == rule)
 
 
-def _run(rule: ResourceRule, subject: Subject) -> list[Violation]:
+def _verdict(run: Callable[[], list[Violation]], urn: str) -> list[Violation]:
+    """What a rule finds; a value it cannot look inside is a violation (nothing is unknown
+    offline, and if it were, it must not pass)."""
     try:
-        return rule.run(subject)
-    except Undetermined as exc:  # nothing is unknown offline; if it were, it must not pass
-        return [Violation(subject.urn, f"cannot be checked: {exc}")]
-
-
-def _run_stack(rule: StackRule, stack: Stack) -> list[Violation]:
-    try:
-        return rule.run(stack)
+        return run()
     except Undetermined as exc:
-        return [Violation("", f"cannot be checked: {exc}")]
+        return [Violation(urn, f"cannot be checked: {exc}")]
 
 
 def check_subjects(subjects: list[Subject]) -> Report:
     results = []
     for rule in RESOURCE_RULES:
         applicable = [s for s in subjects if rule.applies(s.type)]
-        violations = [v for s in applicable for v in _run(rule, s)]
+        violations = [v for s in applicable for v in _verdict(partial(rule.run, s), s.urn)]
         results.append(RuleResult(rule.name, rule.description, len(applicable), violations))
     stack = Stack(subjects)
     for stack_rule in STACK_RULES:
-        results.append(RuleResult(stack_rule.name, stack_rule.description, 0, _run_stack(stack_rule, stack)))
+        results.append(
+            RuleResult(
+                stack_rule.name, stack_rule.description, 0, _verdict(partial(stack_rule.run, stack), "")
+            )
+        )
     return Report(results)
 
 

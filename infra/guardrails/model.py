@@ -40,6 +40,7 @@ __all__ = [
     "is_set",
     "is_true",
     "resource_rule",
+    "single_block",
     "stack_rule",
 ]
 
@@ -90,6 +91,11 @@ def is_set(value: Any) -> bool:
     return value not in (None, "", [], {})
 
 
+def single_block(value: Any) -> Any:
+    """A nested block as an object: the SDK gives one, some engines a one-item list of one."""
+    return value[0] if isinstance(value, list) and len(value) == 1 else value
+
+
 @dataclass(frozen=True)
 class Subject:
     """One resource as a rule sees it.
@@ -123,8 +129,8 @@ class Subject:
         for step in path:
             if value is UNKNOWN:
                 raise Undetermined(f"{'.'.join(map(str, path))} is not known yet")
-            if isinstance(step, str) and isinstance(value, list) and len(value) == 1:
-                value = value[0]
+            if isinstance(step, str):
+                value = single_block(value)
             indexed = isinstance(step, int) and isinstance(value, list) and -len(value) <= step < len(value)
             named = isinstance(step, str) and isinstance(value, Mapping) and step in value
             if indexed or named:

@@ -27,6 +27,7 @@ from components.args import MeridianModel
 from infra.plan import Plan
 
 from .manifests import export_manifests
+from .model import is_set
 from .terraform import export_terraform_plan
 
 __all__ = [
@@ -56,8 +57,8 @@ class Condition(MeridianModel):
     def matches(self, values: Mapping[str, Any]) -> bool:
         tags = values.get("tags_all") or {}
         return (
-            all(values.get(k) not in (None, "", []) for k in self.present)
-            and all(values.get(k) in (None, "", []) for k in self.absent)
+            all(is_set(values.get(k)) for k in self.present)
+            and not any(is_set(values.get(k)) for k in self.absent)
             and all(tags.get(k) == v for k, v in self.tags.items())
         )
 
@@ -157,21 +158,29 @@ def _findings(framework: str, checks: Iterable[dict[str, Any]], values: Mapping[
 
 
 def scan_plan(
-    plan: Plan, checkov: Path | None = None, suppressions: list[Suppression] | None = None
+    plan: Plan,
+    checkov: Path | None = None,
+    suppressions: list[Suppression] | None = None,
+    keep_in: Path | None = None,
 ) -> ScanReport:
-    """Export *plan*, run checkov's Terraform-plan and Kubernetes checks, apply the suppressions."""
+    """Export *plan*, run checkov's Terraform-plan and Kubernetes checks, apply the suppressions.
+    The exported files go to a temporary folder, or stay in *keep_in*
+    (`<stack>.tfplan.json`, `<stack>-manifests/`)."""
     checkov = checkov or default_checkov()
     rules = load_suppressions() if suppressions is None else suppressions
     exported = export_terraform_plan(plan)
     values = {
         r["address"]: r["values"] for r in exported.document["planned_values"]["root_module"]["resources"]
     }
-    with tempfile.TemporaryDirectory(prefix="meridian-scan-") as folder:
-        tf_plan = Path(folder) / f"{plan.stack}.tfplan.json"
-        tf_plan.write_text(json.dumps(exported.document, default=str), encoding="utf-8")
-        manifests = export_manifests(plan, Path(folder) / "manifests")
+    with tempfile.TemporaryDirectory(prefix="meridian-scan-") as temporary:
+        folder = keep_in or Path(temporary)
+        folder.mkdir(parents=True, exist_ok=True)
+        tf_plan = folder / f"{plan.stack}.tfplan.json"
+        tf_plan.write_text(json.dumps(exported.document, indent=1, default=str) + "\n", encoding="utf-8")
+        manifests_folder = folder / f"{plan.stack}-manifests"
+        manifests = export_manifests(plan, manifests_folder)
         terraform = _run_checkov(checkov, ["--file", str(tf_plan)], "terraform_plan")
-        kubernetes = _run_checkov(checkov, ["--directory", str(Path(folder) / "manifests")], "kubernetes")
+        kubernetes = _run_checkov(checkov, ["--directory", str(manifests_folder)], "kubernetes")
     failures = _findings("terraform_plan", terraform["failed_checks"], values) + _findings(
         "kubernetes", kubernetes["failed_checks"], {}
     )

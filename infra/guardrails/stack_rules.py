@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from .model import UNKNOWN, Stack, Subject, Violation, is_set, is_true, stack_rule
+from .model import UNKNOWN, Stack, Subject, Violation, is_set, is_true, single_block, stack_rule
 from .resource_rules import (
     CACHE_GLOBAL,
     CACHE_GROUP,
@@ -180,7 +180,8 @@ def _bucket_encrypted(stack: Stack) -> Iterator[Violation]:
     for bucket in stack.of_type(*S3_BUCKETS):
         rules = [r for g in _guards(stack, bucket, BUCKET_ENCRYPTION) for r in g.items("rules")]
         rules += bucket.items("serverSideEncryptionConfiguration", "rules")
-        defaults = [_block(r.get("applyServerSideEncryptionByDefault")) for r in rules]
+        blocks = [single_block(r.get("applyServerSideEncryptionByDefault")) for r in rules]
+        defaults = [b for b in blocks if isinstance(b, dict)]
         kms = [
             d
             for d in defaults
@@ -224,13 +225,6 @@ def _bucket_versioned(stack: Stack) -> Iterator[Violation]:
                 f"versioning is off: add a BucketVersioning with status Enabled (or tag the bucket "
                 f"{EPHEMERAL_DATA_TAG}=ephemeral if it holds nothing that cannot be rebuilt)",
             )
-
-
-def _block(value: Any) -> dict[str, Any]:
-    """A nested block as an object, whether given as one or as a one-item list."""
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
-    return value if isinstance(value, dict) else {}
 
 
 def _world_ingress(rule: dict[str, Any], cidrs: tuple[str, str], protocol_key: str, tags: dict) -> str | None:
