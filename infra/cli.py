@@ -1,8 +1,12 @@
 """`meridian`: the project's command line.
 
-    meridian plan --stack prod [--json FILE] [--resources] [--project-dir DIR]
+    meridian plan --stack prod [--json FILE] [--diff BASE.json] [--markdown FILE] [--resources]
     meridian check --stack prod [--project-dir DIR]
     meridian scan --stack prod [--checkov PATH] [--export DIR] [--project-dir DIR]
+
+`plan --diff` compares the plan with another written by `plan --json` (the base branch's, in CI):
+resources added, removed and changed. `--markdown` appends the summary (counts per region and, with
+`--diff`, the changes) to a file: `$GITHUB_STEP_SUMMARY` in CI.
 
 Exit codes: 0 done (check: every rule passes; scan: no unsuppressed checkov failure), 1 a
 guardrail rule is violated or checkov found a failure the suppression file does not cover,
@@ -26,6 +30,7 @@ from .guardrails.check import check_plan, render_report
 from .guardrails.scanner import ScanReport, scan_plan
 from .mocks import RecordedResource
 from .plan import Plan, find_project_dir, run_plan
+from .plan_diff import PlanDiff, PlanDiffError, diff_plans, load_plan_json, render_diff, summary_markdown
 from .stack_config import ConfigError
 
 __all__ = ["main", "render_plan", "run"]
@@ -121,10 +126,24 @@ def _plan_command(args: argparse.Namespace, console: Console, errors: Console) -
     plan = _load_plan(args, errors)
     if plan is None:
         return EXIT_INVALID_CONFIG
+    document = plan.document()
+    diff: PlanDiff | None = None
+    if args.diff:
+        try:
+            diff = diff_plans(load_plan_json(args.diff), document)
+        except PlanDiffError as exc:
+            errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+            return EXIT_INVALID_CONFIG
     render_plan(plan, console, itemise=args.resources)
+    if diff is not None:
+        render_diff(diff, console)
     if args.json:
         plan.write_json(args.json)
         console.print(f"Wrote {len(plan.resources)} resources to {args.json}.")
+    if args.markdown:
+        with args.markdown.open("a", encoding="utf-8") as summary:
+            summary.write(summary_markdown(document, diff))
+        console.print(f"Appended the plan summary to {args.markdown}.")
     return 0
 
 
@@ -193,6 +212,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--json", type=Path, metavar="FILE", help="also write every resource as JSON")
     plan.add_argument("--resources", action="store_true", help="list every resource by name, not counts")
+    plan.add_argument(
+        "--diff", type=Path, metavar="BASE.json", help="show what changed versus a plan written by --json"
+    )
+    plan.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="FILE",
+        help="append the summary as Markdown (counts per region; changes with --diff): $GITHUB_STEP_SUMMARY",
+    )
     plan.set_defaults(handler=_plan_command)
     check = commands.add_parser(
         "check",

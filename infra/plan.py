@@ -132,8 +132,14 @@ class Plan:
             ],
         }
 
+    def document(self) -> dict[str, Any]:
+        """`to_json()` exactly as `write_json` stores it (tuples as lists, other values as strings),
+        so a plan in memory compares equal to the same plan read back from a file."""
+        document: dict[str, Any] = json.loads(json.dumps(self.to_json(), default=str))
+        return document
+
     def write_json(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_json(), indent=2, sort_keys=True, default=str) + "\n")
+        path.write_text(json.dumps(self.document(), indent=2, sort_keys=True) + "\n")
 
 
 def find_project_dir(start: Path | None = None) -> Path:
