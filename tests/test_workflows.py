@@ -1,0 +1,166 @@
+"""The GitHub Actions workflows: actionlint-clean, and doing what the README promises of CI.
+
+actionlint checks syntax, expressions, the inputs of known actions (pulumi/actions included) and,
+with shellcheck, every `run:` script. The structural tests pin down the promises actionlint cannot
+see: offline checks on every pull request, previews with OIDC credentials and the policy pack, and
+deployments to staging before prod, prod behind an approval.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from .conftest import PROJECT_DIR, STACKS
+
+WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
+BIN = Path(sys.executable).parent  # the venv's bin, where the test extras put actionlint and shellcheck
+
+
+def actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
+    """actionlint over *files* (default: every workflow of the repository, found from its root)."""
+    executable = shutil.which("actionlint", path=str(BIN))
+    assert executable, f"actionlint is missing from {BIN}: install the test extras (`make venv`)"
+    shellcheck = shutil.which("shellcheck", path=str(BIN))
+    assert shellcheck, f"shellcheck is missing from {BIN}: install the test extras (`make venv`)"
+    return subprocess.run(
+        [executable, "-shellcheck", shellcheck, "-no-color", *map(str, files)],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"},
+    )
+
+
+def workflow(name: str) -> dict[Any, Any]:
+    document: dict[Any, Any] = yaml.safe_load((WORKFLOWS / name).read_text())
+    # YAML 1.1 reads the key `on` as True.
+    document["on"] = document.pop(True, document.get("on"))
+    return document
+
+
+def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in job["steps"] if str(s.get("uses", "")).split("@")[0] == action]
+
+
+def scripts(job: dict[str, Any]) -> str:
+    return "\n".join(str(s.get("run", "")) for s in job["steps"])
+
+
+# --- actionlint ----------------------------------------------------------------------------------
+
+
+def test_workflows_pass_actionlint_with_shellcheck() -> None:
+    result = actionlint()
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_rejects_a_broken_workflow(tmp_path: Path) -> None:
+    """The check above can fail: an unknown input of pulumi/actions and an unquoted shell variable."""
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: pull_request\n"
+        "jobs:\n"
+        "  preview:\n"
+        "    runs-on: ubuntu-24.04\n"
+        "    steps:\n"
+        "      - uses: pulumi/actions@v7\n"
+        "        with: {command: preview, stack-name: prod, policy-pack: policy}\n"
+        "      - run: cd $RUNNER_TEMP && ls\n"
+    )
+    result = actionlint(broken)
+    assert result.returncode == 1
+    assert 'input "policy-pack" is not defined in action "pulumi/actions@v7"' in result.stdout
+    assert "SC2086" in result.stdout  # shellcheck ran on the run: script
+
+
+# --- pull requests: offline ----------------------------------------------------------------------
+
+
+def test_every_pull_request_runs_the_test_command_with_no_credentials() -> None:
+    ci = workflow("ci.yml")
+    assert "pull_request" in ci["on"]
+    assert ci["permissions"] == {"contents": "read"}
+    assert all("permissions" not in job for job in ci["jobs"].values())  # nothing widens it
+    assert "make test" in scripts(ci["jobs"]["test"])
+    assert "make test" in (PROJECT_DIR / ".ci" / "run").read_text()  # the same command CI runs here
+    assert "secrets." not in (WORKFLOWS / "ci.yml").read_text()
+
+
+def test_each_stack_is_checked_and_its_plan_compared_with_the_base_branch() -> None:
+    plan = workflow("ci.yml")["jobs"]["plan"]
+    assert set(plan["strategy"]["matrix"]["stack"]) == set(STACKS)
+    script = scripts(plan)
+    assert 'make check STACK="$STACK"' in script
+    assert 'git worktree add "$RUNNER_TEMP/base" "$BASE_SHA"' in script  # the base branch's own code
+    assert '--json "$RUNNER_TEMP/base-$STACK.json"' in script
+    assert '--diff "$RUNNER_TEMP/base-$STACK.json"' in script
+    assert '--markdown "$GITHUB_STEP_SUMMARY"' in script
+    base_step = next(s for s in plan["steps"] if "BASE_SHA" in s.get("env", {}))
+    assert base_step["env"]["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}"
+
+
+# --- pull requests: pulumi preview ---------------------------------------------------------------
+
+
+def test_preview_runs_per_stack_with_oidc_credentials_and_the_policy_pack() -> None:
+    preview = workflow("preview.yml")
+    assert "pull_request" in preview["on"]
+    job = preview["jobs"]["preview"]
+    assert set(job["strategy"]["matrix"]["stack"]) == set(STACKS)
+    assert job["permissions"]["id-token"] == "write"
+    (aws,) = steps_using(job, "aws-actions/configure-aws-credentials")
+    assert aws["with"]["role-to-assume"] == "${{ vars.AWS_PREVIEW_ROLE_ARN }}"
+    (pulumi,) = steps_using(job, "pulumi/actions")
+    assert pulumi["with"]["command"] == "preview"
+    assert pulumi["with"]["stack-name"].endswith("/${{ matrix.stack }}")
+    assert (PROJECT_DIR / pulumi["with"]["policyPacks"] / "PulumiPolicy.yaml").is_file()
+    assert steps_using(job, "pulumi/auth-actions")  # the Pulumi Cloud token by OIDC, too
+    # Forks get no OIDC token: the job is skipped for them rather than failing.
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in job["if"]
+
+
+# --- main: deploy ---------------------------------------------------------------------------------
+
+
+def test_main_deploys_staging_then_prod_behind_the_production_environment() -> None:
+    deploy = workflow("deploy.yml")
+    assert deploy["on"]["push"]["branches"] == ["main"]
+    assert deploy["concurrency"]["cancel-in-progress"] is False  # never stop an update half-way
+    staging, prod = deploy["jobs"]["staging"], deploy["jobs"]["prod"]
+    assert prod["needs"] == "staging"
+    assert staging["environment"] == "staging"
+    assert prod["environment"] == "production"
+    for stack, job in (("staging", staging), ("prod", prod)):
+        (pulumi,) = steps_using(job, "pulumi/actions")
+        assert pulumi["with"]["command"] == "up"
+        assert pulumi["with"]["stack-name"].endswith(f"/{stack}")
+        assert pulumi["with"]["policyPacks"] == "policy"
+        assert f"make check STACK={stack}" in scripts(job)
+        assert job["permissions"]["id-token"] == "write"
+        assert steps_using(job, "aws-actions/configure-aws-credentials")
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "preview.yml", "deploy.yml"])
+def test_no_workflow_holds_a_long_lived_cloud_key(name: str) -> None:
+    text = (WORKFLOWS / name).read_text()
+    for key in ("aws-access-key-id", "aws-secret-access-key", "AWS_ACCESS_KEY_ID", "PULUMI_ACCESS_TOKEN"):
+        assert key not in text
+
+
+def test_the_cli_the_workflows_install_matches_the_pinned_sdk() -> None:
+    """`pulumi preview` in CI runs the CLI release of the SDK the plan and tests use."""
+    pinned = version("pulumi")
+    for name in ("preview.yml", "deploy.yml"):
+        for job in workflow(name)["jobs"].values():
+            for step in steps_using(job, "pulumi/actions"):
+                assert step["with"]["pulumi-version"] == pinned
