@@ -13,7 +13,7 @@ from .backup import CrossRegionBackup, copy_vault
 from .cdn import CdnEdge
 from .cdn_args import CdnDefaults, CdnEdgeArgs
 from .eks import EksCluster
-from .eks_args import EksClusterArgs, EksDefaults
+from .eks_args import AddonVersions, EksClusterArgs, EksDefaults, IstioSettings, KarpenterSettings
 from .geo import CloudflareRegion
 from .karpenter import Karpenter
 from .mesh import ServiceMesh
@@ -24,11 +24,13 @@ from .redis import RedisCluster
 from .redis_args import MaxmemoryPolicy, Membership, RedisClusterArgs, RedisDefaults, RedisEngine, RedisRole
 from .region import RegionKey, RegionStack
 from .region_args import RegionStackArgs
+from .sizes import EksSizes, PostgresSizes, RedisSizes
 from .steering import SteeringPlan, plan_steering
 from .subnets import SubnetPlan, SubnetPlanError, SubnetSpec, Tier, plan_subnets
 from .workload import AppEnvelope
 
 __all__ = [
+    "AddonVersions",
     "AppEnvelope",
     "CdnDefaults",
     "CdnEdge",
@@ -39,7 +41,10 @@ __all__ = [
     "EksCluster",
     "EksClusterArgs",
     "EksDefaults",
+    "EksSizes",
+    "IstioSettings",
     "Karpenter",
+    "KarpenterSettings",
     "MaxmemoryPolicy",
     "Membership",
     "NatGatewayMode",
@@ -49,11 +54,13 @@ __all__ = [
     "PostgresCluster",
     "PostgresClusterArgs",
     "PostgresDefaults",
+    "PostgresSizes",
     "RedisCluster",
     "RedisClusterArgs",
     "RedisDefaults",
     "RedisEngine",
     "RedisRole",
+    "RedisSizes",
     "RegionKey",
     "RegionRole",
     "RegionStack",

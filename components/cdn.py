@@ -89,12 +89,18 @@ class CdnEdge(pulumi.ComponentResource):
             installs them at the origins (the regions' gateway Secrets). SSL "strict" and the load
             balancer wait for those, so no origin is sent traffic before it can present the
             certificate. None: the caller installs them (`origin_certificate`, `origin_private_key`).
+        opts: resource options (a parent, say); no provider: the edge makes its own Cloudflare and
+            TLS providers.
 
     Attributes:
         hostname: the load balancer's hostname.
         load_balancer_id, pool_ids (region → id), monitor_id: Cloudflare ids.
         steering: Cloudflare region → AWS regions in failover order (plain data, for reviewers).
+        fallback_region: the region whose pool serves when every pool is unhealthy.
         origin_certificate, origin_private_key (secret): what each region's gateway presents.
+        origin_certificate_expires_on: when the origin certificate expires (renew before then).
+        provider: the edge's `cloudflare.Provider`, for anything else to declare in the zone.
+        outputs(): what a stack exports about the edge (camelCase).
     """
 
     def __init__(

@@ -106,7 +106,10 @@ class EksCluster(pulumi.ComponentResource):
         args: validated `EksClusterArgs`.
         vpc_id: the VPC of the nodes.
         private_subnet_ids: one private subnet per AZ (control plane ENIs, nodes).
-        kms_key_arn: the region's customer-managed key (secrets, volumes, logs).
+        kms_key_arn: the region's customer-managed key (secrets, volumes, logs); its key policy
+            must let CloudWatch Logs and Auto Scaling use it (`RegionKey`'s does).
+        opts: resource options; the AWS provider pinned to the region comes from here
+            (`providers=[provider]`) or from the parent.
 
     Attributes:
         cluster: the `aws.eks.Cluster`.
@@ -114,6 +117,10 @@ class EksCluster(pulumi.ComponentResource):
         node_security_group_id: the security group every node carries; data stores admit only it.
         ingress_hostname: the NLB hostname of the Istio ingress gateway (the CDN's origin).
         kubernetes_provider: the provider for anything else to deploy into this cluster.
+        node_groups: the managed node groups, `system` and `apps`.
+        app_role: the IAM role the API's pods get through Pod Identity; attach what they may do.
+        pod_role(): a new IAM role that pods of this cluster only may assume (Pod Identity).
+        mesh, app: the `ServiceMesh` (Istio) and the API's `AppEnvelope`.
     """
 
     def __init__(

@@ -47,10 +47,20 @@ class NetworkError(Exception):
 class Network(pulumi.ComponentResource):
     """A VPC with public, private and isolated subnets in `args.az_count` AZs.
 
+    Args:
+        name: logical name prefix of every child, and the `Name` tag of the VPC and its parts.
+        args: validated `NetworkArgs`.
+        kms_key_arn: the region's customer-managed key; it encrypts the flow-log group, so its key
+            policy must let CloudWatch Logs in the region use it (`RegionKey`'s does).
+        opts: resource options; the AWS provider pinned to the region comes from here
+            (`providers=[provider]`) or from the parent.
+
     Attributes:
         vpc: the VPC.
+        vpc_id: the VPC's id.
         availability_zones: AZ names in subnet order (AZ 0 first).
         public_subnet_ids / private_subnet_ids / isolated_subnet_ids: subnet ids per tier, AZ order.
+        subnets: `Tier` → the tier's `aws.ec2.Subnet`s, AZ order.
         flow_log_group: the CloudWatch log group receiving the VPC's flow logs.
     """
 

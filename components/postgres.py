@@ -93,15 +93,23 @@ class PostgresCluster(pulumi.ComponentResource):
             master secret is replicated so that it survives the loss of the home region.
         backup_copy_vault_arn: writer only: the vault in a second region that AWS Backup copies
             the cluster's snapshots to (`components.backup.copy_vault`).
+        opts: resource options; the AWS provider pinned to the region comes from here
+            (`providers=[provider]`) or from the parent.
 
     Attributes:
         cluster, instances, proxy: the regional resources.
+        global_cluster: the `aws.rds.GlobalCluster` (writer only).
         global_cluster_identifier: the global database's id.
         global_writer_endpoint: the global database's writer endpoint (follows the writer).
         writer_endpoint, reader_endpoint, port: this cluster's endpoints (the writer endpoint only
             accepts writes while this member is the primary).
         proxy_endpoint, proxy_reader_endpoint: the proxy's read/write and read-only endpoints.
         secret_arn: the master secret (its replica, in a secondary region).
+        security_group: the database's security group (it admits the proxy only).
+        backup: the `CrossRegionBackup` (writer with `backup_copy_vault_arn` only).
+        client_policy(): the IAM policy (JSON) that lets an application role connect through this
+            region's proxy as the `iam_users`.
+        outputs(): what consumers need (camelCase, as stack outputs are).
     """
 
     instances: list[aws.rds.ClusterInstance]

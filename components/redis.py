@@ -86,6 +86,8 @@ class RedisCluster(pulumi.ComponentResource):
         log_delivery_policy: the region's CloudWatch Logs resource policy for log delivery
             (`log_delivery_resource_policy`); the group waits for it, so that ElastiCache does not
             write a policy of its own. Without it, ElastiCache adds one when it can.
+        opts: resource options; the AWS provider pinned to the region comes from here
+            (`providers=[provider]`) or from the parent.
 
     Attributes:
         group: the replication group.
@@ -95,6 +97,9 @@ class RedisCluster(pulumi.ComponentResource):
             secondary).
         write_endpoint: the configuration endpoint that takes writes (the primary's, in a secondary).
         secret_arn: the credentials secret in this region (a replica, in a secondary).
+        security_group: the group's security group (it admits `client_security_group_id` only).
+        client_policy(): the IAM policy (JSON) that lets an application role read the credentials.
+        outputs(): what consumers need (camelCase, as stack outputs are).
     """
 
     global_datastore: aws.elasticache.GlobalReplicationGroup | None

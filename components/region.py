@@ -147,7 +147,14 @@ def _key_policy(account: str, region: str, partition: str, dns_suffix: str) -> d
 
 
 class RegionStack(pulumi.ComponentResource):
-    """One region of the platform: its provider, KMS key, network and EKS cluster (later: data stores).
+    """One region of the platform: its provider, KMS key, network and EKS cluster; its data stores
+    are attached afterwards (`attach_postgres`, `attach_redis`).
+
+    Args:
+        name: the component's name (the stack program uses the region's, e.g. `eu-west-1`); its
+            provider is `<name>-aws`, everything else is named `<name_prefix>-<region>-…`.
+        args: validated `RegionStackArgs`.
+        opts: resource options (a parent, say); no AWS provider: the region makes its own.
 
     Attributes:
         provider: the `aws.Provider` pinned to `args.region`; pass it to anything added to the region.
@@ -156,6 +163,15 @@ class RegionStack(pulumi.ComponentResource):
         eks: the region's `EksCluster` (its `kubernetes_provider` deploys into it).
         vpc_id, kms_key_arn, public_subnet_ids, private_subnet_ids, isolated_subnet_ids: the outputs
             later components consume.
+        postgres: the region's `PostgresCluster`, once `attach_postgres` added it (else None).
+        redis: store name → the region's `RedisCluster` that `attach_redis` added for it.
+        attach_postgres(): add the region's member of a global database (writer or secondary) on
+            the isolated subnets, reachable from the API's pods only.
+        attach_redis(): add the region's replication group of one Redis store, the same way.
+        add_backup_copy_vault(): a vault under this region's key for another region's backup
+            copies; returns its ARN (`backup_copy_vault_arn` of a writer elsewhere).
+        install_origin_certificate(): have the ingress gateway present the CDN's origin certificate.
+        outputs(): what a stack exports for the region (camelCase).
     """
 
     def __init__(
