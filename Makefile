@@ -7,7 +7,7 @@ BIN     := $(VENV)/bin
 SCANNER ?= .venv-checkov
 STACK   ?= prod
 
-.PHONY: venv scanner plan check scan test bench clean
+.PHONY: venv scanner plan check diagram scan test bench clean
 
 $(BIN)/meridian: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "meridian needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -34,6 +34,10 @@ plan: venv
 ## The policy pack's rules over the offline plan of a stack (exit 1 on a violation).
 check: venv
 	$(BIN)/meridian check --stack $(STACK)
+
+## The architecture picture of a stack, from its offline plan: docs/architecture-$(STACK).svg.
+diagram: venv
+	$(BIN)/meridian diagram --stack $(STACK)
 
 ## checkov over the offline plan of a stack, with the suppression file (exit 1 on a new failure).
 scan: venv scanner

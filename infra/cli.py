@@ -2,6 +2,7 @@
 
     meridian plan --stack prod [--json FILE] [--diff BASE.json] [--markdown FILE] [--resources]
     meridian check --stack prod [--project-dir DIR]
+    meridian diagram --stack prod [--output FILE.svg] [--project-dir DIR]
     meridian scan --stack prod [--checkov PATH] [--export DIR] [--project-dir DIR]
 
 `plan --diff` compares the plan with another written by `plan --json` (the base branch's, in CI):
@@ -26,6 +27,7 @@ from rich.tree import Tree
 
 from components.geo import CloudflareRegion
 
+from .diagram import check_diagram_path, diagram_path, write_diagram
 from .guardrails.check import check_plan, render_report
 from .guardrails.scanner import ScanReport, scan_plan
 from .mocks import RecordedResource
@@ -156,6 +158,24 @@ def _check_command(args: argparse.Namespace, console: Console, errors: Console) 
     return 0 if report.passed else EXIT_VIOLATIONS
 
 
+def _diagram_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    try:
+        output = args.output or diagram_path(args.project_dir or find_project_dir(), args.stack)
+        check_diagram_path(output)  # before the plan runs, not after
+    except (ValueError, FileNotFoundError) as exc:
+        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        return EXIT_INVALID_CONFIG
+    plan = _load_plan(args, errors)
+    if plan is None:
+        return EXIT_INVALID_CONFIG
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_diagram(plan, output)
+    console.print(
+        f"Drew the architecture of {plan.stack} ({len(plan.custom_resources)} resources) to {output}."
+    )
+    return 0
+
+
 def _scan_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
     plan = _load_plan(args, errors)
     if plan is None:
@@ -240,7 +260,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("--export", type=Path, metavar="DIR", help="also keep the exported plan and manifests")
     scan.set_defaults(handler=_scan_command)
-    for command in (plan, check, scan):
+    diagram = commands.add_parser(
+        "diagram",
+        help="draw the architecture (regions, components, replication, steering) as SVG, from the plan",
+        description="Run the offline plan of Pulumi.<stack>.yaml and draw what it declares, so the "
+        "picture never drifts from the code.",
+    )
+    diagram.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE.svg",
+        help="where to write (default: docs/architecture-<stack>.svg)",
+    )
+    diagram.set_defaults(handler=_diagram_command)
+    for command in (plan, check, diagram, scan):
         command.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
         command.add_argument(
             "--project-dir", type=Path, help="folder holding Pulumi.yaml (default: nearest above cwd)"

@@ -1,7 +1,8 @@
 """Generate the README's reference tables from the code, so the two cannot drift.
 
     python -m infra.docs            # print the generated blocks
-    python -m infra.docs --write    # rewrite the blocks between the markers in README.md
+    python -m infra.docs --write    # rewrite the blocks between the markers in README.md, and
+                                    # redraw docs/architecture-prod.svg from prod's offline plan
 
 The config reference comes from the config models (descriptions from the `Attributes:` section of
 each model's docstring); the guardrail table from the registered rules. Each component's block is
@@ -30,9 +31,13 @@ from pydantic_core import PydanticUndefined
 
 from components import CdnEdge, EksCluster, Network, PostgresCluster, RedisCluster, RegionStack
 
+from .diagram import diagram_path, write_diagram
+from .plan import run_plan
 from .stack_config import NAMESPACE, StackConfig
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+#: The stack whose architecture picture the README embeds (docs/architecture-prod.svg).
+README_DIAGRAM_STACK = "prod"
 EXAMPLES_DIR = PROJECT_DIR / "examples"
 
 #: The components a platform team imports, in the README's order.
@@ -307,11 +312,18 @@ def replace_block(readme: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="generated reference blocks of README.md")
-    parser.add_argument("--write", action="store_true", help="update README.md in place")
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="update README.md in place, and redraw the prod diagram it embeds",
+    )
     args = parser.parse_args()
     if args.write:
         readme = PROJECT_DIR / "README.md"
         readme.write_text(replace_block(readme.read_text()))
+        write_diagram(
+            run_plan(PROJECT_DIR, README_DIAGRAM_STACK), diagram_path(PROJECT_DIR, README_DIAGRAM_STACK)
+        )
     else:
         print(*(content for _, content in blocks()), sep="\n\n")
 

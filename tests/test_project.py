@@ -46,7 +46,7 @@ def test_no_machine_paths_in_tracked_files() -> None:
     ).stdout.split()
     for name in tracked:
         path = PROJECT_DIR / name
-        if path.suffix in {".py", ".yaml", ".yml", ".toml", ".md", ".txt", ""} and path.is_file():
+        if path.suffix in {".py", ".yaml", ".yml", ".toml", ".md", ".txt", ".svg", ""} and path.is_file():
             text = path.read_text(errors="ignore")
             assert not any(p in text for p in machine_paths), name
 
