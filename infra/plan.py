@@ -126,6 +126,8 @@ class Plan:
                     "parent": r.parent,
                     "region": self.regions.get(r.urn),
                     "custom": r.custom,
+                    "provider": r.provider,
+                    "protect": r.protect,
                     "inputs": r.inputs,
                 }
                 for r in sorted(self.resources, key=lambda r: r.urn)

@@ -7,17 +7,18 @@ plan JSON documents (`Plan.to_json`), so any two plans compare, whichever run pr
 
 Resources are matched by URN, as the Pulumi engine matches them: a renamed resource is a removal and an
 addition, which is what `pulumi up` would do to it without an alias. A resource has changed when its
-inputs differ; the changed property paths are listed (`scalingConfig.maxSize`). Secrets are masked in
-the plan, so a changed secret value does not show. What counts is what the plan counts: custom
-resources, not providers (a provider's changed region shows on each of its resources as `(region)`)
-and not components (they declare nothing of their own).
+inputs, its `protect` flag or its provider's settings differ; the changed paths are listed
+(`scalingConfig.maxSize`, `(protect)`, `(provider) defaultTags.tags.owner`: a provider's change is
+shown on every resource it manages, as `pulumi up` would update them). Secrets are masked in the
+plan, so a changed secret value does not show. What counts is what the plan counts: custom
+resources, not providers and not components (they declare nothing of their own).
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ __all__ = [
     "render_diff",
     "summary_markdown",
 ]
+
+#: How a changed property of a resource's provider is named among its changed properties.
+PROVIDER_PREFIX = "(provider) "
 
 #: How a resource with no AWS region (Cloudflare, random, the stack's own) is counted.
 GLOBAL = "global"
@@ -76,6 +80,14 @@ class PlanDiff:
     def regions(self) -> list[str]:
         """Every region of either plan, by name, then global."""
         return sorted(set(self.base_counts) | set(self.head_counts), key=lambda r: (r == GLOBAL, r))
+
+    def changed_directly(self) -> list[ResourceChange]:
+        """Changed resources with a change of their own (not only their provider's settings)."""
+        return [c for c in self.changed if not all(p.startswith(PROVIDER_PREFIX) for p in c.properties)]
+
+    def changed_by_provider(self) -> list[ResourceChange]:
+        """Changed resources whose only change is their provider's settings (default tags, say)."""
+        return [c for c in self.changed if all(p.startswith(PROVIDER_PREFIX) for p in c.properties)]
 
     def region_rows(self) -> list[tuple[str, str, str, str, str, str]]:
         """Per region: resources in the base and now, and how many are added, removed, changed."""
@@ -116,6 +128,14 @@ def load_plan_json(path: Path) -> dict[str, Any]:
         raise PlanDiffError(
             f"{path}: not a meridian plan (no `resources` list); write it with `meridian plan --json`"
         )
+    for index, resource in enumerate(document["resources"]):
+        if not isinstance(resource, dict) or not all(
+            isinstance(resource.get(k), str) for k in ("urn", "type", "name")
+        ):
+            raise PlanDiffError(
+                f"{path}: resources[{index}] has no urn, type and name; "
+                "write the plan with `meridian plan --json`"
+            )
     return document
 
 
@@ -135,8 +155,19 @@ def _is_provider(resource: Mapping[str, Any]) -> bool:
     return str(resource["type"]).startswith("pulumi:providers:")
 
 
+def _decoded(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
 def changed_paths(base: Any, head: Any, path: str = "") -> Iterator[str]:
-    """Dotted paths (`tags.owner`, `subnetIds[1]`) where *head* differs from *base*."""
+    """Dotted paths (`tags.owner`, `subnetIds[1]`) where *head* differs from *base*. Values the engine
+    passes as JSON text (a provider's nested settings) are compared as what they encode."""
+    base, head = _decoded(base), _decoded(head)
     if isinstance(base, Mapping) and isinstance(head, Mapping):
         for key in sorted(set(base) | set(head)):
             inner = f"{path}.{key}" if path else str(key)
@@ -149,6 +180,17 @@ def changed_paths(base: Any, head: Any, path: str = "") -> Iterator[str]:
             yield from changed_paths(b, h, f"{path}[{index}]")
     elif base != head:
         yield path or "(value)"
+
+
+def _provider_changes(base: Mapping[str, Any], head: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Changed input paths of each provider present in both plans, by URN (unchanged ones left out)."""
+    before = {r["urn"]: r for r in base["resources"] if _is_provider(r)}
+    after = {r["urn"]: r for r in head["resources"] if _is_provider(r)}
+    changes = {
+        urn: tuple(changed_paths(before[urn].get("inputs", {}), after[urn].get("inputs", {})))
+        for urn in before.keys() & after.keys()
+    }
+    return {urn: paths for urn, paths in changes.items() if paths}
 
 
 def _change(resource: Mapping[str, Any], properties: tuple[str, ...] = ()) -> ResourceChange:
@@ -171,13 +213,20 @@ def diff_plans(base: Mapping[str, Any], head: Mapping[str, Any]) -> PlanDiff:
     before, after = _counted(base), _counted(head)
     added = tuple(_change(after[urn]) for urn in sorted(after.keys() - before.keys()))
     removed = tuple(_change(before[urn]) for urn in sorted(before.keys() - after.keys()))
+    # A provider's settings (an AWS provider's default tags, say) apply to every resource it
+    # manages, so a change to them is shown on each of those resources, as `pulumi up` updates them.
+    providers = _provider_changes(base, head)
     changed = []
     for urn in sorted(before.keys() & after.keys()):
-        paths = tuple(changed_paths(before[urn].get("inputs", {}), after[urn].get("inputs", {})))
-        if before[urn].get("region") != after[urn].get("region"):
+        old, new = before[urn], after[urn]
+        paths = tuple(changed_paths(old.get("inputs", {}), new.get("inputs", {})))
+        if old.get("region") != new.get("region"):
             paths = ("(region)", *paths)
+        if old.get("protect") != new.get("protect"):
+            paths = (*paths, "(protect)")
+        paths += tuple(f"{PROVIDER_PREFIX}{path}" for path in providers.get(new.get("provider") or "", ()))
         if paths:
-            changed.append(_change(after[urn], paths))
+            changed.append(_change(new, paths))
     return PlanDiff(
         stack=str(head.get("stack")),
         added=added,
@@ -196,6 +245,14 @@ def _grouped(changes: tuple[ResourceChange, ...]) -> list[tuple[str, str, int]]:
     """(region, type, count) of additions or removals: a new region reads as its resource types."""
     counts = Counter((change.region, change.type) for change in changes)
     return [(region, type_token, count) for (region, type_token), count in sorted(counts.items())]
+
+
+def _grouped_by_provider(changes: Sequence[ResourceChange]) -> list[tuple[str, str, int]]:
+    """(region, the provider settings that changed, how many resources) of provider-only changes."""
+    counts = Counter(
+        (c.region, ", ".join(p.removeprefix(PROVIDER_PREFIX) for p in c.properties)) for c in changes
+    )
+    return [(region, properties, count) for (region, properties), count in sorted(counts.items())]
 
 
 def _headline(diff: PlanDiff) -> str:
@@ -222,18 +279,27 @@ def render_diff(diff: PlanDiff, console: Console) -> None:
             for region, type_token, count in _grouped(changes):
                 grouped.add_row(region, type_token, str(count))
             console.print(grouped)
-    if diff.changed:
-        detail = Table(title=f"To change ({len(diff.changed)})", title_style="yellow")
+    direct, retagged = diff.changed_directly(), diff.changed_by_provider()
+    if direct:
+        detail = Table(title=f"To change ({len(direct)})", title_style="yellow")
         detail.add_column("resource")
         detail.add_column("region")
         detail.add_column("changed inputs")
-        for change in diff.changed[:MAX_ROWS]:
+        for change in direct[:MAX_ROWS]:
             detail.add_row(
                 escape(f"{change.type} {change.name}"), change.region, escape(", ".join(change.properties))
             )
         console.print(detail)
-        if len(diff.changed) > MAX_ROWS:
-            console.print(f"… and {len(diff.changed) - MAX_ROWS} more changed resources.")
+        if len(direct) > MAX_ROWS:
+            console.print(f"… and {len(direct) - MAX_ROWS} more changed resources.")
+    if retagged:
+        grouped = Table(title=f"To change because their provider's settings change ({len(retagged)})")
+        grouped.add_column("region")
+        grouped.add_column("provider settings")
+        grouped.add_column("resources", justify="right")
+        for region, properties, count in _grouped_by_provider(retagged):
+            grouped.add_row(region, escape(properties), str(count))
+        console.print(grouped)
     console.print(f"Versus the base plan: [bold]{_headline(diff)}[/].")
 
 
@@ -264,13 +330,25 @@ def summary_markdown(head: Mapping[str, Any], diff: PlanDiff | None = None) -> s
             lines += ["| region | type | count |", "| --- | --- | ---: |"]
             lines += [f"| {region} | `{t}` | {count} |" for region, t, count in _grouped(changes)]
             lines += ["", "</details>", ""]
-    if diff.changed:
-        lines += [f"<details><summary>To change ({len(diff.changed)})</summary>", ""]
+    direct, retagged = diff.changed_directly(), diff.changed_by_provider()
+    if direct:
+        lines += [f"<details><summary>To change ({len(direct)})</summary>", ""]
         lines += ["| resource | region | changed inputs |", "| --- | --- | --- |"]
-        for change in diff.changed[:MAX_ROWS]:
+        for change in direct[:MAX_ROWS]:
             properties = _cell(", ".join(f"`{p}`" for p in change.properties))
             lines.append(f"| `{change.type}` {_cell(change.name)} | {change.region} | {properties} |")
-        if len(diff.changed) > MAX_ROWS:
-            lines.append(f"| … and {len(diff.changed) - MAX_ROWS} more | | |")
+        if len(direct) > MAX_ROWS:
+            lines.append(f"| … and {len(direct) - MAX_ROWS} more | | |")
+        lines += ["", "</details>", ""]
+    if retagged:
+        title = f"To change because their provider's settings change ({len(retagged)})"
+        lines += [
+            f"<details><summary>{title}</summary>",
+            "",
+            "| region | provider settings | resources |",
+            "| --- | --- | ---: |",
+        ]
+        for region, properties, count in _grouped_by_provider(retagged):
+            lines.append(f"| {region} | {_cell(properties)} | {count} |")
         lines += ["", "</details>", ""]
     return "\n".join(lines)

@@ -100,6 +100,31 @@ def test_counts_per_region_list_regions_by_name_and_global_last() -> None:
     assert rows[GLOBAL] == ("0", "1", "+1", "", "")
 
 
+def test_a_changed_protect_flag_is_a_change() -> None:
+    base, head = resource(VPC), resource(VPC)
+    base["protect"], head["protect"] = True, False
+    diff = diff_plans(document(base), document(head))
+    assert [c.properties for c in diff.changed] == [("(protect)",)]
+
+
+def test_a_providers_changed_settings_show_on_every_resource_it_manages() -> None:
+    """Default tags live on the provider; `pulumi up` updates each resource's tags when they change."""
+
+    def with_provider(tags: dict[str, str]) -> dict[str, Any]:
+        provider = resource(PROVIDER, region="us-east-1", defaultTags=json.dumps({"tags": tags}))
+        vpc, subnet = resource(VPC), resource(SUBNET)
+        vpc["provider"] = subnet["provider"] = PROVIDER
+        pool = resource(POOL, region=None)  # another provider's: unaffected
+        return document(provider, vpc, subnet, pool)
+
+    diff = diff_plans(with_provider({"owner": "a"}), with_provider({"owner": "b"}))
+    assert {c.urn: c.properties for c in diff.changed} == {
+        VPC: ("(provider) defaultTags.tags.owner",),
+        SUBNET: ("(provider) defaultTags.tags.owner",),
+    }
+    assert diff.head_counts == {"us-east-1": 2, GLOBAL: 1}  # the provider itself is not counted
+
+
 def test_plans_of_different_stacks_are_refused() -> None:
     with pytest.raises(PlanDiffError, match="stack 'staging' and this one of 'prod'"):
         diff_plans(document(stack="staging"), document(stack="prod"))
@@ -107,7 +132,15 @@ def test_plans_of_different_stacks_are_refused() -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(None, "no such file"), ("{not json", "not JSON"), ('{"stack": "prod"}', "not a meridian plan")],
+    [
+        (None, "no such file"),
+        ("{not json", "not JSON"),
+        ('{"stack": "prod"}', "not a meridian plan"),
+        (
+            '{"stack": "prod", "resources": [{"urn": "u", "type": "t"}]}',
+            r"resources\[0\] has no urn, type and name",
+        ),
+    ],
 )
 def test_an_unusable_base_file_says_how_to_write_one(
     tmp_path: Path, content: str | None, message: str
@@ -131,7 +164,8 @@ def test_a_plan_has_no_difference_from_itself_read_back_from_its_file(tmp_path: 
 
 
 def altered_staging(tmp_path: Path) -> Path:
-    """A copy of the staging project with a third region and one more API replica in secondaries."""
+    """A copy of the staging project with a third region, one more API replica in secondaries and
+    another cost centre."""
     project = tmp_path / "head"
     project.mkdir()
     (project / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
@@ -141,6 +175,7 @@ def altered_staging(tmp_path: Path) -> Path:
         {"name": "eu-central-1", "role": "secondary", "cidr": "10.64.32.0/20", "azCount": 2}
     )
     config["meridian:sizes"]["secondary"]["eks"]["apiMaxReplicas"] += 1
+    config["meridian:tags"]["costCenter"] = "cc-2040-platform"  # a default tag, set on the providers
     (project / "Pulumi.staging.yaml").write_text(yaml.safe_dump(stack))
     return project
 
@@ -172,6 +207,10 @@ def test_diff_of_two_real_plans_shows_the_new_region_and_what_it_changes(
     added_in_region = sum(1 for c in diff.added if c.region == "eu-central-1")
     assert f"| eu-central-1 | 0 | {added_in_region} | +{added_in_region} |  |  |" in markdown
     assert "`spec.maxReplicas`" in markdown
+    retagged_here = sum(1 for c in diff.changed_by_provider() if c.region == "us-east-1")
+    assert (
+        f"| us-east-1 | defaultTags.tags.cost-center | {retagged_here} |" in markdown
+    )  # grouped, not listed
 
 
 def test_diff_against_a_missing_base_exits_2_with_the_fix(
