@@ -52,6 +52,7 @@ CRITICAL_ADDONS_TAINT: aws.eks.NodeGroupTaintArgsDict = {
 }
 
 _CLUSTER_ADMIN_POLICY = "cluster-access-policy/AmazonEKSClusterAdminPolicy"
+_VIEW_POLICY = "cluster-access-policy/AmazonEKSViewPolicy"
 
 
 def build_kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> dict[str, Any]:
@@ -145,7 +146,8 @@ class EksCluster(pulumi.ComponentResource):
         self.cluster_name = self.cluster.name
         self.endpoint = self.cluster.endpoint
         self.oidc_issuer = self.cluster.identities.apply(lambda ids: ids[0]["oidcs"][0]["issuer"])
-        self._admin_access()
+        self._access("admin", self._args.admin_principal_arns, _CLUSTER_ADMIN_POLICY)
+        self._access("viewer", self._args.viewer_principal_arns, _VIEW_POLICY)
 
         self.node_security_group = aws.ec2.SecurityGroup(
             f"{name}-nodes",
@@ -320,22 +322,21 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=protect, depends_on=[log_group, secrets_key]),
         )
 
-    def _admin_access(self) -> None:
-        for i, principal in enumerate(self._args.admin_principal_arns):
+    def _access(self, label: str, principals: tuple[str, ...], policy: str) -> None:
+        """An EKS access entry per principal, with *policy* over the whole cluster."""
+        for i, principal in enumerate(principals):
             entry = aws.eks.AccessEntry(
-                f"{self._name}-admin-{i}",
+                f"{self._name}-{label}-{i}",
                 cluster_name=self.cluster.name,
                 principal_arn=principal,
                 type="STANDARD",
                 opts=pulumi.ResourceOptions(parent=self.cluster),
             )
             aws.eks.AccessPolicyAssociation(
-                f"{self._name}-admin-{i}",
+                f"{self._name}-{label}-{i}",
                 cluster_name=self.cluster.name,
                 principal_arn=entry.principal_arn,
-                policy_arn=pulumi.Output.format(
-                    "arn:{0}:eks::aws:{1}", self._partition, _CLUSTER_ADMIN_POLICY
-                ),
+                policy_arn=pulumi.Output.format("arn:{0}:eks::aws:{1}", self._partition, policy),
                 access_scope={"type": "cluster"},
                 opts=pulumi.ResourceOptions(parent=entry),
             )

@@ -177,6 +177,8 @@ class EksDefaults(MeridianModel):
         kubernetes_version: the control plane's minor version (one EKS supports).
         endpoint: API endpoint access (private only by default).
         admin_principal_arns: IAM roles/users given cluster-admin through EKS access entries.
+        viewer_principal_arns: IAM roles given read-only access (AmazonEKSViewPolicy), e.g. CI's
+            preview roles, whose `pulumi preview` reads the cluster (default none).
         log_retention_days: retention of the control-plane log group (default 365).
         addons: pinned EKS add-on versions.
         istio: the mesh's pinned version and gateway scale.
@@ -189,6 +191,7 @@ class EksDefaults(MeridianModel):
     kubernetes_version: KubernetesVersion
     endpoint: EndpointAccess = EndpointAccess()
     admin_principal_arns: tuple[IamPrincipalArn, ...] = Field(min_length=1)
+    viewer_principal_arns: tuple[IamPrincipalArn, ...] = ()
     log_retention_days: RetentionDays = 365
     addons: AddonVersions
     istio: IstioSettings

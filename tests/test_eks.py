@@ -86,16 +86,21 @@ def test_api_endpoint_is_private_only(stack_plan: Plan) -> None:
         assert "publicAccessCidrs" not in vpc
 
 
-def test_access_entries_api_mode_with_the_configured_admins(stack_plan: Plan) -> None:
+def test_access_entries_api_mode_with_the_configured_admins_and_viewers(stack_plan: Plan) -> None:
     config = config_of(stack_plan)
     for cluster in stack_plan.of_type(CLUSTER):
         assert cluster.inputs["accessConfig"]["authenticationMode"] == "API"
-    admins = [a for a in stack_plan.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")]
-    assert len(admins) == len(config.regions) * len(config.eks.admin_principal_arns)
-    for association in admins:
-        assert association.inputs["principalArn"] in config.eks.admin_principal_arns
-        assert association.inputs["policyArn"].endswith("cluster-access-policy/AmazonEKSClusterAdminPolicy")
+    associations = stack_plan.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    by_policy: dict[str, list[str]] = {}
+    for association in associations:
         assert association.inputs["accessScope"] == {"type": "cluster"}
+        policy = association.inputs["policyArn"].rsplit("/", 1)[-1]
+        by_policy.setdefault(policy, []).append(association.inputs["principalArn"])
+    assert config.eks.viewer_principal_arns  # both stacks give CI's preview role read access
+    assert by_policy == {
+        "AmazonEKSClusterAdminPolicy": list(config.eks.admin_principal_arns) * len(config.regions),
+        "AmazonEKSViewPolicy": list(config.eks.viewer_principal_arns) * len(config.regions),
+    }
 
 
 def test_deletion_protection_in_prod_only(stack_plan: Plan) -> None:
