@@ -9,6 +9,7 @@ deployments to staging before prod, prod behind an approval.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -90,23 +91,38 @@ def test_every_pull_request_runs_the_test_command_with_no_credentials() -> None:
     ci = workflow("ci.yml")
     assert "pull_request" in ci["on"]
     assert ci["permissions"] == {"contents": "read"}
-    assert all("permissions" not in job for job in ci["jobs"].values())  # nothing widens it
+    checks = {name: job for name, job in ci["jobs"].items() if name != "deploy"}
+    assert all("permissions" not in job for job in checks.values())  # nothing widens it
     assert "make test" in scripts(ci["jobs"]["test"])
     assert "make test" in (PROJECT_DIR / ".ci" / "run").read_text()  # the same command CI runs here
     assert "secrets." not in (WORKFLOWS / "ci.yml").read_text()
 
 
-def test_each_stack_is_checked_and_its_plan_compared_with_the_base_branch() -> None:
+def test_only_pull_request_runs_are_cancelled_by_a_newer_push() -> None:
+    concurrency = workflow("ci.yml")["concurrency"]
+    assert concurrency["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
+    assert "github.sha" in concurrency["group"]  # each push to main runs, and deploys, to the end
+
+
+def test_each_stack_is_planned_compared_with_the_base_branch_and_checked() -> None:
     plan = workflow("ci.yml")["jobs"]["plan"]
     assert set(plan["strategy"]["matrix"]["stack"]) == set(STACKS)
-    script = scripts(plan)
-    assert 'make check STACK="$STACK"' in script
-    assert 'git worktree add "$RUNNER_TEMP/base" "$BASE_SHA"' in script  # the base branch's own code
-    assert '--json "$RUNNER_TEMP/base-$STACK.json"' in script
-    assert '--diff "$RUNNER_TEMP/base-$STACK.json"' in script
-    assert '--markdown "$GITHUB_STEP_SUMMARY"' in script
-    base_step = next(s for s in plan["steps"] if "BASE_SHA" in s.get("env", {}))
-    assert base_step["env"]["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}"
+    names = [s.get("name", s.get("uses", "")) for s in plan["steps"]]
+    base, head = (
+        plan["steps"][names.index("Offline plan of the base branch")],
+        plan["steps"][names.index("Offline plan, compared with the base branch's")],
+    )
+    assert 'git worktree add "$RUNNER_TEMP/base" "$BASE_SHA"' in base["run"]  # the base branch's own code
+    assert base["env"]["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}"
+    assert '--json "$RUNNER_TEMP/base-$STACK.json"' in base["run"]
+    assert base["continue-on-error"] is True  # an unplannable base leaves a summary without a diff
+    assert '--diff "$RUNNER_TEMP/base-$STACK.json"' in head["run"]
+    assert '--markdown "$GITHUB_STEP_SUMMARY"' in head["run"]
+    # The summary is written before the guardrails run, so a violation still shows the plan.
+    assert names.index("Guardrails over the offline plan") > names.index(
+        "Offline plan, compared with the base branch's"
+    )
+    assert 'make check STACK="$STACK"' in scripts(plan)
 
 
 # --- pull requests: pulumi preview ---------------------------------------------------------------
@@ -119,27 +135,55 @@ def test_preview_runs_per_stack_with_oidc_credentials_and_the_policy_pack() -> N
     assert set(job["strategy"]["matrix"]["stack"]) == set(STACKS)
     assert job["permissions"]["id-token"] == "write"
     (aws,) = steps_using(job, "aws-actions/configure-aws-credentials")
-    assert aws["with"]["role-to-assume"] == "${{ vars.AWS_PREVIEW_ROLE_ARN }}"
+    role = aws["with"]["role-to-assume"]
+    assert "vars.AWS_PREVIEW_ROLE_ARN_PROD" in role and "vars.AWS_PREVIEW_ROLE_ARN_STAGING" in role
     (pulumi,) = steps_using(job, "pulumi/actions")
     assert pulumi["with"]["command"] == "preview"
     assert pulumi["with"]["stack-name"].endswith("/${{ matrix.stack }}")
     assert (PROJECT_DIR / pulumi["with"]["policyPacks"] / "PulumiPolicy.yaml").is_file()
-    assert steps_using(job, "pulumi/auth-actions")  # the Pulumi Cloud token by OIDC, too
     # Forks get no OIDC token: the job is skipped for them rather than failing.
     assert "github.event.pull_request.head.repo.full_name == github.repository" in job["if"]
+
+
+def test_pull_request_code_gets_no_credential_that_can_deploy() -> None:
+    """A preview runs the pull request's code: its Pulumi token is a team's (read access to the
+    stacks), its Cloudflare token the read-only one; deploy credentials live in the environments."""
+    for job in [workflow("preview.yml")["jobs"]["preview"], workflow("deploy.yml")["jobs"]["prod-preview"]]:
+        (auth,) = steps_using(job, "pulumi/auth-actions")
+        assert auth["with"]["requested-token-type"] == "urn:pulumi:token-type:access_token:team"
+        assert auth["with"]["scope"] == "team:${{ vars.PULUMI_PREVIEW_TEAM }}"
+        assert job["env"]["CLOUDFLARE_API_TOKEN"] == "${{ secrets.CLOUDFLARE_PREVIEW_TOKEN }}"
+        assert "environment" not in job
+
+
+def test_jobs_that_run_pulumi_can_be_sent_to_a_runner_that_reaches_the_private_endpoints() -> None:
+    for name in ("preview.yml", "deploy.yml"):
+        for job in workflow(name)["jobs"].values():
+            assert job["runs-on"] == "${{ vars.PULUMI_RUNNER || 'ubuntu-24.04' }}"
 
 
 # --- main: deploy ---------------------------------------------------------------------------------
 
 
+def test_main_deploys_only_after_ci_passes() -> None:
+    deploy_job = workflow("ci.yml")["jobs"]["deploy"]
+    assert deploy_job["uses"] == "./.github/workflows/deploy.yml"
+    assert set(deploy_job["needs"]) == {"test", "plan"}
+    assert deploy_job["if"] == "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+    assert "workflow_call" in workflow("deploy.yml")["on"]
+    assert "push" not in workflow("deploy.yml")["on"]  # no second path that skips the checks
+
+
 def test_main_deploys_staging_then_prod_behind_the_production_environment() -> None:
-    deploy = workflow("deploy.yml")
-    assert deploy["on"]["push"]["branches"] == ["main"]
-    assert deploy["concurrency"]["cancel-in-progress"] is False  # never stop an update half-way
-    staging, prod = deploy["jobs"]["staging"], deploy["jobs"]["prod"]
-    assert prod["needs"] == "staging"
+    jobs = workflow("deploy.yml")["jobs"]
+    staging, preview, prod = jobs["staging"], jobs["prod-preview"], jobs["prod"]
+    assert preview["needs"] == "staging" and prod["needs"] == "prod-preview"
     assert staging["environment"] == "staging"
     assert prod["environment"] == "production"
+    (shown,) = steps_using(preview, "pulumi/actions")
+    assert shown["with"]["command"] == "preview" and shown["with"]["comment-on-summary"] is True
+    for job in jobs.values():
+        assert job["if"] == "github.ref == 'refs/heads/main'"  # a manual run on a branch deploys nothing
     for stack, job in (("staging", staging), ("prod", prod)):
         (pulumi,) = steps_using(job, "pulumi/actions")
         assert pulumi["with"]["command"] == "up"
@@ -148,6 +192,8 @@ def test_main_deploys_staging_then_prod_behind_the_production_environment() -> N
         assert f"make check STACK={stack}" in scripts(job)
         assert job["permissions"]["id-token"] == "write"
         assert steps_using(job, "aws-actions/configure-aws-credentials")
+        # One update of a stack at a time, never cancelled half-way; stacks do not wait on each other.
+        assert job["concurrency"] == {"group": f"deploy-{stack}", "cancel-in-progress": False}
 
 
 @pytest.mark.parametrize("name", ["ci.yml", "preview.yml", "deploy.yml"])
@@ -155,12 +201,18 @@ def test_no_workflow_holds_a_long_lived_cloud_key(name: str) -> None:
     text = (WORKFLOWS / name).read_text()
     for key in ("aws-access-key-id", "aws-secret-access-key", "AWS_ACCESS_KEY_ID", "PULUMI_ACCESS_TOKEN"):
         assert key not in text
+    # The only stored secrets are Cloudflare's tokens: Cloudflare offers no OIDC.
+    assert set(re.findall(r"secrets\.(\w+)", text)) <= {"CLOUDFLARE_API_TOKEN", "CLOUDFLARE_PREVIEW_TOKEN"}
 
 
 def test_the_cli_the_workflows_install_matches_the_pinned_sdk() -> None:
     """`pulumi preview` in CI runs the CLI release of the SDK the plan and tests use."""
     pinned = version("pulumi")
-    for name in ("preview.yml", "deploy.yml"):
-        for job in workflow(name)["jobs"].values():
-            for step in steps_using(job, "pulumi/actions"):
-                assert step["with"]["pulumi-version"] == pinned
+    steps = [
+        step
+        for name in ("preview.yml", "deploy.yml")
+        for job in workflow(name)["jobs"].values()
+        for step in steps_using(job, "pulumi/actions")
+    ]
+    assert len(steps) == 4
+    assert {step["with"]["pulumi-version"] for step in steps} == {pinned}
