@@ -386,6 +386,7 @@ class _Store:
     shards: int
     replicas: int
     node_type: str
+    cluster_mode: bool
 
 
 def _store_name(reader: _Reader, region: str, group: RecordedResource) -> tuple[str, str]:
@@ -427,8 +428,14 @@ def _stores(reader: _Reader, region: str, components: Sequence[RecordedResource]
                 membership = "global secondary"
             else:
                 membership = "global primary"
-            # A secondary takes engine, node type and shards from its datastore (AWS rejects them).
+            # A secondary takes engine, node type and shards from its datastore (AWS rejects them),
+            # and its cluster mode from the datastore's primary group.
             source = {**(datastore.inputs if datastore else {}), **group.inputs}
+            cluster_mode = group.inputs.get("clusterMode")
+            if cluster_mode is None and datastore is not None:
+                primaries = datastore.property_dependencies.get("primaryReplicationGroupId", [])
+                primary = next((reader.plan.by_urn[u] for u in primaries if u in reader.plan.by_urn), None)
+                cluster_mode = primary.inputs.get("clusterMode") if primary else None
             engine = str(source.get("engine", ""))
             engine_name = " ".join(
                 str(p) for p in (_ENGINES.get(engine, engine), source.get("engineVersion")) if p
@@ -442,6 +449,7 @@ def _stores(reader: _Reader, region: str, components: Sequence[RecordedResource]
                     shards=_number(source.get("numNodeGroups"), 1),
                     replicas=_number(source.get("replicasPerNodeGroup")),
                     node_type=str(source.get("nodeType") or source.get("cacheNodeType") or ""),
+                    cluster_mode=cluster_mode == "enabled",
                 )
             )
     order = list((reader.exported_regions.get(region) or {}).get("redis") or {})
@@ -452,7 +460,8 @@ def _redis(reader: _Reader, region: str, components: Sequence[RecordedResource])
     stores = _stores(reader, region, components)
     engines = sorted({s.engine for s in stores if s.engine})
     engine = f"ElastiCache {engines[0]}" if len(engines) == 1 else "ElastiCache"
-    summary = f"{engine}: {_plural(len(stores), 'store')}, cluster mode"
+    mode = ", cluster mode" if stores and all(s.cluster_mode for s in stores) else ""
+    summary = f"{engine}: {_plural(len(stores), 'store')}{mode}"
     details = []
     for store in stores:
         size = f"{_plural(store.shards, 'shard')} × {_plural(store.replicas, 'replica')}"
@@ -582,8 +591,8 @@ def _edge(reader: _Reader, order: Sequence[str]) -> Edge | None:
     if not balancers:
         return None
     balancer = balancers[0]
-    pools = [p for p in plan.of_type(POOL) if p.inputs.get("origins")]
-    # A pool per region; its origin is named after the region (the id is unknown in a preview).
+    # A pool per region; CdnEdge names its origin after the region (the id is unknown in a preview).
+    pools = [p for p in plan.of_type(POOL) if (p.inputs.get("origins") or [{}])[0].get("name")]
     pool_regions = [str(p.inputs["origins"][0]["name"]) for p in pools]
     region_of_pool = {p.id: region for p, region in zip(pools, pool_regions, strict=True) if p.id}
     exported = plan.outputs.get("cdn")

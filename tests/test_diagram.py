@@ -191,6 +191,25 @@ def test_redis_store_lines_carry_shards_and_replicas_from_the_groups(prod_plan: 
         assert group.inputs["nodeType"] in line
 
 
+def test_cluster_mode_is_read_from_the_groups_and_secondaries_take_their_primarys(prod_plan: Plan) -> None:
+    def summaries(plan: Plan) -> dict[str, str]:
+        arch = architecture(plan)
+        return {name: arch.region(name).component("redis").summary for name in arch.region_names}  # type: ignore[union-attr]
+
+    assert all(summary.endswith(", cluster mode") for summary in summaries(prod_plan).values())
+    # Every primary group with cluster mode off: no region may claim it, secondaries included.
+    resources = [
+        dataclasses.replace(r, inputs={**r.inputs, "clusterMode": "disabled"})
+        if r.type == REPLICATION_GROUP and "clusterMode" in r.inputs
+        else r
+        for r in prod_plan.resources
+    ]
+    altered = Plan(
+        project=prod_plan.project, stack=prod_plan.stack, resources=resources, outputs=prod_plan.outputs
+    )
+    assert not any("cluster mode" in summary for summary in summaries(altered).values())
+
+
 def test_eks_line_names_the_version_node_groups_and_add_ons(prod_plan: Plan) -> None:
     eks = architecture(prod_plan).region("ap-northeast-1").component("eks")
     assert eks == Component(

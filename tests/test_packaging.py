@@ -58,9 +58,11 @@ TEAM_PROGRAM = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel, built as a release is: the sdist first, then the wheel from the unpacked sdist, so
+    what a stale build/ folder of the checkout holds cannot slip into it."""
     out = tmp_path_factory.mktemp("dist")
     build = subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(PROJECT_DIR)],
+        [sys.executable, "-m", "build", "--outdir", str(out), str(PROJECT_DIR)],
         capture_output=True,
         text=True,
         timeout=600,
