@@ -61,6 +61,11 @@ class ResourceChange:
     region: str
     properties: tuple[str, ...] = ()
 
+    @property
+    def only_by_provider(self) -> bool:
+        """Changed only because its provider's settings (default tags, say) changed."""
+        return all(p.startswith(PROVIDER_PREFIX) for p in self.properties)
+
 
 @dataclass(frozen=True)
 class PlanDiff:
@@ -83,11 +88,11 @@ class PlanDiff:
 
     def changed_directly(self) -> list[ResourceChange]:
         """Changed resources with a change of their own (not only their provider's settings)."""
-        return [c for c in self.changed if not all(p.startswith(PROVIDER_PREFIX) for p in c.properties)]
+        return [c for c in self.changed if not c.only_by_provider]
 
     def changed_by_provider(self) -> list[ResourceChange]:
         """Changed resources whose only change is their provider's settings (default tags, say)."""
-        return [c for c in self.changed if all(p.startswith(PROVIDER_PREFIX) for p in c.properties)]
+        return [c for c in self.changed if c.only_by_provider]
 
     def region_rows(self) -> list[tuple[str, str, str, str, str, str]]:
         """Per region: resources in the base and now, and how many are added, removed, changed."""
