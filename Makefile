@@ -7,7 +7,7 @@ BIN     := $(VENV)/bin
 SCANNER ?= .venv-checkov
 STACK   ?= prod
 
-.PHONY: venv scanner plan check diagram scan test bench clean
+.PHONY: venv scanner plan check diagram latency scan test bench clean
 
 $(BIN)/meridian: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "meridian needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -38,6 +38,10 @@ check: venv
 ## The architecture picture of a stack, from its offline plan: docs/architecture-$(STACK).svg.
 diagram: venv
 	$(BIN)/meridian diagram --stack $(STACK)
+
+## The latency floor of a stack's large cities against meridian:targets (exit 1 below target).
+latency: venv
+	$(BIN)/meridian latency --stack $(STACK)
 
 ## checkov over the offline plan of a stack, with the suppression file (exit 1 on a new failure).
 scan: venv scanner

@@ -3,20 +3,23 @@
     meridian plan --stack prod [--json FILE] [--diff BASE.json] [--markdown FILE] [--resources]
     meridian check --stack prod [--project-dir DIR]
     meridian diagram --stack prod [--output FILE.svg] [--project-dir DIR]
+    meridian latency --stack prod [--json FILE] [--project-dir DIR]
     meridian scan --stack prod [--checkov PATH] [--export DIR] [--project-dir DIR]
 
 `plan --diff` compares the plan with another written by `plan --json` (the base branch's, in CI):
 resources added, removed and changed. `--markdown` appends the summary (counts per region and, with
 `--diff`, the changes) to a file: `$GITHUB_STEP_SUMMARY` in CI.
 
-Exit codes: 0 done (check: every rule passes; scan: no unsuppressed checkov failure), 1 a
-guardrail rule is violated or checkov found a failure the suppression file does not cover,
+Exit codes: 0 done (check: every rule passes; scan: no unsuppressed checkov failure; latency: the
+target is met), 1 a guardrail rule is violated, checkov found a failure the suppression file does
+not cover, or the latency target is missed,
 2 invalid stack config (the message names the file, key and fix) or checkov missing.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,10 +33,11 @@ from components.geo import CloudflareRegion
 from .diagram import check_diagram_path, diagram_path, write_diagram
 from .guardrails.check import check_plan, render_report
 from .guardrails.scanner import ScanReport, scan_plan
+from .latency import LatencyReport, analyse
 from .mocks import RecordedResource
 from .plan import Plan, find_project_dir, run_plan
 from .plan_diff import PlanDiff, PlanDiffError, diff_plans, load_plan_json, render_diff, summary_markdown
-from .stack_config import ConfigError
+from .stack_config import ConfigError, load_stack_file
 
 __all__ = ["main", "render_plan", "run"]
 
@@ -176,6 +180,69 @@ def _diagram_command(args: argparse.Namespace, console: Console, errors: Console
     return 0
 
 
+def _latency_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    project_dir = args.project_dir or find_project_dir()
+    try:
+        config = load_stack_file(project_dir / f"Pulumi.{args.stack}.yaml")
+    except (ConfigError, FileNotFoundError) as exc:
+        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        return EXIT_INVALID_CONFIG
+    targets = config.targets
+    serving = config.cdn_args(args.stack).steering().first_choice().values()
+    report = analyse(
+        serving,
+        inflation=targets.path_inflation,
+        target_ms=targets.latency_ms,
+        target_share=targets.latency_population_share,
+    )
+    render_latency(report, args.stack, [r.name for r in config.regions], console)
+    if args.json:
+        args.json.write_text(json.dumps(report_json(report), indent=2) + "\n")
+    return 0 if report.met else EXIT_VIOLATIONS
+
+
+def render_latency(report: LatencyReport, stack: str, stack_regions: Sequence[str], console: Console) -> None:
+    """Per serving region, the slowest large cities, the suggestions, then the verdict."""
+    table = Table(title=f"Latency floor of {stack}: dynamic requests, {report.inflation}x path inflation")
+    table.add_column("serving region")
+    table.add_column("population served", justify="right")
+    table.add_column("mean floor", justify="right")
+    for region, (people, mean_ms) in report.by_region().items():
+        table.add_row(region, f"{people:,}", f"{mean_ms:.0f} ms")
+    console.print(table)
+    worst = Table(title="Slowest cities of 1 million or more")
+    for column in ("city", "country", "population", "served by", "floor"):
+        worst.add_column(column, justify="right" if column in ("population", "floor") else "left")
+    for c in report.worst():
+        worst.add_row(c.city.name, c.city.country, f"{c.city.population:,}", c.region, f"{c.rtt_ms:.0f} ms")
+    console.print(worst)
+    for region, share in report.suggestions:
+        how = f"Serving users from {region} first" if region in stack_regions else f"Adding {region}"
+        console.print(f"{how} would bring the share within {report.target_ms:.0f} ms to {share:.1%}.")
+    verdict = "meets" if report.met else "misses"
+    console.print(
+        f"{report.share_within:.1%} of the {report.population:,} people in {len(report.cities):,} cities of "
+        f"100,000 or more are within {report.target_ms:.0f} ms of their region: [bold]{verdict}[/] the "
+        f"target of {report.target_share:.0%}."
+    )
+
+
+def report_json(report: LatencyReport) -> dict[str, object]:
+    return {
+        "targetMs": report.target_ms,
+        "targetShare": report.target_share,
+        "pathInflation": report.inflation,
+        "shareWithin": round(report.share_within, 4),
+        "met": report.met,
+        "servingRegions": list(report.serving_regions),
+        "worst": [
+            {"city": c.city.name, "country": c.city.country, "region": c.region, "rttMs": round(c.rtt_ms, 1)}
+            for c in report.worst()
+        ],
+        "suggestions": [{"region": r, "shareWithin": round(share, 4)} for r, share in report.suggestions],
+    }
+
+
 def _scan_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
     plan = _load_plan(args, errors)
     if plan is None:
@@ -273,7 +340,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write (default: docs/architecture-<stack>.svg)",
     )
     diagram.set_defaults(handler=_diagram_command)
-    for command in (plan, check, diagram, scan):
+    latency = commands.add_parser(
+        "latency",
+        help="the round-trip floor from the world's large cities to their regions; exit 1 below target",
+        description="Great-circle distance from each city of 100,000 or more to the region the steering "
+        "serves it from, as a round-trip floor, against meridian:targets.",
+    )
+    latency.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
+    latency.set_defaults(handler=_latency_command)
+    for command in (plan, check, diagram, latency, scan):
         command.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
         command.add_argument(
             "--project-dir", type=Path, help="folder holding Pulumi.yaml (default: nearest above cwd)"

@@ -139,6 +139,22 @@ class RegionEntry(MeridianModel):
     fewer_azs_reason: str | None = Field(default=None, min_length=20)
 
 
+class Targets(MeridianModel):
+    """What the platform promises, which `meridian latency` checks the stack against
+    (`meridian:targets`).
+
+    Attributes:
+        latency_ms: the round-trip floor a dynamic request's user may be from its region (default 50).
+        latency_population_share: the share of the population of large cities that must be within
+            `latency_ms` (default 0.9: "globally, where physics allows").
+        path_inflation: how much longer real network paths are than the great circle (default 1.5).
+    """
+
+    latency_ms: float = Field(default=50.0, gt=0, le=1000)
+    latency_population_share: float = Field(default=0.9, gt=0, le=1)
+    path_inflation: float = Field(default=1.5, ge=1, le=5)
+
+
 class StackConfig(MeridianModel):
     """Everything under `meridian:` in a stack file.
 
@@ -157,6 +173,7 @@ class StackConfig(MeridianModel):
         protect_stateful_resources: protect keys, logs and data stores from deletion (default true;
             prod may not turn it off).
         kms_deletion_window_days: waiting period of a deleted KMS key (7-30, default 30).
+        targets: the promises the analysis commands check (`Targets`).
     """
 
     environment: Environment
@@ -172,6 +189,7 @@ class StackConfig(MeridianModel):
     sizes: dict[RegionRole, ComponentSizes]
     protect_stateful_resources: bool = True
     kms_deletion_window_days: int = Field(default=30, ge=7, le=30)
+    targets: Targets = Targets()
 
     def aws_tags(self, stack: str) -> dict[str, str]:
         """The default tags of every AWS resource in the stack."""
