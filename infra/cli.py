@@ -4,6 +4,7 @@
     meridian check --stack prod [--project-dir DIR]
     meridian diagram --stack prod [--output FILE.svg] [--project-dir DIR]
     meridian latency --stack prod [--json FILE] [--project-dir DIR]
+    meridian availability --stack prod [--json FILE] [--project-dir DIR]
     meridian scan --stack prod [--checkov PATH] [--export DIR] [--project-dir DIR]
 
 `plan --diff` compares the plan with another written by `plan --json` (the base branch's, in CI):
@@ -11,8 +12,8 @@ resources added, removed and changed. `--markdown` appends the summary (counts p
 `--diff`, the changes) to a file: `$GITHUB_STEP_SUMMARY` in CI.
 
 Exit codes: 0 done (check: every rule passes; scan: no unsuppressed checkov failure; latency: the
-target is met), 1 a guardrail rule is violated, checkov found a failure the suppression file does
-not cover, or the latency target is missed,
+or availability target is met), 1 a guardrail rule is violated, checkov found a failure the
+suppression file does not cover, or the latency or availability target is missed,
 2 invalid stack config (the message names the file, key and fix) or checkov missing.
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,6 +32,7 @@ from rich.tree import Tree
 
 from components.geo import CloudflareRegion
 
+from .availability import Availability, compose, sla_table
 from .diagram import check_diagram_path, diagram_path, write_diagram
 from .guardrails.check import check_plan, render_report
 from .guardrails.scanner import ScanReport, scan_plan
@@ -243,6 +246,66 @@ def report_json(report: LatencyReport) -> dict[str, object]:
     }
 
 
+def _availability_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    plan = _load_plan(args, errors)
+    if plan is None:
+        return EXIT_INVALID_CONFIG
+    assert plan.config is not None  # run_plan validated the stack file
+    figures = compose(plan, plan.config.targets.availability)
+    render_availability(figures, plan.stack, console)
+    if args.json:
+        args.json.write_text(json.dumps(availability_json(figures), indent=2) + "\n")
+    return 0 if figures.met else EXIT_VIOLATIONS
+
+
+def _percent(uptime: float) -> str:
+    return f"{uptime:.4%}" if uptime < 1 else "100% (to float precision)"
+
+
+def render_availability(figures: Availability, stack: str, console: Console) -> None:
+    """Each region's chain, then the global and write-path figures against the target."""
+    table = Table(title=f"Composed SLAs of {stack}: each region's parts in series")
+    table.add_column("region")
+    table.add_column("parts in series")
+    table.add_column("uptime", justify="right")
+    table.add_column("down / month", justify="right")
+    for region in figures.regions:
+        counts = Counter(region.parts)
+        parts = ", ".join(
+            f"{p.label} {p.uptime:.2%}" + (f" ×{n}" if n > 1 else "") for p, n in counts.items()
+        )
+        down = f"{figures.downtime_minutes(region.uptime):.1f} min"
+        table.add_row(region.region, parts, _percent(region.uptime), down)
+    console.print(table)
+    edge = f"Cloudflare {figures.edge.uptime:.2%} in front, " if figures.edge else ""
+    console.print(
+        f"Global ({edge}{len(figures.regions)} regions in parallel with failover): "
+        f"{_percent(figures.uptime)}, {figures.downtime_minutes(figures.uptime):.2f} min down a month "
+        "allowed by the contracts."
+    )
+    write_note = "meets" if figures.write_uptime >= figures.target else "is below"
+    console.print(
+        f"Writes (the write home {figures.write_home}, until an Aurora global failover moves it): "
+        f"{_percent(figures.write_uptime)}, {figures.downtime_minutes(figures.write_uptime):.1f} min a "
+        f"month; {write_note} the target, which only the failover procedure can close."
+    )
+    verdict = "meets" if figures.met else "misses"
+    console.print(f"Global availability [bold]{verdict}[/] the target of {figures.target:.2%}.")
+
+
+def availability_json(figures: Availability) -> dict[str, object]:
+    return {
+        "target": figures.target,
+        "uptime": figures.uptime,
+        "writeUptime": figures.write_uptime,
+        "met": figures.met,
+        "regions": {
+            r.region: {"uptime": r.uptime, "parts": [p.key for p in r.parts]} for r in figures.regions
+        },
+        "sources": {key: part.source for key, part in sla_table().items()},
+    }
+
+
 def _scan_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
     plan = _load_plan(args, errors)
     if plan is None:
@@ -348,7 +411,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     latency.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
     latency.set_defaults(handler=_latency_command)
-    for command in (plan, check, diagram, latency, scan):
+    availability = commands.add_parser(
+        "availability",
+        help="published SLAs composed over the plan's topology; exit 1 below target",
+        description="Each region's parts in series, regions in parallel behind Cloudflare, with the "
+        "figures of infra/data/sla.yaml, against meridian:targets.availability.",
+    )
+    availability.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
+    availability.set_defaults(handler=_availability_command)
+    for command in (plan, check, diagram, latency, availability, scan):
         command.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
         command.add_argument(
             "--project-dir", type=Path, help="folder holding Pulumi.yaml (default: nearest above cwd)"

@@ -140,7 +140,7 @@ class RegionEntry(MeridianModel):
 
 
 class Targets(MeridianModel):
-    """What the platform promises, which `meridian latency` checks the stack against
+    """What the platform promises, which `meridian latency` and `availability` check the stack against
     (`meridian:targets`).
 
     Attributes:
@@ -148,11 +148,13 @@ class Targets(MeridianModel):
         latency_population_share: the share of the population of large cities that must be within
             `latency_ms` (default 0.9: "globally, where physics allows").
         path_inflation: how much longer real network paths are than the great circle (default 1.5).
+        availability: the monthly uptime the composed SLAs must reach (default 0.9999).
     """
 
     latency_ms: float = Field(default=50.0, gt=0, le=1000)
     latency_population_share: float = Field(default=0.9, gt=0, le=1)
     path_inflation: float = Field(default=1.5, ge=1, le=5)
+    availability: float = Field(default=0.9999, gt=0, lt=1)
 
 
 class StackConfig(MeridianModel):

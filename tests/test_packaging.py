@@ -75,7 +75,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 pytestmark = pytest.mark.slow
 
 
-def test_the_wheel_holds_the_packages_and_their_typing_marker_only(wheel: Path) -> None:
+def test_the_wheel_holds_the_packages_their_typing_marker_and_data_only(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     top_level = {name.split("/")[0] for name in names if not name.startswith("meridian-")}
     assert top_level == {"components", "infra"}  # no tests, policy or benchmarks
@@ -84,6 +84,7 @@ def test_the_wheel_holds_the_packages_and_their_typing_marker_only(wheel: Path) 
         "infra/py.typed",
         "components/region.py",
         "infra/guardrails/check.py",
+        "infra/data/sla.yaml",  # the availability command's SLA table travels with the package
     } <= set(names)
 
 

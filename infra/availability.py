@@ -1,0 +1,130 @@
+"""The availability the contracts promise: published SLAs composed over the stack's topology.
+
+Within a region a request needs every part it passes through, in series: the Network Load Balancer
+of the ingress gateway, the EKS cluster, the region's Aurora cluster (where it has one) and each of
+its Redis stores (the API uses all of them). Across regions, Cloudflare's load balancer fails over
+to any healthy pool, so the regions are in parallel; Cloudflare itself is in series in front. So
+
+    region  = Π uptime of its parts
+    global  = Cloudflare × (1 - Π over regions (1 - region))
+
+with the figures of `infra/data/sla.yaml`, each a provider's published monthly commitment. Failures
+are taken as independent, which they are not always (a bad deploy reaches every region): the figure
+is the ceiling the contracts allow, not a forecast. Writes are the exception to the parallel rule:
+they go to the write home until an Aurora global-database failover moves it, so the write path is
+the write home's chain, shown beside the global figure.
+
+The parts are read from the offline plan (the resources each region declares), not from config.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+import yaml
+
+from .plan import Plan
+
+__all__ = ["MINUTES_PER_MONTH", "Availability", "Part", "RegionAvailability", "compose", "sla_table"]
+
+#: A 30-day month, as the SLAs measure.
+MINUTES_PER_MONTH = 30 * 24 * 60
+
+#: The ingress gateway's chart asks for a Service of type LoadBalancer, which AWS answers with an NLB.
+_HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+_PARTS_BY_TYPE = {
+    "aws:eks/cluster:Cluster": "amazon-eks",
+    "aws:rds/cluster:Cluster": "amazon-aurora-multi-az",
+    "aws:elasticache/replicationGroup:ReplicationGroup": "amazon-elasticache-multi-az",
+}
+
+
+@dataclass(frozen=True)
+class Part:
+    """One published commitment (an entry of `infra/data/sla.yaml`)."""
+
+    key: str
+    label: str
+    service: str
+    uptime: float
+    source: str
+
+
+@cache
+def sla_table() -> dict[str, Part]:
+    raw = yaml.safe_load(files("infra").joinpath("data/sla.yaml").read_text(encoding="utf-8"))
+    return {
+        key: Part(key, str(v["label"]), str(v["service"]), float(v["uptime"]), str(v["source"]))
+        for key, v in raw.items()
+    }
+
+
+@dataclass(frozen=True)
+class RegionAvailability:
+    region: str
+    parts: tuple[Part, ...]  # in series, one entry per resource (three Redis stores: three entries)
+
+    @property
+    def uptime(self) -> float:
+        return math.prod(p.uptime for p in self.parts)
+
+
+@dataclass(frozen=True)
+class Availability:
+    regions: tuple[RegionAvailability, ...]
+    edge: Part | None  # Cloudflare, in series in front of the regions
+    write_home: str
+    target: float
+
+    @property
+    def uptime(self) -> float:
+        down_everywhere = math.prod(1 - r.uptime for r in self.regions)
+        return (self.edge.uptime if self.edge else 1.0) * (1 - down_everywhere)
+
+    @property
+    def write_uptime(self) -> float:
+        home = next(r for r in self.regions if r.region == self.write_home)
+        return (self.edge.uptime if self.edge else 1.0) * home.uptime
+
+    @property
+    def met(self) -> bool:
+        return self.uptime >= self.target
+
+    @staticmethod
+    def downtime_minutes(uptime: float) -> float:
+        """Minutes a month an *uptime* allows to be down."""
+        return (1 - uptime) * MINUTES_PER_MONTH
+
+
+def _asks_for_load_balancer(release_inputs: dict[str, object]) -> bool:
+    values = release_inputs.get("values")
+    service = values.get("service") if isinstance(values, dict) else None
+    return isinstance(service, dict) and service.get("type") == "LoadBalancer"
+
+
+def compose(plan: Plan, target: float) -> Availability:
+    """The parts each region of *plan* declares, in series, and the regions in parallel."""
+    table = sla_table()
+    order = list(plan.outputs.get("regions") or {})
+    parts: dict[str, list[Part]] = {region: [] for region in order}
+    for resource in plan.custom_resources:
+        region = plan.regions.get(resource.urn)
+        if region not in parts:
+            continue
+        key = _PARTS_BY_TYPE.get(resource.type)
+        if key is None and resource.type == _HELM_RELEASE and _asks_for_load_balancer(resource.inputs):
+            key = "elastic-load-balancing"
+        if key is not None:
+            parts[region].append(table[key])
+    edge = (
+        table["cloudflare-business"] if plan.of_type("cloudflare:index/loadBalancer:LoadBalancer") else None
+    )
+    return Availability(
+        regions=tuple(RegionAvailability(r, tuple(sorted(p, key=lambda x: x.key))) for r, p in parts.items()),
+        edge=edge,
+        write_home=str(plan.outputs.get("writeHome")),
+        target=target,
+    )
