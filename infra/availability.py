@@ -20,15 +20,27 @@ The parts are read from the offline plan (the resources each region declares), n
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
 import yaml
+from rich.console import Console
+from rich.table import Table
 
 from .plan import Plan
 
-__all__ = ["MINUTES_PER_MONTH", "Availability", "Part", "RegionAvailability", "compose", "sla_table"]
+__all__ = [
+    "MINUTES_PER_MONTH",
+    "Availability",
+    "Part",
+    "RegionAvailability",
+    "availability_json",
+    "compose",
+    "render_availability",
+    "sla_table",
+]
 
 #: A 30-day month, as the SLAs measure.
 MINUTES_PER_MONTH = 30 * 24 * 60
@@ -128,3 +140,51 @@ def compose(plan: Plan, target: float) -> Availability:
         write_home=str(plan.outputs.get("writeHome")),
         target=target,
     )
+
+
+def _percent(uptime: float) -> str:
+    return f"{uptime:.4%}" if uptime < 1 else "100% (to float precision)"
+
+
+def render_availability(figures: Availability, stack: str, console: Console) -> None:
+    """Each region's chain, then the global and write-path figures against the target."""
+    table = Table(title=f"Composed SLAs of {stack}: each region's parts in series")
+    table.add_column("region")
+    table.add_column("parts in series")
+    table.add_column("uptime", justify="right")
+    table.add_column("down / month", justify="right")
+    for region in figures.regions:
+        counts = Counter(region.parts)
+        parts = ", ".join(
+            f"{p.label} {p.uptime:.2%}" + (f" ×{n}" if n > 1 else "") for p, n in counts.items()
+        )
+        down = f"{figures.downtime_minutes(region.uptime):.1f} min"
+        table.add_row(region.region, parts, _percent(region.uptime), down)
+    console.print(table)
+    edge = f"Cloudflare {figures.edge.uptime:.2%} in front, " if figures.edge else ""
+    console.print(
+        f"Global ({edge}{len(figures.regions)} regions in parallel with failover): "
+        f"{_percent(figures.uptime)}, {figures.downtime_minutes(figures.uptime):.2f} min down a month "
+        "allowed by the contracts."
+    )
+    write_note = "meets" if figures.write_uptime >= figures.target else "is below"
+    console.print(
+        f"Writes (the write home {figures.write_home}, until an Aurora global failover moves it): "
+        f"{_percent(figures.write_uptime)}, {figures.downtime_minutes(figures.write_uptime):.1f} min a "
+        f"month; {write_note} the target, which only the failover procedure can close."
+    )
+    verdict = "meets" if figures.met else "misses"
+    console.print(f"Global availability [bold]{verdict}[/] the target of {figures.target:.2%}.")
+
+
+def availability_json(figures: Availability) -> dict[str, object]:
+    return {
+        "target": figures.target,
+        "uptime": figures.uptime,
+        "writeUptime": figures.write_uptime,
+        "met": figures.met,
+        "regions": {
+            r.region: {"uptime": r.uptime, "parts": [p.key for p in r.parts]} for r in figures.regions
+        },
+        "sources": {key: part.source for key, part in sla_table().items()},
+    }

@@ -22,8 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -32,17 +31,20 @@ from rich.tree import Tree
 
 from components.geo import CloudflareRegion
 
-from .availability import Availability, compose, sla_table
+from .availability import availability_json, compose, render_availability
 from .diagram import check_diagram_path, diagram_path, write_diagram
 from .guardrails.check import check_plan, render_report
 from .guardrails.scanner import ScanReport, scan_plan
-from .latency import LatencyReport, analyse
+from .latency import analyse, render_latency, report_json
 from .mocks import RecordedResource
 from .plan import Plan, find_project_dir, run_plan
 from .plan_diff import PlanDiff, PlanDiffError, diff_plans, load_plan_json, render_diff, summary_markdown
 from .stack_config import ConfigError, load_stack_file
 
 __all__ = ["main", "render_plan", "run"]
+
+#: A command's handler: parsed arguments, the console for results and the one for errors → exit code.
+Handler = Callable[[argparse.Namespace, Console, Console], int]
 
 EXIT_VIOLATIONS = 1
 EXIT_INVALID_CONFIG = 2
@@ -122,12 +124,24 @@ def render_steering(plan: Plan, console: Console) -> None:
     console.print(f"Fallback when every pool is down: {edge.get('fallbackRegion')}.")
 
 
+def _print_error(errors: Console, exc: Exception) -> None:
+    """The message alone (it names the file, key and fix), as plain text: no traceback, no markup."""
+    errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+
+
+def _verdict(met: bool, json_path: Path | None, figures: dict[str, object]) -> int:
+    """An analysis command's end: its figures as JSON when asked, and exit 1 if the target is missed."""
+    if json_path:
+        json_path.write_text(json.dumps(figures, indent=2) + "\n")
+    return 0 if met else EXIT_VIOLATIONS
+
+
 def _load_plan(args: argparse.Namespace, errors: Console) -> Plan | None:
     """The offline plan of `--stack`, or None after printing why the stack file is unusable."""
     try:
         return run_plan(args.project_dir or find_project_dir(), args.stack)
     except (ConfigError, FileNotFoundError) as exc:
-        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        _print_error(errors, exc)
         return None
 
 
@@ -141,7 +155,7 @@ def _plan_command(args: argparse.Namespace, console: Console, errors: Console) -
         try:
             diff = diff_plans(load_plan_json(args.diff), document)
         except PlanDiffError as exc:
-            errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+            _print_error(errors, exc)
             return EXIT_INVALID_CONFIG
     render_plan(plan, console, itemise=args.resources)
     if diff is not None:
@@ -170,7 +184,7 @@ def _diagram_command(args: argparse.Namespace, console: Console, errors: Console
         output = args.output or diagram_path(args.project_dir or find_project_dir(), args.stack)
         check_diagram_path(output)  # before the plan runs, not after
     except (ValueError, FileNotFoundError) as exc:
-        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        _print_error(errors, exc)
         return EXIT_INVALID_CONFIG
     plan = _load_plan(args, errors)
     if plan is None:
@@ -188,7 +202,7 @@ def _latency_command(args: argparse.Namespace, console: Console, errors: Console
     try:
         config = load_stack_file(project_dir / f"Pulumi.{args.stack}.yaml")
     except (ConfigError, FileNotFoundError) as exc:
-        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        _print_error(errors, exc)
         return EXIT_INVALID_CONFIG
     targets = config.targets
     serving = config.cdn_args(args.stack).steering().first_choice().values()
@@ -199,51 +213,7 @@ def _latency_command(args: argparse.Namespace, console: Console, errors: Console
         target_share=targets.latency_population_share,
     )
     render_latency(report, args.stack, [r.name for r in config.regions], console)
-    if args.json:
-        args.json.write_text(json.dumps(report_json(report), indent=2) + "\n")
-    return 0 if report.met else EXIT_VIOLATIONS
-
-
-def render_latency(report: LatencyReport, stack: str, stack_regions: Sequence[str], console: Console) -> None:
-    """Per serving region, the slowest large cities, the suggestions, then the verdict."""
-    table = Table(title=f"Latency floor of {stack}: dynamic requests, {report.inflation}x path inflation")
-    table.add_column("serving region")
-    table.add_column("population served", justify="right")
-    table.add_column("mean floor", justify="right")
-    for region, (people, mean_ms) in report.by_region().items():
-        table.add_row(region, f"{people:,}", f"{mean_ms:.0f} ms")
-    console.print(table)
-    worst = Table(title="Slowest cities of 1 million or more")
-    for column in ("city", "country", "population", "served by", "floor"):
-        worst.add_column(column, justify="right" if column in ("population", "floor") else "left")
-    for c in report.worst():
-        worst.add_row(c.city.name, c.city.country, f"{c.city.population:,}", c.region, f"{c.rtt_ms:.0f} ms")
-    console.print(worst)
-    for region, share in report.suggestions:
-        how = f"Serving users from {region} first" if region in stack_regions else f"Adding {region}"
-        console.print(f"{how} would bring the share within {report.target_ms:.0f} ms to {share:.1%}.")
-    verdict = "meets" if report.met else "misses"
-    console.print(
-        f"{report.share_within:.1%} of the {report.population:,} people in {len(report.cities):,} cities of "
-        f"100,000 or more are within {report.target_ms:.0f} ms of their region: [bold]{verdict}[/] the "
-        f"target of {report.target_share:.0%}."
-    )
-
-
-def report_json(report: LatencyReport) -> dict[str, object]:
-    return {
-        "targetMs": report.target_ms,
-        "targetShare": report.target_share,
-        "pathInflation": report.inflation,
-        "shareWithin": round(report.share_within, 4),
-        "met": report.met,
-        "servingRegions": list(report.serving_regions),
-        "worst": [
-            {"city": c.city.name, "country": c.city.country, "region": c.region, "rttMs": round(c.rtt_ms, 1)}
-            for c in report.worst()
-        ],
-        "suggestions": [{"region": r, "shareWithin": round(share, 4)} for r, share in report.suggestions],
-    }
+    return _verdict(report.met, args.json, report_json(report))
 
 
 def _availability_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
@@ -253,57 +223,7 @@ def _availability_command(args: argparse.Namespace, console: Console, errors: Co
     assert plan.config is not None  # run_plan validated the stack file
     figures = compose(plan, plan.config.targets.availability)
     render_availability(figures, plan.stack, console)
-    if args.json:
-        args.json.write_text(json.dumps(availability_json(figures), indent=2) + "\n")
-    return 0 if figures.met else EXIT_VIOLATIONS
-
-
-def _percent(uptime: float) -> str:
-    return f"{uptime:.4%}" if uptime < 1 else "100% (to float precision)"
-
-
-def render_availability(figures: Availability, stack: str, console: Console) -> None:
-    """Each region's chain, then the global and write-path figures against the target."""
-    table = Table(title=f"Composed SLAs of {stack}: each region's parts in series")
-    table.add_column("region")
-    table.add_column("parts in series")
-    table.add_column("uptime", justify="right")
-    table.add_column("down / month", justify="right")
-    for region in figures.regions:
-        counts = Counter(region.parts)
-        parts = ", ".join(
-            f"{p.label} {p.uptime:.2%}" + (f" ×{n}" if n > 1 else "") for p, n in counts.items()
-        )
-        down = f"{figures.downtime_minutes(region.uptime):.1f} min"
-        table.add_row(region.region, parts, _percent(region.uptime), down)
-    console.print(table)
-    edge = f"Cloudflare {figures.edge.uptime:.2%} in front, " if figures.edge else ""
-    console.print(
-        f"Global ({edge}{len(figures.regions)} regions in parallel with failover): "
-        f"{_percent(figures.uptime)}, {figures.downtime_minutes(figures.uptime):.2f} min down a month "
-        "allowed by the contracts."
-    )
-    write_note = "meets" if figures.write_uptime >= figures.target else "is below"
-    console.print(
-        f"Writes (the write home {figures.write_home}, until an Aurora global failover moves it): "
-        f"{_percent(figures.write_uptime)}, {figures.downtime_minutes(figures.write_uptime):.1f} min a "
-        f"month; {write_note} the target, which only the failover procedure can close."
-    )
-    verdict = "meets" if figures.met else "misses"
-    console.print(f"Global availability [bold]{verdict}[/] the target of {figures.target:.2%}.")
-
-
-def availability_json(figures: Availability) -> dict[str, object]:
-    return {
-        "target": figures.target,
-        "uptime": figures.uptime,
-        "writeUptime": figures.write_uptime,
-        "met": figures.met,
-        "regions": {
-            r.region: {"uptime": r.uptime, "parts": [p.key for p in r.parts]} for r in figures.regions
-        },
-        "sources": {key: part.source for key, part in sla_table().items()},
-    }
+    return _verdict(figures.met, args.json, availability_json(figures))
 
 
 def _scan_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
@@ -313,7 +233,7 @@ def _scan_command(args: argparse.Namespace, console: Console, errors: Console) -
     try:
         report = scan_plan(plan, args.checkov, keep_in=args.export)
     except FileNotFoundError as exc:
-        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        _print_error(errors, exc)
         return EXIT_INVALID_CONFIG
     render_scan(report, console)
     if args.export:
@@ -354,8 +274,20 @@ def render_scan(report: ScanReport, console: Console) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="meridian", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    plan = commands.add_parser(
+
+    def command(name: str, handler: Handler, help: str, description: str) -> argparse.ArgumentParser:
+        """A subcommand of one stack: `--stack` and `--project-dir`, and the handler it runs."""
+        sub = commands.add_parser(name, help=help, description=description)
+        sub.set_defaults(handler=handler)
+        sub.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+        sub.add_argument(
+            "--project-dir", type=Path, help="folder holding Pulumi.yaml (default: nearest above cwd)"
+        )
+        return sub
+
+    plan = command(
         "plan",
+        _plan_command,
         help="run the stack program offline under mocks and show what it would create",
         description="Run the real program under Pulumi mocks with Pulumi.<stack>.yaml: "
         "no Pulumi CLI and no cloud credentials needed.",
@@ -371,16 +303,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="append the summary as Markdown (counts per region; changes with --diff): $GITHUB_STEP_SUMMARY",
     )
-    plan.set_defaults(handler=_plan_command)
-    check = commands.add_parser(
+    command(
         "check",
+        _check_command,
         help="run the policy pack's rules over the offline plan; exit 1 on any violation",
         description="The rules `pulumi preview --policy-pack policy/` enforces, run over the offline "
         "plan of Pulumi.<stack>.yaml: no engine, no credentials.",
     )
-    check.set_defaults(handler=_check_command)
-    scan = commands.add_parser(
+    scan = command(
         "scan",
+        _scan_command,
         help="run checkov over the offline plan (as a Terraform plan and Kubernetes manifests)",
         description="Export the offline plan as a Terraform plan JSON and Kubernetes manifests, run "
         "checkov on both, and accept only the failures policy/checkov-suppressions.yaml lists.",
@@ -389,9 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--checkov", type=Path, help="checkov executable (default: .venv-checkov, `make scanner`)"
     )
     scan.add_argument("--export", type=Path, metavar="DIR", help="also keep the exported plan and manifests")
-    scan.set_defaults(handler=_scan_command)
-    diagram = commands.add_parser(
+    diagram = command(
         "diagram",
+        _diagram_command,
         help="draw the architecture (regions, components, replication, steering) as SVG, from the plan",
         description="Run the offline plan of Pulumi.<stack>.yaml and draw what it declares, so the "
         "picture never drifts from the code.",
@@ -402,28 +334,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.svg",
         help="where to write (default: docs/architecture-<stack>.svg)",
     )
-    diagram.set_defaults(handler=_diagram_command)
-    latency = commands.add_parser(
+    latency = command(
         "latency",
+        _latency_command,
         help="the round-trip floor from the world's large cities to their regions; exit 1 below target",
         description="Great-circle distance from each city of 100,000 or more to the region the steering "
         "serves it from, as a round-trip floor, against meridian:targets.",
     )
     latency.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
-    latency.set_defaults(handler=_latency_command)
-    availability = commands.add_parser(
+    availability = command(
         "availability",
+        _availability_command,
         help="published SLAs composed over the plan's topology; exit 1 below target",
         description="Each region's parts in series, regions in parallel behind Cloudflare, with the "
         "figures of infra/data/sla.yaml, against meridian:targets.availability.",
     )
     availability.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
-    availability.set_defaults(handler=_availability_command)
-    for command in (plan, check, diagram, latency, availability, scan):
-        command.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
-        command.add_argument(
-            "--project-dir", type=Path, help="folder holding Pulumi.yaml (default: nearest above cwd)"
-        )
     return parser
 
 

