@@ -61,6 +61,7 @@ class City:
 class CityLatency:
     city: City
     region: str  # the serving region nearest the city
+    distance_km: float  # great circle to it
     rtt_ms: float
 
 
@@ -136,7 +137,7 @@ def _floors(cities: Sequence[City], regions: Sequence[str], inflation: float) ->
     for city in cities:
         region = nearest(city.place, regions)[0]
         distance = distance_km(city.place, AWS_REGION_LOCATIONS[region])
-        served.append(CityLatency(city, region, rtt_floor_ms(distance, inflation)))
+        served.append(CityLatency(city, region, distance, rtt_floor_ms(distance, inflation)))
     return served
 
 
@@ -154,24 +155,21 @@ def analyse(
     *candidates*, default every AWS region with a location) that would each lift the share most."""
     regions = tuple(dict.fromkeys(serving_regions))
     people = tuple(cities) if cities is not None else world_cities()
-    floors = sorted(_floors(people, regions, inflation), key=lambda c: (-c.rtt_ms, c.city.name))
+    served = _floors(people, regions, inflation)
     pool = [r for r in (candidates if candidates is not None else AWS_REGION_LOCATIONS) if r not in regions]
-    # The greedy search tries every candidate against every city: distances are worked out once.
+    # The greedy search tries every candidate against every city in every round: each candidate's
+    # distances are worked out once, and each city's current best is its serving region's.
     reach_km = target_ms * FIBRE_KM_PER_MS / (2 * inflation)  # the farthest a city may be
-    best_km = [min(distance_km(c.place, AWS_REGION_LOCATIONS[r]) for r in regions) for c in people]
+    columns = {r: [distance_km(c.place, AWS_REGION_LOCATIONS[r]) for c in people] for r in pool}
+    best_km = [c.distance_km for c in served]
     total = sum(c.population for c in people) or 1
     chosen: list[tuple[str, float]] = []
     for _ in range(min(suggestions, len(pool))):
         shares = {}
         for region in pool:
-            km = [
-                min(b, distance_km(c.place, AWS_REGION_LOCATIONS[region]))
-                for c, b in zip(people, best_km, strict=True)
-            ]
-            shares[region] = (
-                sum(c.population for c, d in zip(people, km, strict=True) if d <= reach_km) / total,
-                km,
-            )
+            km = [min(b, d) for b, d in zip(best_km, columns[region], strict=True)]
+            within = sum(c.population for c, d in zip(people, km, strict=True) if d <= reach_km)
+            shares[region] = (within / total, km)
         best = max(pool, key=lambda r: shares[r][0])  # the first of equals, in the candidates' order
         best_km = shares[best][1]
         pool.remove(best)
@@ -181,7 +179,7 @@ def analyse(
         target_share=target_share,
         inflation=inflation,
         serving_regions=regions,
-        cities=tuple(floors),
+        cities=tuple(sorted(served, key=lambda c: (-c.rtt_ms, c.city.name))),
         suggestions=tuple(chosen),
     )
 
