@@ -22,7 +22,15 @@ from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.rpc import deserialize_properties, is_rpc_secret, unwrap_rpc_secret, wrap_rpc_secret
 
-__all__ = ["MOCK_ACCOUNT_ID", "PlanMocks", "PlanMonitor", "RecordedResource", "mock_password", "provider_urn"]
+__all__ = [
+    "MOCK_ACCOUNT_ID",
+    "PlanMocks",
+    "PlanMonitor",
+    "RecordedResource",
+    "is_provider_type",
+    "mock_password",
+    "provider_urn",
+]
 
 #: AWS's documentation example account.
 MOCK_ACCOUNT_ID = "123456789012"
@@ -121,6 +129,11 @@ def _hex(seed: str, length: int = 17) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:length]
 
 
+def is_provider_type(type_token: str) -> bool:
+    """Whether *type_token* is a provider's (`pulumi:providers:aws`): not a resource a plan counts."""
+    return type_token.startswith("pulumi:providers:")
+
+
 class PlanMocks(Mocks):
     """Realistic answers for the AWS calls and resources meridian declares."""
 
@@ -138,7 +151,7 @@ class PlanMocks(Mocks):
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
         inputs = {k: unwrap_rpc_secret(v) for k, v in args.inputs.items()}
-        if args.typ.startswith("pulumi:providers:"):
+        if is_provider_type(args.typ):
             provider_id = f"{args.name}-{_hex(args.name, 8)}"
             with self._lock:
                 self._provider_regions[provider_id] = inputs.get("region") or _kubeconfig_region(inputs)

@@ -21,7 +21,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from . import program
-from .mocks import PlanMocks, PlanMonitor, RecordedResource
+from .mocks import PlanMocks, PlanMonitor, RecordedResource, is_provider_type
 from .stack_config import StackConfig, engine_config, is_encrypted, load_stack_file, read_stack_file
 
 __all__ = ["Plan", "find_project_dir", "run_plan", "run_program"]
@@ -79,7 +79,7 @@ class Plan:
 
     @property
     def custom_resources(self) -> list[RecordedResource]:
-        return [r for r in self.resources if r.custom and not r.type.startswith("pulumi:providers:")]
+        return [r for r in self.resources if r.custom and not is_provider_type(r.type)]
 
     def of_type(self, type_token: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_token]

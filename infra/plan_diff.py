@@ -27,6 +27,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .mocks import is_provider_type
+
 __all__ = [
     "GLOBAL",
     "PlanDiff",
@@ -157,7 +159,7 @@ def region_counts(document: Mapping[str, Any]) -> dict[str, int]:
 
 
 def _is_provider(resource: Mapping[str, Any]) -> bool:
-    return str(resource["type"]).startswith("pulumi:providers:")
+    return is_provider_type(str(resource["type"]))
 
 
 def _decoded(value: Any) -> Any:
