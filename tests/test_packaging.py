@@ -9,6 +9,7 @@ the offline tooling, rather than a package that imports only from a checkout.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -58,11 +59,20 @@ TEAM_PROGRAM = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel, built as a release is: the sdist first, then the wheel from the unpacked sdist, so
-    what a stale build/ folder of the checkout holds cannot slip into it."""
+    """The wheel, built as a release is: from the tracked files alone (a clean checkout: no egg-info
+    or build/ folder of this one, whose stale file lists setuptools would reuse), the sdist first,
+    then the wheel from the unpacked sdist."""
+    source = tmp_path_factory.mktemp("source")
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    for name in tracked:
+        if (PROJECT_DIR / name).is_file():  # a file deleted but not yet committed is gone
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(PROJECT_DIR / name, source / name)
     out = tmp_path_factory.mktemp("dist")
     build = subprocess.run(
-        [sys.executable, "-m", "build", "--outdir", str(out), str(PROJECT_DIR)],
+        [sys.executable, "-m", "build", "--outdir", str(out), str(source)],
         capture_output=True,
         text=True,
         timeout=600,
