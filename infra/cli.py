@@ -5,16 +5,17 @@
     meridian diagram --stack prod [--output FILE.svg] [--project-dir DIR]
     meridian latency --stack prod [--json FILE] [--project-dir DIR]
     meridian availability --stack prod [--json FILE] [--project-dir DIR]
+    meridian capacity --stack prod [--json FILE] [--project-dir DIR]
     meridian scan --stack prod [--checkov PATH] [--export DIR] [--project-dir DIR]
 
 `plan --diff` compares the plan with another written by `plan --json` (the base branch's, in CI):
 resources added, removed and changed. `--markdown` appends the summary (counts per region and, with
 `--diff`, the changes) to a file: `$GITHUB_STEP_SUMMARY` in CI.
 
-Exit codes: 0 done (check: every rule passes; scan: no unsuppressed checkov failure; latency: the
-or availability target is met), 1 a guardrail rule is violated, checkov found a failure the
-suppression file does not cover, or the latency or availability target is missed,
-2 invalid stack config (the message names the file, key and fix) or checkov missing.
+Exit codes: 0 done (check: every rule passes; scan: no unsuppressed checkov failure; latency,
+availability, capacity: the target is met), 1 a guardrail rule is violated, checkov found a failure
+the suppression file does not cover, or an analysis target is missed, 2 invalid stack config (the
+message names the file, key and fix) or checkov missing.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from pydantic.alias_generators import to_camel
 from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
@@ -32,6 +34,8 @@ from rich.tree import Tree
 from components.geo import CloudflareRegion
 
 from .availability import availability_json, compose, render_availability
+from .capacity import analyse_capacity, capacity_json, render_capacity
+from .catalog import CatalogError
 from .diagram import check_diagram_path, diagram_path, write_diagram
 from .guardrails.check import check_plan, render_report
 from .guardrails.scanner import ScanReport, scan_plan
@@ -39,7 +43,7 @@ from .latency import analyse, render_latency, report_json
 from .mocks import RecordedResource
 from .plan import Plan, find_project_dir, run_plan
 from .plan_diff import PlanDiff, PlanDiffError, diff_plans, load_plan_json, render_diff, summary_markdown
-from .stack_config import ConfigError, load_stack_file
+from .stack_config import NAMESPACE, ConfigError, ConfigIssue, StackConfig, load_stack_file
 
 __all__ = ["main", "render_plan", "run"]
 
@@ -197,12 +201,26 @@ def _diagram_command(args: argparse.Namespace, console: Console, errors: Console
     return 0
 
 
-def _latency_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
-    project_dir = args.project_dir or find_project_dir()
+def _load_config(args: argparse.Namespace, errors: Console, needs: str | None = None) -> StackConfig | None:
+    """The validated stack file of `--stack`, or None after printing why it is unusable; *needs*
+    names an optional key the command cannot run without."""
+    path = (args.project_dir or find_project_dir()) / f"Pulumi.{args.stack}.yaml"
     try:
-        config = load_stack_file(project_dir / f"Pulumi.{args.stack}.yaml")
+        config = load_stack_file(path)
     except (ConfigError, FileNotFoundError) as exc:
         _print_error(errors, exc)
+        return None
+    if needs and getattr(config, needs) is None:
+        key = f"{NAMESPACE}:{to_camel(needs)}"
+        problem = f"is not set; `meridian {args.command}` needs it: add it (README, Config reference)"
+        _print_error(errors, ConfigError(path.name, [ConfigIssue(key, problem)]))
+        return None
+    return config
+
+
+def _latency_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    config = _load_config(args, errors)
+    if config is None:
         return EXIT_INVALID_CONFIG
     targets = config.targets
     serving = config.cdn_args(args.stack).steering().first_choice().values()
@@ -224,6 +242,19 @@ def _availability_command(args: argparse.Namespace, console: Console, errors: Co
     figures = compose(plan, plan.config.targets.availability)
     render_availability(figures, plan.stack, console)
     return _verdict(figures.met, args.json, availability_json(figures))
+
+
+def _capacity_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    config = _load_config(args, errors, needs="workload")
+    if config is None or config.workload is None:
+        return EXIT_INVALID_CONFIG
+    try:
+        report = analyse_capacity(config, args.stack, config.workload)
+    except CatalogError as exc:
+        _print_error(errors, exc)
+        return EXIT_INVALID_CONFIG
+    render_capacity(report, args.stack, console)
+    return _verdict(report.met, args.json, capacity_json(report))
 
 
 def _scan_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
@@ -350,6 +381,14 @@ def build_parser() -> argparse.ArgumentParser:
         "figures of infra/data/sla.yaml, against meridian:targets.availability.",
     )
     availability.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
+    capacity = command(
+        "capacity",
+        _capacity_command,
+        help="each region's ceiling and the peak with any one region lost; exit 1 if a region overflows",
+        description="Ceilings from the sizes and meridian:workload, the peak of meridian:targets routed "
+        "by the geo steering with every region up and with each region lost.",
+    )
+    capacity.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
     return parser
 
 

@@ -151,7 +151,11 @@ def _rows(
         key = f"{prefix}{name if python else field.alias or name}"
         annotation = field.annotation
         origin = typing.get_origin(annotation)
-        element = typing.get_args(annotation)[-1] if origin in (list, dict) else annotation
+        if origin in (typing.Union, types.UnionType):  # an optional model is expanded like a model
+            present = [a for a in typing.get_args(annotation) if a is not type(None)]
+            element = present[0] if len(present) == 1 else annotation
+        else:
+            element = typing.get_args(annotation)[-1] if origin in (list, dict) else annotation
         text = descriptions.get(name, "")
         if isinstance(element, type) and issubclass(element, BaseModel) and element in elsewhere:
             rows.append((key, f"[{element.__name__}]({elsewhere[element]})", _default(field), text))

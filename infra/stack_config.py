@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import AfterValidator, BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError, field_validator, model_validator
 
 from components.args import (
     AwsRegionName,
@@ -42,7 +42,7 @@ from components.args import (
 )
 from components.cdn_args import CdnDefaults, CdnEdgeArgs, cdn_problems
 from components.eks_args import EksClusterArgs, EksDefaults
-from components.geo import AWS_REGION_LOCATIONS
+from components.geo import AWS_REGION_LOCATIONS, CloudflareRegion
 from components.postgres_args import (
     ClusterRole,
     PostgresClusterArgs,
@@ -53,6 +53,7 @@ from components.redis_args import (
     Membership,
     RedisClusterArgs,
     RedisDefaults,
+    RedisRole,
     global_datastore_problems,
 )
 from components.region_args import RegionStackArgs
@@ -140,8 +141,8 @@ class RegionEntry(MeridianModel):
 
 
 class Targets(MeridianModel):
-    """What the platform promises, which `meridian latency` and `availability` check the stack against
-    (`meridian:targets`).
+    """What the platform promises, which `meridian latency`, `availability` and `capacity` check the
+    stack against (`meridian:targets`).
 
     Attributes:
         latency_ms: the round-trip floor a dynamic request's user may be from its region (default 50).
@@ -149,12 +150,172 @@ class Targets(MeridianModel):
             `latency_ms` (default 0.9: "globally, where physics allows").
         path_inflation: how much longer real network paths are than the great circle (default 1.5).
         availability: the monthly uptime the composed SLAs must reach (default 0.9999).
+        requests_per_second: the peak the stack must serve with any one region lost
+            (default 100,000; `meridian capacity`).
     """
 
     latency_ms: float = Field(default=50.0, gt=0, le=1000)
     latency_population_share: float = Field(default=0.9, gt=0, le=1)
     path_inflation: float = Field(default=1.5, ge=1, le=5)
     availability: float = Field(default=0.9999, gt=0, lt=1)
+    requests_per_second: float = Field(default=100_000, gt=0)
+
+
+class ApiPod(MeridianModel):
+    """One API pod, as the application's load test measured it.
+
+    Attributes:
+        cpu_vcpu: the pod's CPU request in vCPU, its Istio sidecar's included: what the scheduler
+            packs onto a node.
+        requests_per_second: what one pod sustains at the HPA's target utilisation (70 % CPU)
+            with the latency the product promises.
+    """
+
+    cpu_vcpu: float = Field(gt=0, le=64)
+    requests_per_second: float = Field(gt=0)
+
+
+class PostgresLoad(MeridianModel):
+    """What API requests ask of Aurora, and what one vCPU of an instance answers.
+
+    Attributes:
+        reads_per_request: queries a request sends to the region's readers (those the cache missed).
+        writes_per_request: statements a request sends to the writer, in the write home.
+        reads_per_vcpu_second: read queries one reader vCPU answers each second.
+        writes_per_vcpu_second: write statements one writer vCPU commits each second.
+    """
+
+    reads_per_request: float = Field(ge=0)
+    writes_per_request: float = Field(ge=0)
+    reads_per_vcpu_second: float = Field(gt=0)
+    writes_per_vcpu_second: float = Field(gt=0)
+
+
+class RedisLoad(MeridianModel):
+    """What API requests ask of the Redis stores.
+
+    Attributes:
+        ops_per_request: commands a request sends for each role (`cache`, `sessions`, `queues`); a
+            store's load is the sum over the roles it serves.
+        ops_per_shard_second: commands one shard's primary answers each second (cluster-mode
+            clients send every command of a slot to its primary).
+    """
+
+    ops_per_request: dict[RedisRole, float] = Field(min_length=1)
+    ops_per_shard_second: float = Field(gt=0)
+
+    @field_validator("ops_per_request")
+    @classmethod
+    def _non_negative(cls, value: dict[RedisRole, float]) -> dict[RedisRole, float]:
+        negative = sorted(role.value for role, ops in value.items() if ops < 0)
+        if negative:
+            raise ValueError(f"ops per request may not be negative ({', '.join(negative)})")
+        return value
+
+
+class MonthlyUsage(MeridianModel):
+    """A month's volumes that usage-priced items are billed by (`meridian cost`); per region unless
+    said otherwise.
+
+    Attributes:
+        postgres_storage_gib: the database's size; every member region's cluster stores a copy.
+        postgres_io_millions: I/O requests a region's cluster makes a month, in millions.
+        replicated_write_io_millions: the writer's write I/Os a month, in millions; each secondary
+            region is billed for them again.
+        postgres_backup_gib: backup storage beyond the free amount (the size of the database) in
+            the write home.
+        redis_replication_gib: data a global store's primary sends to each of its secondaries.
+        log_ingest_gib: CloudWatch log data ingested (EKS control plane, flow logs, database).
+        nat_processed_gib: data through the region's NAT gateways (image pulls are on endpoints).
+        nlb_lcus: the ingress NLB's mean load-balancer capacity units.
+    """
+
+    postgres_storage_gib: float = Field(ge=0)
+    postgres_io_millions: float = Field(ge=0)
+    replicated_write_io_millions: float = Field(ge=0)
+    postgres_backup_gib: float = Field(ge=0)
+    redis_replication_gib: float = Field(ge=0)
+    log_ingest_gib: float = Field(ge=0)
+    nat_processed_gib: float = Field(ge=0)
+    nlb_lcus: float = Field(ge=0)
+
+
+class Workload(MeridianModel):
+    """The application's demand profile: the assumptions `meridian capacity` divides by and the
+    volumes `meridian cost` bills (`meridian:workload`). Measured figures belong here, with the
+    load test or month they came from in a comment; there are no defaults, since a guessed default
+    would pass for a measurement.
+
+    Attributes:
+        api_pod: one API pod's CPU request and sustained throughput (`ApiPod`).
+        node_daemon_vcpu: vCPU the DaemonSets (VPC CNI, kube-proxy, EBS CSI, Pod Identity agent,
+            log shipper) request on every application node.
+        postgres: reads and writes per request and per instance vCPU (`PostgresLoad`).
+        redis: commands per request per role and per shard (`RedisLoad`).
+        traffic_shares: each Cloudflare region's share of the requests (they add up to 1); unset,
+            shares follow the population of the large cities nearest to each Cloudflare region.
+        monthly: the month's volumes of usage-priced items (`MonthlyUsage`).
+    """
+
+    api_pod: ApiPod
+    node_daemon_vcpu: float = Field(ge=0, le=8)
+    postgres: PostgresLoad
+    redis: RedisLoad
+    traffic_shares: dict[CloudflareRegion, float] | None = None
+    monthly: MonthlyUsage
+
+    @field_validator("traffic_shares")
+    @classmethod
+    def _shares_add_up(
+        cls, value: dict[CloudflareRegion, float] | None
+    ) -> dict[CloudflareRegion, float] | None:
+        if value is not None:
+            if any(share < 0 for share in value.values()):
+                raise ValueError("a traffic share may not be negative")
+            if abs(sum(value.values()) - 1) > 1e-6:
+                raise ValueError(
+                    f"the shares add up to {sum(value.values()):g}, not 1; a Cloudflare region left out "
+                    "sends no requests"
+                )
+        return value
+
+
+class BudgetLine(MeridianModel):
+    """A monthly budget line in USD: what is planned (`low`) and what may not be passed (`high`).
+
+    Attributes:
+        low: the line's planned monthly spend.
+        high: the most the line may cost a month; above it `meridian cost` exits 1.
+    """
+
+    low: float = Field(ge=0)
+    high: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BudgetLine:
+        if self.low > self.high:
+            raise ValueError(f"needs low <= high, got {self.low:g} / {self.high:g}")
+        return self
+
+
+class Budget(MeridianModel):
+    """The monthly infrastructure budget, by line (`meridian:budget`).
+
+    Attributes:
+        compute: EKS control planes, EC2 nodes and the NAT gateways their egress goes through.
+        postgres: Aurora instances, storage, I/O, global replication and backups.
+        redis: ElastiCache nodes and global datastore replication.
+        cdn: the Cloudflare plan.
+        load_balancing: the ingress NLBs and Cloudflare Load Balancing.
+        monitoring: CloudWatch Logs ingestion and storage.
+    """
+
+    compute: BudgetLine
+    postgres: BudgetLine
+    redis: BudgetLine
+    cdn: BudgetLine
+    load_balancing: BudgetLine
+    monitoring: BudgetLine
 
 
 class StackConfig(MeridianModel):
@@ -176,6 +337,8 @@ class StackConfig(MeridianModel):
             prod may not turn it off).
         kms_deletion_window_days: waiting period of a deleted KMS key (7-30, default 30).
         targets: the promises the analysis commands check (`Targets`).
+        workload: the application's demand profile, for `meridian capacity` and `cost` (`Workload`).
+        budget: the monthly budget by line, for `meridian cost` (`Budget`).
     """
 
     environment: Environment
@@ -192,6 +355,8 @@ class StackConfig(MeridianModel):
     protect_stateful_resources: bool = True
     kms_deletion_window_days: int = Field(default=30, ge=7, le=30)
     targets: Targets = Targets()
+    workload: Workload | None = None
+    budget: Budget | None = None
 
     def aws_tags(self, stack: str) -> dict[str, str]:
         """The default tags of every AWS resource in the stack."""
@@ -632,6 +797,24 @@ def _cdn_issues(config: StackConfig, prod: bool) -> list[ConfigIssue]:
     return issues
 
 
+def _workload_issues(config: StackConfig) -> list[ConfigIssue]:
+    """Every role a Redis store serves has its commands per request written down: a role left out
+    would count as free and hide its store from `meridian capacity`."""
+    if config.workload is None:
+        return []
+    served = {role for store in config.redis.stores.values() for role in store.roles}
+    missing = sorted(r.value for r in served - set(config.workload.redis.ops_per_request))
+    if not missing:
+        return []
+    return [
+        ConfigIssue(
+            f"{NAMESPACE}:workload.redis.opsPerRequest",
+            f"no figure for {', '.join(missing)}, which a store serves; add the commands a request "
+            "sends for it (0 if none)",
+        )
+    ]
+
+
 def secret_key_issues(config: dict[str, Any], is_secret: Callable[[str], bool]) -> list[ConfigIssue]:
     """A credential written in plain text in the stack file (it would sit in git) is an issue."""
     return [
@@ -728,6 +911,7 @@ def stack_rules(config: StackConfig, stack: str) -> list[ConfigIssue]:
     issues.extend(_postgres_issues(config, prod))
     issues.extend(_redis_issues(config, stack))
     issues.extend(_cdn_issues(config, prod))
+    issues.extend(_workload_issues(config))
     if prod and config.network.nat_gateways is not NatGatewayMode.ONE_PER_AZ:
         issues.append(
             ConfigIssue(

@@ -1,0 +1,349 @@
+"""Capacity with a region lost: can the rest of the stack still serve the peak, as the steering sends it?
+
+Each region's **ceiling** is the least of what its tiers can answer, in requests a second:
+
+- `replicas`: the HPA's most API pods × what one pod sustains (`meridian:workload.apiPod`);
+- `nodes`: the API pods the `apps` group at its most nodes, plus Karpenter's burst vCPUs, can hold
+  (a node's vCPUs, less the kubelet's reservation and the DaemonSets, packed by the pod's request),
+  × what one pod sustains;
+- `postgres reads`: the region's readers × their vCPUs × reads per vCPU-second ÷ reads per request;
+- one tier per Redis store: shards × commands per shard-second ÷ the commands a request sends to
+  the roles the store serves.
+
+Writes are global: every request's writes go to the one writer, in the write home, or, with the
+write home lost, in the region the write home's users fail over to first (where the database fails
+over too). So the writer's ceiling is checked against the whole peak.
+
+**Demand.** The peak (`meridian:targets.requestsPerSecond`) is split over Cloudflare's regions by
+`meridian:workload.trafficShares`, or, unset, by the population of GeoNames' large cities nearest to
+each Cloudflare region's centre (the same cities and distances as `meridian latency`). Each
+Cloudflare region's requests go to the first region of its steering order (`components.steering`,
+the table the load balancer is built from) that is up. The scenarios are every region up, then
+each region lost in turn; the verdict is the worst region of the worst scenario.
+
+All of it is arithmetic over config: the per-pod and per-vCPU rates are the application's, measured
+in a load test and written into the stack file, never defaults of this module.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from rich.console import Console
+from rich.table import Table
+
+from components.geo import CloudflareRegion, distance_km
+from components.redis_args import RedisRole
+from components.sizes import ComponentSizes
+
+from .catalog import instance_spec
+from .latency import City, world_cities
+from .stack_config import StackConfig, Workload
+
+__all__ = [
+    "CapacityReport",
+    "RegionCeiling",
+    "Scenario",
+    "Tier",
+    "analyse_capacity",
+    "capacity_json",
+    "kube_reserved_vcpu",
+    "population_shares",
+    "region_ceiling",
+    "render_capacity",
+    "route",
+]
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One part of a region and the requests a second it can answer."""
+
+    name: str
+    ceiling_rps: float
+    detail: str
+
+
+@dataclass(frozen=True)
+class RegionCeiling:
+    region: str
+    role: str
+    tiers: tuple[Tier, ...]
+
+    @property
+    def bottleneck(self) -> Tier:
+        return min(self.tiers, key=lambda t: t.ceiling_rps)
+
+    @property
+    def ceiling_rps(self) -> float:
+        return self.bottleneck.ceiling_rps
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One state of the stack: `lost` is the region down (None: all up).
+
+    Attributes:
+        load_rps: requests a second each surviving region takes, as the steering sends them.
+        writer: the region whose Aurora writer takes every write in this state.
+        writer_ceiling_rps: the requests a second whose writes that writer can commit.
+    """
+
+    lost: str | None
+    load_rps: dict[str, float]
+    writer: str
+    writer_ceiling_rps: float
+
+    @property
+    def total_rps(self) -> float:
+        return sum(self.load_rps.values())
+
+
+@dataclass(frozen=True)
+class CapacityReport:
+    target_rps: float
+    ceilings: dict[str, RegionCeiling]
+    shares: dict[CloudflareRegion, float]
+    scenarios: tuple[Scenario, ...]  # all up first, then each region lost, in stack order
+
+    def utilisation(self, scenario: Scenario, region: str) -> float:
+        return scenario.load_rps[region] / self.ceilings[region].ceiling_rps
+
+    def busiest(self, scenario: Scenario) -> str:
+        """The surviving region nearest its ceiling in *scenario*."""
+        return max(scenario.load_rps, key=lambda r: self.utilisation(scenario, r))
+
+    def headroom(self, scenario: Scenario) -> float:
+        """Least spare fraction of *scenario*: 1 - the busiest region's (or the writer's) utilisation."""
+        writes = scenario.total_rps / scenario.writer_ceiling_rps
+        return 1 - max(self.utilisation(scenario, self.busiest(scenario)), writes)
+
+    @property
+    def worst(self) -> Scenario:
+        return min(self.scenarios, key=self.headroom)
+
+    @property
+    def met(self) -> bool:
+        return self.headroom(self.worst) >= 0
+
+    def most_needed(self) -> dict[str, tuple[float, str | None]]:
+        """Region → (the most it must take in any scenario, the region lost then)."""
+        needed: dict[str, tuple[float, str | None]] = {}
+        for scenario in self.scenarios:
+            for region, load in scenario.load_rps.items():
+                if load > needed.get(region, (-1.0, None))[0]:
+                    needed[region] = (load, scenario.lost)
+        return needed
+
+
+def kube_reserved_vcpu(vcpu: int) -> float:
+    """CPU the EKS-optimised AMI reserves for the kubelet and runtime on a node of *vcpu* vCPUs:
+    6 % of the first core, 1 % of the second, 0.5 % of the third and fourth, 0.25 % of the rest."""
+    shares = (0.06, 0.01, 0.005, 0.005)
+    return sum(shares[i] if i < len(shares) else 0.0025 for i in range(vcpu))
+
+
+def region_ceiling(
+    region: str,
+    role: str,
+    sizes: ComponentSizes,
+    store_roles: Mapping[str, Sequence[RedisRole]],
+    workload: Workload,
+    database: bool = True,
+) -> RegionCeiling:
+    """The tiers of one region sized by *sizes*: *store_roles* is store → the roles it serves;
+    *database* False for a region outside the global database (its reads are another's)."""
+    eks, pod = sizes.eks, workload.api_pod
+    node = instance_spec(eks.node_instance_types[0])
+    allocatable = node.vcpu - kube_reserved_vcpu(node.vcpu) - workload.node_daemon_vcpu
+    pods_per_node = max(0, math.floor(allocatable / pod.cpu_vcpu + 1e-9))
+    nodes = eks.max_nodes + eks.burst_vcpus // node.vcpu  # Karpenter's limit counts vCPUs
+    tiers = [
+        Tier(
+            "replicas",
+            eks.api_max_replicas * pod.requests_per_second,
+            f"{eks.api_max_replicas} API pods (HPA max) × {pod.requests_per_second:g} req/s",
+        ),
+        Tier(
+            "nodes",
+            nodes * pods_per_node * pod.requests_per_second,
+            f"{nodes} × {node.name} ({eks.max_nodes} + {eks.burst_vcpus} burst vCPUs) × {pods_per_node} pods",
+        ),
+    ]
+    reads = workload.postgres.reads_per_request
+    if database and reads > 0:
+        reader = instance_spec(sizes.postgres.instance_class)
+        per_second = sizes.postgres.reader_instances * reader.vcpu * workload.postgres.reads_per_vcpu_second
+        tiers.append(
+            Tier(
+                "postgres reads",
+                per_second / reads,
+                f"{sizes.postgres.reader_instances} × {reader.name} at "
+                f"{workload.postgres.reads_per_vcpu_second:g} reads/vCPU/s, {reads:g} reads/req",
+            )
+        )
+    for store, roles in store_roles.items():
+        ops = sum(workload.redis.ops_per_request.get(role, 0.0) for role in roles)
+        if ops > 0:
+            shape = sizes.redis[store]
+            tiers.append(
+                Tier(
+                    f"redis {store}",
+                    shape.shards * workload.redis.ops_per_shard_second / ops,
+                    f"{shape.shards} shards × {workload.redis.ops_per_shard_second:g} ops/s, {ops:g} ops/req",
+                )
+            )
+    return RegionCeiling(region, role, tuple(tiers))
+
+
+def writer_ceiling(sizes: ComponentSizes, workload: Workload) -> float:
+    """Requests a second whose writes a writer of *sizes*' instance class commits."""
+    writes = workload.postgres.writes_per_request
+    if writes <= 0:
+        return math.inf
+    writer = instance_spec(sizes.postgres.instance_class)
+    return writer.vcpu * workload.postgres.writes_per_vcpu_second / writes
+
+
+@cache
+def population_shares(cities: tuple[City, ...] | None = None) -> dict[CloudflareRegion, float]:
+    """Each Cloudflare region's share of the large cities' population, a city going to the region
+    whose centre is nearest (Cloudflare maps countries and states; one centre each is coarse)."""
+    people = {cf: 0 for cf in CloudflareRegion}
+    for city in cities if cities is not None else world_cities():
+        people[min(CloudflareRegion, key=lambda cf: distance_km(city.place, cf.place))] += city.population
+    total = sum(people.values()) or 1
+    return {cf: n / total for cf, n in people.items()}
+
+
+def route(
+    shares: Mapping[CloudflareRegion, float],
+    steering: Mapping[CloudflareRegion, Sequence[str]],
+    total_rps: float,
+    lost: str | None = None,
+) -> dict[str, float]:
+    """Requests a second per region: each Cloudflare region's share goes to the first region of its
+    steering order that is not *lost*."""
+    regions = dict.fromkeys(r for order in steering.values() for r in order if r != lost)
+    load = dict.fromkeys(regions, 0.0)
+    for cf, share in shares.items():
+        load[next(r for r in steering[cf] if r != lost)] += share * total_rps
+    return load
+
+
+def analyse_capacity(config: StackConfig, stack: str, workload: Workload) -> CapacityReport:
+    """Every region's ceiling, and the load each scenario (all up, each region lost) puts on it."""
+    steering = config.cdn_args(stack).steering()
+    roles = {r.name: r.role for r in config.regions}
+    db_regions = set(config.postgres_regions())
+    stores = {name: store.roles for name, store in config.redis.stores.items()}
+    ceilings = {
+        region: region_ceiling(
+            region, role.value, config.sizes[role], stores, workload, database=region in db_regions
+        )
+        for region, role in roles.items()
+    }
+    shares = dict(workload.traffic_shares) if workload.traffic_shares else population_shares()
+    target = config.targets.requests_per_second
+    failover_writer = next((r for r in steering.default if r != config.write_home), config.write_home)
+    scenarios = []
+    for lost in (None, *roles):
+        if lost is not None and len(roles) == 1:
+            break  # a single region has nothing to fail over to; all-up is the only scenario
+        writer = failover_writer if lost == config.write_home else config.write_home
+        scenarios.append(
+            Scenario(
+                lost=lost,
+                load_rps=route(shares, steering.regions, target, lost),
+                writer=writer,
+                writer_ceiling_rps=writer_ceiling(config.sizes[roles[writer]], workload),
+            )
+        )
+    return CapacityReport(target, ceilings, shares, tuple(scenarios))
+
+
+def _rps(value: float) -> str:
+    return "unbounded" if math.isinf(value) else f"{value:,.0f}"
+
+
+def render_capacity(report: CapacityReport, stack: str, console: Console) -> None:
+    """Each region's tiers and ceiling, each scenario's busiest region, then the worst case."""
+    table = Table(title=f"Ceilings of {stack} (requests a second each tier can answer)")
+    table.add_column("region")
+    table.add_column("ceiling", justify="right")
+    table.add_column("bottleneck")
+    table.add_column("other tiers")
+    for c in report.ceilings.values():
+        others = ", ".join(f"{t.name} {_rps(t.ceiling_rps)}" for t in c.tiers if t is not c.bottleneck)
+        table.add_row(
+            f"{c.region} ({c.role})",
+            _rps(c.ceiling_rps),
+            f"{c.bottleneck.name}: {c.bottleneck.detail}",
+            others,
+        )
+    console.print(table)
+    scenarios = Table(title=f"{report.target_rps:,.0f} req/s as the steering sends them")
+    for column in ("region lost", "busiest region", "its load", "of its ceiling", "writer", "writes"):
+        scenarios.add_column(
+            column, justify="left" if column in ("region lost", "busiest region") else "right"
+        )
+    for s in report.scenarios:
+        busiest = report.busiest(s)
+        scenarios.add_row(
+            s.lost or "(none)",
+            busiest,
+            _rps(s.load_rps[busiest]),
+            f"{report.utilisation(s, busiest):.0%}",
+            s.writer,
+            f"{s.total_rps / s.writer_ceiling_rps:.0%}",
+        )
+    console.print(scenarios)
+    for region, (load, lost) in report.most_needed().items():
+        ceiling = report.ceilings[region].ceiling_rps
+        if load > ceiling:
+            when = f"when {lost} is lost" if lost else "with every region up"
+            console.print(
+                f"{region} must take {_rps(load)} req/s {when}, {load / ceiling:.0%} of its ceiling of "
+                f"{_rps(ceiling)} ({report.ceilings[region].bottleneck.name})."
+            )
+    worst = report.worst
+    busiest = report.busiest(worst)
+    lost = f"with {worst.lost} lost" if worst.lost else "with every region up"
+    verdict = "meets" if report.met else "misses"
+    console.print(
+        f"Worst case {lost}: {busiest} at {report.utilisation(worst, busiest):.0%} of its ceiling, the "
+        f"writer in {worst.writer} at {worst.total_rps / worst.writer_ceiling_rps:.0%}: [bold]{verdict}[/] "
+        f"{report.target_rps:,.0f} req/s with any one region lost."
+    )
+
+
+def capacity_json(report: CapacityReport) -> dict[str, object]:
+    def finite(value: float) -> float | None:
+        return None if math.isinf(value) else round(value, 1)
+
+    return {
+        "targetRps": report.target_rps,
+        "met": report.met,
+        "worst": {"lost": report.worst.lost, "headroom": round(report.headroom(report.worst), 4)},
+        "shares": {cf.value: round(share, 4) for cf, share in report.shares.items()},
+        "regions": {
+            c.region: {
+                "ceilingRps": finite(c.ceiling_rps),
+                "bottleneck": c.bottleneck.name,
+                "tiers": {t.name: finite(t.ceiling_rps) for t in c.tiers},
+            }
+            for c in report.ceilings.values()
+        },
+        "scenarios": [
+            {
+                "lost": s.lost,
+                "loadRps": {r: round(v, 1) for r, v in s.load_rps.items()},
+                "writer": s.writer,
+                "writerCeilingRps": finite(s.writer_ceiling_rps),
+            }
+            for s in report.scenarios
+        ],
+    }

@@ -1,0 +1,260 @@
+"""`meridian capacity`: each region's ceiling, and the peak routed by the steering with a region lost."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.args import RegionRole
+from components.geo import CloudflareRegion
+from components.redis_args import RedisRole
+from infra.capacity import (
+    CapacityReport,
+    RegionCeiling,
+    Scenario,
+    Tier,
+    analyse_capacity,
+    kube_reserved_vcpu,
+    population_shares,
+    region_ceiling,
+    route,
+)
+from infra.catalog import CatalogError, instance_spec
+from infra.cli import main
+from infra.latency import City
+from infra.stack_config import StackConfig, Workload, load_stack_file, validate_config
+
+from .conftest import PROJECT_DIR
+from .test_stack_config import assert_issue, rejected
+
+ENAM, WEU, NEAS = CloudflareRegion.ENAM, CloudflareRegion.WEU, CloudflareRegion.NEAS
+
+
+def prod() -> StackConfig:
+    return load_stack_file(PROJECT_DIR / "Pulumi.prod.yaml")
+
+
+def workload(config: StackConfig) -> Workload:
+    assert config.workload is not None
+    return config.workload
+
+
+def test_the_kubelets_reservation_follows_the_eks_ami() -> None:
+    # 6 % of core 1, 1 % of core 2, 0.5 % of cores 3-4, 0.25 % of the rest.
+    assert kube_reserved_vcpu(1) == pytest.approx(0.06)
+    assert kube_reserved_vcpu(2) == pytest.approx(0.07)
+    assert kube_reserved_vcpu(4) == pytest.approx(0.08)
+    assert kube_reserved_vcpu(8) == pytest.approx(0.09)
+
+
+def test_a_prod_primary_region_worked_by_hand() -> None:
+    """m7i.2xlarge: 8 - 0.09 reserved - 0.4 DaemonSets = 7.51 vCPU, 7 pods of 1 vCPU. 30 nodes + 512
+    burst vCPUs / 8 = 94 nodes, 658 pods × 300 = 197,400; the HPA's 120 × 300 = 36,000 binds.
+    Reads: 2 readers × 8 vCPU × 2,000 / 0.5 = 64,000. Cache: 3 shards × 100,000 / 2 = 150,000."""
+    config = prod()
+    stores = {name: store.roles for name, store in config.redis.stores.items()}
+    ceiling = region_ceiling(
+        "us-east-1", "primary", config.sizes[RegionRole.PRIMARY], stores, workload(config)
+    )
+    tiers = {t.name: t.ceiling_rps for t in ceiling.tiers}
+    assert tiers == {
+        "replicas": 36_000,
+        "nodes": 197_400,
+        "postgres reads": 64_000,
+        "redis cache": 150_000,
+        "redis sessions": 200_000,  # 2 shards × 100,000 / 1
+        "redis queues": pytest.approx(1_000_000),  # 1 shard × 100,000 / 0.1
+    }
+    assert ceiling.ceiling_rps == 36_000 and ceiling.bottleneck.name == "replicas"
+
+
+def test_a_store_serving_several_roles_carries_their_sum() -> None:
+    """Staging's one store serves all three roles: 1 shard × 100,000 / (2 + 1 + 0.1) = 32,258."""
+    config = load_stack_file(PROJECT_DIR / "Pulumi.staging.yaml")
+    stores = {"shared": (RedisRole.CACHE, RedisRole.SESSIONS, RedisRole.QUEUES)}
+    ceiling = region_ceiling(
+        "us-east-1", "primary", config.sizes[RegionRole.PRIMARY], stores, workload(config)
+    )
+    assert {t.name: t.ceiling_rps for t in ceiling.tiers}["redis shared"] == pytest.approx(100_000 / 3.1)
+
+
+def test_a_region_outside_the_database_has_no_read_tier_and_a_free_role_no_store_tier() -> None:
+    config = prod()
+    free_queues = workload(config).model_copy(
+        update={
+            "redis": workload(config).redis.model_copy(
+                update={"ops_per_request": {RedisRole.CACHE: 2, RedisRole.SESSIONS: 1, RedisRole.QUEUES: 0}}
+            )
+        }
+    )
+    stores = {name: store.roles for name, store in config.redis.stores.items()}
+    sizes = config.sizes[RegionRole.SECONDARY]
+    names = {
+        t.name for t in region_ceiling("x", "secondary", sizes, stores, free_queues, database=False).tiers
+    }
+    assert names == {"replicas", "nodes", "redis cache", "redis sessions"}
+
+
+def test_pods_that_do_not_fit_a_node_give_no_node_capacity() -> None:
+    config = prod()
+    huge = workload(config).model_copy(
+        update={"api_pod": workload(config).api_pod.model_copy(update={"cpu_vcpu": 8.0})}
+    )
+    ceiling = region_ceiling("us-east-1", "primary", config.sizes[RegionRole.PRIMARY], {}, huge)
+    assert ceiling.bottleneck.name == "nodes" and ceiling.ceiling_rps == 0  # 7.51 vCPU < 8
+
+
+def test_routing_a_two_region_world_by_hand() -> None:
+    """60 % of 1,000 req/s start in ENAM (us-east-1 first), 40 % in WEU (eu-west-1 first); with
+    us-east-1 lost, ENAM's 600 go to the next of its order, eu-west-1, which then takes all 1,000."""
+    shares = {ENAM: 0.6, WEU: 0.4}
+    steering = {ENAM: ["us-east-1", "eu-west-1"], WEU: ["eu-west-1", "us-east-1"]}
+    assert route(shares, steering, 1_000) == {"us-east-1": 600, "eu-west-1": 400}
+    assert route(shares, steering, 1_000, lost="us-east-1") == {"eu-west-1": 1_000}
+    assert route(shares, steering, 1_000, lost="eu-west-1") == {"us-east-1": 1_000}
+
+
+def report_of(ceilings: dict[str, float], scenarios: list[Scenario]) -> CapacityReport:
+    regions = {r: RegionCeiling(r, "primary", (Tier("replicas", c, ""),)) for r, c in ceilings.items()}
+    return CapacityReport(1_000, regions, {ENAM: 1.0}, tuple(scenarios))
+
+
+def test_a_region_exactly_at_its_ceiling_meets_and_one_request_more_misses() -> None:
+    at = Scenario(None, {"us-east-1": 1_000}, "us-east-1", 10_000)
+    assert report_of({"us-east-1": 1_000}, [at]).met
+    assert not report_of({"us-east-1": 999}, [at]).met
+
+
+def test_the_writer_is_checked_against_the_whole_peak() -> None:
+    """Each region far below its ceiling, but the writer commits the writes of only 900 req/s."""
+    lost = Scenario("eu-west-1", {"us-east-1": 1_000}, "us-east-1", 900)
+    report = report_of({"us-east-1": 5_000, "eu-west-1": 5_000}, [lost])
+    assert report.headroom(lost) == pytest.approx(1 - 1_000 / 900)
+    assert not report.met and report.worst is lost
+
+
+def test_population_shares_by_the_nearest_cloudflare_centre() -> None:
+    """A city in Paris goes to WEU, one in Tokyo to NEAS: 300 and 100 people make 75 % and 25 %."""
+    paris, tokyo = WEU.place, NEAS.place
+    cities = (City("P", "FR", 300, paris), City("T", "JP", 100, tokyo))
+    shares = population_shares(cities)
+    assert shares[WEU] == pytest.approx(0.75) and shares[NEAS] == pytest.approx(0.25)
+    assert sum(shares.values()) == pytest.approx(1.0) and shares[ENAM] == 0
+    world = population_shares()
+    assert sum(world.values()) == pytest.approx(1.0)
+    assert world[CloudflareRegion.SAS] > world[CloudflareRegion.OC]
+
+
+def test_prod_with_a_region_lost_follows_the_steering_to_its_partner() -> None:
+    config = prod()
+    report = analyse_capacity(config, "prod", workload(config))
+    assert [s.lost for s in report.scenarios] == [None, *(r.name for r in config.regions)]
+    for scenario in report.scenarios:
+        assert scenario.total_rps == pytest.approx(100_000)
+        assert scenario.lost not in scenario.load_rps
+    by_lost = {s.lost: s for s in report.scenarios}
+    neas = report.shares[NEAS] * 100_000
+    # Tokyo's users fail over to Singapore, Tokyo's partner secondary, before any other primary.
+    assert by_lost["ap-northeast-1"].load_rps["ap-southeast-1"] >= neas
+    assert by_lost[None].load_rps["ap-southeast-1"] == 0  # a secondary serves no one first
+    # Losing the write home moves the writer to the region its users fail over to first.
+    assert by_lost["us-east-1"].writer == "us-west-1" and by_lost[None].writer == "us-east-1"
+    # A db.r7g.xlarge writer: 4 vCPU × 1,000 writes/s / 0.05 writes per request.
+    assert by_lost["us-east-1"].writer_ceiling_rps == pytest.approx(80_000)
+
+
+def test_explicit_traffic_shares_replace_the_population(prod_values: dict[str, Any]) -> None:
+    prod_values["workload"]["trafficShares"] = {"ENAM": 0.5, "WEU": 0.5}
+    config = validate_config(prod_values, "Pulumi.prod.yaml")
+    report = analyse_capacity(config, "prod", workload(config))
+    served = {r: load for r, load in report.scenarios[0].load_rps.items() if load}
+    assert served == {"us-east-1": 50_000, "eu-west-1": 50_000}
+    assert report.met is False  # 50,000 > a primary's 36,000
+
+
+def write_stack(tmp_path: Path, stack: str, change: dict[str, Any]) -> Path:
+    (tmp_path / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
+    values = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
+    for key, value in change.items():
+        if value is None:
+            values["config"].pop(key)
+        else:
+            values["config"][key] = value
+    (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(values))
+    return tmp_path
+
+
+def test_prod_misses_with_a_region_lost_and_says_where(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "capacity.json"
+    args = ["capacity", "--stack", "prod", "--project-dir", str(PROJECT_DIR), "--json", str(out)]
+    assert main(args) == 1
+    figures = json.loads(out.read_text())
+    assert figures["met"] is False and figures["targetRps"] == 100_000
+    assert figures["worst"]["lost"] == "me-central-1" and figures["worst"]["headroom"] < 0
+    assert figures["regions"]["us-east-1"]["ceilingRps"] == 36_000
+    text = capsys.readouterr().out
+    assert "Worst case with me-central-1 lost: af-south-1" in text
+    assert "misses 100,000 req/s with any one region lost" in text
+    readme = (PROJECT_DIR / "README.md").read_text()
+    utilisation = 1 - figures["worst"]["headroom"]
+    assert f"af-south-1 at **{utilisation:.0%}**" in readme, "update README's capacity figures"
+
+
+def test_staging_meets_its_peak(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["capacity", "--stack", "staging", "--project-dir", str(PROJECT_DIR)]) == 0
+    assert "meets 1,500 req/s with any one region lost" in capsys.readouterr().out
+
+
+def test_a_stack_without_a_workload_stops_with_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = write_stack(tmp_path, "staging", {"meridian:workload": None})
+    assert main(["capacity", "--stack", "staging", "--project-dir", str(project)]) == 2
+    err = capsys.readouterr().err
+    assert "Pulumi.staging.yaml" in err and "meridian:workload: is not set" in err
+
+
+def test_an_instance_type_without_figures_stops_naming_the_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = yaml.safe_load((PROJECT_DIR / "Pulumi.staging.yaml").read_text())
+    sizes = stack["config"]["meridian:sizes"]
+    sizes["primary"]["eks"]["nodeInstanceTypes"] = ["c8g.medium"]
+    project = write_stack(tmp_path, "staging", {"meridian:sizes": sizes})
+    assert main(["capacity", "--stack", "staging", "--project-dir", str(project)]) == 2
+    assert "c8g.medium is not in infra/data/instances.yaml" in capsys.readouterr().err
+    with pytest.raises(CatalogError):
+        instance_spec("db.x9.huge")
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "key", "fragment"),
+    [
+        (("trafficShares",), {"ENAM": 0.5, "WEU": 0.4}, "workload.trafficShares", "add up to 0.9"),
+        (("trafficShares",), {"ENAM": 1.5, "WEU": -0.5}, "workload.trafficShares", "may not be negative"),
+        (("trafficShares",), {"MARS": 1.0}, "workload.trafficShares.MARS", ""),
+        (("apiPod", "requestsPerSecond"), 0, "workload.apiPod.requestsPerSecond", "greater than 0"),
+        (("postgres", "readsPerRequest"), -1, "workload.postgres.readsPerRequest", ""),
+        (("redis", "opsPerRequest"), {"cache": -2}, "workload.redis.opsPerRequest", "may not be negative"),
+        (("monthly", "nlbLcus"), -3, "workload.monthly.nlbLcus", ""),
+    ],
+)
+def test_a_bad_workload_figure_is_rejected_with_its_key(
+    prod_values: dict[str, Any], path: tuple[str, ...], value: Any, key: str, fragment: str
+) -> None:
+    node = prod_values["workload"]
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    assert_issue(rejected(prod_values), f"meridian:{key}", fragment)
+
+
+def test_a_role_a_store_serves_needs_its_commands_per_request(prod_values: dict[str, Any]) -> None:
+    del prod_values["workload"]["redis"]["opsPerRequest"]["queues"]
+    assert_issue(rejected(prod_values), "meridian:workload.redis.opsPerRequest", "no figure for queues")
