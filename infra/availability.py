@@ -36,6 +36,7 @@ __all__ = [
     "Availability",
     "Part",
     "RegionAvailability",
+    "asks_for_load_balancer",
     "availability_json",
     "compose",
     "render_availability",
@@ -111,7 +112,8 @@ class Availability:
         return (1 - uptime) * MINUTES_PER_MONTH
 
 
-def _asks_for_load_balancer(release_inputs: dict[str, object]) -> bool:
+def asks_for_load_balancer(release_inputs: dict[str, object]) -> bool:
+    """Whether a Helm release's values ask for a Service of type LoadBalancer (an NLB on AWS)."""
     values = release_inputs.get("values")
     service = values.get("service") if isinstance(values, dict) else None
     return isinstance(service, dict) and service.get("type") == "LoadBalancer"
@@ -127,7 +129,7 @@ def compose(plan: Plan, target: float) -> Availability:
         if region not in parts:
             continue
         key = _PARTS_BY_TYPE.get(resource.type)
-        if key is None and resource.type == _HELM_RELEASE and _asks_for_load_balancer(resource.inputs):
+        if key is None and resource.type == _HELM_RELEASE and asks_for_load_balancer(resource.inputs):
             key = "elastic-load-balancing"
         if key is not None:
             parts[region].append(table[key])

@@ -6,6 +6,7 @@
     meridian latency --stack prod [--json FILE] [--project-dir DIR]
     meridian availability --stack prod [--json FILE] [--project-dir DIR]
     meridian capacity --stack prod [--json FILE] [--project-dir DIR]
+    meridian cost --stack prod [--json FILE] [--project-dir DIR]
     meridian scan --stack prod [--checkov PATH] [--export DIR] [--project-dir DIR]
 
 `plan --diff` compares the plan with another written by `plan --json` (the base branch's, in CI):
@@ -13,9 +14,10 @@ resources added, removed and changed. `--markdown` appends the summary (counts p
 `--diff`, the changes) to a file: `$GITHUB_STEP_SUMMARY` in CI.
 
 Exit codes: 0 done (check: every rule passes; scan: no unsuppressed checkov failure; latency,
-availability, capacity: the target is met), 1 a guardrail rule is violated, checkov found a failure
-the suppression file does not cover, or an analysis target is missed, 2 invalid stack config (the
-message names the file, key and fix) or checkov missing.
+availability, capacity: the target is met; cost: within every budget line), 1 a guardrail rule is
+violated, checkov found a failure the suppression file does not cover, an analysis target is missed
+or the budget is passed, 2 invalid stack config (the message names the file, key and fix), a type
+without figures or price, or checkov missing.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from pydantic.alias_generators import to_camel
 from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
@@ -36,6 +37,7 @@ from components.geo import CloudflareRegion
 from .availability import availability_json, compose, render_availability
 from .capacity import analyse_capacity, capacity_json, render_capacity
 from .catalog import CatalogError
+from .cost import cost_json, estimate_cost, render_cost
 from .diagram import check_diagram_path, diagram_path, write_diagram
 from .guardrails.check import check_plan, render_report
 from .guardrails.scanner import ScanReport, scan_plan
@@ -43,7 +45,7 @@ from .latency import analyse, render_latency, report_json
 from .mocks import RecordedResource
 from .plan import Plan, find_project_dir, run_plan
 from .plan_diff import PlanDiff, PlanDiffError, diff_plans, load_plan_json, render_diff, summary_markdown
-from .stack_config import NAMESPACE, ConfigError, ConfigIssue, StackConfig, load_stack_file
+from .stack_config import NAMESPACE, ConfigError, ConfigIssue, StackConfig, Workload, load_stack_file
 
 __all__ = ["main", "render_plan", "run"]
 
@@ -201,21 +203,22 @@ def _diagram_command(args: argparse.Namespace, console: Console, errors: Console
     return 0
 
 
-def _load_config(args: argparse.Namespace, errors: Console, needs: str | None = None) -> StackConfig | None:
-    """The validated stack file of `--stack`, or None after printing why it is unusable; *needs*
-    names an optional key the command cannot run without."""
-    path = (args.project_dir or find_project_dir()) / f"Pulumi.{args.stack}.yaml"
+def _load_config(args: argparse.Namespace, errors: Console) -> StackConfig | None:
+    """The validated stack file of `--stack`, or None after printing why it is unusable."""
     try:
-        config = load_stack_file(path)
+        return load_stack_file((args.project_dir or find_project_dir()) / f"Pulumi.{args.stack}.yaml")
     except (ConfigError, FileNotFoundError) as exc:
         _print_error(errors, exc)
         return None
-    if needs and getattr(config, needs) is None:
-        key = f"{NAMESPACE}:{to_camel(needs)}"
+
+
+def _workload(args: argparse.Namespace, config: StackConfig, errors: Console) -> Workload | None:
+    """`meridian:workload`, which capacity and cost cannot run without, or None after saying so."""
+    if config.workload is None:
         problem = f"is not set; `meridian {args.command}` needs it: add it (README, Config reference)"
-        _print_error(errors, ConfigError(path.name, [ConfigIssue(key, problem)]))
-        return None
-    return config
+        issue = ConfigIssue(f"{NAMESPACE}:workload", problem)
+        _print_error(errors, ConfigError(f"Pulumi.{args.stack}.yaml", [issue]))
+    return config.workload
 
 
 def _latency_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
@@ -245,16 +248,32 @@ def _availability_command(args: argparse.Namespace, console: Console, errors: Co
 
 
 def _capacity_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
-    config = _load_config(args, errors, needs="workload")
-    if config is None or config.workload is None:
+    config = _load_config(args, errors)
+    workload = _workload(args, config, errors) if config else None
+    if config is None or workload is None:
         return EXIT_INVALID_CONFIG
     try:
-        report = analyse_capacity(config, args.stack, config.workload)
+        report = analyse_capacity(config, args.stack, workload)
     except CatalogError as exc:
         _print_error(errors, exc)
         return EXIT_INVALID_CONFIG
     render_capacity(report, args.stack, console)
     return _verdict(report.met, args.json, capacity_json(report))
+
+
+def _cost_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    plan = _load_plan(args, errors)
+    config = plan.config if plan else None
+    workload = _workload(args, config, errors) if config else None
+    if plan is None or config is None or workload is None:
+        return EXIT_INVALID_CONFIG
+    try:
+        report = estimate_cost(plan, workload.monthly, config.budget)
+    except CatalogError as exc:
+        _print_error(errors, exc)
+        return EXIT_INVALID_CONFIG
+    render_cost(report, console)
+    return _verdict(report.met, args.json, cost_json(report))
 
 
 def _scan_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
@@ -389,6 +408,14 @@ def build_parser() -> argparse.ArgumentParser:
         "by the geo steering with every region up and with each region lost.",
     )
     capacity.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
+    cost = command(
+        "cost",
+        _cost_command,
+        help="the monthly on-demand bill of the plan, per region and budget line; exit 1 over budget",
+        description="Prices of infra/data/prices.yaml over what the offline plan declares and the "
+        "volumes of meridian:workload.monthly, against meridian:budget.",
+    )
+    cost.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
     return parser
 
 

@@ -308,6 +308,7 @@ class Budget(MeridianModel):
         cdn: the Cloudflare plan.
         load_balancing: the ingress NLBs and Cloudflare Load Balancing.
         monitoring: CloudWatch Logs ingestion and storage.
+        total: the whole month, the lines and what no line covers (KMS keys, secrets).
     """
 
     compute: BudgetLine
@@ -316,6 +317,7 @@ class Budget(MeridianModel):
     cdn: BudgetLine
     load_balancing: BudgetLine
     monitoring: BudgetLine
+    total: BudgetLine
 
 
 class StackConfig(MeridianModel):
