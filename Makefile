@@ -7,7 +7,7 @@ BIN     := $(VENV)/bin
 SCANNER ?= .venv-checkov
 STACK   ?= prod
 
-.PHONY: venv scanner plan check diagram latency scan test bench clean
+.PHONY: venv scanner plan check diagram latency capacity cost scan test bench clean
 
 $(BIN)/meridian: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "meridian needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -42,6 +42,14 @@ diagram: venv
 ## The latency floor of a stack's large cities against meridian:targets (exit 1 below target).
 latency: venv
 	$(BIN)/meridian latency --stack $(STACK)
+
+## Each region's ceiling and the peak with any one region lost (exit 1 if a region overflows).
+capacity: venv
+	$(BIN)/meridian capacity --stack $(STACK)
+
+## The monthly on-demand bill of a stack's plan against meridian:budget (exit 1 over budget).
+cost: venv
+	$(BIN)/meridian cost --stack $(STACK)
 
 ## checkov over the offline plan of a stack, with the suppression file (exit 1 on a new failure).
 scan: venv scanner
