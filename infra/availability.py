@@ -23,12 +23,11 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 
-import yaml
 from rich.console import Console
 from rich.table import Table
 
+from .catalog import load_data
 from .plan import Plan
 
 __all__ = [
@@ -68,7 +67,7 @@ class Part:
 
 @cache
 def sla_table() -> dict[str, Part]:
-    raw = yaml.safe_load(files("infra").joinpath("data/sla.yaml").read_text(encoding="utf-8"))
+    raw = load_data("data/sla.yaml")
     return {
         key: Part(key, str(v["label"]), str(v["service"]), float(v["uptime"]), str(v["source"]))
         for key, v in raw.items()

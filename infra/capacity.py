@@ -88,13 +88,17 @@ class Scenario:
 
     Attributes:
         load_rps: requests a second each surviving region takes, as the steering sends them.
-        writer: the region whose Aurora writer takes every write in this state.
+        ceilings: each surviving region's ceiling in this state (a promoted writer's region reads
+            with one instance fewer).
+        writer: the region whose Aurora writer takes every write in this state (None: no
+            database region survives).
         writer_ceiling_rps: the requests a second whose writes that writer can commit.
     """
 
     lost: str | None
     load_rps: dict[str, float]
-    writer: str
+    ceilings: dict[str, RegionCeiling]
+    writer: str | None
     writer_ceiling_rps: float
 
     @property
@@ -110,7 +114,11 @@ class CapacityReport:
     scenarios: tuple[Scenario, ...]  # all up first, then each region lost, in stack order
 
     def utilisation(self, scenario: Scenario, region: str) -> float:
-        return scenario.load_rps[region] / self.ceilings[region].ceiling_rps
+        return _share(scenario.load_rps[region], scenario.ceilings[region].ceiling_rps)
+
+    def writes(self, scenario: Scenario) -> float:
+        """The writer's utilisation in *scenario*."""
+        return _share(scenario.total_rps, scenario.writer_ceiling_rps)
 
     def busiest(self, scenario: Scenario) -> str:
         """The surviving region nearest its ceiling in *scenario*."""
@@ -118,8 +126,7 @@ class CapacityReport:
 
     def headroom(self, scenario: Scenario) -> float:
         """Least spare fraction of *scenario*: 1 - the busiest region's (or the writer's) utilisation."""
-        writes = scenario.total_rps / scenario.writer_ceiling_rps
-        return 1 - max(self.utilisation(scenario, self.busiest(scenario)), writes)
+        return 1 - max(self.utilisation(scenario, self.busiest(scenario)), self.writes(scenario))
 
     @property
     def worst(self) -> Scenario:
@@ -129,14 +136,23 @@ class CapacityReport:
     def met(self) -> bool:
         return self.headroom(self.worst) >= 0
 
-    def most_needed(self) -> dict[str, tuple[float, str | None]]:
-        """Region → (the most it must take in any scenario, the region lost then)."""
-        needed: dict[str, tuple[float, str | None]] = {}
+    def overflows(self) -> dict[str, Scenario]:
+        """Region → the scenario that loads it furthest past its ceiling, for each region that
+        overflows in any."""
+        worst: dict[str, Scenario] = {}
         for scenario in self.scenarios:
-            for region, load in scenario.load_rps.items():
-                if load > needed.get(region, (-1.0, None))[0]:
-                    needed[region] = (load, scenario.lost)
-        return needed
+            for region in scenario.load_rps:
+                past = self.utilisation(scenario, region)
+                if past > 1 and (region not in worst or past > self.utilisation(worst[region], region)):
+                    worst[region] = scenario
+        return worst
+
+
+def _share(load: float, ceiling: float) -> float:
+    """*load* as a share of *ceiling*: infinite when there is load and no ceiling."""
+    if ceiling > 0:
+        return load / ceiling
+    return math.inf if load > 0 else 0.0
 
 
 def kube_reserved_vcpu(vcpu: int) -> float:
@@ -153,9 +169,13 @@ def region_ceiling(
     store_roles: Mapping[str, Sequence[RedisRole]],
     workload: Workload,
     database: bool = True,
+    promoted_writes_rps: float | None = None,
 ) -> RegionCeiling:
     """The tiers of one region sized by *sizes*: *store_roles* is store → the roles it serves;
-    *database* False for a region outside the global database (its reads are another's)."""
+    *database* False for a region outside the global database (its reads are another's).
+    *promoted_writes_rps*: the region's cluster took over the writer in a failover and commits the
+    writes of that many requests a second; one of its instances writes, the others read, and a lone
+    instance reads with the vCPUs its writes leave."""
     eks, pod = sizes.eks, workload.api_pod
     node = instance_spec(eks.node_instance_types[0])
     allocatable = node.vcpu - kube_reserved_vcpu(node.vcpu) - workload.node_daemon_vcpu
@@ -176,13 +196,21 @@ def region_ceiling(
     reads = workload.postgres.reads_per_request
     if database and reads > 0:
         reader = instance_spec(sizes.postgres.instance_class)
-        per_second = sizes.postgres.reader_instances * reader.vcpu * workload.postgres.reads_per_vcpu_second
+        readers = sizes.postgres.reader_instances
+        if promoted_writes_rps is None:
+            vcpus, how = float(readers * reader.vcpu), f"{readers} × {reader.name}"
+        elif readers > 1:
+            vcpus, how = float((readers - 1) * reader.vcpu), f"{readers - 1} × {reader.name} (one promoted)"
+        else:
+            pg = workload.postgres
+            writing = promoted_writes_rps * pg.writes_per_request / pg.writes_per_vcpu_second
+            vcpus = max(0.0, reader.vcpu - writing)
+            how = f"the promoted {reader.name}'s {vcpus:.1f} vCPUs its writes leave"
         tiers.append(
             Tier(
                 "postgres reads",
-                per_second / reads,
-                f"{sizes.postgres.reader_instances} × {reader.name} at "
-                f"{workload.postgres.reads_per_vcpu_second:g} reads/vCPU/s, {reads:g} reads/req",
+                vcpus * workload.postgres.reads_per_vcpu_second / reads,
+                f"{how} at {workload.postgres.reads_per_vcpu_second:g} reads/vCPU/s, {reads:g} reads/req",
             )
         )
     for store, roles in store_roles.items():
@@ -224,49 +252,85 @@ def route(
     steering: Mapping[CloudflareRegion, Sequence[str]],
     total_rps: float,
     lost: str | None = None,
+    shedding: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
     """Requests a second per region: each Cloudflare region's share goes to the first region of its
-    steering order that is not *lost*."""
+    steering order that is not *lost*, less the percentage that region sheds (*shedding*, the
+    pools' load shedding), which goes to the next region of the order that is up."""
     regions = dict.fromkeys(r for order in steering.values() for r in order if r != lost)
     load = dict.fromkeys(regions, 0.0)
     for cf, share in shares.items():
-        load[next(r for r in steering[cf] if r != lost)] += share * total_rps
+        up = [r for r in steering[cf] if r != lost]
+        shed = (shedding or {}).get(up[0], 0.0) / 100 if len(up) > 1 else 0.0
+        load[up[0]] += share * total_rps * (1 - shed)
+        if shed:
+            load[up[1]] += share * total_rps * shed
     return load
 
 
 def analyse_capacity(config: StackConfig, stack: str, workload: Workload) -> CapacityReport:
     """Every region's ceiling, and the load each scenario (all up, each region lost) puts on it."""
-    steering = config.cdn_args(stack).steering()
+    cdn = config.cdn_args(stack)
+    steering = cdn.steering()
     roles = {r.name: r.role for r in config.regions}
     db_regions = set(config.postgres_regions())
     stores = {name: store.roles for name, store in config.redis.stores.items()}
-    ceilings = {
-        region: region_ceiling(
-            region, role.value, config.sizes[role], stores, workload, database=region in db_regions
+
+    def ceiling(region: str, promoted_writes_rps: float | None = None) -> RegionCeiling:
+        role = roles[region]
+        return region_ceiling(
+            region,
+            role.value,
+            config.sizes[role],
+            stores,
+            workload,
+            region in db_regions,
+            promoted_writes_rps,
         )
-        for region, role in roles.items()
-    }
+
+    ceilings = {region: ceiling(region) for region in roles}
     shares = dict(workload.traffic_shares) if workload.traffic_shares else population_shares()
     target = config.targets.requests_per_second
-    failover_writer = next((r for r in steering.default if r != config.write_home), config.write_home)
-    scenarios = []
-    for lost in (None, *roles):
-        if lost is not None and len(roles) == 1:
-            break  # a single region has nothing to fail over to; all-up is the only scenario
-        writer = failover_writer if lost == config.write_home else config.write_home
-        scenarios.append(
-            Scenario(
-                lost=lost,
-                load_rps=route(shares, steering.regions, target, lost),
-                writer=writer,
-                writer_ceiling_rps=writer_ceiling(config.sizes[roles[writer]], workload),
-            )
+    # The database fails over where the write home's users do: the first database region after it.
+    failover = next((r for r in steering.default if r != config.write_home and r in db_regions), None)
+    scenarios = [
+        Scenario(
+            None,
+            route(shares, steering.regions, target, None, cdn.load_shedding_percent),
+            dict(ceilings),
+            config.write_home,
+            writer_ceiling(config.sizes[roles[config.write_home]], workload),
         )
+    ]
+    for lost in roles if len(roles) > 1 else ():
+        load = route(shares, steering.regions, target, lost, cdn.load_shedding_percent)
+        here = {r: c for r, c in ceilings.items() if r != lost}
+        writer = failover if lost == config.write_home else config.write_home
+        if writer is not None and writer != config.write_home:
+            here[writer] = ceiling(writer, promoted_writes_rps=sum(load.values()))
+        limit = writer_ceiling(config.sizes[roles[writer]], workload) if writer else 0.0
+        scenarios.append(Scenario(lost, load, here, writer, limit))
     return CapacityReport(target, ceilings, shares, tuple(scenarios))
 
 
 def _rps(value: float) -> str:
     return "unbounded" if math.isinf(value) else f"{value:,.0f}"
+
+
+def _percent(share: float) -> str:
+    return "no capacity left" if math.isinf(share) else f"{share:.0%}"
+
+
+def _against(share: float) -> str:
+    return "with no capacity left" if math.isinf(share) else f"at {share:.0%} of its ceiling"
+
+
+def _finite(value: float, digits: int = 1) -> float | None:
+    return None if math.isinf(value) else round(value, digits)
+
+
+def _writer(scenario: Scenario) -> str:
+    return scenario.writer or "none (no database region left)"
 
 
 def render_capacity(report: CapacityReport, stack: str, console: Console) -> None:
@@ -278,17 +342,13 @@ def render_capacity(report: CapacityReport, stack: str, console: Console) -> Non
     table.add_column("other tiers")
     for c in report.ceilings.values():
         others = ", ".join(f"{t.name} {_rps(t.ceiling_rps)}" for t in c.tiers if t is not c.bottleneck)
-        table.add_row(
-            f"{c.region} ({c.role})",
-            _rps(c.ceiling_rps),
-            f"{c.bottleneck.name}: {c.bottleneck.detail}",
-            others,
-        )
+        bottleneck = f"{c.bottleneck.name}: {c.bottleneck.detail}"
+        table.add_row(f"{c.region} ({c.role})", _rps(c.ceiling_rps), bottleneck, others)
     console.print(table)
     scenarios = Table(title=f"{report.target_rps:,.0f} req/s as the steering sends them")
     for column in ("region lost", "busiest region", "its load", "of its ceiling", "writer", "writes"):
         scenarios.add_column(
-            column, justify="left" if column in ("region lost", "busiest region") else "right"
+            column, justify="right" if column in ("its load", "of its ceiling", "writes") else "left"
         )
     for s in report.scenarios:
         busiest = report.busiest(s)
@@ -296,44 +356,41 @@ def render_capacity(report: CapacityReport, stack: str, console: Console) -> Non
             s.lost or "(none)",
             busiest,
             _rps(s.load_rps[busiest]),
-            f"{report.utilisation(s, busiest):.0%}",
-            s.writer,
-            f"{s.total_rps / s.writer_ceiling_rps:.0%}",
+            _percent(report.utilisation(s, busiest)),
+            _writer(s),
+            _percent(report.writes(s)),
         )
     console.print(scenarios)
-    for region, (load, lost) in report.most_needed().items():
-        ceiling = report.ceilings[region].ceiling_rps
-        if load > ceiling:
-            when = f"when {lost} is lost" if lost else "with every region up"
-            console.print(
-                f"{region} must take {_rps(load)} req/s {when}, {load / ceiling:.0%} of its ceiling of "
-                f"{_rps(ceiling)} ({report.ceilings[region].bottleneck.name})."
-            )
+    for region, s in report.overflows().items():
+        ceiling = s.ceilings[region]
+        when = f"when {s.lost} is lost" if s.lost else "with every region up"
+        console.print(
+            f"{region} must take {_rps(s.load_rps[region])} req/s {when}, against a ceiling of "
+            f"{_rps(ceiling.ceiling_rps)} then ({_percent(report.utilisation(s, region))}; "
+            f"{ceiling.bottleneck.name}: {ceiling.bottleneck.detail})."
+        )
     worst = report.worst
     busiest = report.busiest(worst)
     lost = f"with {worst.lost} lost" if worst.lost else "with every region up"
     verdict = "meets" if report.met else "misses"
     console.print(
-        f"Worst case {lost}: {busiest} at {report.utilisation(worst, busiest):.0%} of its ceiling, the "
-        f"writer in {worst.writer} at {worst.total_rps / worst.writer_ceiling_rps:.0%}: [bold]{verdict}[/] "
+        f"Worst case {lost}: {busiest} {_against(report.utilisation(worst, busiest))}, "
+        f"the writer in {_writer(worst)} at {_percent(report.writes(worst))}: [bold]{verdict}[/] "
         f"{report.target_rps:,.0f} req/s with any one region lost."
     )
 
 
 def capacity_json(report: CapacityReport) -> dict[str, object]:
-    def finite(value: float) -> float | None:
-        return None if math.isinf(value) else round(value, 1)
-
     return {
         "targetRps": report.target_rps,
         "met": report.met,
-        "worst": {"lost": report.worst.lost, "headroom": round(report.headroom(report.worst), 4)},
+        "worst": {"lost": report.worst.lost, "headroom": _finite(report.headroom(report.worst), 4)},
         "shares": {cf.value: round(share, 4) for cf, share in report.shares.items()},
         "regions": {
             c.region: {
-                "ceilingRps": finite(c.ceiling_rps),
+                "ceilingRps": _finite(c.ceiling_rps),
                 "bottleneck": c.bottleneck.name,
-                "tiers": {t.name: finite(t.ceiling_rps) for t in c.tiers},
+                "tiers": {t.name: _finite(t.ceiling_rps) for t in c.tiers},
             }
             for c in report.ceilings.values()
         },
@@ -341,8 +398,9 @@ def capacity_json(report: CapacityReport) -> dict[str, object]:
             {
                 "lost": s.lost,
                 "loadRps": {r: round(v, 1) for r, v in s.load_rps.items()},
+                "ceilingRps": {r: _finite(c.ceiling_rps) for r, c in s.ceilings.items()},
                 "writer": s.writer,
-                "writerCeilingRps": finite(s.writer_ceiling_rps),
+                "writerCeilingRps": _finite(s.writer_ceiling_rps),
             }
             for s in report.scenarios
         ],

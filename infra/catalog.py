@@ -1,8 +1,9 @@
 """The instance types the stacks size with: vCPUs and memory, from `infra/data/instances.yaml`.
 
 `meridian capacity` packs pods onto nodes and divides instance vCPUs by per-vCPU rates with these;
-`meridian cost` checks that every sized type has a price. One table, so the two cannot disagree on
-what a type is; a type the table lacks is an error that names the file to add it to.
+`meridian cost` bills an RDS Proxy by the vCPUs behind it. One table, so the two cannot disagree on
+what a type is; a type the table lacks is an error that names the file to add it to. `load_data`
+reads any of the package's data tables (`infra/data/`).
 """
 
 from __future__ import annotations

@@ -185,9 +185,6 @@ class _Estimator:
         self.write_home = plan.config.write_home
         self.items: list[Item] = []
         self.substitutions: list[Substitution] = []
-        self.by_type: dict[str, list[tuple[RecordedResource, str]]] = defaultdict(list)
-        for resource in plan.custom_resources:
-            self.by_type[resource.type].append((resource, plan.regions.get(resource.urn) or GLOBAL))
 
     def add(self, region: str, line: Line, name: str, quantity: str, monthly: float) -> None:
         self.items.append(Item(region, line, name, quantity, monthly))
@@ -197,7 +194,8 @@ class _Estimator:
         self.add(region, line, name, f"{count:g} × {label}", count * hourly * self.hours)
 
     def of(self, type_token: str) -> list[tuple[RecordedResource, str]]:
-        return self.by_type.get(type_token, [])
+        """The plan's resources of *type_token*, each with its region (`global`: none)."""
+        return [(r, self.plan.regions.get(r.urn) or GLOBAL) for r in self.plan.of_type(type_token)]
 
     def run(self) -> None:
         for step in (self.compute, self.postgres, self.redis, self.edge, self.logs, self.keys_and_secrets):
@@ -331,6 +329,8 @@ class _Estimator:
             self.add(GLOBAL, Line.CDN, "Cloudflare Business plan", "1 zone", cf["business_plan_month"])
 
     def logs(self) -> None:
+        # Every group expires (the guardrail `log-group-encrypted-and-retained` rejects
+        # one that does not), so its storage is bounded by its retention.
         retention: dict[str, float] = defaultdict(float)
         for group, region in self.of("aws:cloudwatch/logGroup:LogGroup"):
             retention[region] = max(retention[region], float(group.inputs.get("retentionInDays") or 0))

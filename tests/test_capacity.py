@@ -18,6 +18,7 @@ from infra.capacity import (
     Scenario,
     Tier,
     analyse_capacity,
+    capacity_json,
     kube_reserved_vcpu,
     population_shares,
     region_ceiling,
@@ -99,13 +100,22 @@ def test_a_region_outside_the_database_has_no_read_tier_and_a_free_role_no_store
     assert names == {"replicas", "nodes", "redis cache", "redis sessions"}
 
 
-def test_pods_that_do_not_fit_a_node_give_no_node_capacity() -> None:
+def test_pods_that_do_not_fit_a_node_give_no_node_capacity(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = prod()
     huge = workload(config).model_copy(
         update={"api_pod": workload(config).api_pod.model_copy(update={"cpu_vcpu": 8.0})}
     )
     ceiling = region_ceiling("us-east-1", "primary", config.sizes[RegionRole.PRIMARY], {}, huge)
     assert ceiling.bottleneck.name == "nodes" and ceiling.ceiling_rps == 0  # 7.51 vCPU < 8
+    stack = yaml.safe_load((PROJECT_DIR / "Pulumi.staging.yaml").read_text())
+    stack["config"]["meridian:workload"]["apiPod"]["cpuVcpu"] = 8.0
+    project = write_stack(tmp_path, "staging", {"meridian:workload": stack["config"]["meridian:workload"]})
+    out = tmp_path / "capacity.json"
+    assert main(["capacity", "--stack", "staging", "--project-dir", str(project), "--json", str(out)]) == 1
+    assert json.loads(out.read_text())["worst"]["headroom"] is None
+    assert "no capacity left" in capsys.readouterr().out
 
 
 def test_routing_a_two_region_world_by_hand() -> None:
@@ -118,23 +128,37 @@ def test_routing_a_two_region_world_by_hand() -> None:
     assert route(shares, steering, 1_000, lost="eu-west-1") == {"us-east-1": 1_000}
 
 
-def report_of(ceilings: dict[str, float], scenarios: list[Scenario]) -> CapacityReport:
-    regions = {r: RegionCeiling(r, "primary", (Tier("replicas", c, ""),)) for r, c in ceilings.items()}
-    return CapacityReport(1_000, regions, {ENAM: 1.0}, tuple(scenarios))
+def ceilings_of(ceilings: dict[str, float]) -> dict[str, RegionCeiling]:
+    return {r: RegionCeiling(r, "primary", (Tier("replicas", c, ""),)) for r, c in ceilings.items()}
+
+
+def scenario(lost: str | None, load: dict[str, float], ceilings: dict[str, float], writer: float) -> Scenario:
+    return Scenario(lost, load, ceilings_of(ceilings), "us-east-1", writer)
+
+
+def report_of(scenarios: list[Scenario]) -> CapacityReport:
+    return CapacityReport(1_000, scenarios[0].ceilings, {ENAM: 1.0}, tuple(scenarios))
 
 
 def test_a_region_exactly_at_its_ceiling_meets_and_one_request_more_misses() -> None:
-    at = Scenario(None, {"us-east-1": 1_000}, "us-east-1", 10_000)
-    assert report_of({"us-east-1": 1_000}, [at]).met
-    assert not report_of({"us-east-1": 999}, [at]).met
+    assert report_of([scenario(None, {"us-east-1": 1_000}, {"us-east-1": 1_000}, 10_000)]).met
+    assert not report_of([scenario(None, {"us-east-1": 1_000}, {"us-east-1": 999}, 10_000)]).met
 
 
 def test_the_writer_is_checked_against_the_whole_peak() -> None:
     """Each region far below its ceiling, but the writer commits the writes of only 900 req/s."""
-    lost = Scenario("eu-west-1", {"us-east-1": 1_000}, "us-east-1", 900)
-    report = report_of({"us-east-1": 5_000, "eu-west-1": 5_000}, [lost])
+    lost = scenario("eu-west-1", {"us-east-1": 1_000}, {"us-east-1": 5_000}, 900)
+    report = report_of([lost])
     assert report.headroom(lost) == pytest.approx(1 - 1_000 / 900)
     assert not report.met and report.worst is lost
+
+
+def test_a_region_with_no_capacity_left_is_the_worst_and_reported_without_a_crash() -> None:
+    empty = scenario("eu-west-1", {"us-east-1": 10}, {"us-east-1": 0}, 10_000)
+    idle = scenario(None, {"us-east-1": 0}, {"us-east-1": 0}, 10_000)
+    report = report_of([idle, empty])
+    assert report.utilisation(idle, "us-east-1") == 0 and report.worst is empty and not report.met
+    assert capacity_json(report)["worst"] == {"lost": "eu-west-1", "headroom": None}
 
 
 def test_population_shares_by_the_nearest_cloudflare_centre() -> None:
@@ -165,6 +189,46 @@ def test_prod_with_a_region_lost_follows_the_steering_to_its_partner() -> None:
     assert by_lost["us-east-1"].writer == "us-west-1" and by_lost[None].writer == "us-east-1"
     # A db.r7g.xlarge writer: 4 vCPU × 1,000 writes/s / 0.05 writes per request.
     assert by_lost["us-east-1"].writer_ceiling_rps == pytest.approx(80_000)
+    # Its one instance now writes: 100,000 × 0.05 / 1,000 = 5 vCPUs of 4, none left for reads.
+    reads = {t.name: t.ceiling_rps for t in by_lost["us-east-1"].ceilings["us-west-1"].tiers}
+    assert reads["postgres reads"] == 0 and by_lost[None].ceilings["us-west-1"].ceiling_rps == 16_000
+    assert report.worst is by_lost["us-east-1"]
+
+
+def test_a_promoted_cluster_reads_with_one_instance_fewer_or_what_its_writes_leave() -> None:
+    """Two readers promoted: one writes, one reads: 1 × 4 vCPU × 2,000 / 0.5 = 16,000. One reader
+    promoted, committing the writes of 20,000 req/s: 20,000 × 0.05 / 1,000 = 1 vCPU busy, 3 left,
+    3 × 2,000 / 0.5 = 12,000."""
+    config = prod()
+    sizes = config.sizes[RegionRole.SECONDARY]
+    two = sizes.model_copy(update={"postgres": sizes.postgres.model_copy(update={"reader_instances": 2})})
+
+    def reads(of: Any, promoted: float | None) -> float:
+        tiers = region_ceiling("x", "secondary", of, {}, workload(config), promoted_writes_rps=promoted).tiers
+        return {t.name: t.ceiling_rps for t in tiers}["postgres reads"]
+
+    assert reads(two, None) == 32_000 and reads(two, 20_000) == 16_000
+    assert reads(sizes, None) == 16_000 and reads(sizes, 20_000) == pytest.approx(12_000)
+
+
+def test_the_writer_fails_over_only_to_a_database_region(staging_values: dict[str, Any]) -> None:
+    staging_values["postgres"]["regions"] = ["us-east-1"]
+    config = validate_config(staging_values, "Pulumi.staging.yaml")
+    report = analyse_capacity(config, "staging", workload(config))
+    lost_home = next(s for s in report.scenarios if s.lost == "us-east-1")
+    assert lost_home.writer is None and lost_home.writer_ceiling_rps == 0
+    assert report.writes(lost_home) == float("inf") and not report.met
+
+
+def test_load_shedding_sends_its_share_to_the_next_region() -> None:
+    """ENAM's 600 req/s land on us-east-1, which sheds 25 %: 150 go on to eu-west-1."""
+    shares = {ENAM: 0.6, WEU: 0.4}
+    steering = {ENAM: ["us-east-1", "eu-west-1"], WEU: ["eu-west-1", "us-east-1"]}
+    load = route(shares, steering, 1_000, shedding={"us-east-1": 25})
+    assert load == {"us-east-1": 450, "eu-west-1": 550}
+    assert route(shares, steering, 1_000, lost="eu-west-1", shedding={"us-east-1": 25}) == {
+        "us-east-1": 1_000
+    }
 
 
 def test_explicit_traffic_shares_replace_the_population(prod_values: dict[str, Any]) -> None:
@@ -196,13 +260,15 @@ def test_prod_misses_with_a_region_lost_and_says_where(
     assert main(args) == 1
     figures = json.loads(out.read_text())
     assert figures["met"] is False and figures["targetRps"] == 100_000
-    assert figures["worst"]["lost"] == "me-central-1" and figures["worst"]["headroom"] < 0
+    assert figures["worst"] == {"lost": "us-east-1", "headroom": None}  # no capacity left
     assert figures["regions"]["us-east-1"]["ceilingRps"] == 36_000
     text = capsys.readouterr().out
-    assert "Worst case with me-central-1 lost: af-south-1" in text
+    assert "Worst case with us-east-1 lost: us-west-1 with no capacity left" in text
     assert "misses 100,000 req/s with any one region lost" in text
+    by_lost = {s["lost"]: s for s in figures["scenarios"]}
+    me_lost = by_lost["me-central-1"]
+    utilisation = me_lost["loadRps"]["af-south-1"] / me_lost["ceilingRps"]["af-south-1"]
     readme = (PROJECT_DIR / "README.md").read_text()
-    utilisation = 1 - figures["worst"]["headroom"]
     assert f"af-south-1 at **{utilisation:.0%}**" in readme, "update README's capacity figures"
 
 
