@@ -325,14 +325,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="meridian", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def command(name: str, handler: Handler, help: str, description: str) -> argparse.ArgumentParser:
-        """A subcommand of one stack: `--stack` and `--project-dir`, and the handler it runs."""
+    def command(
+        name: str, handler: Handler, help: str, description: str, figures: bool = False
+    ) -> argparse.ArgumentParser:
+        """A subcommand of one stack: `--stack` and `--project-dir`, and the handler it runs; an
+        analysis (*figures*) also takes `--json FILE`."""
         sub = commands.add_parser(name, help=help, description=description)
         sub.set_defaults(handler=handler)
         sub.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
         sub.add_argument(
             "--project-dir", type=Path, help="folder holding Pulumi.yaml (default: nearest above cwd)"
         )
+        if figures:
+            sub.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
         return sub
 
     plan = command(
@@ -384,38 +389,38 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.svg",
         help="where to write (default: docs/architecture-<stack>.svg)",
     )
-    latency = command(
+    command(
         "latency",
         _latency_command,
         help="the round-trip floor from the world's large cities to their regions; exit 1 below target",
         description="Great-circle distance from each city of 100,000 or more to the region the steering "
         "serves it from, as a round-trip floor, against meridian:targets.",
+        figures=True,
     )
-    latency.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
-    availability = command(
+    command(
         "availability",
         _availability_command,
         help="published SLAs composed over the plan's topology; exit 1 below target",
         description="Each region's parts in series, regions in parallel behind Cloudflare, with the "
         "figures of infra/data/sla.yaml, against meridian:targets.availability.",
+        figures=True,
     )
-    availability.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
-    capacity = command(
+    command(
         "capacity",
         _capacity_command,
         help="each region's ceiling and the peak with any one region lost; exit 1 if a region overflows",
         description="Ceilings from the sizes and meridian:workload, the peak of meridian:targets routed "
         "by the geo steering with every region up and with each region lost.",
+        figures=True,
     )
-    capacity.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
-    cost = command(
+    command(
         "cost",
         _cost_command,
         help="the monthly on-demand bill of the plan, per region and budget line; exit 1 over budget",
         description="Prices of infra/data/prices.yaml over what the offline plan declares and the "
         "volumes of meridian:workload.monthly, against meridian:budget.",
+        figures=True,
     )
-    cost.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
     return parser
 
 

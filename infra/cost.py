@@ -31,7 +31,7 @@ from rich.table import Table
 from .availability import asks_for_load_balancer
 from .catalog import CatalogError, instance_spec, load_data
 from .mocks import RecordedResource
-from .plan import Plan
+from .plan import GLOBAL, Plan
 from .stack_config import Budget, BudgetLine, MonthlyUsage
 
 __all__ = [
@@ -48,8 +48,6 @@ __all__ = [
 ]
 
 PRICES_FILE = "data/prices.yaml"
-#: The region column of what is not regional (Cloudflare).
-GLOBAL = "global"
 
 
 class Line(str, Enum):

@@ -24,9 +24,11 @@ from . import program
 from .mocks import PlanMocks, PlanMonitor, RecordedResource, is_provider_type
 from .stack_config import StackConfig, engine_config, is_encrypted, load_stack_file, read_stack_file
 
-__all__ = ["Plan", "find_project_dir", "run_plan", "run_program"]
+__all__ = ["GLOBAL", "Plan", "find_project_dir", "run_plan", "run_program"]
 
 AWS_PROVIDER_TYPE = "pulumi:providers:aws"
+#: How a resource with no AWS region (Cloudflare, random, the stack's own) is counted or billed.
+GLOBAL = "global"
 
 
 @dataclass

@@ -28,6 +28,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .mocks import is_provider_type
+from .plan import GLOBAL
 
 __all__ = [
     "GLOBAL",
@@ -44,9 +45,6 @@ __all__ = [
 
 #: How a changed property of a resource's provider is named among its changed properties.
 PROVIDER_PREFIX = "(provider) "
-
-#: How a resource with no AWS region (Cloudflare, random, the stack's own) is counted.
-GLOBAL = "global"
 
 
 class PlanDiffError(ValueError):
