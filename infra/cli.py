@@ -7,6 +7,7 @@
     meridian availability --stack prod [--json FILE] [--project-dir DIR]
     meridian capacity --stack prod [--json FILE] [--project-dir DIR]
     meridian cost --stack prod [--json FILE] [--project-dir DIR]
+    meridian verify --stack prod [--json FILE] [--project-dir DIR]
     meridian scan --stack prod [--checkov PATH] [--export DIR] [--project-dir DIR]
 
 `plan --diff` compares the plan with another written by `plan --json` (the base branch's, in CI):
@@ -14,10 +15,11 @@ resources added, removed and changed. `--markdown` appends the summary (counts p
 `--diff`, the changes) to a file: `$GITHUB_STEP_SUMMARY` in CI.
 
 Exit codes: 0 done (check: every rule passes; scan: no unsuppressed checkov failure; latency,
-availability, capacity: the target is met; cost: within every budget line), 1 a guardrail rule is
-violated, checkov found a failure the suppression file does not cover, an analysis target is missed
-or the budget is passed, 2 invalid stack config (the message names the file, key and fix), a type
-without figures or price, or checkov missing.
+availability, capacity: the target is met; cost: within every budget line; verify: no drift), 1 a
+guardrail rule is violated, checkov found a failure the suppression file does not cover, an analysis
+target is missed, the budget is passed or the live account drifted, 2 invalid stack config (the
+message names the file, key and fix), a type without figures or price, checkov missing, or an AWS
+account that cannot be read (no credentials, access denied).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from .mocks import RecordedResource
 from .plan import Plan, find_project_dir, run_plan
 from .plan_diff import PlanDiff, PlanDiffError, diff_plans, load_plan_json, render_diff, summary_markdown
 from .stack_config import NAMESPACE, ConfigError, ConfigIssue, StackConfig, Workload, load_stack_file
+from .verify import VerifyError, aws_clients, expectations, render_verify, verify, verify_json
 
 __all__ = ["main", "render_plan", "run"]
 
@@ -276,6 +279,19 @@ def _cost_command(args: argparse.Namespace, console: Console, errors: Console) -
     return _verdict(report.met, args.json, cost_json(report))
 
 
+def _verify_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    plan = _load_plan(args, errors)
+    if plan is None:
+        return EXIT_INVALID_CONFIG
+    try:
+        findings = verify(expectations(plan), aws_clients())
+    except VerifyError as exc:
+        _print_error(errors, exc)
+        return EXIT_INVALID_CONFIG
+    render_verify(findings, plan.stack, console)
+    return _verdict(all(f.ok for f in findings), args.json, verify_json(findings))
+
+
 def _scan_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
     plan = _load_plan(args, errors)
     if plan is None:
@@ -419,6 +435,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="the monthly on-demand bill of the plan, per region and budget line; exit 1 over budget",
         description="Prices of infra/data/prices.yaml over what the offline plan declares and the "
         "volumes of meridian:workload.monthly, against meridian:budget.",
+        figures=True,
+    )
+    command(
+        "verify",
+        _verify_command,
+        help="read the live account (read-only); report drift from what the stack declares; exit 1 on drift",
+        description="Every VPC, EKS cluster, Aurora cluster and ElastiCache group the offline plan of "
+        "Pulumi.<stack>.yaml declares, read with boto3 and compared: existence, encryption, deletion "
+        "protection, backups, Multi-AZ and global membership.",
         figures=True,
     )
     return parser

@@ -1,0 +1,261 @@
+"""`meridian verify`: the live account (moto's, in process) against what the offline plan declares.
+
+moto 5.2 has no ElastiCache global datastores, so the world built here adds the field AWS returns
+for a member (`GlobalReplicationGroupInfo`) to DescribeReplicationGroups' answer, through botocore's
+own `after-call` event; the global-role check is also run against botocore's Stubber, which
+validates every answer against the real API's shapes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from infra.cli import main
+from infra.plan import Plan
+from infra.verify import RETRIES, Expectation, VerifyError, aws_clients, expectations, verify
+
+from .conftest import PROJECT_DIR, plan_of
+
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+    }.items():
+        monkeypatch.setenv(key, value)
+
+
+def key(region: str) -> str:
+    return f"arn:aws:kms:{region}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
+
+
+def by_kind(plan: Plan, kind: str) -> list[Expectation]:
+    return [e for e in expectations(plan) if e.kind == kind]
+
+
+def build(plan: Plan, drift: str | None = None) -> dict[str, str]:
+    """Create in moto what *plan* declares, with one setting off where *drift* names it; return the
+    global datastore role each replication group reports (for the after-call shim)."""
+    for e in by_kind(plan, "VPC"):
+        cidr = "10.99.0.0/16" if drift == "vpc-cidr" and e.region == "us-east-1" else str(e.checks["cidr"])
+        boto3.client("ec2", region_name=e.region).create_vpc(
+            CidrBlock=cidr,
+            TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": e.name}]}],
+        )
+    for e in by_kind(plan, "EKS cluster"):
+        public = drift == "eks-public" and e.region == "eu-west-1"
+        types = list(e.checks["log_types"])
+        logging = [{"types": types, "enabled": True}]
+        if drift == "eks-logs":  # three types switched off in the console
+            logging = [{"types": types[:2], "enabled": True}, {"types": types[2:], "enabled": False}]
+        boto3.client("eks", region_name=e.region).create_cluster(
+            name=e.name,
+            version=str(e.checks["version"]),
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/cluster",
+            resourcesVpcConfig={"subnetIds": ["subnet-1"], "endpointPublicAccess": public},
+            encryptionConfig=[{"resources": ["secrets"], "provider": {"keyArn": key(e.region)}}],
+            logging={"clusterLogging": logging},
+        )
+    for e in by_kind(plan, "Aurora cluster"):
+        rds = boto3.client("rds", region_name=e.region)
+        global_id = str(e.checks["global_database"])
+        if e.checks["writer"]:
+            rds.create_global_cluster(
+                GlobalClusterIdentifier=global_id, Engine="aurora-postgresql", EngineVersion="16.8"
+            )
+        if drift == "aurora-missing" and not e.checks["writer"]:
+            continue
+        rds.create_db_cluster(
+            DBClusterIdentifier=e.name,
+            Engine="aurora-postgresql",
+            EngineVersion="16.8",
+            GlobalClusterIdentifier=global_id,
+            StorageEncrypted=True,
+            KmsKeyId=key(e.region),
+            DeletionProtection=bool(e.checks["deletion_protection"]),
+            BackupRetentionPeriod=1 if drift == "backups" else int(e.checks["backup_retention_days"]),
+            **(
+                {"MasterUsername": "meridian_admin", "MasterUserPassword": "a-long-password"}
+                if e.checks["writer"]
+                else {}
+            ),
+        )
+    roles = {}
+    for e in by_kind(plan, "ElastiCache group"):
+        boto3.client("elasticache", region_name=e.region).create_replication_group(
+            ReplicationGroupId=e.name,
+            ReplicationGroupDescription="store",
+            Engine="valkey",
+            CacheNodeType="cache.r7g.large",
+            NumNodeGroups=1,
+            ReplicasPerNodeGroup=1,
+            AutomaticFailoverEnabled=True,
+            MultiAZEnabled=drift != "multi-az",
+            AtRestEncryptionEnabled=True,
+            TransitEncryptionEnabled=drift != "tls",
+            KmsKeyId="alias/aws/elasticache" if drift == "aws-managed-key" else key(e.region),
+            SnapshotRetentionLimit=int(e.checks["snapshot_retention_days"]),
+        )
+        roles[e.name] = str(e.checks["global_role"])
+    return roles
+
+
+def factory(roles: dict[str, str]) -> Any:
+    """moto clients; DescribeReplicationGroups answers with each group's global role, as AWS does."""
+    clients: dict[tuple[str, str], Any] = {}
+
+    def add_membership(parsed: dict[str, Any], **_: Any) -> None:
+        for group in parsed.get("ReplicationGroups", []):
+            role = roles.get(group["ReplicationGroupId"], "none")
+            if role != "none":
+                group["GlobalReplicationGroupInfo"] = {
+                    "GlobalReplicationGroupId": f"ldgnf-{group['ReplicationGroupId']}",
+                    "GlobalReplicationGroupMemberRole": role.upper(),
+                }
+
+    def client(service: str, region: str) -> Any:
+        if (service, region) not in clients:
+            made = boto3.client(service, region_name=region, config=RETRIES)
+            made.meta.events.register("after-call.elasticache.DescribeReplicationGroups", add_membership)
+            clients[(service, region)] = made
+        return clients[(service, region)]
+
+    return client
+
+
+@pytest.fixture
+def aws(credentials: None) -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+def test_the_expectations_are_what_the_plan_declares() -> None:
+    plan = plan_of("staging")
+    found = {(e.kind, e.region): e for e in expectations(plan)}
+    assert len(found) == 8  # a VPC, a cluster, a database and a store in each of two regions
+    assert found[("VPC", "eu-west-1")].checks == {"exists": True, "cidr": "10.64.16.0/20"}
+    assert found[("EKS cluster", "us-east-1")].checks["public_endpoint"] is False
+    assert found[("Aurora cluster", "us-east-1")].checks["writer"] is True
+    assert found[("Aurora cluster", "eu-west-1")].checks["writer"] is False
+    assert found[("Aurora cluster", "eu-west-1")].checks["backup_retention_days"] == 7
+    assert found[("ElastiCache group", "us-east-1")].checks["global_role"] == "primary"
+    assert found[("ElastiCache group", "eu-west-1")].checks["global_role"] == "secondary"
+    prod = {(e.kind, e.name): e for e in expectations(plan_of("prod"))}
+    assert prod[("Aurora cluster", "meridian-prod-us-east-1-postgres")].checks["deletion_protection"] is True
+    assert prod[("ElastiCache group", "meridian-prod-eu-west-1-cache")].checks["global_role"] == "none"
+
+
+def test_a_conforming_account_has_no_drift(aws: None) -> None:
+    plan = plan_of("staging")
+    findings = verify(expectations(plan), factory(build(plan)))
+    assert len(findings) == 8 + sum(len(e.checks) - 1 for e in expectations(plan))
+    assert [f for f in findings if not f.ok] == []
+
+
+@pytest.mark.parametrize(
+    ("drift", "kind", "check", "actual"),
+    [
+        ("vpc-cidr", "VPC", "cidr", "10.99.0.0/16"),
+        ("eks-public", "EKS cluster", "public_endpoint", True),
+        ("eks-logs", "EKS cluster", "log_types", ["api", "audit"]),
+        ("backups", "Aurora cluster", "backup_retention_days", 1),
+        ("aurora-missing", "Aurora cluster", "exists", "missing"),
+        ("multi-az", "ElastiCache group", "multi_az", False),
+        ("tls", "ElastiCache group", "tls", False),
+        ("aws-managed-key", "ElastiCache group", "customer_key", False),
+    ],
+)
+def test_each_drift_is_reported(aws: None, drift: str, kind: str, check: str, actual: object) -> None:
+    plan = plan_of("staging")
+    drifted = [f for f in verify(expectations(plan), factory(build(plan, drift))) if not f.ok]
+    assert {(f.kind, f.check) for f in drifted} == {(kind, check)}
+    assert drifted[0].actual == actual
+
+
+def test_the_command_prints_the_drift_and_exits_1(
+    aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = plan_of("staging")
+    monkeypatch.setenv("COLUMNS", "200")  # one line a row
+    monkeypatch.setattr("infra.cli.aws_clients", lambda: factory(build(plan, "backups")))
+    out = tmp_path / "verify.json"
+    assert main(["verify", "--stack", "staging", "--project-dir", str(PROJECT_DIR), "--json", str(out)]) == 1
+    report = json.loads(out.read_text())
+    assert report["drift"] == 2  # each region's cluster keeps 1 day instead of 7
+    text = capsys.readouterr().out
+    assert "backup retention days: 1 (declared 7)" in text and "2 drifted" in text
+
+
+def test_a_conforming_stack_exits_0(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = plan_of("staging")
+    monkeypatch.setattr("infra.cli.aws_clients", lambda: factory(build(plan)))
+    assert main(["verify", "--stack", "staging", "--project-dir", str(PROJECT_DIR)]) == 0
+
+
+def test_without_credentials_it_says_how_to_sign_in(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert main(["verify", "--stack", "staging", "--project-dir", str(PROJECT_DIR)]) == 2
+    err = capsys.readouterr().err
+    assert "no AWS credentials" in err and "Traceback" not in err
+
+
+def test_access_denied_is_a_clear_error() -> None:
+    ec2 = boto3.client("ec2", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    with Stubber(ec2) as stub:
+        stub.add_client_error("describe_vpcs", "UnauthorizedOperation", "You are not authorized")
+        with pytest.raises(VerifyError, match=r"AWS refused DescribeVpcs \(UnauthorizedOperation\)"):
+            verify([Expectation("us-east-1", "VPC", "v", {"exists": True})], lambda service, region: ec2)
+
+
+@pytest.mark.parametrize(("reported", "ok"), [("SECONDARY", True), ("PRIMARY", False)])
+def test_the_global_role_against_the_real_api_shape(reported: str, ok: bool) -> None:
+    cache = boto3.client(
+        "elasticache", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    group = {
+        "ReplicationGroupId": "meridian-staging-eu-west-1-shared",
+        "AtRestEncryptionEnabled": True,
+        "TransitEncryptionEnabled": True,
+        "KmsKeyId": key("eu-west-1"),
+        "MultiAZ": "enabled",
+        "AutomaticFailover": "enabled",
+        "SnapshotRetentionLimit": 1,
+        "GlobalReplicationGroupInfo": {
+            "GlobalReplicationGroupId": "ldgnf-meridian-staging-shared",
+            "GlobalReplicationGroupMemberRole": reported,
+        },
+    }
+    expected = next(e for e in by_kind(plan_of("staging"), "ElastiCache group") if e.region == "eu-west-1")
+    with Stubber(cache) as stub:
+        stub.add_response(
+            "describe_replication_groups",
+            {"ReplicationGroups": [group]},
+            {"ReplicationGroupId": expected.name},
+        )
+        findings = verify([expected], lambda service, region: cache)
+    assert all(f.ok for f in findings) is ok
+    assert [f.check for f in findings if not f.ok] == ([] if ok else ["global_role"])
+
+
+def test_clients_retry_throttling_adaptively(credentials: None) -> None:
+    client = aws_clients()("rds", "eu-west-1")
+    assert client.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 10}
+    assert client.meta.region_name == "eu-west-1"
