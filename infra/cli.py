@@ -8,6 +8,7 @@
     meridian capacity --stack prod [--json FILE] [--project-dir DIR]
     meridian cost --stack prod [--json FILE] [--project-dir DIR]
     meridian verify --stack prod [--json FILE] [--project-dir DIR]
+    meridian failover db|cache --to REGION --stack prod [--unplanned] [--dry-run] [--store NAME]
     meridian scan --stack prod [--checkov PATH] [--export DIR] [--project-dir DIR]
 
 `plan --diff` compares the plan with another written by `plan --json` (the base branch's, in CI):
@@ -29,6 +30,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -41,6 +43,7 @@ from .capacity import analyse_capacity, capacity_json, render_capacity
 from .catalog import CatalogError
 from .cost import cost_json, estimate_cost, render_cost
 from .diagram import check_diagram_path, diagram_path, write_diagram
+from .failover import FailoverError, failover_cache, failover_db, render_failover
 from .guardrails.check import check_plan, render_report
 from .guardrails.scanner import ScanReport, scan_plan
 from .latency import analyse, render_latency, report_json
@@ -292,6 +295,31 @@ def _verify_command(args: argparse.Namespace, console: Console, errors: Console)
     return _verdict(all(f.ok for f in findings), args.json, verify_json(findings))
 
 
+def _failover_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    config = _load_config(args, errors)
+    if config is None:
+        return EXIT_INVALID_CONFIG
+    options: dict[str, Any] = {
+        "planned": not args.unplanned,
+        "dry_run": args.dry_run,
+        "timeout": args.timeout,
+    }
+    try:
+        if args.what == "db":
+            report = failover_db(
+                config, args.stack, args.to, aws_clients(), console, max_lag_ms=args.max_lag_ms, **options
+            )
+        else:
+            report = failover_cache(
+                config, args.stack, args.to, aws_clients(), console, store=args.store, **options
+            )
+    except FailoverError as exc:
+        _print_error(errors, exc)
+        return EXIT_INVALID_CONFIG
+    render_failover(report, console)
+    return 0 if report.ok else EXIT_VIOLATIONS
+
+
 def _scan_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
     plan = _load_plan(args, errors)
     if plan is None:
@@ -446,6 +474,29 @@ def build_parser() -> argparse.ArgumentParser:
         "protection, backups, Multi-AZ and global membership.",
         figures=True,
     )
+    failover = command(
+        "failover",
+        _failover_command,
+        help="the regional failover runbook: make REGION the writer of the database or the caches",
+        description="Planned switchover (no data loss) or, with --unplanned, detach-and-promote when the "
+        "writer's region is down; pre-checks, --dry-run, waiting with a timeout, a report, and the "
+        "stack-file change the next `pulumi up` needs.",
+    )
+    failover.add_argument(
+        "what", choices=["db", "cache"], help="the Aurora global database or the Redis stores"
+    )
+    failover.add_argument("--to", required=True, metavar="REGION", help="the secondary region to promote")
+    failover.add_argument(
+        "--unplanned", action="store_true", help="the writer's region is down: detach and promote"
+    )
+    failover.add_argument(
+        "--dry-run", action="store_true", help="check, and print each call without making it"
+    )
+    failover.add_argument("--store", help="cache: only this store (default: every store copied to REGION)")
+    failover.add_argument(
+        "--max-lag-ms", type=float, default=1000.0, help="db, planned: most replication lag accepted (1000)"
+    )
+    failover.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait for AWS (1800)")
     return parser
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "Expectation",
     "Finding",
     "VerifyError",
+    "account_error",
     "aws_clients",
     "expectations",
     "render_verify",
@@ -278,7 +279,7 @@ _READERS: dict[str, Callable[[ClientFactory, str, str], dict[str, object] | None
 }
 
 
-def _account_error(error: Exception) -> VerifyError:
+def account_error(error: Exception) -> VerifyError:
     if isinstance(error, NoCredentialsError | PartialCredentialsError):
         return VerifyError(
             "no AWS credentials: sign in (`aws sso login --profile P` and AWS_PROFILE=P) or set "
@@ -302,7 +303,7 @@ def verify(expected: Iterable[Expectation], clients: ClientFactory) -> list[Find
         try:
             live = _READERS[e.kind](clients, e.region, e.name)
         except (ClientError, BotoCoreError) as error:
-            raise _account_error(error) from None
+            raise account_error(error) from None
         if live is None:
             findings.append(Finding(e.region, e.kind, e.name, "exists", True, MISSING))
             continue

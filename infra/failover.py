@@ -1,0 +1,484 @@
+"""`meridian failover db|cache --to REGION`: the regional failover runbook, as code.
+
+**Database** (the Aurora global database of `meridian:postgres`):
+
+- *planned* (both regions up, no data loss): `SwitchoverGlobalCluster` to the target's cluster,
+  after checking that the target is a healthy secondary and its replication lag
+  (`AuroraGlobalDBReplicationLag`, the last five minutes' maximum) is under `--max-lag-ms`;
+- *unplanned* (`--unplanned`, the writer's region is down): detach and promote, i.e.
+  `RemoveFromGlobalCluster` of the target's cluster, called in the target's region, which makes it a
+  standalone writer. What had not replicated is lost (the lag at the outage).
+
+**Cache** (each Redis store with a global datastore copy in the target region):
+
+- *planned*: `FailoverGlobalReplicationGroup`, making the target's group the datastore's primary;
+- *unplanned*: `DisassociateGlobalReplicationGroup` of the target's group, which then takes writes
+  on its own.
+
+Every run checks before it acts (the target is a secondary of the stack and healthy), prints each
+API call with its parameters (`--dry-run` prints them and makes none), waits for AWS to report the
+new topology with a progress display and a timeout, and ends with a report: each step's outcome and
+duration, the state read back, and the stack-file change that makes the next `pulumi up` agree with
+the new topology (checked against the stack's own validation). Nothing is deleted: a failure halfway
+stops the run, and the report says which steps ran.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+from rich.table import Table
+
+from components.args import RegionRole
+from components.redis_args import Membership
+
+from .stack_config import ConfigError, StackConfig, validate_config
+from .verify import ClientFactory, account_error
+
+__all__ = [
+    "Call",
+    "FailoverError",
+    "FailoverReport",
+    "Step",
+    "config_after_failover",
+    "failover_cache",
+    "failover_db",
+    "render_failover",
+]
+
+#: Replication lag a planned switchover accepts by default (Aurora's typical lag is under a second).
+DEFAULT_MAX_LAG_MS = 1_000.0
+
+
+class FailoverError(Exception):
+    """The failover cannot start (bad target, pre-check failed) or did not finish; `str()` says why
+    and what state the system is in."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """One AWS API call that changes something."""
+
+    service: str
+    region: str
+    operation: str  # boto3's snake_case name
+    params: dict[str, Any]
+
+    def __str__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{self.service}.{self.operation}({args}) in {self.region}"
+
+
+@dataclass
+class Step:
+    """One step of the runbook and how it went."""
+
+    description: str
+    call: Call | None = None
+    outcome: str = "not run"
+    seconds: float = 0.0
+
+
+@dataclass
+class FailoverReport:
+    kind: str  # "database" or "cache"
+    target: str
+    planned: bool
+    dry_run: bool
+    steps: list[Step] = field(default_factory=list)
+    state: list[str] = field(default_factory=list)
+    config_changes: list[str] = field(default_factory=list)
+    error: str | None = None  # why the run stopped, if it did
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(s.outcome in ("done", "dry run") for s in self.steps)
+
+
+#: (check) → (done, what the state is now), polled until done.
+Probe = Callable[[], tuple[bool, str]]
+
+
+@dataclass
+class _Runner:
+    """Runs steps in order: checks, calls and waits, recording each in the report."""
+
+    report: FailoverReport
+    clients: ClientFactory
+    console: Console
+    timeout: float
+    interval: float
+
+    def check(self, description: str, probe: Callable[[], str]) -> None:
+        """A pre-check: *probe* returns what it saw or raises FailoverError."""
+        step = Step(description)
+        self.report.steps.append(step)
+        started = time.monotonic()
+        try:
+            seen = probe()
+        except FailoverError as error:
+            step.outcome = f"failed: {error}"
+            raise
+        step.outcome, step.seconds = "done", time.monotonic() - started
+        self.console.print(f"[green]✓[/] {description}: {seen}")
+
+    def act(self, description: str, call: Call, until: Probe) -> None:
+        """Make *call* (or print it, in a dry run) and wait until *until* reports done."""
+        step = Step(description, call)
+        self.report.steps.append(step)
+        if self.report.dry_run:
+            step.outcome = "dry run"
+            self.console.print(f"[yellow]would call[/] {call}")
+            return
+        self.console.print(f"calling {call}")
+        started = time.monotonic()
+        try:
+            getattr(self.clients(call.service, call.region), call.operation)(**call.params)
+            self._wait(description, until, started)
+        except (ClientError, BotoCoreError) as error:
+            step.outcome = f"failed: {account_error(error)}"
+            raise FailoverError(f"{description} failed: {account_error(error)}") from None
+        except FailoverError as error:
+            step.outcome = f"failed: {error}"
+            raise
+        finally:
+            step.seconds = time.monotonic() - started
+        step.outcome = "done"
+
+    def _wait(self, description: str, until: Probe, started: float) -> None:
+        state = ""
+        with self.console.status(f"{description}: waiting for AWS") as status:
+            while True:
+                done, state = until()
+                elapsed = time.monotonic() - started
+                status.update(f"{description}: {state} ({elapsed:.0f} s)")
+                if done:
+                    self.console.print(f"[green]✓[/] {description}: {state} after {elapsed:.0f} s")
+                    return
+                if elapsed > self.timeout:
+                    raise FailoverError(
+                        f"not finished after {self.timeout:.0f} s; last seen: {state}. The call was "
+                        "accepted: AWS is still working on it, check again before acting further"
+                    )
+                time.sleep(self.interval)
+
+
+def _run(report: FailoverReport, runbook: Callable[[_Runner], None], **runner: Any) -> FailoverReport:
+    """Run *runbook*; a failure stops it and is kept in the report, beside the steps that ran."""
+    try:
+        runbook(_Runner(report, **runner))
+    except FailoverError as error:
+        report.error = str(error)
+    except (ClientError, BotoCoreError) as error:
+        report.error = str(account_error(error))
+    return report
+
+
+# --- the database --------------------------------------------------------------------------------
+
+
+def _global_cluster(rds: Any, global_id: str) -> dict[str, Any]:
+    try:
+        return dict(rds.describe_global_clusters(GlobalClusterIdentifier=global_id)["GlobalClusters"][0])
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "GlobalClusterNotFoundFault":
+            raise FailoverError(f"the global database {global_id} does not exist") from None
+        raise
+
+
+def _lag_ms(clients: ClientFactory, region: str, cluster_id: str) -> float | None:
+    """The target's largest `AuroraGlobalDBReplicationLag` of the last five minutes, if reported."""
+    now = datetime.now(UTC)
+    points = clients("cloudwatch", region).get_metric_statistics(
+        Namespace="AWS/RDS",
+        MetricName="AuroraGlobalDBReplicationLag",
+        Dimensions=[{"Name": "DBClusterIdentifier", "Value": cluster_id}],
+        StartTime=now - timedelta(minutes=5),
+        EndTime=now,
+        Period=60,
+        Statistics=["Maximum"],
+    )["Datapoints"]
+    return max((float(p["Maximum"]) for p in points), default=None)
+
+
+def failover_db(
+    config: StackConfig,
+    stack: str,
+    target: str,
+    clients: ClientFactory,
+    console: Console,
+    *,
+    planned: bool = True,
+    dry_run: bool = False,
+    max_lag_ms: float = DEFAULT_MAX_LAG_MS,
+    timeout: float = 1800,
+    interval: float = 15,
+) -> FailoverReport:
+    """Make *target*'s Aurora cluster the writer of the stack's global database."""
+    members = config.postgres_args(stack)
+    if target not in members:
+        raise FailoverError(
+            f"{target} is not a region of {stack}'s global database ({', '.join(members)}); "
+            "choose one of its secondaries"
+        )
+    global_id = members[target].global_cluster_identifier
+    cluster_id = members[target].cluster_identifier
+    rds = clients("rds", target)
+    report = FailoverReport("database", target, planned, dry_run)
+    cluster: dict[str, Any] = {}
+
+    def target_is_a_healthy_secondary() -> str:
+        members_live = _global_cluster(rds, global_id).get("GlobalClusterMembers", [])
+        found = rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"]
+        cluster.update(found[0] if found else {})
+        arn = cluster.get("DBClusterArn")
+        member = next((m for m in members_live if m.get("DBClusterArn") == arn), None)
+        if member is None:
+            raise FailoverError(f"{cluster_id} is not a member of {global_id}")
+        if member.get("IsWriter"):
+            raise FailoverError(f"{cluster_id} in {target} is already the writer; nothing to do")
+        if cluster.get("Status") != "available":
+            raise FailoverError(f"{cluster_id} is {cluster.get('Status')}, not available")
+        writer = next((m["DBClusterArn"] for m in members_live if m.get("IsWriter")), "none")
+        return f"{cluster_id} is an available secondary; the writer is {writer}"
+
+    def lag_is_small() -> str:
+        lag = _lag_ms(clients, target, cluster_id)
+        if lag is None:
+            raise FailoverError(
+                f"no AuroraGlobalDBReplicationLag reported for {cluster_id} in the last 5 minutes; "
+                "a planned switchover needs it (if the writer's region is down, use --unplanned)"
+            )
+        if lag > max_lag_ms:
+            raise FailoverError(
+                f"replication lag {lag:.0f} ms is above {max_lag_ms:.0f} ms; wait for it to fall, or "
+                "use --unplanned if the writer's region is down (what has not replicated is lost)"
+            )
+        return f"replication lag {lag:.0f} ms (at most {max_lag_ms:.0f} ms)"
+
+    def is_writer() -> tuple[bool, str]:
+        g = _global_cluster(rds, global_id)
+        writer = any(
+            m.get("IsWriter") and m.get("DBClusterArn") == cluster["DBClusterArn"]
+            for m in g.get("GlobalClusterMembers", [])
+        )
+        return writer and g.get("Status") == "available", f"global database {g.get('Status')}"
+
+    def is_standalone() -> tuple[bool, str]:
+        now = rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"][0]
+        alone = not now.get("GlobalClusterIdentifier") and not now.get("ReplicationSourceIdentifier")
+        return alone and now.get("Status") == "available", f"{cluster_id} {now.get('Status')}"
+
+    def runbook(run: _Runner) -> None:
+        run.check(f"{target} is a healthy secondary of {global_id}", target_is_a_healthy_secondary)
+        if planned:
+            run.check("replication lag", lag_is_small)
+            call = Call(
+                "rds",
+                target,
+                "switchover_global_cluster",
+                {"GlobalClusterIdentifier": global_id, "TargetDbClusterIdentifier": cluster["DBClusterArn"]},
+            )
+            run.act(f"switch the writer over to {target}", call, is_writer)
+        else:
+            call = Call(
+                "rds",
+                target,
+                "remove_from_global_cluster",
+                {"GlobalClusterIdentifier": global_id, "DbClusterIdentifier": cluster["DBClusterArn"]},
+            )
+            run.act(f"detach {cluster_id} and promote it to a standalone writer", call, is_standalone)
+        if not dry_run:
+            now = rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"][0]
+            report.state.append(
+                f"{cluster_id}: {now.get('Status')}, global database "
+                f"{now.get('GlobalClusterIdentifier') or 'none (standalone)'}"
+            )
+
+    _run(report, runbook, clients=clients, console=console, timeout=timeout, interval=interval)
+    report.config_changes = _changes(config, stack, target)
+    return report
+
+
+# --- the cache -----------------------------------------------------------------------------------
+
+
+def _datastore(ec: Any, suffix: str) -> dict[str, Any]:
+    """The global datastore whose id ends in *suffix* (AWS prefixes the suffix it was given)."""
+    pages = ec.get_paginator("describe_global_replication_groups").paginate(ShowMemberInfo=True)
+    for page in pages:
+        for group in page.get("GlobalReplicationGroups", []):
+            if str(group.get("GlobalReplicationGroupId", "")).endswith(suffix):
+                return dict(group)
+    raise FailoverError(f"no global datastore ending in {suffix}")
+
+
+def _fail_over_store(run: _Runner, ec: Any, store: str, suffix: str, group_id: str) -> None:
+    """One store's steps: check the target's group is a healthy secondary of the datastore whose id
+    ends in *suffix*, then make it the primary (planned) or detach it (unplanned)."""
+    target, planned = run.report.target, run.report.planned
+    datastore: dict[str, Any] = {}
+
+    def role_of(group: dict[str, Any]) -> str:
+        member: dict[str, Any] = next(
+            (m for m in group.get("Members", []) if m.get("ReplicationGroupId") == group_id), {}
+        )
+        return str(member.get("Role") or "not a member").upper()
+
+    def secondary_is_healthy() -> str:
+        datastore.update(_datastore(ec, suffix))
+        gid, status = datastore["GlobalReplicationGroupId"], datastore.get("Status")
+        if role_of(datastore) != "SECONDARY":
+            raise FailoverError(f"{group_id} is {role_of(datastore).lower()} in {gid}, not a secondary")
+        if planned and status != "available":
+            raise FailoverError(f"{gid} is {status}, not available")
+        return f"{group_id} is a secondary of {gid} ({status})"
+
+    def is_primary() -> tuple[bool, str]:
+        now = _datastore(ec, suffix)
+        done = role_of(now) == "PRIMARY" and now.get("Status") == "available"
+        return done, f"{group_id} {role_of(now).lower()}, datastore {now.get('Status')}"
+
+    def is_standalone() -> tuple[bool, str]:
+        now = ec.describe_replication_groups(ReplicationGroupId=group_id)["ReplicationGroups"][0]
+        done = not now.get("GlobalReplicationGroupInfo") and now.get("Status") == "available"
+        return done, f"{group_id} {now.get('Status')}"
+
+    run.check(f"store {store}: {target} holds a healthy secondary", secondary_is_healthy)
+    gid = datastore.get("GlobalReplicationGroupId", f"(the datastore ending {suffix})")
+    if planned:
+        params = {
+            "GlobalReplicationGroupId": gid,
+            "PrimaryRegion": target,
+            "PrimaryReplicationGroupId": group_id,
+        }
+        call = Call("elasticache", target, "failover_global_replication_group", params)
+        run.act(f"store {store}: make {group_id} the primary", call, is_primary)
+    else:
+        params = {
+            "GlobalReplicationGroupId": gid,
+            "ReplicationGroupId": group_id,
+            "ReplicationGroupRegion": target,
+        }
+        call = Call("elasticache", target, "disassociate_global_replication_group", params)
+        run.act(f"store {store}: detach {group_id} to take writes on its own", call, is_standalone)
+
+
+def failover_cache(
+    config: StackConfig,
+    stack: str,
+    target: str,
+    clients: ClientFactory,
+    console: Console,
+    *,
+    store: str | None = None,
+    planned: bool = True,
+    dry_run: bool = False,
+    timeout: float = 1800,
+    interval: float = 15,
+) -> FailoverReport:
+    """Make *target*'s replication group the primary of each global store copied there (or *store*)."""
+    stores = config.redis_args(stack)
+    secondaries = {
+        name: regions[target]
+        for name, regions in stores.items()
+        if target in regions and regions[target].membership is Membership.SECONDARY
+    }
+    if store is not None and store not in secondaries:
+        where = ", ".join(secondaries) or "none"
+        raise FailoverError(f"store {store} has no global copy in {target}; stores copied there: {where}")
+    if not secondaries:
+        holders = sorted(
+            {
+                r
+                for regions in stores.values()
+                for r, a in regions.items()
+                if a.membership is Membership.SECONDARY
+            }
+        )
+        raise FailoverError(
+            f"{target} holds no global datastore copy of {stack}'s stores; regions that do: "
+            f"{', '.join(holders) or 'none'}"
+        )
+    ec = clients("elasticache", target)
+    report = FailoverReport("cache", target, planned, dry_run)
+
+    def runbook(run: _Runner) -> None:
+        for name in [store] if store else list(secondaries):
+            primary = next(a for a in stores[name].values() if a.membership is Membership.PRIMARY)
+            _fail_over_store(
+                run, ec, name, primary.global_datastore_suffix, secondaries[name].replication_group_id
+            )
+
+    _run(report, runbook, clients=clients, console=console, timeout=timeout, interval=interval)
+    report.config_changes = _changes(config, stack, target)
+    return report
+
+
+# --- the stack file afterwards -------------------------------------------------------------------
+
+
+def config_after_failover(values: dict[str, Any], target: str) -> tuple[dict[str, Any], list[str]]:
+    """The `meridian:` values (namespace stripped) with *target* as the write home, and the edits
+    in words: the write home, the two regions' roles when the target was a secondary, each global
+    store's copy regions, and the backup copy region."""
+    after = copy.deepcopy(values)
+    home = str(values["writeHome"])
+    edits = [f"meridian:writeHome: {home} → {target}"]
+    after["writeHome"] = target
+    roles = {r["name"]: r["role"] for r in after["regions"]}
+    if roles.get(target) != RegionRole.PRIMARY.value:
+        for i, region in enumerate(after["regions"]):
+            if region["name"] in (target, home):
+                new = RegionRole.PRIMARY.value if region["name"] == target else str(roles[target])
+                edits.append(f"meridian:regions[{i}].role ({region['name']}): {region['role']} → {new}")
+                region["role"] = new
+    for name, store in (after.get("redis", {}).get("stores") or {}).items():
+        copies = store.get("globalRegions") or []
+        if target in copies:
+            store["globalRegions"] = [home if r == target else r for r in copies]
+            edits.append(f"meridian:redis.stores.{name}.globalRegions: {copies} → {store['globalRegions']}")
+    backup = (after.get("postgres") or {}).get("backup") or {}
+    if backup.get("copyRegion") == target:
+        backup["copyRegion"] = home
+        edits.append(f"meridian:postgres.backup.copyRegion: {target} → {home}")
+    return after, edits
+
+
+def _changes(config: StackConfig, stack: str, target: str) -> list[str]:
+    """The edits to make, and whether the stack's validation accepts the result."""
+    values = config.model_dump(by_alias=True, exclude_none=True, mode="json")
+    after, edits = config_after_failover(values, target)
+    try:
+        validate_config(after, f"Pulumi.{stack}.yaml")
+    except ConfigError as error:
+        return [*edits, f"the stack rejects the result, fix by hand: {error}"]
+    return [*edits, "the stack's validation accepts these changes"]
+
+
+def render_failover(report: FailoverReport, console: Console) -> None:
+    """Each step with its outcome and time, the state read back, and the stack-file changes."""
+    kind = "planned switchover" if report.planned else "unplanned failover (detach and promote)"
+    title = f"{report.kind.capitalize()} {kind} to {report.target}" + (" (dry run)" if report.dry_run else "")
+    table = Table(title=title)
+    for column in ("step", "outcome", "seconds"):
+        table.add_column(column, justify="right" if column == "seconds" else "left")
+    for step in report.steps:
+        table.add_row(step.description, step.outcome, f"{step.seconds:.1f}")
+    console.print(table)
+    for line in report.state:
+        console.print(f"Now: {line}")
+    if report.error:
+        console.print(f"[bold red]Stopped:[/] {report.error}")
+        console.print("Nothing was deleted; the steps marked done took effect, the others did not.")
+    if report.ok and not report.dry_run:
+        console.print("So that the next `pulumi up` agrees, change Pulumi.<stack>.yaml:")
+        for change in report.config_changes:
+            console.print(f"  - {change}")

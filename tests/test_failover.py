@@ -1,0 +1,365 @@
+"""`meridian failover db|cache`: the runbook against moto where moto has the API
+(`remove_from_global_cluster`, the describe calls, CloudWatch metrics), and against botocore's
+Stubber, which checks every request and answer against the real API's shapes, where it has not
+(moto 5.2: no `switchover_global_cluster`, no ElastiCache global datastores)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+from botocore.stub import ANY, Stubber
+from moto import mock_aws
+from rich.console import Console
+
+from infra.cli import main
+from infra.failover import config_after_failover, failover_cache, failover_db
+from infra.stack_config import load_stack_file, namespace_values, read_stack_file, validate_config
+
+from .conftest import PROJECT_DIR, plan_of
+from .test_verify import build, factory
+
+STAGING = load_stack_file(PROJECT_DIR / "Pulumi.staging.yaml")
+GLOBAL_DB = "meridian-staging-postgres"
+TARGET_DB = "meridian-staging-eu-west-1-postgres"
+TARGET_ARN = f"arn:aws:rds:eu-west-1:123456789012:cluster:{TARGET_DB}"
+HOME_ARN = "arn:aws:rds:us-east-1:123456789012:cluster:meridian-staging-us-east-1-postgres"
+QUIET = Console(quiet=True)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(key, "testing")
+    with mock_aws():
+        yield
+
+
+def lag(ms: float) -> None:
+    boto3.client("cloudwatch", region_name="eu-west-1").put_metric_data(
+        Namespace="AWS/RDS",
+        MetricData=[
+            {
+                "MetricName": "AuroraGlobalDBReplicationLag",
+                "Dimensions": [{"Name": "DBClusterIdentifier", "Value": TARGET_DB}],
+                "Timestamp": datetime.now(UTC) - timedelta(minutes=1),
+                "Value": ms,
+                "Unit": "Milliseconds",
+            }
+        ],
+    )
+
+
+def test_unplanned_detaches_and_promotes_the_secondary() -> None:
+    """moto accepts `remove_from_global_cluster` across regions but keeps the member attached, so the
+    detach is run against the real API's shapes; moto serves the pre-checks in the tests below."""
+    rds = boto3.client("rds", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
+    member = {"DBClusterIdentifier": TARGET_DB, "DBClusterArn": TARGET_ARN, "Status": "available"}
+    with Stubber(rds) as stub:
+        stub.add_response(
+            "describe_global_clusters", global_cluster(HOME_ARN), {"GlobalClusterIdentifier": GLOBAL_DB}
+        )
+        stub.add_response(
+            "describe_db_clusters", {"DBClusters": [member]}, {"DBClusterIdentifier": TARGET_DB}
+        )
+        stub.add_response(
+            "remove_from_global_cluster",
+            {"GlobalCluster": {"GlobalClusterIdentifier": GLOBAL_DB}},
+            {"GlobalClusterIdentifier": GLOBAL_DB, "DbClusterIdentifier": TARGET_ARN},
+        )
+        attached = {**member, "GlobalClusterIdentifier": GLOBAL_DB, "Status": "modifying"}
+        stub.add_response(
+            "describe_db_clusters", {"DBClusters": [attached]}, {"DBClusterIdentifier": TARGET_DB}
+        )
+        stub.add_response(
+            "describe_db_clusters", {"DBClusters": [member]}, {"DBClusterIdentifier": TARGET_DB}
+        )
+        stub.add_response(
+            "describe_db_clusters", {"DBClusters": [member]}, {"DBClusterIdentifier": TARGET_DB}
+        )
+        report = failover_db(
+            STAGING, "staging", "eu-west-1", lambda s, r: rds, QUIET, planned=False, interval=0
+        )
+        stub.assert_no_pending_responses()
+    assert report.ok, report.error
+    assert [s.outcome for s in report.steps] == ["done", "done"]
+    assert report.state == [f"{TARGET_DB}: available, global database none (standalone)"]
+    assert report.config_changes[0] == "meridian:writeHome: us-east-1 → eu-west-1"
+    assert report.config_changes[-1] == "the stack's validation accepts these changes"
+
+
+def test_a_dry_run_checks_and_calls_nothing(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+    clients = factory(build(plan_of("staging")))
+    console = Console(width=200)
+    report = failover_db(STAGING, "staging", "eu-west-1", clients, console, planned=False, dry_run=True)
+    assert [s.outcome for s in report.steps] == ["done", "dry run"]
+    printed = capsys.readouterr().out
+    assert f"would call rds.remove_from_global_cluster(GlobalClusterIdentifier='{GLOBAL_DB}'" in printed
+    live = boto3.client("rds", region_name="eu-west-1").describe_db_clusters(DBClusterIdentifier=TARGET_DB)
+    assert live["DBClusters"][0]["GlobalClusterIdentifier"] == GLOBAL_DB  # untouched
+
+
+def test_the_writer_itself_is_not_a_target(aws: None) -> None:
+    clients = factory(build(plan_of("staging")))
+    report = failover_db(
+        STAGING, "staging", "us-east-1", clients, QUIET, planned=False, interval=0, timeout=5
+    )
+    assert not report.ok and "already the writer" in str(report.error)
+    assert [s.outcome.split(":")[0] for s in report.steps] == ["failed"]  # nothing was called
+
+
+@pytest.mark.parametrize(
+    ("measured", "fragment"), [(None, "no AuroraGlobalDBReplicationLag"), (5_000.0, "5000 ms")]
+)
+def test_a_planned_switchover_needs_a_small_reported_lag(
+    aws: None, measured: float | None, fragment: str
+) -> None:
+    clients = factory(build(plan_of("staging")))
+    if measured is not None:
+        lag(measured)
+    report = failover_db(STAGING, "staging", "eu-west-1", clients, QUIET, interval=0, timeout=5)
+    assert not report.ok and fragment in str(report.error)
+    assert [s.outcome.split(":")[0] for s in report.steps] == ["done", "failed"]
+
+
+def global_cluster(writer: str) -> dict[str, Any]:
+    return {
+        "GlobalClusters": [
+            {
+                "GlobalClusterIdentifier": GLOBAL_DB,
+                "Status": "available",
+                "GlobalClusterMembers": [
+                    {"DBClusterArn": HOME_ARN, "IsWriter": writer == HOME_ARN},
+                    {"DBClusterArn": TARGET_ARN, "IsWriter": writer == TARGET_ARN},
+                ],
+            }
+        ]
+    }
+
+
+def stubbed_rds(switchover_error: str | None = None) -> tuple[Any, Stubber]:
+    rds = boto3.client("rds", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
+    stub = Stubber(rds)
+    ask = {"GlobalClusterIdentifier": GLOBAL_DB}
+    cluster = {
+        "DBClusters": [{"DBClusterIdentifier": TARGET_DB, "DBClusterArn": TARGET_ARN, "Status": "available"}]
+    }
+    stub.add_response("describe_global_clusters", global_cluster(HOME_ARN), ask)
+    stub.add_response("describe_db_clusters", cluster, {"DBClusterIdentifier": TARGET_DB})
+    call = {"GlobalClusterIdentifier": GLOBAL_DB, "TargetDbClusterIdentifier": TARGET_ARN}
+    if switchover_error:
+        stub.add_client_error("switchover_global_cluster", switchover_error, "refused", expected_params=call)
+        return rds, stub
+    stub.add_response(
+        "switchover_global_cluster", {"GlobalCluster": {"GlobalClusterIdentifier": GLOBAL_DB}}, call
+    )
+    stub.add_response("describe_global_clusters", global_cluster(HOME_ARN), ask)  # still switching
+    stub.add_response("describe_global_clusters", global_cluster(TARGET_ARN), ask)
+    stub.add_response("describe_db_clusters", cluster, {"DBClusterIdentifier": TARGET_DB})
+    return rds, stub
+
+
+def metrics(ms: float) -> Any:
+    cloudwatch = boto3.client(
+        "cloudwatch", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    stub = Stubber(cloudwatch)
+    stub.add_response(
+        "get_metric_statistics",
+        {"Datapoints": [{"Maximum": ms, "Timestamp": datetime.now(UTC)}]},
+        {
+            "Namespace": "AWS/RDS",
+            "MetricName": "AuroraGlobalDBReplicationLag",
+            "Dimensions": [{"Name": "DBClusterIdentifier", "Value": TARGET_DB}],
+            "StartTime": ANY,
+            "EndTime": ANY,
+            "Period": 60,
+            "Statistics": ["Maximum"],
+        },
+    )
+    stub.activate()
+    return cloudwatch
+
+
+def test_a_planned_switchover_against_the_real_api_shapes() -> None:
+    rds, stub = stubbed_rds()
+    cloudwatch = metrics(120.0)
+    with stub:
+        report = failover_db(
+            STAGING, "staging", "eu-west-1", lambda s, r: rds if s == "rds" else cloudwatch, QUIET, interval=0
+        )
+        stub.assert_no_pending_responses()
+    assert report.ok, report.error
+    assert [s.description for s in report.steps] == [
+        f"eu-west-1 is a healthy secondary of {GLOBAL_DB}",
+        "replication lag",
+        "switch the writer over to eu-west-1",
+    ]
+
+
+def test_a_call_refused_halfway_is_reported_with_the_steps_that_ran() -> None:
+    rds, stub = stubbed_rds(switchover_error="InvalidGlobalClusterStateFault")
+    cloudwatch = metrics(120.0)
+    with stub:
+        report = failover_db(
+            STAGING, "staging", "eu-west-1", lambda s, r: rds if s == "rds" else cloudwatch, QUIET, interval=0
+        )
+    assert not report.ok and "InvalidGlobalClusterStateFault" in str(report.error)
+    assert [s.outcome.split(":")[0] for s in report.steps] == ["done", "done", "failed"]
+    assert report.state == []  # nothing read back as changed
+
+
+def test_waiting_gives_up_after_the_timeout() -> None:
+    rds, stub = stubbed_rds()
+    cloudwatch = metrics(10.0)
+    with stub:
+        report = failover_db(
+            STAGING,
+            "staging",
+            "eu-west-1",
+            lambda s, r: rds if s == "rds" else cloudwatch,
+            QUIET,
+            interval=0,
+            timeout=-1,
+        )
+    assert "not finished after" in str(report.error) and "still working on it" in str(report.error)
+
+
+def datastore(primary: str) -> dict[str, Any]:
+    members = [
+        {"ReplicationGroupId": "meridian-staging-us-east-1-shared", "ReplicationGroupRegion": "us-east-1"},
+        {"ReplicationGroupId": "meridian-staging-eu-west-1-shared", "ReplicationGroupRegion": "eu-west-1"},
+    ]
+    for m in members:
+        m["Role"] = "PRIMARY" if m["ReplicationGroupRegion"] == primary else "SECONDARY"
+    return {
+        "GlobalReplicationGroups": [
+            {
+                "GlobalReplicationGroupId": "ldgnf-meridian-staging-shared",
+                "Status": "available",
+                "Members": members,
+            }
+        ]
+    }
+
+
+def test_the_cache_fails_over_against_the_real_api_shapes() -> None:
+    cache = boto3.client(
+        "elasticache", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    with Stubber(cache) as stub:
+        stub.add_response(
+            "describe_global_replication_groups", datastore("us-east-1"), {"ShowMemberInfo": True}
+        )
+        stub.add_response(
+            "failover_global_replication_group",
+            {},
+            {
+                "GlobalReplicationGroupId": "ldgnf-meridian-staging-shared",
+                "PrimaryRegion": "eu-west-1",
+                "PrimaryReplicationGroupId": "meridian-staging-eu-west-1-shared",
+            },
+        )
+        stub.add_response(
+            "describe_global_replication_groups", datastore("eu-west-1"), {"ShowMemberInfo": True}
+        )
+        report = failover_cache(STAGING, "staging", "eu-west-1", lambda s, r: cache, QUIET, interval=0)
+        stub.assert_no_pending_responses()
+    assert report.ok, report.error
+    assert report.steps[-1].description == "store shared: make meridian-staging-eu-west-1-shared the primary"
+
+
+def test_the_cache_unplanned_detaches_the_secondary() -> None:
+    cache = boto3.client(
+        "elasticache", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    with Stubber(cache) as stub:
+        stub.add_response(
+            "describe_global_replication_groups", datastore("us-east-1"), {"ShowMemberInfo": True}
+        )
+        stub.add_response(
+            "disassociate_global_replication_group",
+            {},
+            {
+                "GlobalReplicationGroupId": "ldgnf-meridian-staging-shared",
+                "ReplicationGroupId": "meridian-staging-eu-west-1-shared",
+                "ReplicationGroupRegion": "eu-west-1",
+            },
+        )
+        stub.add_response(
+            "describe_replication_groups",
+            {
+                "ReplicationGroups": [
+                    {"ReplicationGroupId": "meridian-staging-eu-west-1-shared", "Status": "available"}
+                ]
+            },
+            {"ReplicationGroupId": "meridian-staging-eu-west-1-shared"},
+        )
+        report = failover_cache(
+            STAGING, "staging", "eu-west-1", lambda s, r: cache, QUIET, planned=False, interval=0
+        )
+    assert report.ok, report.error
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["db", "--to", "ap-south-1"], "ap-south-1 is not a region of staging's global database"),
+        (["cache", "--to", "us-east-1"], "us-east-1 holds no global datastore copy of staging's stores"),
+        (["cache", "--to", "eu-west-1", "--store", "queues"], "store queues has no global copy in eu-west-1"),
+    ],
+)
+def test_a_target_that_is_not_a_secondary_stops_before_any_call(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["failover", *args, "--stack", "staging", "--project-dir", str(PROJECT_DIR)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_without_credentials_the_run_stops_at_the_first_check(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    argv = ["failover", "db", "--to", "eu-west-1", "--stack", "staging", "--project-dir", str(PROJECT_DIR)]
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert "no AWS credentials" in out and "Nothing was deleted" in out
+
+
+@pytest.mark.parametrize(
+    ("stack", "target"), [("prod", "us-west-1"), ("prod", "eu-west-1"), ("staging", "eu-west-1")]
+)
+def test_the_stack_accepts_the_suggested_change(stack: str, target: str) -> None:
+    values = namespace_values(read_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml"))
+    after, edits = config_after_failover(values, target)
+    config = validate_config(after, f"Pulumi.{stack}.yaml")
+    assert config.write_home == target and edits[0].endswith(f"→ {target}")
+    roles = {r.name: r.role.value for r in config.regions}
+    assert roles[target] == "primary"
+    stored = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"][
+        "meridian:writeHome"
+    ]
+    assert stored == "us-east-1"  # the file itself is left for the operator to change
+
+
+def test_a_planned_cache_failover_waits_for_an_available_datastore() -> None:
+    cache = boto3.client(
+        "elasticache", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    busy = datastore("us-east-1")
+    busy["GlobalReplicationGroups"][0]["Status"] = "modifying"
+    with Stubber(cache) as stub:
+        stub.add_response("describe_global_replication_groups", busy, {"ShowMemberInfo": True})
+        report = failover_cache(STAGING, "staging", "eu-west-1", lambda s, r: cache, QUIET, interval=0)
+    assert "ldgnf-meridian-staging-shared is modifying, not available" in str(report.error)
+    assert [s.outcome.split(":")[0] for s in report.steps] == ["failed"]
