@@ -43,3 +43,13 @@ def prod_values() -> dict[str, Any]:
 @pytest.fixture
 def staging_values() -> dict[str, Any]:
     return copy.deepcopy(namespace_values(read_stack_file(PROJECT_DIR / "Pulumi.staging.yaml")))
+
+
+@pytest.fixture
+def no_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No credential anywhere boto3 looks: environment, files, profile or instance metadata."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -30,6 +29,11 @@ TARGET_DB = "meridian-staging-eu-west-1-postgres"
 TARGET_ARN = f"arn:aws:rds:eu-west-1:123456789012:cluster:{TARGET_DB}"
 HOME_ARN = "arn:aws:rds:us-east-1:123456789012:cluster:meridian-staging-us-east-1-postgres"
 QUIET = Console(quiet=True)
+
+
+def offline(service: str) -> Any:
+    """A eu-west-1 client for botocore's Stubber (no call leaves the process)."""
+    return boto3.client(service, region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
 
 
 @pytest.fixture
@@ -58,7 +62,7 @@ def lag(ms: float) -> None:
 def test_unplanned_detaches_and_promotes_the_secondary() -> None:
     """moto accepts `remove_from_global_cluster` across regions but keeps the member attached, so the
     detach is run against the real API's shapes; moto serves the pre-checks in the tests below."""
-    rds = boto3.client("rds", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
+    rds = offline("rds")
     member = {"DBClusterIdentifier": TARGET_DB, "DBClusterArn": TARGET_ARN, "Status": "available"}
     with Stubber(rds) as stub:
         stub.add_response(
@@ -143,7 +147,7 @@ def global_cluster(writer: str) -> dict[str, Any]:
 
 
 def stubbed_rds(switchover_error: str | None = None) -> tuple[Any, Stubber]:
-    rds = boto3.client("rds", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
+    rds = offline("rds")
     stub = Stubber(rds)
     ask = {"GlobalClusterIdentifier": GLOBAL_DB}
     cluster = {
@@ -165,9 +169,7 @@ def stubbed_rds(switchover_error: str | None = None) -> tuple[Any, Stubber]:
 
 
 def metrics(ms: float) -> Any:
-    cloudwatch = boto3.client(
-        "cloudwatch", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
-    )
+    cloudwatch = offline("cloudwatch")
     stub = Stubber(cloudwatch)
     stub.add_response(
         "get_metric_statistics",
@@ -249,9 +251,7 @@ def datastore(primary: str) -> dict[str, Any]:
 
 
 def test_the_cache_fails_over_against_the_real_api_shapes() -> None:
-    cache = boto3.client(
-        "elasticache", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
-    )
+    cache = offline("elasticache")
     with Stubber(cache) as stub:
         stub.add_response(
             "describe_global_replication_groups", datastore("us-east-1"), {"ShowMemberInfo": True}
@@ -275,9 +275,7 @@ def test_the_cache_fails_over_against_the_real_api_shapes() -> None:
 
 
 def test_the_cache_unplanned_detaches_the_secondary() -> None:
-    cache = boto3.client(
-        "elasticache", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
-    )
+    cache = offline("elasticache")
     with Stubber(cache) as stub:
         stub.add_response(
             "describe_global_replication_groups", datastore("us-east-1"), {"ShowMemberInfo": True}
@@ -323,13 +321,8 @@ def test_a_target_that_is_not_a_secondary_stops_before_any_call(
 
 
 def test_without_credentials_the_run_stops_at_the_first_check(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    no_aws_credentials: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     argv = ["failover", "db", "--to", "eu-west-1", "--stack", "staging", "--project-dir", str(PROJECT_DIR)]
     assert main(argv) == 1
     out = capsys.readouterr().out
@@ -353,9 +346,7 @@ def test_the_stack_accepts_the_suggested_change(stack: str, target: str) -> None
 
 
 def test_a_planned_cache_failover_waits_for_an_available_datastore() -> None:
-    cache = boto3.client(
-        "elasticache", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
-    )
+    cache = offline("elasticache")
     busy = datastore("us-east-1")
     busy["GlobalReplicationGroups"][0]["Status"] = "modifying"
     with Stubber(cache) as stub:

@@ -205,13 +205,8 @@ def test_a_conforming_stack_exits_0(aws: None, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_without_credentials_it_says_how_to_sign_in(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    no_aws_credentials: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     assert main(["verify", "--stack", "staging", "--project-dir", str(PROJECT_DIR)]) == 2
     err = capsys.readouterr().err
     assert "no AWS credentials" in err and "Traceback" not in err
