@@ -9,6 +9,7 @@
     meridian cost --stack prod [--json FILE] [--project-dir DIR]
     meridian verify --stack prod [--json FILE] [--project-dir DIR]
     meridian failover db|cache --to REGION --stack prod [--unplanned] [--dry-run] [--store NAME]
+    meridian drill --stack staging [--report FILE.md]
     meridian scan --stack prod [--checkov PATH] [--export DIR] [--project-dir DIR]
 
 `plan --diff` compares the plan with another written by `plan --json` (the base branch's, in CI):
@@ -43,6 +44,7 @@ from .capacity import analyse_capacity, capacity_json, render_capacity
 from .catalog import CatalogError
 from .cost import cost_json, estimate_cost, render_cost
 from .diagram import check_diagram_path, diagram_path, write_diagram
+from .drill import drill, render_drill, write_report
 from .failover import FailoverError, failover_cache, failover_db, render_failover
 from .guardrails.check import check_plan, render_report
 from .guardrails.scanner import ScanReport, scan_plan
@@ -320,6 +322,21 @@ def _failover_command(args: argparse.Namespace, console: Console, errors: Consol
     return 0 if report.ok else EXIT_VIOLATIONS
 
 
+def _drill_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    config = _load_config(args, errors)
+    if config is None:
+        return EXIT_INVALID_CONFIG
+    try:
+        report = drill(config, args.stack, aws_clients(), console, timeout=args.timeout)
+    except FailoverError as exc:
+        _print_error(errors, exc)
+        return EXIT_INVALID_CONFIG
+    render_drill(report, console)
+    path = write_report(report, args.report or Path(f"drill-{args.stack}-{report.started:%Y%m%dT%H%M%SZ}.md"))
+    console.print(f"Wrote the drill's report to {path}.")
+    return 0 if report.ok else EXIT_VIOLATIONS
+
+
 def _scan_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
     plan = _load_plan(args, errors)
     if plan is None:
@@ -497,6 +514,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-lag-ms", type=float, default=1000.0, help="db, planned: most replication lag accepted (1000)"
     )
     failover.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait for AWS (1800)")
+    game_day = command(
+        "drill",
+        _drill_command,
+        help="a game day on staging: fail the database and caches over to the secondary and back, timed",
+        description="Planned switchovers to the region the write home fails over to, then back, with "
+        "each phase's recovery time written to a Markdown report. Refuses prod.",
+    )
+    game_day.add_argument("--report", type=Path, metavar="FILE.md", help="where to write the report")
+    game_day.add_argument(
+        "--timeout", type=float, default=1800.0, help="seconds to wait for each phase (1800)"
+    )
     return parser
 
 

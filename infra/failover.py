@@ -386,15 +386,17 @@ def failover_cache(
 ) -> FailoverReport:
     """Make *target*'s replication group the primary of each global store copied there (or *store*)."""
     stores = config.redis_args(stack)
-    secondaries = {
+    # Every region of a store's global datastore can be promoted: the config's primary too, once a
+    # failover has made it a secondary (failing back); the live pre-check says which it is now.
+    members = {
         name: regions[target]
         for name, regions in stores.items()
-        if target in regions and regions[target].membership is Membership.SECONDARY
+        if target in regions and regions[target].membership is not Membership.REGIONAL
     }
-    if store is not None and store not in secondaries:
-        where = ", ".join(secondaries) or "none"
+    if store is not None and store not in members:
+        where = ", ".join(members) or "none"
         raise FailoverError(f"store {store} has no global copy in {target}; stores copied there: {where}")
-    if not secondaries:
+    if not members:
         holders = sorted(
             {
                 r
@@ -411,10 +413,10 @@ def failover_cache(
     report = FailoverReport("cache", target, planned, dry_run)
 
     def runbook(run: _Runner) -> None:
-        for name in [store] if store else list(secondaries):
+        for name in [store] if store else list(members):
             primary = next(a for a in stores[name].values() if a.membership is Membership.PRIMARY)
             _fail_over_store(
-                run, ec, name, primary.global_datastore_suffix, secondaries[name].replication_group_id
+                run, ec, name, primary.global_datastore_suffix, members[name].replication_group_id
             )
 
     _run(report, runbook, clients=clients, console=console, timeout=timeout, interval=interval)

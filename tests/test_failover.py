@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -17,6 +18,7 @@ from moto import mock_aws
 from rich.console import Console
 
 from infra.cli import main
+from infra.drill import drill, drill_target, write_report
 from infra.failover import config_after_failover, failover_cache, failover_db
 from infra.stack_config import load_stack_file, namespace_values, read_stack_file, validate_config
 
@@ -308,7 +310,7 @@ def test_the_cache_unplanned_detaches_the_secondary() -> None:
     ("args", "message"),
     [
         (["db", "--to", "ap-south-1"], "ap-south-1 is not a region of staging's global database"),
-        (["cache", "--to", "us-east-1"], "us-east-1 holds no global datastore copy of staging's stores"),
+        (["cache", "--to", "ap-south-1"], "ap-south-1 holds no global datastore copy of staging's stores"),
         (["cache", "--to", "eu-west-1", "--store", "queues"], "store queues has no global copy in eu-west-1"),
     ],
 )
@@ -354,3 +356,136 @@ def test_a_planned_cache_failover_waits_for_an_available_datastore() -> None:
         report = failover_cache(STAGING, "staging", "eu-west-1", lambda s, r: cache, QUIET, interval=0)
     assert "ldgnf-meridian-staging-shared is modifying, not available" in str(report.error)
     assert [s.outcome.split(":")[0] for s in report.steps] == ["failed"]
+
+
+def test_the_current_primary_is_refused_live() -> None:
+    """us-east-1 is the store's home in the stack file, so it may be a target (failing back); the live
+    pre-check refuses it while it is still the primary."""
+    cache = offline("elasticache")
+    with Stubber(cache) as stub:
+        stub.add_response(
+            "describe_global_replication_groups", datastore("us-east-1"), {"ShowMemberInfo": True}
+        )
+        report = failover_cache(STAGING, "staging", "us-east-1", lambda s, r: cache, QUIET, interval=0)
+    assert "meridian-staging-us-east-1-shared is primary in ldgnf-meridian-staging-shared" in str(
+        report.error
+    )
+
+
+# --- the drill ----------------------------------------------------------------------------------
+
+HOME_DB = "meridian-staging-us-east-1-postgres"
+
+
+def rds_phase(stub: Stubber, to: str, to_arn: str, from_arn: str) -> None:
+    """A planned switchover of the database to *to* (cluster *to_arn*), as the runbook asks."""
+    ask = {"GlobalClusterIdentifier": GLOBAL_DB}
+    cluster = {"DBClusters": [{"DBClusterIdentifier": to, "DBClusterArn": to_arn, "Status": "available"}]}
+    stub.add_response("describe_global_clusters", global_cluster(from_arn), ask)
+    stub.add_response("describe_db_clusters", cluster, {"DBClusterIdentifier": to})
+    call = {"GlobalClusterIdentifier": GLOBAL_DB, "TargetDbClusterIdentifier": to_arn}
+    stub.add_response(
+        "switchover_global_cluster", {"GlobalCluster": {"GlobalClusterIdentifier": GLOBAL_DB}}, call
+    )
+    stub.add_response("describe_global_clusters", global_cluster(to_arn), ask)
+    stub.add_response("describe_db_clusters", cluster, {"DBClusterIdentifier": to})
+
+
+def cache_phase(stub: Stubber, region: str, before: str, fail: bool = False) -> None:
+    stub.add_response("describe_global_replication_groups", datastore(before), {"ShowMemberInfo": True})
+    call = {
+        "GlobalReplicationGroupId": "ldgnf-meridian-staging-shared",
+        "PrimaryRegion": region,
+        "PrimaryReplicationGroupId": f"meridian-staging-{region}-shared",
+    }
+    if fail:
+        stub.add_client_error(
+            "failover_global_replication_group",
+            "InvalidGlobalReplicationGroupState",
+            "busy",
+            expected_params=call,
+        )
+        return
+    stub.add_response("failover_global_replication_group", {}, call)
+    stub.add_response("describe_global_replication_groups", datastore(region), {"ShowMemberInfo": True})
+
+
+def lag_answer(stub: Stubber, cluster: str) -> None:
+    stub.add_response(
+        "get_metric_statistics",
+        {"Datapoints": [{"Maximum": 80.0, "Timestamp": datetime.now(UTC)}]},
+        {
+            "Namespace": "AWS/RDS",
+            "MetricName": "AuroraGlobalDBReplicationLag",
+            "Dimensions": [{"Name": "DBClusterIdentifier", "Value": cluster}],
+            "StartTime": ANY,
+            "EndTime": ANY,
+            "Period": 60,
+            "Statistics": ["Maximum"],
+        },
+    )
+
+
+def drill_world(fail_back_cache: bool = False) -> tuple[Any, list[Stubber]]:
+    """Stubbed clients for staging's drill: eu-west-1 and back to us-east-1."""
+    made: dict[tuple[str, str], Any] = {}
+    stubs: dict[tuple[str, str], Stubber] = {}
+    for service in ("rds", "cloudwatch", "elasticache"):
+        for region in ("eu-west-1", "us-east-1"):
+            made[(service, region)] = boto3.client(
+                service, region_name=region, aws_access_key_id="x", aws_secret_access_key="y"
+            )
+            stubs[(service, region)] = Stubber(made[(service, region)])
+    rds_phase(stubs[("rds", "eu-west-1")], TARGET_DB, TARGET_ARN, HOME_ARN)
+    lag_answer(stubs[("cloudwatch", "eu-west-1")], TARGET_DB)
+    cache_phase(stubs[("elasticache", "eu-west-1")], "eu-west-1", "us-east-1")
+    rds_phase(stubs[("rds", "us-east-1")], HOME_DB, HOME_ARN, TARGET_ARN)
+    lag_answer(stubs[("cloudwatch", "us-east-1")], HOME_DB)
+    cache_phase(stubs[("elasticache", "us-east-1")], "us-east-1", "eu-west-1", fail=fail_back_cache)
+    for stub in stubs.values():
+        stub.activate()
+    return (lambda service, region: made[(service, region)]), list(stubs.values())
+
+
+def test_the_drill_fails_over_and_back_and_writes_its_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clients, stubs = drill_world()
+    report = drill(STAGING, "staging", clients, QUIET, interval=0)
+    for stub in stubs:
+        stub.assert_no_pending_responses()
+    assert report.ok and (report.home, report.target) == ("us-east-1", "eu-west-1")
+    assert [phase for phase, _ in report.phases] == [
+        "database → eu-west-1",
+        "caches → eu-west-1",
+        "database → us-east-1",
+        "caches → us-east-1",
+    ]
+    text = write_report(report, tmp_path / "drill.md").read_text()
+    assert "**every phase succeeded**" in text and "| database → eu-west-1 | replication lag | done |" in text
+    assert text.count("| caches → ") == 2 * 2 + 2  # two phases of two steps, and their recovery rows
+
+
+def test_a_drill_that_fails_halfway_says_where_it_stopped(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    clients, _ = drill_world(fail_back_cache=True)
+    monkeypatch.setattr("infra.cli.aws_clients", lambda: clients)
+    out = tmp_path / "drill.md"
+    assert main(["drill", "--stack", "staging", "--project-dir", str(PROJECT_DIR), "--report", str(out)]) == 1
+    text = out.read_text()
+    assert "**stopped**" in text and "InvalidGlobalReplicationGroupState" in text
+    assert (
+        "| caches → us-east-1 | store shared: make meridian-staging-us-east-1-shared the primary | failed"
+        in text
+    )
+
+
+def test_prod_is_not_drilled(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["drill", "--stack", "prod", "--project-dir", str(PROJECT_DIR)]) == 2
+    assert "drills run on staging" in capsys.readouterr().err
+
+
+def test_the_drill_target_is_where_the_write_home_fails_over() -> None:
+    assert drill_target(STAGING, "staging") == "eu-west-1"
+    assert drill_target(load_stack_file(PROJECT_DIR / "Pulumi.prod.yaml"), "prod") == "us-west-1"
