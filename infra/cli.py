@@ -17,11 +17,13 @@ resources added, removed and changed. `--markdown` appends the summary (counts p
 `--diff`, the changes) to a file: `$GITHUB_STEP_SUMMARY` in CI.
 
 Exit codes: 0 done (check: every rule passes; scan: no unsuppressed checkov failure; latency,
-availability, capacity: the target is met; cost: within every budget line; verify: no drift), 1 a
-guardrail rule is violated, checkov found a failure the suppression file does not cover, an analysis
-target is missed, the budget is passed or the live account drifted, 2 invalid stack config (the
-message names the file, key and fix), a type without figures or price, checkov missing, or an AWS
-account that cannot be read (no credentials, access denied).
+availability, capacity: the target is met; cost: within every budget line; verify: no drift;
+failover, drill: every step done), 1 a guardrail rule is violated, checkov found a failure the
+suppression file does not cover, an analysis target is missed, the budget is passed, the live
+account drifted, or a failover or drill stopped (a pre-check refused, a call failed; the report
+says which steps ran), 2 invalid stack config (the message names the file, key and fix), a type
+without figures or price, checkov missing, a failover target outside the stack's topology, or an
+AWS account that cannot be read (no credentials or profile, access denied).
 """
 
 from __future__ import annotations
@@ -305,6 +307,7 @@ def _failover_command(args: argparse.Namespace, console: Console, errors: Consol
         "planned": not args.unplanned,
         "dry_run": args.dry_run,
         "timeout": args.timeout,
+        "project_dir": args.project_dir or find_project_dir(),
     }
     try:
         if args.what == "db":
@@ -312,10 +315,11 @@ def _failover_command(args: argparse.Namespace, console: Console, errors: Consol
                 config, args.stack, args.to, aws_clients(), console, max_lag_ms=args.max_lag_ms, **options
             )
         else:
+            stores = [args.store] if args.store else None
             report = failover_cache(
-                config, args.stack, args.to, aws_clients(), console, store=args.store, **options
+                config, args.stack, args.to, aws_clients(), console, stores=stores, **options
             )
-    except FailoverError as exc:
+    except (FailoverError, VerifyError) as exc:
         _print_error(errors, exc)
         return EXIT_INVALID_CONFIG
     render_failover(report, console)
@@ -328,7 +332,7 @@ def _drill_command(args: argparse.Namespace, console: Console, errors: Console) 
         return EXIT_INVALID_CONFIG
     try:
         report = drill(config, args.stack, aws_clients(), console, timeout=args.timeout)
-    except FailoverError as exc:
+    except (FailoverError, VerifyError) as exc:
         _print_error(errors, exc)
         return EXIT_INVALID_CONFIG
     render_drill(report, console)

@@ -91,19 +91,27 @@ def drill(
             "drills run on staging (or dev); in prod, fail over phase by phase with `meridian failover`"
         )
     home, target = config.write_home, drill_target(config, stack)
-    copied = any(
-        target in regions and regions[target].membership is not Membership.REGIONAL
-        for regions in config.redis_args(stack).values()
-    )
+    # The stores copied to the target, both ways: a store that never left home is not failed back.
+    copied = [
+        name
+        for name, regions in config.redis_args(stack).items()
+        if target in regions and regions[target].membership is not Membership.REGIONAL
+    ]
     phases = [(f"database → {target}", lambda: failover_db(config, stack, target, clients, console, **waits))]
     if copied:
         phases.append(
-            (f"caches → {target}", lambda: failover_cache(config, stack, target, clients, console, **waits))
+            (
+                f"caches → {target}",
+                lambda: failover_cache(config, stack, target, clients, console, stores=copied, **waits),
+            )
         )
     phases.append((f"database → {home}", lambda: failover_db(config, stack, home, clients, console, **waits)))
     if copied:
         phases.append(
-            (f"caches → {home}", lambda: failover_cache(config, stack, home, clients, console, **waits))
+            (
+                f"caches → {home}",
+                lambda: failover_cache(config, stack, home, clients, console, stores=copied, **waits),
+            )
         )
     report = DrillReport(stack, home, target, datetime.now(UTC), planned=len(phases))
     for name, run in phases:

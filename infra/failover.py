@@ -26,12 +26,16 @@ stops the run, and the report says which steps ran.
 from __future__ import annotations
 
 import copy
+import shutil
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import yaml
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
@@ -39,7 +43,9 @@ from rich.table import Table
 from components.args import RegionRole
 from components.redis_args import Membership
 
-from .stack_config import ConfigError, StackConfig, validate_config
+from .plan import run_plan
+from .plan_diff import diff_plans
+from .stack_config import NAMESPACE, ConfigError, StackConfig, validate_config
 from .verify import ClientFactory, account_error
 
 __all__ = [
@@ -52,6 +58,12 @@ __all__ = [
     "failover_db",
     "render_failover",
 ]
+
+#: What a failover call needs beyond read access.
+FAILOVER_PERMISSIONS = (
+    "the failover permissions (rds:SwitchoverGlobalCluster, rds:RemoveFromGlobalCluster, "
+    "elasticache:FailoverGlobalReplicationGroup, elasticache:DisassociateGlobalReplicationGroup)"
+)
 
 #: Replication lag a planned switchover accepts by default (Aurora's typical lag is under a second).
 DEFAULT_MAX_LAG_MS = 1_000.0
@@ -126,6 +138,9 @@ class _Runner:
         except FailoverError as error:
             step.outcome = f"failed: {error}"
             raise
+        except (ClientError, BotoCoreError) as error:
+            step.outcome = f"failed: {account_error(error)}"
+            raise FailoverError(f"{description}: {account_error(error)}") from None
         step.outcome, step.seconds = "done", time.monotonic() - started
         self.console.print(f"[green]✓[/] {description}: {seen}")
 
@@ -140,11 +155,19 @@ class _Runner:
         self.console.print(f"calling {call}")
         started = time.monotonic()
         try:
-            getattr(self.clients(call.service, call.region), call.operation)(**call.params)
-            self._wait(description, until, started)
-        except (ClientError, BotoCoreError) as error:
-            step.outcome = f"failed: {account_error(error)}"
-            raise FailoverError(f"{description} failed: {account_error(error)}") from None
+            try:
+                getattr(self.clients(call.service, call.region), call.operation)(**call.params)
+            except (ClientError, BotoCoreError) as error:
+                raise FailoverError(
+                    f"{description} failed: {account_error(error, FAILOVER_PERMISSIONS)}"
+                ) from None
+            try:
+                self._wait(description, until, started)
+            except (ClientError, BotoCoreError) as error:
+                raise FailoverError(
+                    f"{description}: AWS accepted the call, but reading its progress failed "
+                    f"({account_error(error)}); the state is unknown, check it before acting further"
+                ) from None
         except FailoverError as error:
             step.outcome = f"failed: {error}"
             raise
@@ -194,18 +217,28 @@ def _global_cluster(rds: Any, global_id: str) -> dict[str, Any]:
 
 
 def _lag_ms(clients: ClientFactory, region: str, cluster_id: str) -> float | None:
-    """The target's largest `AuroraGlobalDBReplicationLag` of the last five minutes, if reported."""
+    """The target's largest `AuroraGlobalDBReplicationLag` of the last five minutes, if reported.
+    Aurora publishes it under more than one dimension set (with `SourceRegion`, too), and a query
+    must name a set exactly: every set that includes the cluster is listed, then read."""
+    cloudwatch = clients("cloudwatch", region)
+    metric = {"Namespace": "AWS/RDS", "MetricName": "AuroraGlobalDBReplicationLag"}
+    listed = cloudwatch.list_metrics(
+        **metric, Dimensions=[{"Name": "DBClusterIdentifier", "Value": cluster_id}]
+    )["Metrics"]
     now = datetime.now(UTC)
-    points = clients("cloudwatch", region).get_metric_statistics(
-        Namespace="AWS/RDS",
-        MetricName="AuroraGlobalDBReplicationLag",
-        Dimensions=[{"Name": "DBClusterIdentifier", "Value": cluster_id}],
-        StartTime=now - timedelta(minutes=5),
-        EndTime=now,
-        Period=60,
-        Statistics=["Maximum"],
-    )["Datapoints"]
-    return max((float(p["Maximum"]) for p in points), default=None)
+    points = [
+        float(point["Maximum"])
+        for found in listed
+        for point in cloudwatch.get_metric_statistics(
+            **metric,
+            Dimensions=found["Dimensions"],
+            StartTime=now - timedelta(minutes=5),
+            EndTime=now,
+            Period=60,
+            Statistics=["Maximum"],
+        )["Datapoints"]
+    ]
+    return max(points, default=None)
 
 
 def failover_db(
@@ -220,6 +253,7 @@ def failover_db(
     max_lag_ms: float = DEFAULT_MAX_LAG_MS,
     timeout: float = 1800,
     interval: float = 15,
+    project_dir: Path | None = None,
 ) -> FailoverReport:
     """Make *target*'s Aurora cluster the writer of the stack's global database."""
     members = config.postgres_args(stack)
@@ -252,9 +286,23 @@ def failover_db(
     def lag_is_small() -> str:
         lag = _lag_ms(clients, target, cluster_id)
         if lag is None:
+            # A cluster demoted minutes ago (failing back) may not have published the metric yet;
+            # the member's own synchronization status then stands in for it.
+            live = _global_cluster(rds, global_id).get("GlobalClusterMembers", [])
+            status = next(
+                (
+                    m.get("SynchronizationStatus")
+                    for m in live
+                    if m.get("DBClusterArn") == cluster["DBClusterArn"]
+                ),
+                None,
+            )
+            if status == "connected":
+                return "no lag metric in the last 5 minutes; the member reports it is connected"
             raise FailoverError(
-                f"no AuroraGlobalDBReplicationLag reported for {cluster_id} in the last 5 minutes; "
-                "a planned switchover needs it (if the writer's region is down, use --unplanned)"
+                f"no AuroraGlobalDBReplicationLag reported for {cluster_id} in the last 5 minutes and "
+                f"its synchronization status is {status or 'unknown'}; a planned switchover needs one "
+                "(if the writer's region is down, use --unplanned)"
             )
         if lag > max_lag_ms:
             raise FailoverError(
@@ -303,7 +351,7 @@ def failover_db(
             )
 
     _run(report, runbook, clients=clients, console=console, timeout=timeout, interval=interval)
-    report.config_changes = _changes(config, stack, target)
+    report.config_changes = _changes(config, stack, target, project_dir) if report.ok and not dry_run else []
     return report
 
 
@@ -378,29 +426,31 @@ def failover_cache(
     clients: ClientFactory,
     console: Console,
     *,
-    store: str | None = None,
+    stores: Sequence[str] | None = None,
     planned: bool = True,
     dry_run: bool = False,
     timeout: float = 1800,
     interval: float = 15,
+    project_dir: Path | None = None,
 ) -> FailoverReport:
     """Make *target*'s replication group the primary of each global store copied there (or *store*)."""
-    stores = config.redis_args(stack)
+    layout = config.redis_args(stack)
     # Every region of a store's global datastore can be promoted: the config's primary too, once a
     # failover has made it a secondary (failing back); the live pre-check says which it is now.
     members = {
         name: regions[target]
-        for name, regions in stores.items()
+        for name, regions in layout.items()
         if target in regions and regions[target].membership is not Membership.REGIONAL
     }
-    if store is not None and store not in members:
-        where = ", ".join(members) or "none"
-        raise FailoverError(f"store {store} has no global copy in {target}; stores copied there: {where}")
+    for store in stores or ():
+        if store not in members:
+            where = ", ".join(members) or "none"
+            raise FailoverError(f"store {store} has no global copy in {target}; stores copied there: {where}")
     if not members:
         holders = sorted(
             {
                 r
-                for regions in stores.values()
+                for regions in layout.values()
                 for r, a in regions.items()
                 if a.membership is Membership.SECONDARY
             }
@@ -413,14 +463,14 @@ def failover_cache(
     report = FailoverReport("cache", target, planned, dry_run)
 
     def runbook(run: _Runner) -> None:
-        for name in [store] if store else list(members):
-            primary = next(a for a in stores[name].values() if a.membership is Membership.PRIMARY)
+        for name in stores or list(members):
+            primary = next(a for a in layout[name].values() if a.membership is Membership.PRIMARY)
             _fail_over_store(
                 run, ec, name, primary.global_datastore_suffix, members[name].replication_group_id
             )
 
     _run(report, runbook, clients=clients, console=console, timeout=timeout, interval=interval)
-    report.config_changes = _changes(config, stack, target)
+    report.config_changes = _changes(config, stack, target, project_dir) if report.ok and not dry_run else []
     return report
 
 
@@ -454,15 +504,63 @@ def config_after_failover(values: dict[str, Any], target: str) -> tuple[dict[str
     return after, edits
 
 
-def _changes(config: StackConfig, stack: str, target: str) -> list[str]:
-    """The edits to make, and whether the stack's validation accepts the result."""
+#: What holds data or guards it: removing or replacing one loses what it holds.
+STATEFUL_TYPES = frozenset(
+    {
+        "aws:rds/cluster:Cluster",
+        "aws:rds/globalCluster:GlobalCluster",
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup",
+        "aws:kms/key:Key",
+        "aws:secretsmanager/secret:Secret",
+        "aws:backup/vault:Vault",
+    }
+)
+
+
+def stateful_changes(project_dir: Path, stack: str, after: dict[str, Any]) -> list[str]:
+    """The stateful resources that the stack file with *after*'s `meridian:` values would remove,
+    or change, compared with the stack file as it is: both offline plans, diffed."""
+    stack_file = project_dir / f"Pulumi.{stack}.yaml"
+    raw = yaml.safe_load(stack_file.read_text(encoding="utf-8"))
+    raw["config"].update({f"{NAMESPACE}:{key}": value for key, value in after.items()})
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        shutil.copy(project_dir / "Pulumi.yaml", folder / "Pulumi.yaml")
+        (folder / stack_file.name).write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+        diff = diff_plans(run_plan(project_dir, stack).document(), run_plan(folder, stack).document())
+    lost = [f"removes {c.type.rsplit(':', 1)[-1]} {c.name}" for c in diff.removed if c.type in STATEFUL_TYPES]
+    changed = [
+        f"changes {c.type.rsplit(':', 1)[-1]} {c.name} ({', '.join(c.properties)})"
+        for c in diff.changed_directly()
+        if c.type in STATEFUL_TYPES
+    ]
+    return lost + changed
+
+
+def _changes(config: StackConfig, stack: str, target: str, project_dir: Path | None) -> list[str]:
+    """The edits to make; whether the stack's validation accepts them; and, with *project_dir*,
+    whether the next `pulumi up` would keep every stateful resource."""
     values = config.model_dump(by_alias=True, exclude_none=True, mode="json")
     after, edits = config_after_failover(values, target)
     try:
         validate_config(after, f"Pulumi.{stack}.yaml")
     except ConfigError as error:
         return [*edits, f"the stack rejects the result, fix by hand: {error}"]
-    return [*edits, "the stack's validation accepts these changes"]
+    if project_dir is None:
+        return [*edits, "the stack's validation accepts these changes (not checked against the plan)"]
+    touched = stateful_changes(project_dir, stack, after)
+    if touched:
+        return [
+            *edits,
+            f"NOT SAFE TO APPLY: with these changes the next `pulumi up` {'; '.join(touched)}. Keep "
+            "the stack file as it is, run `pulumi refresh`, and plan the re-join before any `pulumi up` "
+            "(README, Regional failover)",
+        ]
+    return [
+        *edits,
+        "the stack's validation accepts these changes, and the plan keeps every stateful resource",
+    ]
 
 
 def render_failover(report: FailoverReport, console: Console) -> None:

@@ -93,7 +93,10 @@ class Finding:
 def aws_clients() -> ClientFactory:
     """Clients from the default credential chain (AWS_PROFILE, SSO, environment, instance role),
     one per service and region, with `RETRIES`."""
-    session = boto3.session.Session()
+    try:
+        session = boto3.session.Session()
+    except BotoCoreError as error:  # an AWS_PROFILE that does not exist, a broken config file
+        raise account_error(error) from None
     made: dict[tuple[str, str], Any] = {}
 
     def client(service: str, region: str) -> Any:
@@ -193,6 +196,20 @@ def expectations(plan: Plan) -> list[Expectation]:
 # --- what runs -----------------------------------------------------------------------------------
 
 
+def _managed_by_customer(clients: ClientFactory, region: str, key_id: object) -> bool:
+    """Whether the live resource's key is the account's own: AWS answers with a key ARN for its
+    managed keys (`aws/rds`) too, so the key itself is asked who manages it."""
+    if not key_id:
+        return False
+    try:
+        metadata = clients("kms", region).describe_key(KeyId=str(key_id))["KeyMetadata"]
+    except ClientError as error:
+        if _not_found(error, "NotFoundException"):
+            return False
+        raise
+    return bool(metadata.get("KeyManager") == "CUSTOMER")
+
+
 def _not_found(error: ClientError, *codes: str) -> bool:
     return error.response.get("Error", {}).get("Code") in codes
 
@@ -243,7 +260,8 @@ def _aurora(clients: ClientFactory, region: str, name: str) -> dict[str, object]
             for m in members.get("GlobalClusterMembers", [])
         )
     return {
-        "customer_key": bool(cluster.get("StorageEncrypted")) and _customer_key(cluster.get("KmsKeyId")),
+        "customer_key": bool(cluster.get("StorageEncrypted"))
+        and _managed_by_customer(clients, region, cluster.get("KmsKeyId")),
         "deletion_protection": bool(cluster.get("DeletionProtection")),
         "backup_retention_days": cluster.get("BackupRetentionPeriod"),
         "global_database": global_id,
@@ -262,7 +280,8 @@ def _elasticache(clients: ClientFactory, region: str, name: str) -> dict[str, ob
         raise
     membership = group.get("GlobalReplicationGroupInfo") or {}
     return {
-        "customer_key": bool(group.get("AtRestEncryptionEnabled")) and _customer_key(group.get("KmsKeyId")),
+        "customer_key": bool(group.get("AtRestEncryptionEnabled"))
+        and _managed_by_customer(clients, region, group.get("KmsKeyId")),
         "tls": bool(group.get("TransitEncryptionEnabled")),
         "multi_az": group.get("MultiAZ") == "enabled",
         "automatic_failover": group.get("AutomaticFailover") == "enabled",
@@ -279,18 +298,21 @@ _READERS: dict[str, Callable[[ClientFactory, str, str], dict[str, object] | None
 }
 
 
-def account_error(error: Exception) -> VerifyError:
+def account_error(
+    error: Exception, need: str = "read access (the ReadOnlyAccess policy covers it)"
+) -> VerifyError:
+    """What to tell the operator when AWS could not be asked: *need* names the permissions."""
     if isinstance(error, NoCredentialsError | PartialCredentialsError):
         return VerifyError(
             "no AWS credentials: sign in (`aws sso login --profile P` and AWS_PROFILE=P) or set "
-            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; verify only reads"
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
         )
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")
         operation = error.operation_name
         return VerifyError(
             f"AWS refused {operation} ({code}): {error.response.get('Error', {}).get('Message', '')}; "
-            "verify needs read access (the ReadOnlyAccess managed policy covers it)"
+            f"this needs {need}"
         )
     return VerifyError(f"AWS could not be reached: {error}")
 

@@ -96,18 +96,23 @@ def test_unplanned_detaches_and_promotes_the_secondary() -> None:
     assert [s.outcome for s in report.steps] == ["done", "done"]
     assert report.state == [f"{TARGET_DB}: available, global database none (standalone)"]
     assert report.config_changes[0] == "meridian:writeHome: us-east-1 → eu-west-1"
-    assert report.config_changes[-1] == "the stack's validation accepts these changes"
+    assert report.config_changes[-1] == (
+        "the stack's validation accepts these changes (not checked against the plan)"
+    )
 
 
 def test_a_dry_run_checks_and_calls_nothing(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
     clients = factory(build(plan_of("staging")))
+    changes: list[str] = []
+    clients("rds", "eu-west-1").meta.events.register(
+        "before-call.rds.RemoveFromGlobalCluster", lambda **kwargs: changes.append("removed")
+    )
     console = Console(width=200)
     report = failover_db(STAGING, "staging", "eu-west-1", clients, console, planned=False, dry_run=True)
+    assert changes == [] and report.config_changes == []
     assert [s.outcome for s in report.steps] == ["done", "dry run"]
     printed = capsys.readouterr().out
     assert f"would call rds.remove_from_global_cluster(GlobalClusterIdentifier='{GLOBAL_DB}'" in printed
-    live = boto3.client("rds", region_name="eu-west-1").describe_db_clusters(DBClusterIdentifier=TARGET_DB)
-    assert live["DBClusters"][0]["GlobalClusterIdentifier"] == GLOBAL_DB  # untouched
 
 
 def test_the_writer_itself_is_not_a_target(aws: None) -> None:
@@ -170,22 +175,35 @@ def stubbed_rds(switchover_error: str | None = None) -> tuple[Any, Stubber]:
     return rds, stub
 
 
+def lag_answer(stub: Stubber, cluster: str, ms: float = 80.0) -> None:
+    """The lag as CloudWatch answers it: the dimension sets that include the cluster, then each read."""
+    metric = {"Namespace": "AWS/RDS", "MetricName": "AuroraGlobalDBReplicationLag"}
+    own = [{"Name": "DBClusterIdentifier", "Value": cluster}]
+    with_source = [*own, {"Name": "SourceRegion", "Value": "us-east-1"}]
+    stub.add_response(
+        "list_metrics",
+        {"Metrics": [{**metric, "Dimensions": own}, {**metric, "Dimensions": with_source}]},
+        {**metric, "Dimensions": own},
+    )
+    for dimensions, value in ((own, ms / 2), (with_source, ms)):
+        stub.add_response(
+            "get_metric_statistics",
+            {"Datapoints": [{"Maximum": value, "Timestamp": datetime.now(UTC)}]},
+            {
+                **metric,
+                "Dimensions": dimensions,
+                "StartTime": ANY,
+                "EndTime": ANY,
+                "Period": 60,
+                "Statistics": ["Maximum"],
+            },
+        )
+
+
 def metrics(ms: float) -> Any:
     cloudwatch = offline("cloudwatch")
     stub = Stubber(cloudwatch)
-    stub.add_response(
-        "get_metric_statistics",
-        {"Datapoints": [{"Maximum": ms, "Timestamp": datetime.now(UTC)}]},
-        {
-            "Namespace": "AWS/RDS",
-            "MetricName": "AuroraGlobalDBReplicationLag",
-            "Dimensions": [{"Name": "DBClusterIdentifier", "Value": TARGET_DB}],
-            "StartTime": ANY,
-            "EndTime": ANY,
-            "Period": 60,
-            "Statistics": ["Maximum"],
-        },
-    )
+    lag_answer(stub, TARGET_DB, ms)
     stub.activate()
     return cloudwatch
 
@@ -410,22 +428,6 @@ def cache_phase(stub: Stubber, region: str, before: str, fail: bool = False) -> 
     stub.add_response("describe_global_replication_groups", datastore(region), {"ShowMemberInfo": True})
 
 
-def lag_answer(stub: Stubber, cluster: str) -> None:
-    stub.add_response(
-        "get_metric_statistics",
-        {"Datapoints": [{"Maximum": 80.0, "Timestamp": datetime.now(UTC)}]},
-        {
-            "Namespace": "AWS/RDS",
-            "MetricName": "AuroraGlobalDBReplicationLag",
-            "Dimensions": [{"Name": "DBClusterIdentifier", "Value": cluster}],
-            "StartTime": ANY,
-            "EndTime": ANY,
-            "Period": 60,
-            "Statistics": ["Maximum"],
-        },
-    )
-
-
 def drill_world(fail_back_cache: bool = False) -> tuple[Any, list[Stubber]]:
     """Stubbed clients for staging's drill: eu-west-1 and back to us-east-1."""
     made: dict[tuple[str, str], Any] = {}
@@ -489,3 +491,48 @@ def test_prod_is_not_drilled(capsys: pytest.CaptureFixture[str]) -> None:
 def test_the_drill_target_is_where_the_write_home_fails_over() -> None:
     assert drill_target(STAGING, "staging") == "eu-west-1"
     assert drill_target(load_stack_file(PROJECT_DIR / "Pulumi.prod.yaml"), "prod") == "us-west-1"
+
+
+def test_the_suggested_change_is_refused_when_it_would_replace_stateful_resources() -> None:
+    """Today the global database and datastore are named after the writer's region, so moving
+    staging's write home to eu-west-1 would re-create them: the report must say so, not accept it."""
+    from infra.failover import _changes
+
+    changes = _changes(STAGING, "staging", "eu-west-1", PROJECT_DIR)
+    verdict = changes[-1]
+    assert verdict.startswith("NOT SAFE TO APPLY") and "removes GlobalCluster" in verdict
+    assert "pulumi refresh" in verdict
+
+
+@pytest.mark.parametrize(("status", "ok"), [("connected", True), ("pending-resync", False)])
+def test_a_missing_lag_metric_is_accepted_only_for_a_connected_member(status: str, ok: bool) -> None:
+    rds, cloudwatch = offline("rds"), offline("cloudwatch")
+    ask = {"GlobalClusterIdentifier": GLOBAL_DB}
+    cluster = {
+        "DBClusters": [{"DBClusterIdentifier": TARGET_DB, "DBClusterArn": TARGET_ARN, "Status": "available"}]
+    }
+    members = global_cluster(HOME_ARN)
+    members["GlobalClusters"][0]["GlobalClusterMembers"][1]["SynchronizationStatus"] = status
+    metric = {"Namespace": "AWS/RDS", "MetricName": "AuroraGlobalDBReplicationLag"}
+    with Stubber(rds) as stub, Stubber(cloudwatch) as metrics_stub:
+        stub.add_response("describe_global_clusters", members, ask)
+        stub.add_response("describe_db_clusters", cluster, {"DBClusterIdentifier": TARGET_DB})
+        metrics_stub.add_response(
+            "list_metrics",
+            {"Metrics": []},
+            {**metric, "Dimensions": [{"Name": "DBClusterIdentifier", "Value": TARGET_DB}]},
+        )
+        stub.add_response("describe_global_clusters", members, ask)
+        report = failover_db(
+            STAGING,
+            "staging",
+            "eu-west-1",
+            lambda s, r: rds if s == "rds" else cloudwatch,
+            QUIET,
+            interval=0,
+            dry_run=True,
+        )
+    assert report.ok is ok
+    assert report.steps[1].outcome == ("done" if ok else f"failed: {report.error}")
+    if not ok:
+        assert "synchronization status is pending-resync" in str(report.error)

@@ -37,8 +37,14 @@ def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(key, value)
 
 
+_keys: dict[str, str] = {}
+
+
 def key(region: str) -> str:
-    return f"arn:aws:kms:{region}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
+    """The region's customer-managed key, made in moto on first use (one moto world per test)."""
+    if region not in _keys:
+        _keys[region] = boto3.client("kms", region_name=region).create_key()["KeyMetadata"]["Arn"]
+    return _keys[region]
 
 
 def by_kind(plan: Plan, kind: str) -> list[Expectation]:
@@ -105,7 +111,9 @@ def build(plan: Plan, drift: str | None = None) -> dict[str, str]:
             MultiAZEnabled=drift != "multi-az",
             AtRestEncryptionEnabled=True,
             TransitEncryptionEnabled=drift != "tls",
-            KmsKeyId="alias/aws/elasticache" if drift == "aws-managed-key" else key(e.region),
+            KmsKeyId=f"arn:aws:kms:{e.region}:{ACCOUNT}:key/gone"
+            if drift == "unknown-key"
+            else key(e.region),
             SnapshotRetentionLimit=int(e.checks["snapshot_retention_days"]),
         )
         roles[e.name] = str(e.checks["global_role"])
@@ -137,6 +145,7 @@ def factory(roles: dict[str, str]) -> Any:
 
 @pytest.fixture
 def aws(credentials: None) -> Iterator[None]:
+    _keys.clear()
     with mock_aws():
         yield
 
@@ -174,7 +183,7 @@ def test_a_conforming_account_has_no_drift(aws: None) -> None:
         ("aurora-missing", "Aurora cluster", "exists", "missing"),
         ("multi-az", "ElastiCache group", "multi_az", False),
         ("tls", "ElastiCache group", "tls", False),
-        ("aws-managed-key", "ElastiCache group", "customer_key", False),
+        ("unknown-key", "ElastiCache group", "customer_key", False),
     ],
 )
 def test_each_drift_is_reported(aws: None, drift: str, kind: str, check: str, actual: object) -> None:
@@ -220,16 +229,28 @@ def test_access_denied_is_a_clear_error() -> None:
             verify([Expectation("us-east-1", "VPC", "v", {"exists": True})], lambda service, region: ec2)
 
 
-@pytest.mark.parametrize(("reported", "ok"), [("SECONDARY", True), ("PRIMARY", False)])
-def test_the_global_role_against_the_real_api_shape(reported: str, ok: bool) -> None:
-    cache = boto3.client(
-        "elasticache", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
+@pytest.mark.parametrize(
+    ("reported", "manager", "drifted"),
+    [
+        ("SECONDARY", "CUSTOMER", []),
+        ("PRIMARY", "CUSTOMER", ["global_role"]),
+        ("SECONDARY", "AWS", ["customer_key"]),
+    ],
+)
+def test_the_global_role_and_key_against_the_real_api_shapes(
+    reported: str, manager: str, drifted: list[str]
+) -> None:
+    """AWS answers with a key ARN even for its own managed key; only DescribeKey tells them apart."""
+    cache, kms = (
+        boto3.client(service, region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
+        for service in ("elasticache", "kms")
     )
+    arn = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
     group = {
         "ReplicationGroupId": "meridian-staging-eu-west-1-shared",
         "AtRestEncryptionEnabled": True,
         "TransitEncryptionEnabled": True,
-        "KmsKeyId": key("eu-west-1"),
+        "KmsKeyId": arn,
         "MultiAZ": "enabled",
         "AutomaticFailover": "enabled",
         "SnapshotRetentionLimit": 1,
@@ -239,15 +260,17 @@ def test_the_global_role_against_the_real_api_shape(reported: str, ok: bool) -> 
         },
     }
     expected = next(e for e in by_kind(plan_of("staging"), "ElastiCache group") if e.region == "eu-west-1")
-    with Stubber(cache) as stub:
+    with Stubber(cache) as stub, Stubber(kms) as keys:
         stub.add_response(
             "describe_replication_groups",
             {"ReplicationGroups": [group]},
             {"ReplicationGroupId": expected.name},
         )
-        findings = verify([expected], lambda service, region: cache)
-    assert all(f.ok for f in findings) is ok
-    assert [f.check for f in findings if not f.ok] == ([] if ok else ["global_role"])
+        keys.add_response(
+            "describe_key", {"KeyMetadata": {"KeyId": "k", "Arn": arn, "KeyManager": manager}}, {"KeyId": arn}
+        )
+        findings = verify([expected], lambda service, region: cache if service == "elasticache" else kms)
+    assert [f.check for f in findings if not f.ok] == drifted
 
 
 def test_clients_retry_throttling_adaptively(credentials: None) -> None:
