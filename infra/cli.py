@@ -47,7 +47,14 @@ from .catalog import CatalogError
 from .cost import cost_json, estimate_cost, render_cost
 from .diagram import check_diagram_path, diagram_path, write_diagram
 from .drill import drill, render_drill, write_report
-from .failover import FailoverError, failover_cache, failover_db, render_failover
+from .failover import (
+    DEFAULT_MAX_LAG_MS,
+    DEFAULT_TIMEOUT_S,
+    FailoverError,
+    failover_cache,
+    failover_db,
+    render_failover,
+)
 from .guardrails.check import check_plan, render_report
 from .guardrails.scanner import ScanReport, scan_plan
 from .latency import analyse, render_latency, report_json
@@ -515,9 +522,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     failover.add_argument("--store", help="cache: only this store (default: every store copied to REGION)")
     failover.add_argument(
-        "--max-lag-ms", type=float, default=1000.0, help="db, planned: most replication lag accepted (1000)"
+        "--max-lag-ms",
+        type=float,
+        default=DEFAULT_MAX_LAG_MS,
+        help=f"db, planned: most replication lag accepted ({DEFAULT_MAX_LAG_MS:g})",
     )
-    failover.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait for AWS (1800)")
+    failover.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        help=f"seconds to wait for AWS ({DEFAULT_TIMEOUT_S:g})",
+    )
     game_day = command(
         "drill",
         _drill_command,
@@ -527,7 +542,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     game_day.add_argument("--report", type=Path, metavar="FILE.md", help="where to write the report")
     game_day.add_argument(
-        "--timeout", type=float, default=1800.0, help="seconds to wait for each phase (1800)"
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        help=f"seconds to wait for each phase ({DEFAULT_TIMEOUT_S:g})",
     )
     return parser
 

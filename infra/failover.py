@@ -49,6 +49,8 @@ from .stack_config import NAMESPACE, ConfigError, StackConfig, validate_config
 from .verify import ClientFactory, account_error
 
 __all__ = [
+    "DEFAULT_MAX_LAG_MS",
+    "DEFAULT_TIMEOUT_S",
     "Call",
     "FailoverError",
     "FailoverReport",
@@ -67,6 +69,8 @@ FAILOVER_PERMISSIONS = (
 
 #: Replication lag a planned switchover accepts by default (Aurora's typical lag is under a second).
 DEFAULT_MAX_LAG_MS = 1_000.0
+#: Seconds a run waits for AWS to report the new topology after each call.
+DEFAULT_TIMEOUT_S = 1_800.0
 
 
 class FailoverError(Exception):
@@ -251,7 +255,7 @@ def failover_db(
     planned: bool = True,
     dry_run: bool = False,
     max_lag_ms: float = DEFAULT_MAX_LAG_MS,
-    timeout: float = 1800,
+    timeout: float = DEFAULT_TIMEOUT_S,
     interval: float = 15,
     project_dir: Path | None = None,
 ) -> FailoverReport:
@@ -429,7 +433,7 @@ def failover_cache(
     stores: Sequence[str] | None = None,
     planned: bool = True,
     dry_run: bool = False,
-    timeout: float = 1800,
+    timeout: float = DEFAULT_TIMEOUT_S,
     interval: float = 15,
     project_dir: Path | None = None,
 ) -> FailoverReport:

@@ -6,6 +6,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from infra.plan import Plan, run_plan
@@ -53,3 +54,8 @@ def no_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def offline(service: str, region: str = "eu-west-1") -> Any:
+    """A client with throwaway keys for botocore's Stubber: no call leaves the process."""
+    return boto3.client(service, region_name=region, aws_access_key_id="x", aws_secret_access_key="y")

@@ -22,7 +22,7 @@ from infra.drill import drill, drill_target, write_report
 from infra.failover import config_after_failover, failover_cache, failover_db
 from infra.stack_config import load_stack_file, namespace_values, read_stack_file, validate_config
 
-from .conftest import PROJECT_DIR, plan_of
+from .conftest import PROJECT_DIR, offline, plan_of
 from .test_verify import build, factory
 
 STAGING = load_stack_file(PROJECT_DIR / "Pulumi.staging.yaml")
@@ -31,11 +31,6 @@ TARGET_DB = "meridian-staging-eu-west-1-postgres"
 TARGET_ARN = f"arn:aws:rds:eu-west-1:123456789012:cluster:{TARGET_DB}"
 HOME_ARN = "arn:aws:rds:us-east-1:123456789012:cluster:meridian-staging-us-east-1-postgres"
 QUIET = Console(quiet=True)
-
-
-def offline(service: str) -> Any:
-    """A eu-west-1 client for botocore's Stubber (no call leaves the process)."""
-    return boto3.client(service, region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
 
 
 @pytest.fixture
@@ -153,25 +148,61 @@ def global_cluster(writer: str) -> dict[str, Any]:
     }
 
 
-def stubbed_rds(switchover_error: str | None = None) -> tuple[Any, Stubber]:
-    rds = offline("rds")
-    stub = Stubber(rds)
+HOME_DB = "meridian-staging-us-east-1-postgres"
+
+
+def rds_phase(
+    stub: Stubber,
+    to: str,
+    to_arn: str,
+    from_arn: str,
+    switchover_error: str | None = None,
+    polls_switching: int = 0,
+) -> None:
+    """A planned switchover of the database to *to* (cluster *to_arn*), as the runbook asks: the
+    health check, the call (or *switchover_error*), *polls_switching* polls that still see the old
+    writer, the poll that sees the new one, and the state read back."""
     ask = {"GlobalClusterIdentifier": GLOBAL_DB}
-    cluster = {
-        "DBClusters": [{"DBClusterIdentifier": TARGET_DB, "DBClusterArn": TARGET_ARN, "Status": "available"}]
-    }
-    stub.add_response("describe_global_clusters", global_cluster(HOME_ARN), ask)
-    stub.add_response("describe_db_clusters", cluster, {"DBClusterIdentifier": TARGET_DB})
-    call = {"GlobalClusterIdentifier": GLOBAL_DB, "TargetDbClusterIdentifier": TARGET_ARN}
+    cluster = {"DBClusters": [{"DBClusterIdentifier": to, "DBClusterArn": to_arn, "Status": "available"}]}
+    stub.add_response("describe_global_clusters", global_cluster(from_arn), ask)
+    stub.add_response("describe_db_clusters", cluster, {"DBClusterIdentifier": to})
+    call = {"GlobalClusterIdentifier": GLOBAL_DB, "TargetDbClusterIdentifier": to_arn}
     if switchover_error:
         stub.add_client_error("switchover_global_cluster", switchover_error, "refused", expected_params=call)
-        return rds, stub
+        return
     stub.add_response(
         "switchover_global_cluster", {"GlobalCluster": {"GlobalClusterIdentifier": GLOBAL_DB}}, call
     )
-    stub.add_response("describe_global_clusters", global_cluster(HOME_ARN), ask)  # still switching
-    stub.add_response("describe_global_clusters", global_cluster(TARGET_ARN), ask)
-    stub.add_response("describe_db_clusters", cluster, {"DBClusterIdentifier": TARGET_DB})
+    for _ in range(polls_switching):
+        stub.add_response("describe_global_clusters", global_cluster(from_arn), ask)
+    stub.add_response("describe_global_clusters", global_cluster(to_arn), ask)
+    stub.add_response("describe_db_clusters", cluster, {"DBClusterIdentifier": to})
+
+
+def cache_phase(stub: Stubber, region: str, before: str, fail: bool = False) -> None:
+    stub.add_response("describe_global_replication_groups", datastore(before), {"ShowMemberInfo": True})
+    call = {
+        "GlobalReplicationGroupId": "ldgnf-meridian-staging-shared",
+        "PrimaryRegion": region,
+        "PrimaryReplicationGroupId": f"meridian-staging-{region}-shared",
+    }
+    if fail:
+        stub.add_client_error(
+            "failover_global_replication_group",
+            "InvalidGlobalReplicationGroupState",
+            "busy",
+            expected_params=call,
+        )
+        return
+    stub.add_response("failover_global_replication_group", {}, call)
+    stub.add_response("describe_global_replication_groups", datastore(region), {"ShowMemberInfo": True})
+
+
+def stubbed_rds(switchover_error: str | None = None) -> tuple[Any, Stubber]:
+    """eu-west-1's client for a switchover to it, one poll still switching before it is done."""
+    rds = offline("rds")
+    stub = Stubber(rds)
+    rds_phase(stub, TARGET_DB, TARGET_ARN, HOME_ARN, switchover_error=switchover_error, polls_switching=1)
     return rds, stub
 
 
@@ -273,21 +304,7 @@ def datastore(primary: str) -> dict[str, Any]:
 def test_the_cache_fails_over_against_the_real_api_shapes() -> None:
     cache = offline("elasticache")
     with Stubber(cache) as stub:
-        stub.add_response(
-            "describe_global_replication_groups", datastore("us-east-1"), {"ShowMemberInfo": True}
-        )
-        stub.add_response(
-            "failover_global_replication_group",
-            {},
-            {
-                "GlobalReplicationGroupId": "ldgnf-meridian-staging-shared",
-                "PrimaryRegion": "eu-west-1",
-                "PrimaryReplicationGroupId": "meridian-staging-eu-west-1-shared",
-            },
-        )
-        stub.add_response(
-            "describe_global_replication_groups", datastore("eu-west-1"), {"ShowMemberInfo": True}
-        )
+        cache_phase(stub, "eu-west-1", before="us-east-1")
         report = failover_cache(STAGING, "staging", "eu-west-1", lambda s, r: cache, QUIET, interval=0)
         stub.assert_no_pending_responses()
     assert report.ok, report.error
@@ -392,41 +409,6 @@ def test_the_current_primary_is_refused_live() -> None:
 
 # --- the drill ----------------------------------------------------------------------------------
 
-HOME_DB = "meridian-staging-us-east-1-postgres"
-
-
-def rds_phase(stub: Stubber, to: str, to_arn: str, from_arn: str) -> None:
-    """A planned switchover of the database to *to* (cluster *to_arn*), as the runbook asks."""
-    ask = {"GlobalClusterIdentifier": GLOBAL_DB}
-    cluster = {"DBClusters": [{"DBClusterIdentifier": to, "DBClusterArn": to_arn, "Status": "available"}]}
-    stub.add_response("describe_global_clusters", global_cluster(from_arn), ask)
-    stub.add_response("describe_db_clusters", cluster, {"DBClusterIdentifier": to})
-    call = {"GlobalClusterIdentifier": GLOBAL_DB, "TargetDbClusterIdentifier": to_arn}
-    stub.add_response(
-        "switchover_global_cluster", {"GlobalCluster": {"GlobalClusterIdentifier": GLOBAL_DB}}, call
-    )
-    stub.add_response("describe_global_clusters", global_cluster(to_arn), ask)
-    stub.add_response("describe_db_clusters", cluster, {"DBClusterIdentifier": to})
-
-
-def cache_phase(stub: Stubber, region: str, before: str, fail: bool = False) -> None:
-    stub.add_response("describe_global_replication_groups", datastore(before), {"ShowMemberInfo": True})
-    call = {
-        "GlobalReplicationGroupId": "ldgnf-meridian-staging-shared",
-        "PrimaryRegion": region,
-        "PrimaryReplicationGroupId": f"meridian-staging-{region}-shared",
-    }
-    if fail:
-        stub.add_client_error(
-            "failover_global_replication_group",
-            "InvalidGlobalReplicationGroupState",
-            "busy",
-            expected_params=call,
-        )
-        return
-    stub.add_response("failover_global_replication_group", {}, call)
-    stub.add_response("describe_global_replication_groups", datastore(region), {"ShowMemberInfo": True})
-
 
 def drill_world(fail_back_cache: bool = False) -> tuple[Any, list[Stubber]]:
     """Stubbed clients for staging's drill: eu-west-1 and back to us-east-1."""
@@ -434,9 +416,7 @@ def drill_world(fail_back_cache: bool = False) -> tuple[Any, list[Stubber]]:
     stubs: dict[tuple[str, str], Stubber] = {}
     for service in ("rds", "cloudwatch", "elasticache"):
         for region in ("eu-west-1", "us-east-1"):
-            made[(service, region)] = boto3.client(
-                service, region_name=region, aws_access_key_id="x", aws_secret_access_key="y"
-            )
+            made[(service, region)] = offline(service, region)
             stubs[(service, region)] = Stubber(made[(service, region)])
     rds_phase(stubs[("rds", "eu-west-1")], TARGET_DB, TARGET_ARN, HOME_ARN)
     lag_answer(stubs[("cloudwatch", "eu-west-1")], TARGET_DB)

@@ -22,7 +22,7 @@ from infra.cli import main
 from infra.plan import Plan
 from infra.verify import RETRIES, Expectation, VerifyError, aws_clients, expectations, verify
 
-from .conftest import PROJECT_DIR, plan_of
+from .conftest import PROJECT_DIR, offline, plan_of
 
 ACCOUNT = "123456789012"
 
@@ -222,7 +222,7 @@ def test_without_credentials_it_says_how_to_sign_in(
 
 
 def test_access_denied_is_a_clear_error() -> None:
-    ec2 = boto3.client("ec2", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    ec2 = offline("ec2", "us-east-1")
     with Stubber(ec2) as stub:
         stub.add_client_error("describe_vpcs", "UnauthorizedOperation", "You are not authorized")
         with pytest.raises(VerifyError, match=r"AWS refused DescribeVpcs \(UnauthorizedOperation\)"):
@@ -241,10 +241,7 @@ def test_the_global_role_and_key_against_the_real_api_shapes(
     reported: str, manager: str, drifted: list[str]
 ) -> None:
     """AWS answers with a key ARN even for its own managed key; only DescribeKey tells them apart."""
-    cache, kms = (
-        boto3.client(service, region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
-        for service in ("elasticache", "kms")
-    )
+    cache, kms = offline("elasticache"), offline("kms")
     arn = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
     group = {
         "ReplicationGroupId": "meridian-staging-eu-west-1-shared",
