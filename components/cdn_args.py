@@ -302,7 +302,7 @@ class CdnDefaults(MeridianModel):
 def cdn_problems(settings: CdnDefaults, roles: dict[str, RegionRole], fallback: str) -> list[TopologyProblem]:
     """Why `settings` cannot steer over `roles` (AWS region → role): overrides or load shedding
     naming a region that has no pool, fewer than two regions (a Cloudflare region would have no
-    failover pool), or a fallback that is not a primary region."""
+    failover pool), or a fallback without a pool."""
     problems = []
     if len(roles) < 2:
         problems.append(
@@ -313,9 +313,14 @@ def cdn_problems(settings: CdnDefaults, roles: dict[str, RegionRole], fallback: 
                 f"{len(roles)} region; add a second region",
             )
         )
-    if roles.get(fallback) is not RegionRole.PRIMARY:
+    if fallback not in roles:
+        # The write home, wherever a failover has put it: a secondary region too.
         problems.append(
-            TopologyProblem("fallback", fallback, f"the fallback {fallback} must be a primary region")
+            TopologyProblem(
+                "fallback",
+                fallback,
+                f"the fallback {fallback} has no pool: it is not one of {', '.join(roles)}",
+            )
         )
     for cf_region, regions in settings.steering_overrides.items():
         for i, region in enumerate(regions):
@@ -352,7 +357,8 @@ class CdnEdgeArgs(CdnDefaults):
         hostname: the load balancer's hostname, which users reach (the zone apex or a name in it);
             the regions' ingress gateways serve it.
         regions: AWS region → role, one pool each, in the stack's order.
-        fallback_region: the pool used when every pool is unhealthy (a primary: the write home).
+        fallback_region: the pool used when every pool is unhealthy (the write home, which holds
+            the writers: a secondary region after a failover there).
         name_prefix: prefix of the pools' and monitor's names (`meridian-prod`).
     """
 

@@ -91,8 +91,9 @@ PgIdentifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 
 
 class ClusterRole(str, Enum):
-    """`writer`: the cluster that creates the global database and takes writes; `secondary`: a
-    read-only copy in another region, ready to take over."""
+    """`writer`: the member that creates the global database and its first writer (a failover may
+    move the writer to another member later; this member keeps its declaration); `secondary`: a
+    member that joins it, read-only until a failover makes it the writer."""
 
     WRITER = "writer"
     SECONDARY = "secondary"
@@ -128,8 +129,8 @@ class BackupCopy(MeridianModel):
     """AWS Backup of the writer cluster, with a copy in a second region.
 
     Attributes:
-        copy_region: the region the snapshots are copied to (a region of the stack, not the write
-            home); unset means no cross-region copy, which prod does not allow.
+        copy_region: the region the snapshots are copied to (a region of the stack, not the anchor
+            region, whose cluster is backed up); unset means no cross-region copy, which prod does not allow.
         schedule: when AWS Backup snapshots the cluster (cron, UTC; default 07:00 daily, after the
             default backup and maintenance windows).
         retention_days: how long snapshots are kept in the home vault (default 35).
@@ -166,7 +167,8 @@ class PostgresSettings(MeridianModel):
             (default `api`); each is granted `rds_iam` in the database (README). The proxy may
             connect as these users only.
         proxy: the RDS Proxy's pool settings.
-        backup: AWS Backup with its cross-region copy (taken of the writer member).
+        backup: AWS Backup with its cross-region copy (taken of the member that created the global
+            database: the anchor region's).
     """
 
     engine_version: EngineVersion
@@ -206,8 +208,8 @@ class PostgresDefaults(PostgresSettings):
     """`meridian:postgres`: the database's settings and which regions it spans.
 
     Attributes:
-        regions: the regions whose clusters join the global database (the write home plus up to
-            10 secondaries); unset means every region of the stack.
+        regions: the regions whose clusters join the global database (the anchor region and the
+            write home plus up to 10 others); unset means every region of the stack.
     """
 
     regions: tuple[AwsRegionName, ...] | None = Field(default=None, min_length=1)
@@ -249,13 +251,16 @@ class PostgresClusterArgs(PostgresSettings):
         return self.sizes.reader_instances + (1 if self.role is ClusterRole.WRITER else 0)
 
 
-def global_database_problems(write_home: str, members: dict[str, PostgresSizes]) -> list[TopologyProblem]:
-    """What AWS would reject in a global database whose writer is in `write_home` and whose member
-    regions have these sizes (the write home included)."""
+def global_database_problems(home: str, members: dict[str, PostgresSizes]) -> list[TopologyProblem]:
+    """What AWS would reject in a global database created in `home` (its first writer: the stack's
+    anchor region) and whose member regions have these sizes (`home` included). A failover moves
+    the writer later, within these members and their limits."""
     problems: list[TopologyProblem] = []
-    if write_home not in members:
+    if home not in members:
         problems.append(
-            TopologyProblem("regions", write_home, f"the write home {write_home} must be one of the regions")
+            TopologyProblem(
+                "regions", home, f"{home}, which creates the global database, must be one of the regions"
+            )
         )
     for region in members:
         if region not in GLOBAL_DATABASE_REGIONS:
@@ -268,7 +273,7 @@ def global_database_problems(write_home: str, members: dict[str, PostgresSizes])
                     "applications then use the nearest member's endpoints)",
                 )
             )
-    secondaries = len(members) - (1 if write_home in members else 0)
+    secondaries = len(members) - (1 if home in members else 0)
     if secondaries > MAX_SECONDARY_REGIONS:
         problems.append(
             TopologyProblem(
@@ -278,15 +283,15 @@ def global_database_problems(write_home: str, members: dict[str, PostgresSizes])
                 f"{MAX_SECONDARY_REGIONS}, so list at most {MAX_SECONDARY_REGIONS + 1} regions",
             )
         )
-    home = members.get(write_home)
-    if home is not None and home.reader_instances > MAX_READERS_PER_CLUSTER - secondaries:
+    first = members.get(home)
+    if first is not None and first.reader_instances > MAX_READERS_PER_CLUSTER - secondaries:
         problems.append(
             TopologyProblem(
                 "readers",
-                write_home,
+                home,
                 f"the primary cluster may have at most {MAX_READERS_PER_CLUSTER} - {secondaries} "
                 f"secondary regions = {MAX_READERS_PER_CLUSTER - secondaries} readers, "
-                f"got {home.reader_instances}",
+                f"got {first.reader_instances}",
             )
         )
     for region, sizes in members.items():

@@ -14,7 +14,7 @@
     │                        failover, at rest under the region's key, TLS required, snapshots
     └── GlobalReplicationGroup  the global datastore (primary only); secondaries join it
 
-A store is one of these per region. Regional groups stand alone; a primary (write home) creates the
+A store is one of these per region. Regional groups stand alone; a primary (in the anchor region) creates the
 global datastore and secondaries join it (`primary=`), taking its node type, shards, engine,
 parameters and encryption settings, as AWS requires.
 """

@@ -5,10 +5,10 @@ and **queues** (may not: an evicted session logs a user out, an evicted job is l
 one replication group per region serving one or more of those roles; its `maxmemory-policy` follows
 from them, and a store that holds sessions or queues must be `noeviction`.
 
-A store may also replicate across regions as an ElastiCache global datastore: its primary in the
-write home, up to two read-only secondaries elsewhere. The limits are AWS's, from the ElastiCache
-User Guide ("Global datastores: prerequisites and limitations"); `global_datastore_problems` applies
-them to a whole store before any resource exists.
+A store may also replicate across regions as an ElastiCache global datastore: its primary created in
+the stack's anchor region, up to two read-only secondaries elsewhere (a failover may promote one).
+The limits are AWS's, from the ElastiCache User Guide ("Global datastores: prerequisites and
+limitations"); `global_datastore_problems` applies them to a whole store before any resource exists.
 """
 
 from __future__ import annotations
@@ -133,8 +133,8 @@ class RedisStore(MeridianModel):
         roles: what it holds (`cache`, `sessions`, `queues`); each role is served by one store.
         maxmemory_policy: eviction when full; default `noeviction` when it holds sessions or queues
             (required then), `allkeys-lru` for a cache alone.
-        global_regions: the secondaries of its global datastore (at most 2, not the write home;
-            the primary is in the write home). Empty (default): every region has its own cluster.
+        global_regions: the secondaries of its global datastore (at most 2, not the anchor region,
+            where the primary is created). Empty (default): every region has its own cluster.
             The stack's other regions always get a regional cluster.
     """
 
@@ -314,18 +314,18 @@ class RedisClusterArgs(RedisSettings):
         return bool(DURABLE_ROLES.intersection(self.roles))
 
 
-def global_datastore_problems(write_home: str, members: dict[str, RedisSizes]) -> list[TopologyProblem]:
-    """What AWS would reject in a global datastore whose primary is in `write_home` and whose member
-    regions (the write home included) have these sizes."""
+def global_datastore_problems(home: str, members: dict[str, RedisSizes]) -> list[TopologyProblem]:
+    """What AWS would reject in a global datastore created in `home` (its first primary:
+    the stack's anchor region) and whose member regions (`home` included) have these sizes."""
     problems: list[TopologyProblem] = []
-    home = members.get(write_home)
-    if home is None:
+    primary = members.get(home)
+    if primary is None:
         return [
             TopologyProblem(
-                "globalRegions", write_home, f"the primary belongs in the write home {write_home}"
+                "globalRegions", home, f"the primary is created in {home}, which must be a member"
             )
         ]
-    secondaries = [r for r in members if r != write_home]
+    secondaries = [r for r in members if r != home]
     if len(secondaries) > MAX_GLOBAL_SECONDARIES:
         problems.append(
             TopologyProblem(
@@ -359,15 +359,15 @@ def global_datastore_problems(write_home: str, members: dict[str, RedisSizes]) -
     for region in secondaries:
         sizes = members[region]
         for setting, theirs, ours in (
-            ("nodeType", sizes.node_type, home.node_type),
-            ("shards", sizes.shards, home.shards),
+            ("nodeType", sizes.node_type, primary.node_type),
+            ("shards", sizes.shards, primary.shards),
         ):
             if theirs != ours:
                 problems.append(
                     TopologyProblem(
                         setting,
                         region,
-                        f"a secondary has the primary's {setting} ({ours}, in {write_home}), got "
+                        f"a secondary has the primary's {setting} ({ours}, in {home}), got "
                         f"{theirs}; set it to {ours}",
                     )
                 )

@@ -288,9 +288,17 @@ def analyse_capacity(config: StackConfig, stack: str, workload: Workload) -> Cap
             promoted_writes_rps,
         )
 
-    ceilings = {region: ceiling(region) for region in roles}
     shares = dict(workload.traffic_shares) if workload.traffic_shares else population_shares()
     target = config.targets.requests_per_second
+    # Only the anchor's cluster is built with a writer of its own; any other member that writes
+    # (after a failover, or below when the write home is lost) promoted one of its readers.
+    ceilings = {
+        region: ceiling(
+            region,
+            promoted_writes_rps=target if region == config.write_home != config.anchor_region else None,
+        )
+        for region in roles
+    }
     # The database fails over where the write home's users do: the first database region after it.
     failover = next((r for r in steering.default if r != config.write_home and r in db_regions), None)
     scenarios = [
@@ -306,7 +314,7 @@ def analyse_capacity(config: StackConfig, stack: str, workload: Workload) -> Cap
         load = route(shares, steering.regions, target, lost, cdn.load_shedding_percent)
         here = {r: c for r, c in ceilings.items() if r != lost}
         writer = failover if lost == config.write_home else config.write_home
-        if writer is not None and writer != config.write_home:
+        if writer is not None and writer != config.anchor_region:
             here[writer] = ceiling(writer, promoted_writes_rps=sum(load.values()))
         limit = writer_ceiling(config.sizes[roles[writer]], workload) if writer else 0.0
         scenarios.append(Scenario(lost, load, here, writer, limit))

@@ -8,7 +8,7 @@
     meridian capacity --stack prod [--json FILE] [--project-dir DIR]
     meridian cost --stack prod [--json FILE] [--project-dir DIR]
     meridian verify --stack prod [--json FILE] [--project-dir DIR]
-    meridian failover db|cache --to REGION --stack prod [--unplanned] [--dry-run] [--store NAME]
+    meridian failover db|cache --to REGION --stack prod [--unplanned [--managed]] [--dry-run] [--store NAME]
     meridian drill --stack staging [--report FILE.md]
     meridian scan --stack prod [--checkov PATH] [--export DIR] [--project-dir DIR]
 
@@ -310,6 +310,9 @@ def _failover_command(args: argparse.Namespace, console: Console, errors: Consol
     config = _load_config(args, errors)
     if config is None:
         return EXIT_INVALID_CONFIG
+    if args.managed and (args.what != "db" or not args.unplanned):
+        errors.print("meridian: --managed is for `failover db --unplanned` (AWS's failover with data loss)")
+        return EXIT_INVALID_CONFIG
     options: dict[str, Any] = {
         "planned": not args.unplanned,
         "dry_run": args.dry_run,
@@ -319,7 +322,14 @@ def _failover_command(args: argparse.Namespace, console: Console, errors: Consol
     try:
         if args.what == "db":
             report = failover_db(
-                config, args.stack, args.to, aws_clients(), console, max_lag_ms=args.max_lag_ms, **options
+                config,
+                args.stack,
+                args.to,
+                aws_clients(),
+                console,
+                max_lag_ms=args.max_lag_ms,
+                managed=args.managed,
+                **options,
             )
         else:
             stores = [args.store] if args.store else None
@@ -515,7 +525,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     failover.add_argument("--to", required=True, metavar="REGION", help="the secondary region to promote")
     failover.add_argument(
-        "--unplanned", action="store_true", help="the writer's region is down: detach and promote"
+        "--unplanned",
+        action="store_true",
+        help="the writer's region is down: detach and promote (db: with --managed, AWS's failover)",
+    )
+    failover.add_argument(
+        "--managed",
+        action="store_true",
+        help="db, with --unplanned: AWS's FailoverGlobalCluster (AllowDataLoss) instead of the detach, "
+        "keeping the global database whole",
     )
     failover.add_argument(
         "--dry-run", action="store_true", help="check, and print each call without making it"

@@ -472,6 +472,11 @@ def _redis(reader: _Reader, region: str, components: Sequence[RecordedResource])
     return Component("redis", summary, tuple(details))
 
 
+def _now(exported: object, members: Sequence[str], declared: str | None) -> str | None:
+    """The member region the stack's outputs name as writing now, else the declared one."""
+    return exported if isinstance(exported, str) and exported in members else declared
+
+
 def _postgres_links(reader: _Reader, order: Sequence[str]) -> list[ReplicationLink]:
     links = []
     writers = _writer_clusters(reader)
@@ -485,10 +490,14 @@ def _postgres_links(reader: _Reader, order: Sequence[str]) -> list[ReplicationLi
             or c.inputs.get("globalClusterIdentifier") == ident
         ]
         source = reader.region_of(writer) if writer else reader.region_of(global_cluster)
+        regions = [r for r in (reader.region_of(c) for c in members) if r]
+        # The writer is where the stack file says writes go now (a failover moves it away from the
+        # member that created the database).
+        source = _now(reader.plan.outputs.get("writeHome"), regions, source)
         if source is None:
             continue
         engine = str(global_cluster.inputs.get("engine", ""))
-        targets = [r for r in (reader.region_of(c) for c in members) if r and r != source]
+        targets = [r for r in regions if r != source]
         links.append(
             ReplicationLink(
                 kind="postgres",
@@ -517,7 +526,11 @@ def _redis_links(reader: _Reader, order: Sequence[str]) -> list[ReplicationLink]
         store, _ = _store_name(reader, source, primary) if primary else (datastore.name, "")
         # AWS prefixes the suffix given with a region-specific part; the exports have the whole id.
         ident = datastore_ids.get(store) or datastore.inputs.get("globalReplicationGroupIdSuffix") or ""
-        targets = [r for r in (reader.region_of(g) for g in members if g is not primary) if r]
+        regions = [r for r in (reader.region_of(g) for g in members) if r]
+        exported_primaries = reader.plan.outputs.get("redisPrimaryRegions")
+        now = exported_primaries.get(store) if isinstance(exported_primaries, Mapping) else None
+        source = _now(now, regions, source) or source
+        targets = [r for r in regions if r != source]
         links.append(
             ReplicationLink(
                 kind="redis",

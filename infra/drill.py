@@ -25,9 +25,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from components.redis_args import Membership
-
-from .failover import FailoverError, FailoverReport, failover_cache, failover_db
+from .failover import FailoverError, FailoverReport, failover_cache, failover_db, stores_copied_to
 from .stack_config import Environment, StackConfig
 from .verify import ClientFactory
 
@@ -90,13 +88,14 @@ def drill(
         raise FailoverError(
             "drills run on staging (or dev); in prod, fail over phase by phase with `meridian failover`"
         )
+    if config.write_home != config.anchor_region:
+        raise FailoverError(
+            f"a drill starts from the stack as designed, writing in its anchor region "
+            f"{config.anchor_region}; meridian:writeHome is {config.write_home}: fail back first"
+        )
     home, target = config.write_home, drill_target(config, stack)
-    # The stores copied to the target, both ways: a store that never left home is not failed back.
-    copied = [
-        name
-        for name, regions in config.redis_args(stack).items()
-        if target in regions and regions[target].membership is not Membership.REGIONAL
-    ]
+    # The stores copied to the target, both ways (the home holds every global store's primary).
+    copied = stores_copied_to(config, target)
     phases = [(f"database → {target}", lambda: failover_db(config, stack, target, clients, console, **waits))]
     if copied:
         phases.append(

@@ -7,7 +7,10 @@
   (`AuroraGlobalDBReplicationLag`, the last five minutes' maximum) is under `--max-lag-ms`;
 - *unplanned* (`--unplanned`, the writer's region is down): detach and promote, i.e.
   `RemoveFromGlobalCluster` of the target's cluster, called in the target's region, which makes it a
-  standalone writer. What had not replicated is lost (the lag at the outage).
+  standalone writer. What had not replicated is lost (the lag at the outage);
+- *unplanned, managed* (`--unplanned --managed`): `FailoverGlobalCluster` with `AllowDataLoss`,
+  which loses the same writes but keeps the global database whole (no re-join afterwards); it needs
+  the global database's control plane to answer.
 
 **Cache** (each Redis store with a global datastore copy in the target region):
 
@@ -40,10 +43,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
 
-from components.args import RegionRole
 from components.redis_args import Membership
 
-from .plan import run_plan
+from .guardrails.resource_rules import STATEFUL_TYPES
+from .plan import Plan, run_plan
 from .plan_diff import diff_plans
 from .stack_config import NAMESPACE, ConfigError, StackConfig, validate_config
 from .verify import ClientFactory, account_error
@@ -59,11 +62,13 @@ __all__ = [
     "failover_cache",
     "failover_db",
     "render_failover",
+    "stores_copied_to",
 ]
 
 #: What a failover call needs beyond read access.
 FAILOVER_PERMISSIONS = (
-    "the failover permissions (rds:SwitchoverGlobalCluster, rds:RemoveFromGlobalCluster, "
+    "the failover permissions (rds:SwitchoverGlobalCluster, rds:FailoverGlobalCluster, "
+    "rds:RemoveFromGlobalCluster, "
     "elasticache:FailoverGlobalReplicationGroup, elasticache:DisassociateGlobalReplicationGroup)"
 )
 
@@ -108,6 +113,7 @@ class FailoverReport:
     target: str
     planned: bool
     dry_run: bool
+    method: str = ""  # how the writer moved: "switchover", "managed failover", "detach and promote"
     steps: list[Step] = field(default_factory=list)
     state: list[str] = field(default_factory=list)
     config_changes: list[str] = field(default_factory=list)
@@ -148,8 +154,11 @@ class _Runner:
         step.outcome, step.seconds = "done", time.monotonic() - started
         self.console.print(f"[green]✓[/] {description}: {seen}")
 
-    def act(self, description: str, call: Call, until: Probe) -> None:
-        """Make *call* (or print it, in a dry run) and wait until *until* reports done."""
+    def act(
+        self, description: str, call: Call, until: Probe, underway: Callable[[], bool] | None = None
+    ) -> None:
+        """Make *call* (or print it, in a dry run) and wait until *until* reports done. *underway*
+        says whether AWS is already carrying out such a call (for a refused retry, below)."""
         step = Step(description, call)
         self.report.steps.append(step)
         if self.report.dry_run:
@@ -161,9 +170,24 @@ class _Runner:
         try:
             try:
                 getattr(self.clients(call.service, call.region), call.operation)(**call.params)
-            except (ClientError, BotoCoreError) as error:
+            except ClientError as error:
+                # botocore retried (the first answer timed out or was throttled) and AWS refused
+                # the retry as conflicting with work in progress: the first attempt may have been
+                # accepted. The topology decides; any other refusal stands.
+                if not (
+                    _retried(error) and _code(error) in STATE_CONFLICTS and self._underway(until, underway)
+                ):
+                    raise FailoverError(
+                        f"{description} failed: {account_error(error, FAILOVER_PERMISSIONS)}"
+                    ) from None
+                self.console.print(
+                    f"[yellow]![/] a retry of {call.operation} was refused ({_code(error)}), but AWS is "
+                    "carrying out the first attempt: waiting for it"
+                )
+            except BotoCoreError as error:
                 raise FailoverError(
-                    f"{description} failed: {account_error(error, FAILOVER_PERMISSIONS)}"
+                    f"{description}: no answer from AWS after the client's retries ({error}); the call "
+                    "may have been accepted: check the state before acting further"
                 ) from None
             try:
                 self._wait(description, until, started)
@@ -178,6 +202,15 @@ class _Runner:
         finally:
             step.seconds = time.monotonic() - started
         step.outcome = "done"
+
+    @staticmethod
+    def _underway(until: Probe, underway: Callable[[], bool] | None) -> bool:
+        """Whether the topology is already changing as asked, or has changed (False if unreadable:
+        the refusal then stands)."""
+        try:
+            return until()[0] or (underway is not None and underway())
+        except (ClientError, BotoCoreError):
+            return False
 
     def _wait(self, description: str, until: Probe, started: float) -> None:
         state = ""
@@ -195,6 +228,21 @@ class _Runner:
                         "accepted: AWS is still working on it, check again before acting further"
                     )
                 time.sleep(self.interval)
+
+
+#: Refusals that mean "something is already changing this": after a retry, possibly our own call.
+STATE_CONFLICTS = frozenset(
+    {"InvalidGlobalClusterStateFault", "InvalidDBClusterStateFault", "InvalidGlobalReplicationGroupState"}
+)
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _retried(error: ClientError) -> bool:
+    """Whether botocore sent the call more than once before this answer."""
+    return int(error.response.get("ResponseMetadata", {}).get("RetryAttempts") or 0) > 0
 
 
 def _run(report: FailoverReport, runbook: Callable[[_Runner], None], **runner: Any) -> FailoverReport:
@@ -253,6 +301,7 @@ def failover_db(
     console: Console,
     *,
     planned: bool = True,
+    managed: bool = False,
     dry_run: bool = False,
     max_lag_ms: float = DEFAULT_MAX_LAG_MS,
     timeout: float = DEFAULT_TIMEOUT_S,
@@ -269,7 +318,8 @@ def failover_db(
     global_id = members[target].global_cluster_identifier
     cluster_id = members[target].cluster_identifier
     rds = clients("rds", target)
-    report = FailoverReport("database", target, planned, dry_run)
+    method = "switchover" if planned else "managed failover" if managed else "detach and promote"
+    report = FailoverReport("database", target, planned, dry_run, method)
     cluster: dict[str, Any] = {}
 
     def target_is_a_healthy_secondary() -> str:
@@ -323,6 +373,12 @@ def failover_db(
         )
         return writer and g.get("Status") == "available", f"global database {g.get('Status')}"
 
+    def failing_over_to_target() -> bool:
+        state = _global_cluster(rds, global_id).get("FailoverState") or {}
+        return bool(state.get("ToDbClusterArn")) and state.get("ToDbClusterArn") == cluster.get(
+            "DBClusterArn"
+        )
+
     def is_standalone() -> tuple[bool, str]:
         now = rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"][0]
         alone = not now.get("GlobalClusterIdentifier") and not now.get("ReplicationSourceIdentifier")
@@ -338,7 +394,26 @@ def failover_db(
                 "switchover_global_cluster",
                 {"GlobalClusterIdentifier": global_id, "TargetDbClusterIdentifier": cluster["DBClusterArn"]},
             )
-            run.act(f"switch the writer over to {target}", call, is_writer)
+            run.act(f"switch the writer over to {target}", call, is_writer, failing_over_to_target)
+        elif managed:
+            # AWS's own failover keeps the global database whole: the other secondaries follow the
+            # new writer, and the old one rejoins as a secondary when its region is back.
+            call = Call(
+                "rds",
+                target,
+                "failover_global_cluster",
+                {
+                    "GlobalClusterIdentifier": global_id,
+                    "TargetDbClusterIdentifier": cluster["DBClusterArn"],
+                    "AllowDataLoss": True,
+                },
+            )
+            run.act(
+                f"fail the writer over to {target}, accepting what has not replicated",
+                call,
+                is_writer,
+                failing_over_to_target,
+            )
         else:
             call = Call(
                 "rds",
@@ -355,7 +430,23 @@ def failover_db(
             )
 
     _run(report, runbook, clients=clients, console=console, timeout=timeout, interval=interval)
-    report.config_changes = _changes(config, stack, target, project_dir) if report.ok and not dry_run else []
+    notes = []
+    copied = stores_copied_to(config, target)
+    if copied and target != config.write_home:
+        notes.append(
+            f"meridian:writeHome also names the primary of the global stores copied to {target} "
+            f"({', '.join(copied)}): fail them over too (`meridian failover cache --to {target}`)"
+        )
+    if not planned and not managed:
+        notes += [
+            f"{cluster_id} now writes outside the global database {global_id}, which still holds "
+            "the old writer: re-join once its region is back (README, Re-joining after an "
+            "unplanned failover)",
+            f"AWS Backup snapshots the anchor's cluster ({config.anchor_region}), not {cluster_id}: "
+            "take manual snapshots of it (`aws rds create-db-cluster-snapshot`) until the re-join",
+        ]
+    if report.ok and not dry_run:
+        report.config_changes = _changes(config, stack, target, project_dir, notes)
     return report
 
 
@@ -423,6 +514,15 @@ def _fail_over_store(run: _Runner, ec: Any, store: str, suffix: str, group_id: s
         run.act(f"store {store}: detach {group_id} to take writes on its own", call, is_standalone)
 
 
+def stores_copied_to(config: StackConfig, region: str) -> list[str]:
+    """The global stores with a member in *region*: their primary follows `writeHome` there."""
+    return [
+        name
+        for name, store in config.redis.stores.items()
+        if store.global_regions and region in (config.anchor_region, *store.global_regions)
+    ]
+
+
 def failover_cache(
     config: StackConfig,
     stack: str,
@@ -441,11 +541,7 @@ def failover_cache(
     layout = config.redis_args(stack)
     # Every region of a store's global datastore can be promoted: the config's primary too, once a
     # failover has made it a secondary (failing back); the live pre-check says which it is now.
-    members = {
-        name: regions[target]
-        for name, regions in layout.items()
-        if target in regions and regions[target].membership is not Membership.REGIONAL
-    }
+    members = {name: layout[name][target] for name in stores_copied_to(config, target)}
     for store in stores or ():
         if store not in members:
             where = ", ".join(members) or "none"
@@ -464,7 +560,7 @@ def failover_cache(
             f"{', '.join(holders) or 'none'}"
         )
     ec = clients("elasticache", target)
-    report = FailoverReport("cache", target, planned, dry_run)
+    report = FailoverReport("cache", target, planned, dry_run, "failover" if planned else "detach")
 
     def runbook(run: _Runner) -> None:
         for name in stores or list(members):
@@ -474,7 +570,23 @@ def failover_cache(
             )
 
     _run(report, runbook, clients=clients, console=console, timeout=timeout, interval=interval)
-    report.config_changes = _changes(config, stack, target, project_dir) if report.ok and not dry_run else []
+    notes = [
+        f"meridian:writeHome also says where the database writes: fail it over to {target} too "
+        f"(`meridian failover db --to {target}`), or leave the stack file until it is there"
+    ]
+    left = [name for name in members if name not in (stores or members)]
+    if left:
+        notes.append(
+            f"meridian:writeHome also names the primary of {', '.join(left)}, copied to {target} too: "
+            "fail them over as well before changing it"
+        )
+    if not planned:
+        notes.append(
+            f"the detached groups in {target} write outside their datastores: re-join once the old "
+            "primary's region is back (README, Re-joining after an unplanned failover)"
+        )
+    if report.ok and not dry_run:
+        report.config_changes = _changes(config, stack, target, project_dir, notes)
     return report
 
 
@@ -482,49 +594,19 @@ def failover_cache(
 
 
 def config_after_failover(values: dict[str, Any], target: str) -> tuple[dict[str, Any], list[str]]:
-    """The `meridian:` values (namespace stripped) with *target* as the write home, and the edits
-    in words: the write home, the two regions' roles when the target was a secondary, each global
-    store's copy regions, and the backup copy region."""
+    """The `meridian:` values (namespace stripped) with *target* as the write home, and the edit in
+    words. Only `writeHome` follows the writes: the global resources stay declared in the anchor
+    region (`anchorRegion`), so nothing else changes."""
     after = copy.deepcopy(values)
     home = str(values["writeHome"])
-    edits = [f"meridian:writeHome: {home} → {target}"]
+    if target == home:
+        return after, [f"meridian:writeHome already names {target}: the stack file needs no change"]
     after["writeHome"] = target
-    roles = {r["name"]: r["role"] for r in after["regions"]}
-    if roles.get(target) != RegionRole.PRIMARY.value:
-        for i, region in enumerate(after["regions"]):
-            if region["name"] in (target, home):
-                new = RegionRole.PRIMARY.value if region["name"] == target else str(roles[target])
-                edits.append(f"meridian:regions[{i}].role ({region['name']}): {region['role']} → {new}")
-                region["role"] = new
-    for name, store in (after.get("redis", {}).get("stores") or {}).items():
-        copies = store.get("globalRegions") or []
-        if target in copies:
-            store["globalRegions"] = [home if r == target else r for r in copies]
-            edits.append(f"meridian:redis.stores.{name}.globalRegions: {copies} → {store['globalRegions']}")
-    backup = (after.get("postgres") or {}).get("backup") or {}
-    if backup.get("copyRegion") == target:
-        backup["copyRegion"] = home
-        edits.append(f"meridian:postgres.backup.copyRegion: {target} → {home}")
-    return after, edits
+    return after, [f"meridian:writeHome: {home} → {target}"]
 
 
-#: What holds data or guards it: removing or replacing one loses what it holds.
-STATEFUL_TYPES = frozenset(
-    {
-        "aws:rds/cluster:Cluster",
-        "aws:rds/globalCluster:GlobalCluster",
-        "aws:elasticache/replicationGroup:ReplicationGroup",
-        "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup",
-        "aws:kms/key:Key",
-        "aws:secretsmanager/secret:Secret",
-        "aws:backup/vault:Vault",
-    }
-)
-
-
-def stateful_changes(project_dir: Path, stack: str, after: dict[str, Any]) -> list[str]:
-    """The stateful resources that the stack file with *after*'s `meridian:` values would remove,
-    or change, compared with the stack file as it is: both offline plans, diffed."""
+def plan_after(project_dir: Path, stack: str, after: dict[str, Any]) -> Plan:
+    """The offline plan of the stack file with *after*'s `meridian:` values (the file is untouched)."""
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     raw = yaml.safe_load(stack_file.read_text(encoding="utf-8"))
     raw["config"].update({f"{NAMESPACE}:{key}": value for key, value in after.items()})
@@ -532,7 +614,15 @@ def stateful_changes(project_dir: Path, stack: str, after: dict[str, Any]) -> li
         folder = Path(scratch)
         shutil.copy(project_dir / "Pulumi.yaml", folder / "Pulumi.yaml")
         (folder / stack_file.name).write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
-        diff = diff_plans(run_plan(project_dir, stack).document(), run_plan(folder, stack).document())
+        return run_plan(folder, stack)
+
+
+def stateful_changes(project_dir: Path, stack: str, after: dict[str, Any]) -> list[str]:
+    """The stateful resources that the stack file with *after*'s `meridian:` values would remove,
+    or change, compared with the stack file as it is: both offline plans, diffed."""
+    diff = diff_plans(
+        run_plan(project_dir, stack).document(), plan_after(project_dir, stack, after).document()
+    )
     lost = [f"removes {c.type.rsplit(':', 1)[-1]} {c.name}" for c in diff.removed if c.type in STATEFUL_TYPES]
     changed = [
         f"changes {c.type.rsplit(':', 1)[-1]} {c.name} ({', '.join(c.properties)})"
@@ -542,11 +632,16 @@ def stateful_changes(project_dir: Path, stack: str, after: dict[str, Any]) -> li
     return lost + changed
 
 
-def _changes(config: StackConfig, stack: str, target: str, project_dir: Path | None) -> list[str]:
-    """The edits to make; whether the stack's validation accepts them; and, with *project_dir*,
-    whether the next `pulumi up` would keep every stateful resource."""
+def _changes(
+    config: StackConfig, stack: str, target: str, project_dir: Path | None, notes: Sequence[str] = ()
+) -> list[str]:
+    """The edits to make, then *notes*; whether the stack's validation accepts them; and, with
+    *project_dir*, whether the next `pulumi up` would keep every stateful resource."""
     values = config.model_dump(by_alias=True, exclude_none=True, mode="json")
     after, edits = config_after_failover(values, target)
+    edits = [*edits, *notes]
+    if target == config.write_home:
+        return edits
     try:
         validate_config(after, f"Pulumi.{stack}.yaml")
     except ConfigError as error:
@@ -569,7 +664,7 @@ def _changes(config: StackConfig, stack: str, target: str, project_dir: Path | N
 
 def render_failover(report: FailoverReport, console: Console) -> None:
     """Each step with its outcome and time, the state read back, and the stack-file changes."""
-    kind = "planned switchover" if report.planned else "unplanned failover (detach and promote)"
+    kind = report.method or ("planned" if report.planned else "unplanned")
     title = f"{report.kind.capitalize()} {kind} to {report.target}" + (" (dry run)" if report.dry_run else "")
     table = Table(title=title)
     for column in ("step", "outcome", "seconds"):

@@ -72,18 +72,20 @@ def attach_edge(config: StackConfig, stack: str, regions: dict[str, RegionStack]
 
 
 def attach_database(config: StackConfig, stack: str, regions: dict[str, RegionStack]) -> PostgresCluster:
-    """The writer member first (it creates the global cluster, replicates its secret to every other
-    member's key and copies its backups to `backup.copyRegion`), then each secondary, which joins it."""
+    """The anchor's member first (it creates the global cluster, replicates its secret to every
+    other member's key and copies its backups to `backup.copyRegion`), then each other member, which
+    joins it. Which member writes is AWS's business after that (a failover moves it), so none of
+    these declarations changes when it moves."""
     members = config.postgres_args(stack)
-    home, *secondaries = members
+    anchor, *secondaries = members
     copy_region = config.postgres.backup.copy_region
     copy_vault_arn = (
-        regions[copy_region].add_backup_copy_vault(f"{members[home].cluster_identifier}-copy")
+        regions[copy_region].add_backup_copy_vault(f"{members[anchor].cluster_identifier}-copy")
         if copy_region
         else None
     )
-    writer = regions[home].attach_postgres(
-        members[home],
+    writer = regions[anchor].attach_postgres(
+        members[anchor],
         secret_replicas={r: regions[r].kms_key_arn for r in secondaries},
         backup_copy_vault_arn=copy_vault_arn,
     )
@@ -119,16 +121,21 @@ def main() -> dict[str, Any]:
     except (ConfigError, NetworkError) as exc:
         # RunError ends the program with this message alone: no traceback for a config mistake.
         raise pulumi.RunError(str(exc)) from None
-    database = regions[config.write_home].postgres
-    assert database is not None, "attach_database gives the write home the writer"
+    # The global resources are declared in the anchor region, whichever member writes now.
+    database = regions[config.anchor_region].postgres
+    assert database is not None, "attach_database gives the anchor the global database"
     exports: dict[str, Any] = {
         "environment": config.environment.value,
         "writeHome": config.write_home,
+        "anchorRegion": config.anchor_region,
+        "redisPrimaryRegions": {
+            store: primary for store in config.redis.stores if (primary := config.store_primary(store))
+        },
         "postgresGlobalClusterId": database.global_cluster_identifier,
         "postgresGlobalWriterEndpoint": database.global_writer_endpoint,
         "redisGlobalDatastoreIds": {
             store: cluster.global_datastore_id
-            for store, cluster in regions[config.write_home].redis.items()
+            for store, cluster in regions[config.anchor_region].redis.items()
             if cluster.global_datastore_id is not None
         },
         "regions": {name: region.outputs() for name, region in regions.items()},

@@ -326,7 +326,11 @@ class StackConfig(MeridianModel):
     Attributes:
         environment: `prod`, `staging` or `dev`; prod gets the strictest checks.
         domain: the public DNS name the platform serves (Cloudflare zone).
-        write_home: the primary region that takes writes (database writer, cache primary).
+        write_home: the region that takes writes now: the database writer and every global store's
+            primary. A failover moves it (`meridian failover` says when to change it).
+        anchor_region: the region whose stack declares the global database, the global datastores,
+            their master secrets and the database's backup plan: where they were created (a new
+            stack sets it to its write home). A failover never moves it; changing it re-creates them.
         tags: `owner` and `costCenter`; every AWS resource carries them.
         network: network settings shared by every region (`NetworkDefaults`).
         eks: EKS settings shared by every region's cluster (`EksDefaults`).
@@ -346,6 +350,7 @@ class StackConfig(MeridianModel):
     environment: Environment
     domain: DomainName
     write_home: AwsRegionName
+    anchor_region: AwsRegionName
     tags: Tags
     network: NetworkDefaults = NetworkDefaults()
     eks: EksDefaults
@@ -369,6 +374,14 @@ class StackConfig(MeridianModel):
             "project": NAMESPACE,
             "stack": stack,
         }
+
+    def store_primary(self, store: str) -> str | None:
+        """Where a global store takes writes now: the write home when it holds a copy of the store,
+        else the anchor region, where it was created; None for a store without a global datastore."""
+        members = (self.anchor_region, *self.redis.stores[store].global_regions)
+        if len(members) == 1:
+            return None
+        return self.write_home if self.write_home in members else self.anchor_region
 
     def region_args(self, stack: str) -> list[RegionStackArgs]:
         """One `RegionStackArgs` per region, in the order of the stack file."""
@@ -398,12 +411,13 @@ class StackConfig(MeridianModel):
         ]
 
     def postgres_regions(self) -> list[str]:
-        """The regions of the global database, write home first, then in stack-file order."""
+        """The regions of the global database, the anchor first, then in stack-file order."""
         listed = self.postgres.regions or tuple(r.name for r in self.regions)
-        return [self.write_home, *(r for r in listed if r != self.write_home)]
+        return [self.anchor_region, *(r for r in listed if r != self.anchor_region)]
 
     def postgres_args(self, stack: str) -> dict[str, PostgresClusterArgs]:
-        """One `PostgresClusterArgs` per database region, the writer (write home) first."""
+        """One `PostgresClusterArgs` per database region, the anchor's (it creates the global
+        database, whichever member writes now) first."""
         roles = {r.name: r.role for r in self.regions}
         settings = self.postgres.model_dump(exclude={"regions"})
         return {
@@ -411,9 +425,9 @@ class StackConfig(MeridianModel):
                 **settings,
                 cluster_identifier=f"{NAMESPACE}-{stack}-{region}-postgres",
                 global_cluster_identifier=f"{NAMESPACE}-{stack}-postgres",
-                role=ClusterRole.WRITER if region == self.write_home else ClusterRole.SECONDARY,
+                role=ClusterRole.WRITER if region == self.anchor_region else ClusterRole.SECONDARY,
                 sizes=self.sizes[roles[region]].postgres,
-                secret_name=f"{NAMESPACE}-{stack}/postgres/master" if region == self.write_home else "",
+                secret_name=f"{NAMESPACE}-{stack}/postgres/master" if region == self.anchor_region else "",
                 protect=self.protect_stateful_resources,
             )
             for region in self.postgres_regions()
@@ -421,12 +435,12 @@ class StackConfig(MeridianModel):
 
     def redis_args(self, stack: str) -> dict[str, dict[str, RedisClusterArgs]]:
         """Store → region → `RedisClusterArgs`, every region of the stack: a global store's primary
-        (write home) first, then its secondaries, then the regions with a cluster of their own."""
+        as created (the anchor) first, then its secondaries, then the regions with a cluster of their own."""
         roles = {r.name: r.role for r in self.regions}
         settings = self.redis.model_dump(exclude={"stores"})
         stores: dict[str, dict[str, RedisClusterArgs]] = {}
         for store_name, store in self.redis.stores.items():
-            members = [self.write_home, *store.global_regions] if store.global_regions else []
+            members = [self.anchor_region, *store.global_regions] if store.global_regions else []
             order = [*members, *(r.name for r in self.regions if r.name not in members)]
             stores[store_name] = {}
             for region in order:
@@ -434,7 +448,7 @@ class StackConfig(MeridianModel):
                     Membership.REGIONAL
                     if region not in members
                     else Membership.PRIMARY
-                    if region == self.write_home
+                    if region == self.anchor_region
                     else Membership.SECONDARY
                 )
                 stores[store_name][region] = RedisClusterArgs(
@@ -626,13 +640,40 @@ def _topology_issues(
         if problem.setting in ("regions", "globalRegions"):
             issues.append(ConfigIssue(regions_key, problem.problem))
         else:
-            kind = kinds[problem.region or config.write_home]
+            kind = kinds[problem.region or config.anchor_region]
             key = (renames or {}).get(problem.setting, problem.setting)
             issues.append(
                 ConfigIssue(
                     f"{NAMESPACE}:sizes.{kind}.{sizes_key}.{key}", f"{problem.region}: {problem.problem}"
                 )
             )
+    return issues
+
+
+def _write_home_issues(config: StackConfig) -> list[ConfigIssue]:
+    """A failover moves the write home away from the anchor, but only where the database can take
+    writes: a region of the stack with a member of the global database, whatever its role. (A global
+    store without a copy there keeps its primary in the anchor region: `store_primary`.)"""
+    if config.write_home == config.anchor_region:
+        return []  # the anchor's rules cover it
+    at = f"{NAMESPACE}:writeHome"
+    stack_regions = [r.name for r in config.regions]
+    if config.write_home not in stack_regions:
+        return [
+            ConfigIssue(
+                at,
+                f"{config.write_home} is not a region of this stack; use one of: {', '.join(stack_regions)}",
+            )
+        ]
+    issues = []
+    if config.write_home not in config.postgres_regions():
+        issues.append(
+            ConfigIssue(
+                at,
+                f"{config.write_home} holds no member of the global database, so it cannot take its "
+                f"writes; use one of its regions: {', '.join(config.postgres_regions())}",
+            )
+        )
     return issues
 
 
@@ -652,10 +693,13 @@ def _postgres_issues(config: StackConfig, prod: bool) -> list[ConfigIssue]:
                     f"use regions of meridian:regions: {', '.join(stack_regions)}",
                 )
             )
-    if listed and config.write_home not in listed:
-        issues.append(
-            ConfigIssue(f"{at}.regions", f"the write home {config.write_home} holds the writer; add it")
+    if listed and config.anchor_region not in listed:
+        what = (
+            f"the write home {config.anchor_region} holds the writer"
+            if config.anchor_region == config.write_home
+            else f"the anchor region {config.anchor_region} creates the global database"
         )
+        issues.append(ConfigIssue(f"{at}.regions", f"{what}; add it"))
     members = {
         r: config.sizes[stack_regions[r].role].postgres
         for r in config.postgres_regions()
@@ -664,7 +708,7 @@ def _postgres_issues(config: StackConfig, prod: bool) -> list[ConfigIssue]:
     issues.extend(
         _topology_issues(
             config,
-            global_database_problems(config.write_home, members),
+            global_database_problems(config.anchor_region, members),
             regions_key=f"{at}.regions",
             sizes_key="postgres",
             renames={"readers": "readerInstances"},
@@ -686,13 +730,16 @@ def _postgres_issues(config: StackConfig, prod: bool) -> list[ConfigIssue]:
                 "prod copies database backups to a second region; name one of the stack's other regions",
             )
         )
-    elif copy_region is not None and (copy_region not in stack_regions or copy_region == config.write_home):
-        others = [r for r in stack_regions if r != config.write_home]
+    elif copy_region is not None and (
+        copy_region not in stack_regions or copy_region == config.anchor_region
+    ):
+        others = [r for r in stack_regions if r != config.anchor_region]
         issues.append(
             ConfigIssue(
                 f"{at}.backup.copyRegion",
                 f"{copy_region} cannot hold the copies: it must be another region of this stack "
-                f"(its KMS key encrypts them), not the write home; use one of: {', '.join(others)}",
+                f"(its KMS key encrypts them), not the anchor region, whose backups they copy; use "
+                f"one of: {', '.join(others)}",
             )
         )
     return issues
@@ -730,13 +777,20 @@ def _redis_issues(config: StackConfig, stack: str) -> list[ConfigIssue]:
                     f"{MAX_REPLICATION_GROUP_ID}: shorten the store's name",
                 )
             )
-        standby = [r.name for r in config.regions if r.role is RegionRole.SECONDARY]
+        standby = [
+            r.name
+            for r in config.regions
+            if r.role is RegionRole.SECONDARY and r.name != config.anchor_region
+        ]
         for i, region in enumerate(store.global_regions):
-            if region not in stack_regions or region == config.write_home:
-                reason = "it must be another region of this stack (the primary is in the write home)"
-            elif stack_regions[region].role is RegionRole.PRIMARY:
+            if region not in stack_regions or region == config.anchor_region:
+                reason = (
+                    "it must be another region of this stack (the primary is created in the anchor region)"
+                )
+            elif stack_regions[region].role is RegionRole.PRIMARY and region != config.write_home:
                 # A secondary member is read-only until promoted; a primary region serves users
-                # every day and must be able to write its sessions and queues.
+                # every day and must be able to write its sessions and queues (the write home's
+                # member can: after a failover it holds the store's primary).
                 reason = (
                     "it is a primary region, whose applications write every day, and a global "
                     "datastore's secondary is read-only until promoted"
@@ -750,9 +804,9 @@ def _redis_issues(config: StackConfig, stack: str) -> list[ConfigIssue]:
                     f"{', '.join(standby) or '(none: mark a region secondary)'}",
                 )
             )
-        named = (config.write_home, *store.global_regions)
+        named = (config.anchor_region, *store.global_regions)
         if not store.global_regions or any(r not in stack_regions for r in named):
-            continue  # reported above, or by the write-home rule
+            continue  # reported above, or by the anchor rule
         members = {
             r: config.sizes[stack_regions[r].role].redis[name]
             for r in named
@@ -761,7 +815,7 @@ def _redis_issues(config: StackConfig, stack: str) -> list[ConfigIssue]:
         issues.extend(
             _topology_issues(
                 config,
-                global_datastore_problems(config.write_home, members),
+                global_datastore_problems(config.anchor_region, members),
                 regions_key=f"{at}.{name}.globalRegions",
                 sizes_key=f"redis.{name}",
             )
@@ -878,7 +932,17 @@ def stack_rules(config: StackConfig, stack: str) -> list[ConfigIssue]:
                 "no region has role: primary; mark at least one region (the write home) primary",
             )
         )
-    if config.write_home not in primaries:
+    if config.anchor_region not in (r.name for r in config.regions):
+        issues.append(
+            ConfigIssue(
+                f"{NAMESPACE}:anchorRegion",
+                f"{config.anchor_region} is not a region of this stack; anchorRegion names the region "
+                "where the global database and datastores were created (a new stack's write home): "
+                "restore that region (moving them is a migration: README, PostgreSQL failover)",
+            )
+        )
+    if config.write_home == config.anchor_region and config.write_home not in primaries:
+        # No failover in effect: the stack as designed writes in a primary region.
         issues.append(
             ConfigIssue(
                 f"{NAMESPACE}:writeHome",
@@ -886,6 +950,7 @@ def stack_rules(config: StackConfig, stack: str) -> list[ConfigIssue]:
                 f"{', '.join(primaries) or '(none: mark a region primary first)'}",
             )
         )
+    issues.extend(_write_home_issues(config))
     roles_used = {r.role for r in config.regions}
     for role in sorted(roles_used - set(config.sizes), key=lambda r: r.value):
         issues.append(

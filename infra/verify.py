@@ -36,6 +36,7 @@ from rich.table import Table
 
 from .mocks import RecordedResource
 from .plan import Plan
+from .stack_config import redis_group_id
 
 __all__ = [
     "RETRIES",
@@ -147,11 +148,9 @@ def expectations(plan: Plan) -> list[Expectation]:
                 public_endpoint=bool((i.get("vpcConfig") or {}).get("endpointPublicAccess")),
             )
         )
-    writers = {
-        str(c.inputs.get("clusterIdentifier"))
-        for c in plan.of_type("aws:rds/cluster:Cluster")
-        if not c.inputs.get("replicationSourceIdentifier") and c.inputs.get("masterUsername")
-    }
+    # The writer and the datastores' primaries are wherever `writeHome` says writes go now, not
+    # where the plan declares the global resources (the anchor region): a failover moves them.
+    write_home = plan.outputs.get("writeHome")
     for cluster in plan.of_type("aws:rds/cluster:Cluster"):
         i = cluster.inputs
         name = str(i["clusterIdentifier"])
@@ -165,16 +164,19 @@ def expectations(plan: Plan) -> list[Expectation]:
                 deletion_protection=bool(i.get("deletionProtection")),
                 backup_retention_days=int(i.get("backupRetentionPeriod") or 1),
                 global_database=i.get("globalClusterIdentifier"),
-                writer=name in writers,
+                writer=plan.regions.get(cluster.urn) == write_home,
             )
         )
-    primaries = _global_suffixes(plan)
+    primaries = {
+        redis_group_id(plan.stack, region, store)
+        for store, region in (plan.outputs.get("redisPrimaryRegions") or {}).items()
+    }
+    created_primaries = _global_suffixes(plan)
     for group in plan.of_type("aws:elasticache/replicationGroup:ReplicationGroup"):
         i = group.inputs
         name = str(i["replicationGroupId"])
-        role = (
-            "primary" if name in primaries else "secondary" if i.get("globalReplicationGroupId") else "none"
-        )
+        global_member = name in created_primaries or bool(i.get("globalReplicationGroupId"))
+        role = "none" if not global_member else "primary" if name in primaries else "secondary"
         found.append(
             _expect(
                 plan,

@@ -324,3 +324,22 @@ def test_a_bad_workload_figure_is_rejected_with_its_key(
 def test_a_role_a_store_serves_needs_its_commands_per_request(prod_values: dict[str, Any]) -> None:
     del prod_values["workload"]["redis"]["opsPerRequest"]["queues"]
     assert_issue(rejected(prod_values), "meridian:workload.redis.opsPerRequest", "no figure for queues")
+
+
+def test_a_write_home_moved_by_a_failover_writes_with_a_promoted_reader(prod_values: dict[str, Any]) -> None:
+    """After `meridian failover db --to us-west-1`, us-west-1 writes every day with what its one
+    reader (now the writer) has left: the figure the us-east-1-lost scenario showed before."""
+    before = analyse_capacity(prod(), "prod", workload(prod()))
+    promoted = next(s for s in before.scenarios if s.lost == "us-east-1").ceilings["us-west-1"]
+    prod_values["writeHome"] = "us-west-1"
+    after = validate_config(prod_values, "Pulumi.prod.yaml")
+    all_up = analyse_capacity(after, "prod", workload(after)).scenarios[0]
+    assert all_up.lost is None and all_up.writer == "us-west-1"
+    assert all_up.ceilings["us-west-1"] == promoted != before.scenarios[0].ceilings["us-west-1"]
+    # With us-west-1 lost, the writer goes back to the anchor, whose cluster has its own writer.
+    back = next(
+        s for s in analyse_capacity(after, "prod", workload(after)).scenarios if s.lost == "us-west-1"
+    )
+    assert (
+        back.writer == "us-east-1" and back.ceilings["us-east-1"] == before.scenarios[0].ceilings["us-east-1"]
+    )

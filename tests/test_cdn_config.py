@@ -270,7 +270,7 @@ def test_edge_args_accept_a_small_team_setup() -> None:
 @pytest.mark.parametrize(
     ("overrides", "fragment"),
     [
-        ({"fallback_region": "eu-central-1"}, "must be a primary region"),
+        ({"fallback_region": "us-east-1"}, "the fallback us-east-1 has no pool"),
         ({"regions": {"eu-west-1": RegionRole.PRIMARY}}, "add a second region"),
         ({"steering_overrides": {"WEU": ["us-east-1"]}}, "us-east-1 has no pool"),
         ({"name_prefix": "shop prod"}, "should match pattern"),

@@ -99,14 +99,14 @@ def test_console_script_runs_from_the_project_and_prints_plain_text_when_piped()
 def test_console_script_reports_bad_config_without_traceback(tmp_path: Path) -> None:
     project = copy_project(tmp_path)
     (project / "Pulumi.staging.yaml").write_text(
-        (project / "Pulumi.staging.yaml").read_text().replace("writeHome: us-east-1", "writeHome: eu-west-1")
+        (project / "Pulumi.staging.yaml").read_text().replace("writeHome: us-east-1", "writeHome: sa-east-1")
     )
     result = subprocess.run(
         [str(Path(sys.executable).with_name("meridian")), "plan", "--stack", "staging"],
         cwd=project, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 2
-    assert "meridian:writeHome: eu-west-1 is not a primary region of this stack" in result.stderr
+    assert "meridian:writeHome: sa-east-1 is not a region of this stack" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -463,3 +463,16 @@ def test_diagram_command_refuses_other_formats_before_planning(
     args = ["diagram", "--stack", "staging", "--project-dir", str(tmp_path), "--output", "arch.png"]
     assert main(args) == 2
     assert "drawn as SVG only" in capsys.readouterr().err
+
+
+def test_after_a_failover_the_links_run_from_the_new_write_home() -> None:
+    """The plan still declares the global resources in the anchor (us-east-1); the picture shows
+    where writes go now."""
+    from infra.failover import config_after_failover, plan_after
+    from infra.stack_config import namespace_values, read_stack_file
+
+    values = namespace_values(read_stack_file(PROJECT_DIR / "Pulumi.staging.yaml"))
+    after, _ = config_after_failover(values, "eu-west-1")
+    links = {link.kind: link for link in architecture(plan_after(PROJECT_DIR, "staging", after)).links}
+    assert links["postgres"].source == "eu-west-1" and links["postgres"].targets == ("us-east-1",)
+    assert links["redis"].source == "eu-west-1" and links["redis"].targets == ("us-east-1",)

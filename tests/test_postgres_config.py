@@ -117,7 +117,7 @@ def test_problems_of_a_topology_without_any_stack_around_it() -> None:
     (problem,) = global_database_problems("us-east-1", eleven)
     assert problem.setting == "regions" and "11 secondary regions" in problem.problem
     (problem,) = global_database_problems("us-east-1", {"eu-west-1": sizes})
-    assert "write home us-east-1 must be one of the regions" in problem.problem
+    assert "us-east-1, which creates the global database, must be one of the regions" in problem.problem
 
 
 # --- durability floor -------------------------------------------------------------------------

@@ -247,6 +247,10 @@ def test_global_datastore_membership_matches_config(stack_plan: Plan) -> None:
     assert stack_plan.outputs["redisGlobalDatastoreIds"] == {
         name.removeprefix(f"meridian-{stack_plan.stack}-"): d.id for name, d in datastores.items()
     }
+    # Where each global store takes writes now: the write home, which holds a copy in both stacks.
+    assert stack_plan.outputs["redisPrimaryRegions"] == dict.fromkeys(
+        stack_plan.outputs["redisGlobalDatastoreIds"], config_of(stack_plan).write_home
+    )
 
 
 def test_prod_global_stores_stay_within_aws_limits(prod_plan: Plan) -> None:

@@ -183,7 +183,8 @@ def test_no_primary_region(prod_values: dict[str, Any]) -> None:
 
 
 def test_write_home_is_a_secondary_region(prod_values: dict[str, Any]) -> None:
-    prod_values["writeHome"] = "us-west-1"
+    """No failover in effect (the write home is the anchor): the stack writes in a primary region."""
+    prod_values["writeHome"] = prod_values["anchorRegion"] = "us-west-1"
     assert_issue(
         rejected(prod_values), "meridian:writeHome",
         "us-west-1 is not a primary region", "us-east-1, eu-west-1, ap-northeast-1, me-central-1",
@@ -192,7 +193,100 @@ def test_write_home_is_a_secondary_region(prod_values: dict[str, Any]) -> None:
 
 def test_write_home_not_in_the_stack(prod_values: dict[str, Any]) -> None:
     prod_values["writeHome"] = "sa-east-1"
-    assert_issue(rejected(prod_values), "meridian:writeHome", "sa-east-1 is not a primary region")
+    assert_issue(rejected(prod_values), "meridian:writeHome", "sa-east-1 is not a region of this stack")
+
+
+def test_the_anchor_is_required(prod_values: dict[str, Any]) -> None:
+    """Without it, moving the write home would silently move (re-create) the global resources."""
+    del prod_values["anchorRegion"]
+    assert_issue(rejected(prod_values), "meridian:anchorRegion", "required")
+
+
+# --- after a failover: the write home moves, the anchor stays -------------------------------
+
+
+def test_a_pinned_anchor_lets_the_write_home_move_to_a_secondary(prod_values: dict[str, Any]) -> None:
+    prod_values["anchorRegion"], prod_values["writeHome"] = "us-east-1", "us-west-1"
+    config = validate_config(prod_values, "Pulumi.prod.yaml")
+    assert config.anchor_region == "us-east-1" and config.write_home == "us-west-1"
+    assert config.postgres_regions()[0] == "us-east-1"  # the anchor's member still creates it
+    # A store copied to the write home takes its writes there; the cache has no global copy.
+    assert config.store_primary("sessions") == "us-west-1" and config.store_primary("cache") is None
+
+
+def test_a_store_without_a_copy_in_the_write_home_keeps_its_primary_in_the_anchor(
+    prod_values: dict[str, Any],
+) -> None:
+    prod_values["anchorRegion"], prod_values["writeHome"] = "us-east-1", "eu-west-1"
+    config = validate_config(prod_values, "Pulumi.prod.yaml")
+    assert config.store_primary("sessions") == "us-east-1" == config.store_primary("queues")
+
+
+def test_the_anchor_is_a_region_of_the_stack_and_is_never_suggested_elsewhere(
+    prod_values: dict[str, Any],
+) -> None:
+    prod_values["anchorRegion"] = "sa-east-1"
+    error = rejected(prod_values)
+    assert_issue(
+        error, "meridian:anchorRegion",
+        "sa-east-1 is not a region of this stack", "where the global database and datastores were created",
+        "restore that region",
+    )  # fmt: skip
+    assert "use one of" not in " ".join(i.problem for i in error.issues if i.path == "meridian:anchorRegion")
+
+
+def test_after_a_failover_the_roles_may_swap_to_size_the_new_home(prod_values: dict[str, Any]) -> None:
+    """us-west-1 took over and is resized as a primary; us-east-1, still the anchor, becomes a
+    secondary. The stores keep their copies: us-west-1's holds the primary now."""
+    prod_values["writeHome"] = "us-west-1"
+    for region in prod_values["regions"]:
+        if region["name"] in ("us-east-1", "us-west-1"):
+            region["role"] = "primary" if region["name"] == "us-west-1" else "secondary"
+    config = validate_config(prod_values, "Pulumi.prod.yaml")
+    assert config.anchor_region == "us-east-1" and config.store_primary("queues") == "us-west-1"
+    # The anchor, a secondary region now, is never offered as a place for another copy.
+    prod_values["redis"]["stores"]["queues"]["globalRegions"] = ["us-west-1", "eu-west-1"]
+    assert_issue(
+        rejected(prod_values), "meridian:redis.stores.queues.globalRegions[1]",
+        "eu-west-1 cannot hold a secondary",
+        "use secondary regions: eu-central-1, ap-southeast-1, af-south-1",
+    )  # fmt: skip
+
+
+def test_a_primary_region_holds_a_store_copy_only_as_the_write_home(prod_values: dict[str, Any]) -> None:
+    prod_values["redis"]["stores"]["sessions"]["globalRegions"] = ["eu-west-1"]
+    assert_issue(
+        rejected(prod_values), "meridian:redis.stores.sessions.globalRegions[0]",
+        "eu-west-1 cannot hold a secondary", "use secondary regions: us-west-1, eu-central-1, ap-southeast-1",
+    )  # fmt: skip
+
+
+def test_the_write_home_holds_a_database_member(prod_values: dict[str, Any]) -> None:
+    prod_values["anchorRegion"] = "us-east-1"
+    prod_values["postgres"]["regions"] = ["us-east-1", "eu-west-1"]
+    prod_values["writeHome"] = "ap-northeast-1"
+    assert_issue(
+        rejected(prod_values), "meridian:writeHome",
+        "ap-northeast-1 holds no member of the global database", "us-east-1, eu-west-1",
+    )  # fmt: skip
+    prod_values["writeHome"] = "sa-east-1"
+    assert_issue(rejected(prod_values), "meridian:writeHome", "sa-east-1 is not a region of this stack")
+
+
+def test_the_database_regions_include_a_pinned_anchor(prod_values: dict[str, Any]) -> None:
+    prod_values["anchorRegion"], prod_values["writeHome"] = "us-east-1", "eu-west-1"
+    prod_values["postgres"]["regions"] = ["eu-west-1", "us-west-1"]
+    assert_issue(
+        rejected(prod_values),
+        "meridian:postgres.regions",
+        "the anchor region us-east-1 creates the global database",
+    )
+
+
+def test_backups_are_not_copied_to_the_anchor(prod_values: dict[str, Any]) -> None:
+    prod_values["anchorRegion"], prod_values["writeHome"] = "us-east-1", "us-west-1"
+    prod_values["postgres"]["backup"]["copyRegion"] = "us-east-1"
+    assert_issue(rejected(prod_values), "meridian:postgres.backup.copyRegion", "not the anchor region")
 
 
 def test_unknown_top_level_key(prod_values: dict[str, Any]) -> None:

@@ -19,7 +19,9 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from infra.cli import main
+from infra.failover import config_after_failover, plan_after
 from infra.plan import Plan
+from infra.stack_config import namespace_values, read_stack_file
 from infra.verify import RETRIES, Expectation, VerifyError, aws_clients, expectations, verify
 
 from .conftest import PROJECT_DIR, offline, plan_of
@@ -166,6 +168,37 @@ def test_the_expectations_are_what_the_plan_declares() -> None:
     assert prod[("ElastiCache group", "meridian-prod-eu-west-1-cache")].checks["global_role"] == "none"
 
 
+def expected_after_failover(stack: str, target: str) -> dict[tuple[str, str], dict[str, object]]:
+    """(kind, name) → checks, for the stack file as `meridian failover` suggests it after *target*."""
+    values = namespace_values(read_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml"))
+    after, _ = config_after_failover(values, target)
+    return {(e.kind, e.name): e.checks for e in expectations(plan_after(PROJECT_DIR, stack, after))}
+
+
+def test_after_a_failover_the_new_write_home_holds_the_writer_and_primaries() -> None:
+    found = expected_after_failover("staging", "eu-west-1")
+    assert found[("Aurora cluster", "meridian-staging-eu-west-1-postgres")]["writer"] is True
+    assert found[("Aurora cluster", "meridian-staging-us-east-1-postgres")]["writer"] is False
+    assert found[("ElastiCache group", "meridian-staging-eu-west-1-shared")]["global_role"] == "primary"
+    assert found[("ElastiCache group", "meridian-staging-us-east-1-shared")]["global_role"] == "secondary"
+
+
+def test_a_stack_file_that_moved_the_write_home_alone_is_drift(aws: None) -> None:
+    """The live account still writes in us-east-1; a stack file that says eu-west-1 disagrees on
+    exactly the writer and the datastore roles."""
+    clients = factory(build(plan_of("staging")))
+    values = namespace_values(read_stack_file(PROJECT_DIR / "Pulumi.staging.yaml"))
+    after, _ = config_after_failover(values, "eu-west-1")
+    findings = verify(expectations(plan_after(PROJECT_DIR, "staging", after)), clients)
+    drifted = sorted((f.check, f.region) for f in findings if not f.ok)
+    assert drifted == [
+        ("global_role", "eu-west-1"),
+        ("global_role", "us-east-1"),
+        ("writer", "eu-west-1"),
+        ("writer", "us-east-1"),
+    ]
+
+
 def test_a_conforming_account_has_no_drift(aws: None) -> None:
     plan = plan_of("staging")
     findings = verify(expectations(plan), factory(build(plan)))
@@ -274,3 +307,14 @@ def test_clients_retry_throttling_adaptively(credentials: None) -> None:
     client = aws_clients()("rds", "eu-west-1")
     assert client.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 10}
     assert client.meta.region_name == "eu-west-1"
+
+
+def test_a_store_without_a_copy_in_the_write_home_is_expected_primary_in_the_anchor() -> None:
+    """prod's database fails over to eu-west-1, where no store has a copy: sessions and queues keep
+    their primary in us-east-1 (the anchor); the regional cache stays outside any datastore."""
+    found = expected_after_failover("prod", "eu-west-1")
+    assert found[("Aurora cluster", "meridian-prod-eu-west-1-postgres")]["writer"] is True
+    assert found[("Aurora cluster", "meridian-prod-us-east-1-postgres")]["writer"] is False
+    assert found[("ElastiCache group", "meridian-prod-us-east-1-sessions")]["global_role"] == "primary"
+    assert found[("ElastiCache group", "meridian-prod-us-west-1-sessions")]["global_role"] == "secondary"
+    assert found[("ElastiCache group", "meridian-prod-eu-west-1-cache")]["global_role"] == "none"
