@@ -267,6 +267,11 @@ class PostgresCluster(pulumi.ComponentResource):
             )
         )
 
+    @property
+    def args(self) -> PostgresClusterArgs:
+        """The validated arguments it was built from."""
+        return self._args
+
     def outputs(self) -> dict[str, Any]:
         """What consumers need (camelCase, as stack outputs are)."""
         return {

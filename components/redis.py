@@ -290,6 +290,11 @@ class RedisCluster(pulumi.ComponentResource):
             lambda v: json.dumps(secret_read_policy([v[0]], v[1], v[2], sid=f"Read{sid}Credentials"))
         )
 
+    @property
+    def args(self) -> RedisClusterArgs:
+        """The validated arguments it was built from."""
+        return self._args
+
     def outputs(self) -> dict[str, Any]:
         """What consumers need (camelCase, as stack outputs are)."""
         return {

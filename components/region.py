@@ -21,10 +21,12 @@ primary of each store, then the rest.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws
 
+from .alarms import AlarmSubscription, AlarmThresholds, CacheWatch, RegionAlarms
 from .backup import copy_vault
 from .eks import EksCluster
 from .lookups import AwsContext
@@ -32,7 +34,7 @@ from .network import Network
 from .postgres import PostgresCluster
 from .postgres_args import PostgresClusterArgs
 from .redis import RedisCluster, log_delivery_resource_policy
-from .redis_args import RedisClusterArgs
+from .redis_args import MaxmemoryPolicy, RedisClusterArgs
 from .region_args import RegionStackArgs
 from .subnets import Tier
 
@@ -84,8 +86,9 @@ class RegionKey(pulumi.ComponentResource):
 
 def _key_policy(account: str, region: str, partition: str, dns_suffix: str) -> dict:
     """Key policy: the account administers the key through IAM; Auto Scaling may use it for node
-    volumes through EC2 in this region; CloudWatch Logs may use it only for this account's log groups
-    in this region (the encryption-context condition AWS documents)."""
+    volumes through EC2 in this region; CloudWatch alarms may encrypt what they publish to the
+    region's alarm topic; CloudWatch Logs may use it only for this account's log groups in this
+    region (the encryption-context condition AWS documents)."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -123,6 +126,16 @@ def _key_policy(account: str, region: str, partition: str, dns_suffix: str) -> d
                 },
             },
             {
+                # The region's alarm topic is encrypted with this key: CloudWatch must encrypt the
+                # messages its alarms publish (and only this account's alarms).
+                "Sid": "CloudWatchAlarmsPublishToTheEncryptedTopic",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+            },
+            {
                 "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
                 "Effect": "Allow",
                 "Principal": {"Service": f"logs.{region}.{dns_suffix}"},
@@ -158,6 +171,8 @@ class RegionStack(pulumi.ComponentResource):
 
     Attributes:
         provider: the `aws.Provider` pinned to `args.region`; pass it to anything added to the region.
+        pinned: resource options with this region as parent and its provider: `opts` for what a
+            program adds to the region (the global resources in the anchor region, say).
         key: the region's `RegionKey`.
         network: the region's `Network`.
         eks: the region's `EksCluster` (its `kubernetes_provider` deploys into it).
@@ -168,6 +183,7 @@ class RegionStack(pulumi.ComponentResource):
         attach_postgres(): add the region's member of a global database (writer or secondary) on
             the isolated subnets, reachable from the API's pods only.
         attach_redis(): add the region's replication group of one Redis store, the same way.
+        alarms: the region's `RegionAlarms`, once `attach_alarms` added them (after the stores).
         add_backup_copy_vault(): a vault under this region's key for another region's backup
             copies; returns its ARN (`backup_copy_vault_arn` of a writer elsewhere).
         install_origin_certificate(): have the ingress gateway present the CDN's origin certificate.
@@ -185,6 +201,7 @@ class RegionStack(pulumi.ComponentResource):
         resource_prefix = f"{args.name_prefix}-{args.region}"
         self.postgres: PostgresCluster | None = None
         self.redis: dict[str, RedisCluster] = {}
+        self.alarms: RegionAlarms | None = None
         self._egress_ports: set[int] = set()
         self._log_delivery_policy: aws.cloudwatch.LogResourcePolicy | None = None
         self.provider = aws.Provider(
@@ -193,7 +210,7 @@ class RegionStack(pulumi.ComponentResource):
             default_tags={"tags": args.tags},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        pinned = self._pinned = pulumi.ResourceOptions(parent=self, providers=[self.provider])
+        self.pinned = pinned = pulumi.ResourceOptions(parent=self, providers=[self.provider])
         self.key = RegionKey(
             resource_prefix,
             region=args.region,
@@ -220,7 +237,7 @@ class RegionStack(pulumi.ComponentResource):
 
     def add_backup_copy_vault(self, name: str) -> pulumi.Output[str]:
         """A vault here, under this region's key, for another region's backup copies; its ARN."""
-        vault = copy_vault(name, kms_key_arn=self.kms_key_arn, protect=self.args.protect, opts=self._pinned)
+        vault = copy_vault(name, kms_key_arn=self.kms_key_arn, protect=self.args.protect, opts=self.pinned)
         return vault.arn
 
     def attach_postgres(
@@ -248,7 +265,7 @@ class RegionStack(pulumi.ComponentResource):
             writer=writer,
             secret_replicas=secret_replicas,
             backup_copy_vault_arn=backup_copy_vault_arn,
-            opts=self._pinned,
+            opts=self.pinned,
         )
         self.eks.app.allow_egress("postgres", self._isolated_cidrs(), args.port)
         self._grant_app(f"{name}-connect", self.postgres.client_policy())
@@ -269,7 +286,7 @@ class RegionStack(pulumi.ComponentResource):
         prefix = f"{self.args.name_prefix}-{self.args.region}"
         if self._log_delivery_policy is None:
             self._log_delivery_policy = log_delivery_resource_policy(
-                f"{prefix}-elasticache-log-delivery", AwsContext.of(self, self.provider), self._pinned
+                f"{prefix}-elasticache-log-delivery", AwsContext.of(self, self.provider), self.pinned
             )
         if args.port not in self._egress_ports:
             self._egress_ports.add(args.port)
@@ -285,11 +302,42 @@ class RegionStack(pulumi.ComponentResource):
             primary=primary,
             secret_replicas=secret_replicas,
             log_delivery_policy=self._log_delivery_policy,
-            opts=self._pinned,
+            opts=self.pinned,
         )
         self._grant_app(f"{name}-credentials", cluster.client_policy())
         self.redis[args.store] = cluster
         return cluster
+
+    def attach_alarms(
+        self, thresholds: AlarmThresholds, subscriptions: Sequence[AlarmSubscription]
+    ) -> RegionAlarms:
+        """Add the region's alarms over what it holds now (attach the data stores first), routed to
+        its encrypted SNS topic, and its dashboard."""
+        if self.alarms is not None:
+            raise ValueError(f"{self.args.region} already has its alarms")
+        caches = [
+            CacheWatch(
+                store=name,
+                group_id=cluster.args.replication_group_id,
+                shards=cluster.args.sizes.shards,
+                replicas_per_shard=cluster.args.sizes.replicas_per_shard,
+                may_evict=cluster.args.maxmemory_policy is not MaxmemoryPolicy.NOEVICTION,
+            )
+            for name, cluster in self.redis.items()
+        ]
+        self.alarms = RegionAlarms(
+            f"{self.args.name_prefix}-{self.args.region}",
+            region=self.args.region,
+            kms_key_arn=self.kms_key_arn,
+            thresholds=thresholds,
+            subscriptions=subscriptions,
+            postgres_cluster_id=self.postgres.args.cluster_identifier if self.postgres else None,
+            caches=caches,
+            nat_gateway_ids=[nat.id for nat in self.network.nat_gateways],
+            eks_cluster_name=self.eks.cluster_name,
+            opts=self.pinned,
+        )
+        return self.alarms
 
     def install_origin_certificate(
         self, certificate: pulumi.Input[str], private_key: pulumi.Input[str]

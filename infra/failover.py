@@ -29,8 +29,6 @@ stops the run, and the report says which steps ran.
 from __future__ import annotations
 
 import copy
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +36,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
@@ -46,9 +43,9 @@ from rich.table import Table
 from components.redis_args import Membership
 
 from .guardrails.resource_rules import STATEFUL_TYPES
-from .plan import Plan, run_plan
+from .plan import plan_after, run_plan
 from .plan_diff import diff_plans
-from .stack_config import NAMESPACE, ConfigError, StackConfig, validate_config
+from .stack_config import ConfigError, StackConfig, validate_config
 from .verify import ClientFactory, account_error
 
 __all__ = [
@@ -603,18 +600,6 @@ def config_after_failover(values: dict[str, Any], target: str) -> tuple[dict[str
         return after, [f"meridian:writeHome already names {target}: the stack file needs no change"]
     after["writeHome"] = target
     return after, [f"meridian:writeHome: {home} → {target}"]
-
-
-def plan_after(project_dir: Path, stack: str, after: dict[str, Any]) -> Plan:
-    """The offline plan of the stack file with *after*'s `meridian:` values (the file is untouched)."""
-    stack_file = project_dir / f"Pulumi.{stack}.yaml"
-    raw = yaml.safe_load(stack_file.read_text(encoding="utf-8"))
-    raw["config"].update({f"{NAMESPACE}:{key}": value for key, value in after.items()})
-    with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(scratch)
-        shutil.copy(project_dir / "Pulumi.yaml", folder / "Pulumi.yaml")
-        (folder / stack_file.name).write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
-        return run_plan(folder, stack)
 
 
 def stateful_changes(project_dir: Path, stack: str, after: dict[str, Any]) -> list[str]:

@@ -8,6 +8,8 @@ is every resource the program registered, with its parent, region and inputs (se
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,9 +24,16 @@ from pulumi.runtime.sync_await import _sync_await
 
 from . import program
 from .mocks import PlanMocks, PlanMonitor, RecordedResource, is_provider_type
-from .stack_config import StackConfig, engine_config, is_encrypted, load_stack_file, read_stack_file
+from .stack_config import (
+    NAMESPACE,
+    StackConfig,
+    engine_config,
+    is_encrypted,
+    load_stack_file,
+    read_stack_file,
+)
 
-__all__ = ["GLOBAL", "Plan", "find_project_dir", "run_plan", "run_program"]
+__all__ = ["GLOBAL", "Plan", "find_project_dir", "plan_after", "run_plan", "run_program"]
 
 AWS_PROVIDER_TYPE = "pulumi:providers:aws"
 #: How a resource with no AWS region (Cloudflare, random, the stack's own) is counted or billed.
@@ -202,3 +211,16 @@ def run_program(
     return Plan(
         project=project, stack=stack, resources=list(monitor.recorded), outputs=outputs, config=validated
     )
+
+
+def plan_after(project_dir: Path, stack: str, after: dict[str, Any]) -> Plan:
+    """The offline plan of the stack file with *after*'s `meridian:` values in place of its own (the
+    file is untouched): what a suggested change, or a test's, would declare."""
+    stack_file = project_dir / f"Pulumi.{stack}.yaml"
+    raw = yaml.safe_load(stack_file.read_text(encoding="utf-8"))
+    raw["config"].update({f"{NAMESPACE}:{key}": value for key, value in after.items()})
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        shutil.copy(project_dir / "Pulumi.yaml", folder / "Pulumi.yaml")
+        (folder / stack_file.name).write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+        return run_plan(folder, stack)

@@ -14,6 +14,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from components import CdnEdge, NetworkError, PostgresCluster, RedisCluster, RegionStack
+from components.alarms import overview_dashboard
 from components.redis_args import Membership
 
 from .stack_config import (
@@ -51,7 +52,20 @@ def build(config: StackConfig, stack: str) -> tuple[dict[str, RegionStack], CdnE
     regions = {args.region: RegionStack(args.region, args) for args in config.region_args(stack)}
     attach_database(config, stack, regions)
     attach_redis_stores(config, stack, regions)
+    attach_observability(config, stack, regions)
     return regions, attach_edge(config, stack, regions)
+
+
+def attach_observability(config: StackConfig, stack: str, regions: dict[str, RegionStack]) -> None:
+    """Each region's alarms over what it holds (so after the data stores), and one dashboard of
+    every region's alarm states in the anchor region."""
+    observability = config.observability
+    alarms = [
+        region.attach_alarms(observability.thresholds, observability.alarm_subscriptions)
+        for region in regions.values()
+    ]
+    anchor = regions[config.anchor_region]
+    overview_dashboard(f"{NAMESPACE}-{stack}-overview", alarms, anchor.pinned)
 
 
 def attach_edge(config: StackConfig, stack: str, regions: dict[str, RegionStack]) -> CdnEdge:

@@ -28,6 +28,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, field_validator, model_validator
 
+from components.alarms import AlarmSubscription, AlarmThresholds
 from components.args import (
     AwsRegionName,
     AzCount,
@@ -87,6 +88,9 @@ PROD_MIN_HSTS_MAX_AGE_SECONDS = 15_552_000
 SECRET_KEYS = ("cloudflare:apiToken", "cloudflare:apiKey", "cloudflare:apiUserServiceKey")
 #: Days of automated backups (and so of point-in-time recovery) prod keeps at least.
 PROD_MIN_BACKUP_RETENTION_DAYS = 14
+#: Days prod keeps audit logs (EKS control-plane logs; the trail's copy in CloudWatch Logs): a
+#: year, the usual floor of audit frameworks (PCI DSS 10.5.1 keeps a year, three months at hand).
+PROD_MIN_AUDIT_LOG_DAYS = 365
 
 
 class Environment(str, Enum):
@@ -138,6 +142,19 @@ class RegionEntry(MeridianModel):
     cidr: PrivateCidr
     az_count: AzCount = 3
     fewer_azs_reason: str | None = Field(default=None, min_length=20)
+
+
+class Observability(MeridianModel):
+    """`meridian:observability`: alarms, metrics, logs, the audit trail and the warehouse.
+
+    Attributes:
+        alarm_subscriptions: who each region's alarm topic notifies (`AlarmSubscription`s; prod
+            needs at least one).
+        thresholds: when the alarms fire (`AlarmThresholds`).
+    """
+
+    alarm_subscriptions: list[AlarmSubscription] = Field(default_factory=list)
+    thresholds: AlarmThresholds = AlarmThresholds()
 
 
 class Targets(MeridianModel):
@@ -345,6 +362,8 @@ class StackConfig(MeridianModel):
         targets: the promises the analysis commands check (`Targets`).
         workload: the application's demand profile, for `meridian capacity` and `cost` (`Workload`).
         budget: the monthly budget by line, for `meridian cost` (`Budget`).
+        observability: alarms and where they go, metrics, logs, audit and analytics
+            (`Observability`).
     """
 
     environment: Environment
@@ -364,6 +383,7 @@ class StackConfig(MeridianModel):
     targets: Targets = Targets()
     workload: Workload | None = None
     budget: Budget | None = None
+    observability: Observability = Observability()
 
     def aws_tags(self, stack: str) -> dict[str, str]:
         """The default tags of every AWS resource in the stack."""
@@ -965,6 +985,22 @@ def stack_rules(config: StackConfig, stack: str) -> list[ConfigIssue]:
                 f"{NAMESPACE}:protectStatefulResources",
                 "prod keeps keys, logs and data stores protected from deletion; remove the key "
                 "or set it to true",
+            )
+        )
+    if prod and not config.observability.alarm_subscriptions:
+        issues.append(
+            ConfigIssue(
+                f"{NAMESPACE}:observability.alarmSubscriptions",
+                "prod alarms must reach someone; add at least one, e.g. "
+                "{protocol: email, endpoint: oncall@example.com}",
+            )
+        )
+    if prod and config.eks.log_retention_days < PROD_MIN_AUDIT_LOG_DAYS:
+        issues.append(
+            ConfigIssue(
+                f"{NAMESPACE}:eks.logRetentionDays",
+                f"prod keeps the control plane's audit logs at least {PROD_MIN_AUDIT_LOG_DAYS} days, got "
+                f"{config.eks.log_retention_days}; remove the key for a year",
             )
         )
     if prod and config.eks.endpoint.open_to_the_world:

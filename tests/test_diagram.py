@@ -468,7 +468,8 @@ def test_diagram_command_refuses_other_formats_before_planning(
 def test_after_a_failover_the_links_run_from_the_new_write_home() -> None:
     """The plan still declares the global resources in the anchor (us-east-1); the picture shows
     where writes go now."""
-    from infra.failover import config_after_failover, plan_after
+    from infra.failover import config_after_failover
+    from infra.plan import plan_after
     from infra.stack_config import namespace_values, read_stack_file
 
     values = namespace_values(read_stack_file(PROJECT_DIR / "Pulumi.staging.yaml"))

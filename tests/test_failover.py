@@ -27,10 +27,10 @@ from infra.failover import (
     config_after_failover,
     failover_cache,
     failover_db,
-    plan_after,
     render_failover,
     stateful_changes,
 )
+from infra.plan import plan_after
 from infra.plan_diff import diff_plans
 from infra.stack_config import load_stack_file, namespace_values, read_stack_file, validate_config
 

@@ -19,8 +19,8 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from infra.cli import main
-from infra.failover import config_after_failover, plan_after
-from infra.plan import Plan
+from infra.failover import config_after_failover
+from infra.plan import Plan, plan_after
 from infra.stack_config import namespace_values, read_stack_file
 from infra.verify import RETRIES, Expectation, VerifyError, aws_clients, expectations, verify
 

@@ -1,0 +1,212 @@
+"""Alarms, their topics and dashboards: every alarm the issue lists exists in every region, with its
+threshold from config and the region's topic as its action; and the config rules that guard them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components.alarms import cache_node_ids
+from infra.mocks import RecordedResource
+from infra.plan import Plan, plan_after
+from infra.stack_config import validate_config
+
+from .conftest import PROJECT_DIR, plan_of
+from .test_stack_config import assert_issue, rejected
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "aws:sns/topic:Topic"
+ACCOUNT = "123456789012"
+
+
+def alarms_by_region(plan: Plan) -> dict[str, dict[str, RecordedResource]]:
+    """region → alarm key (its name without `meridian-<stack>-<region>-`) → the alarm."""
+    found: dict[str, dict[str, RecordedResource]] = {}
+    for alarm in plan.of_type(ALARM):
+        region = plan.regions[alarm.urn]
+        assert region is not None
+        prefix = f"meridian-{plan.stack}-{region}-"
+        found.setdefault(region, {})[str(alarm.inputs["name"]).removeprefix(prefix)] = alarm
+    return found
+
+
+def expected_keys(plan: Plan, region: str) -> set[str]:
+    """What the issue asks for in *region*, from what the plan holds there."""
+    config = plan.config
+    assert config is not None
+    keys = {"nlb-unhealthy-hosts", "eks-capacity-exhausted"}
+    if region in config.postgres_regions():
+        keys |= {
+            "aurora-replica-lag",
+            "aurora-global-lag",
+            "aurora-cpu",
+            "aurora-freeable-memory",
+            "aurora-deadlocks",
+        }
+    for store in config.redis.stores:
+        keys |= {f"{store}-{k}" for k in ("cpu", "engine-cpu", "memory", "evictions", "replication-lag")}
+    nats = [n for n in plan.of_type("aws:ec2/natGateway:NatGateway") if plan.regions[n.urn] == region]
+    keys |= {f"nat-{i}-{k}" for i in range(len(nats)) for k in ("port-allocation", "dropped")}
+    return keys
+
+
+def test_every_alarm_the_issue_lists_exists_in_every_region_with_the_regions_topic(stack_plan: Plan) -> None:
+    by_region = alarms_by_region(stack_plan)
+    config = stack_plan.config
+    assert config is not None
+    assert set(by_region) == {r.name for r in config.regions}
+    for region, alarms in by_region.items():
+        assert set(alarms) == expected_keys(stack_plan, region), region
+        topic = f"arn:aws:sns:{region}:{ACCOUNT}:meridian-{stack_plan.stack}-{region}-alarms"
+        for key, alarm in alarms.items():
+            assert alarm.inputs["alarmActions"] == [topic] == alarm.inputs["okActions"], (region, key)
+            assert alarm.inputs["evaluationPeriods"] == alarm.inputs["datapointsToAlarm"]
+
+
+def test_thresholds_come_from_config(prod_values: dict[str, Any]) -> None:
+    prod_values["observability"]["thresholds"] = {
+        "auroraCpuPercent": 71,
+        "auroraFreeableMemoryMib": 512,
+        "auroraGlobalLagMs": 750,
+        "cacheEngineCpuPercent": 66,
+        "cacheEvictionsPerMinute": 25,
+        "natPacketsDroppedPerMinute": 7,
+        "evaluationMinutes": 3,
+        "unschedulableMinutes": 15,
+    }
+    alarms = alarms_by_region(plan_after(PROJECT_DIR, "prod", prod_values))
+    home = alarms["us-east-1"]
+    assert home["aurora-cpu"].inputs["threshold"] == 71
+    assert home["aurora-freeable-memory"].inputs["threshold"] == 512 * 1024 * 1024
+    assert home["aurora-freeable-memory"].inputs["comparisonOperator"] == "LessThanThreshold"
+    assert alarms["eu-west-1"]["aurora-global-lag"].inputs["threshold"] == 750
+    assert home["cache-engine-cpu"].inputs["threshold"] == 66
+    assert home["nat-2-dropped"].inputs["threshold"] == 7
+    assert home["aurora-cpu"].inputs["evaluationPeriods"] == 3
+    assert home["eks-capacity-exhausted"].inputs["evaluationPeriods"] == 15
+    # Only a store that may evict gets the configured rate; sessions and queues page on any.
+    assert home["cache-evictions"].inputs["threshold"] == 25
+    assert home["sessions-evictions"].inputs["threshold"] == 0 == home["queues-evictions"].inputs["threshold"]
+
+
+def test_a_cache_alarm_reads_every_node_of_its_group(prod_plan: Plan) -> None:
+    alarm = alarms_by_region(prod_plan)["us-east-1"]["cache-engine-cpu"]
+    queries = alarm.inputs["metricQueries"]
+    nodes = [q["metric"]["dimensions"]["CacheClusterId"] for q in queries if "metric" in q]
+    # prod's primary cache: 3 shards of a primary and 2 replicas each.
+    assert nodes == cache_node_ids("meridian-prod-us-east-1-cache", 3, 2)
+    assert nodes[0] == "meridian-prod-us-east-1-cache-0001-001" and nodes[-1].endswith("-0003-003")
+    assert {q["metric"]["metricName"] for q in queries if "metric" in q} == {"EngineCPUUtilization"}
+    (expression,) = [q for q in queries if "expression" in q]
+    assert expression == {"id": "all", "expression": "MAX(METRICS())", "returnData": True}
+
+
+def test_a_store_of_more_than_ten_nodes_gets_an_alarm_per_ten(prod_values: dict[str, Any]) -> None:
+    prod_values["sizes"]["primary"]["redis"]["cache"] = {
+        "nodeType": "cache.r7g.xlarge",
+        "shards": 4,
+        "replicasPerShard": 2,
+    }
+    alarms = alarms_by_region(plan_after(PROJECT_DIR, "prod", prod_values))["us-east-1"]
+    parts = sorted(k for k in alarms if k.startswith("cache-cpu"))
+    assert parts == ["cache-cpu-1", "cache-cpu-2"]
+    sizes = [len([q for q in alarms[k].inputs["metricQueries"] if "metric" in q]) for k in parts]
+    assert sizes == [10, 2]
+
+
+def test_the_topic_is_encrypted_and_only_this_accounts_alarms_publish(prod_plan: Plan) -> None:
+    topics = {prod_plan.regions[t.urn]: t for t in prod_plan.of_type(TOPIC)}
+    assert len(topics) == 8
+    keys = {prod_plan.regions[k.urn]: k for k in prod_plan.of_type("aws:kms/key:Key")}
+    for region, topic in topics.items():
+        assert topic.inputs["kmsMasterKeyId"].startswith(f"arn:aws:kms:{region}:{ACCOUNT}:key/")
+        statements = json.loads(keys[region].inputs["policy"])["Statement"]
+        (alarms,) = [s for s in statements if s["Sid"] == "CloudWatchAlarmsPublishToTheEncryptedTopic"]
+        assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+        assert alarms["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    (policy,) = [
+        p
+        for p in prod_plan.of_type("aws:sns/topicPolicy:TopicPolicy")
+        if prod_plan.regions[p.urn] == "eu-west-1"
+    ]
+    statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+    publish = statements["ThisAccountsAlarmsPublish"]
+    assert (
+        publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and publish["Action"] == "sns:Publish"
+    )
+    assert (
+        publish["Condition"]["ArnLike"]["aws:SourceArn"] == f"arn:aws:cloudwatch:eu-west-1:{ACCOUNT}:alarm:*"
+    )
+    assert statements["TlsOnly"]["Effect"] == "Deny"
+
+
+def test_subscriptions_come_from_config(prod_plan: Plan) -> None:
+    subscriptions = prod_plan.of_type("aws:sns/topicSubscription:TopicSubscription")
+    assert len(subscriptions) == 8  # one address, in each region
+    assert {(s.inputs["protocol"], s.inputs["endpoint"]) for s in subscriptions} == {
+        ("email", "oncall@meridian.example.com")
+    }
+
+
+def test_a_dashboard_per_region_and_one_overview_in_the_anchor_region(prod_plan: Plan) -> None:
+    dashboards = {
+        d.inputs["dashboardName"]: d for d in prod_plan.of_type("aws:cloudwatch/dashboard:Dashboard")
+    }
+    assert len(dashboards) == 9
+    overview = dashboards["meridian-prod-overview"]
+    assert prod_plan.regions[overview.urn] == "us-east-1"
+    widgets = json.loads(overview.inputs["dashboardBody"])["widgets"]
+    alarm_count = len(prod_plan.of_type(ALARM))
+    assert sum(len(w["properties"]["alarms"]) for w in widgets) == alarm_count
+    regional = json.loads(dashboards["meridian-prod-af-south-1"].inputs["dashboardBody"])["widgets"]
+    assert regional[0]["type"] == "alarm" and all(
+        w["properties"].get("region", "af-south-1") == "af-south-1" for w in regional
+    )
+    assert len(regional) == 1 + len(alarms_by_region(prod_plan)["af-south-1"])  # a graph for each alarm
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "fragment"),
+    [
+        (
+            {"alarmSubscriptions": []},
+            "meridian:observability.alarmSubscriptions",
+            "prod alarms must reach someone",
+        ),
+        (
+            {"alarmSubscriptions": [{"protocol": "http", "endpoint": "http://pager.example.com"}]},
+            "meridian:observability.alarmSubscriptions[0].protocol",
+            "'email', 'https', 'sms', 'sqs' or 'lambda'",
+        ),
+        (
+            {"thresholds": {"auroraCpuPercent": 120}},
+            "meridian:observability.thresholds.auroraCpuPercent",
+            "less than or equal to 100",
+        ),
+        (
+            {"thresholds": {"evaluationMinutes": 0}},
+            "meridian:observability.thresholds.evaluationMinutes",
+            "greater than or equal to 1",
+        ),
+    ],
+)
+def test_bad_observability_config_is_refused(
+    prod_values: dict[str, Any], change: dict[str, Any], path: str, fragment: str
+) -> None:
+    prod_values["observability"].update(change)
+    assert_issue(rejected(prod_values), path, fragment)
+
+
+def test_prod_keeps_audit_logs_a_year(prod_values: dict[str, Any], staging_values: dict[str, Any]) -> None:
+    prod_values["eks"]["logRetentionDays"] = 90
+    assert_issue(rejected(prod_values), "meridian:eks.logRetentionDays", "at least 365 days", "got 90")
+    staging_values["eks"]["logRetentionDays"] = 90
+    validate_config(staging_values, "Pulumi.staging.yaml")
+
+
+def test_the_staging_plan_has_the_same_alarms_per_region() -> None:
+    plan = plan_of("staging")
+    by_region = alarms_by_region(plan)
+    assert set(by_region["us-east-1"]) == expected_keys(plan, "us-east-1")
