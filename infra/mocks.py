@@ -87,6 +87,9 @@ _ID_FROM_INPUT: dict[str, str] = {
     "aws:elasticache/parameterGroup:ParameterGroup": "name",
     "aws:elasticache/user:User": "userId",
     "aws:elasticache/userGroup:UserGroup": "userGroupId",
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:cloudtrail/trail:Trail": "name",
+    "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": "name",
 }
 
 
@@ -257,6 +260,20 @@ class PlanMocks(Mocks):
         if typ == "aws:cloudwatch/eventRule:EventRule":
             rule = _physical_name(inputs, name)
             return {"name": rule, "arn": f"arn:aws:events:{region}:{account}:rule/{rule}"}
+        if service in ("amp", "grafana"):
+            return self._observability(typ, region, resource_id)
+        if typ == "aws:s3/bucket:Bucket":  # S3 ARNs name neither region nor account
+            return {"arn": f"arn:aws:s3:::{resource_id}", "bucket": resource_id}
+        if typ == "aws:cloudtrail/trail:Trail":
+            return {"arn": f"arn:aws:cloudtrail:{region}:{account}:trail/{resource_id}"}
+        if typ == "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream":
+            return {"arn": f"arn:aws:firehose:{region}:{account}:deliverystream/{resource_id}"}
+        if typ == "aws:redshiftserverless/workgroup:Workgroup":
+            host = f"{inputs.get('workgroupName', name)}.{account}.{region}.redshift-serverless.amazonaws.com"
+            return {
+                "arn": f"arn:aws:redshift-serverless:{region}:{account}:workgroup/{resource_id}",
+                "endpoints": [{"address": host, "port": 5439}],
+            }
         if service == "elasticache":
             return self._elasticache(typ, inputs, region, resource_id)
         if service in ("rds", "secretsmanager", "backup"):
@@ -268,6 +285,28 @@ class PlanMocks(Mocks):
             return {"arn": f"arn:aws:ec2:{region}:{account}:{resource.lower()}/{resource_id}",
                     "ownerId": account}  # fmt: skip
         return {"arn": f"arn:aws:{service}:{region}:{account}:{name}"}
+
+    def _observability(self, typ: str, region: str, resource_id: str) -> dict[str, Any]:
+        """AMP workspaces and scrapers, Grafana workspaces: their ARNs and endpoints in AWS's formats."""
+        account = self.account_id
+        suffix = f"{resource_id[:8]}-{resource_id[8:12]}-4{resource_id[12:15]}-8abc-0123456789ab"
+        if typ == "aws:amp/workspace:Workspace":
+            return {
+                "arn": f"arn:aws:aps:{region}:{account}:workspace/ws-{suffix}",
+                "prometheusEndpoint": f"https://aps-workspaces.{region}.amazonaws.com/workspaces/ws-{suffix}/",
+            }
+        if typ == "aws:amp/scraper:Scraper":
+            return {
+                "arn": f"arn:aws:aps:{region}:{account}:scraper/s-{suffix}",
+                "roleArn": f"arn:aws:iam::{account}:role/aws-service-role/scraper.aps.amazonaws.com/"
+                f"AWSServiceRoleForAmazonPrometheusScraper_{suffix[:15]}",
+            }
+        if typ == "aws:grafana/workspace:Workspace":
+            return {
+                "arn": f"arn:aws:grafana:{region}:{account}:/workspaces/g-{resource_id[:10]}",
+                "endpoint": f"g-{resource_id[:10]}.grafana-workspace.{region}.amazonaws.com",
+            }
+        return {"arn": f"arn:aws:{typ.split(':')[1].split('/')[0]}:{region}:{account}:{resource_id}"}
 
     def _data_store(
         self, typ: str, name: str, inputs: dict[str, Any], region: str, resource_id: str

@@ -1,0 +1,359 @@
+"""AuditTrail: the account's CloudTrail, in every region, kept where nobody can change it.
+
+    AuditTrail  (meridian:audit:AuditTrail)
+    ├── Key + Alias        a KMS key for audit logs only (rotation on): CloudTrail encrypts for
+    │                      this trail only; the account's principals may decrypt trail logs
+    ├── PrivateBucket      `<prefix>-audit-access-logs-<account>`: S3 server access logs of the
+    │                      trail bucket (SSE-S3: S3 cannot deliver them under SSE-KMS)
+    ├── PrivateBucket      `<prefix>-audit-trail-<account>`: the log files, under the audit key,
+    │                      versioned, Object Lock (COMPLIANCE by default), to Glacier with age;
+    │                      CloudTrail may write to `AWSLogs/<account>/` for this trail only
+    ├── LogGroup           `/aws/cloudtrail/<prefix>`, under the audit key, with retention
+    ├── Role               assumed by CloudTrail: create streams in and put events to that group only
+    └── Trail              multi-region, global service events, log file validation, every
+                           management event (read and write), after the bucket policy exists
+
+Declared in one region (the caller's provider): the trail's home region, where its bucket, key and
+log group live; being multi-region, it records every region. The key and bucket policies follow
+the CloudTrail User Guide ("Configure AWS KMS key policies for CloudTrail", "Amazon S3 bucket policy
+for CloudTrail"), with `aws:SourceArn` naming this trail so no other trail can use them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+from pydantic import Field, model_validator
+
+from .args import MeridianModel, RetentionDays
+from .buckets import (
+    ACCESS_LOG_SSE_S3_REASON,
+    BucketLifecycle,
+    LockMode,
+    NamePrefix,
+    ObjectLock,
+    PrivateBucket,
+    StorageClass,
+    Transition,
+    access_log_delivery_statement,
+)
+from .data_policies import service_trust
+from .eks_policies import Document, document
+from .iam import managed_policy_role
+from .logs import encrypted_log_group
+from .lookups import AwsContext
+
+__all__ = ["AuditTrail", "AuditTrailArgs", "audit_key_policy", "cloudtrail_bucket_statements"]
+
+
+class AuditSettings(MeridianModel):
+    """`meridian:observability.audit`: the account's audit trail.
+
+    Attributes:
+        object_lock_days: default Object Lock retention of every log file, in days (default 365).
+        lock_mode: `COMPLIANCE` (default: nobody, not even the account root, deletes a log file
+            before its retention ends, and the bucket cannot be emptied until then) or `GOVERNANCE`
+            (principals with `s3:BypassGovernanceRetention` may; for stacks that are torn down).
+        glacier_after_days: log files move to S3 Glacier Flexible Retrieval after this many days
+            (default 90).
+        log_retention_days: retention of the CloudWatch Logs copy, and of the trail bucket's
+            access logs (default 365; a value CloudWatch Logs accepts).
+        organization_trail: log every account of the AWS Organization (default false). Only the
+            organization's management account (or a delegated administrator) may create one, with
+            trusted access for CloudTrail enabled; needs `organization_id`.
+        organization_id: the organization (`o-…`), whose accounts' logs land under
+            `AWSLogs/<organization_id>/`; with `organization_trail` only.
+    """
+
+    object_lock_days: int = Field(default=365, ge=1, le=36500)
+    lock_mode: LockMode = LockMode.COMPLIANCE
+    glacier_after_days: int = Field(default=90, ge=1)
+    log_retention_days: RetentionDays = 365
+    organization_trail: bool = False
+    organization_id: str | None = Field(default=None, pattern=r"^o-[a-z0-9]{10,32}$")
+
+    @model_validator(mode="after")
+    def _organization(self) -> AuditSettings:
+        if self.organization_trail and self.organization_id is None:
+            raise ValueError(
+                "organizationTrail needs organizationId (o-…): CloudTrail writes the organization's "
+                "logs under AWSLogs/<organizationId>/, which the bucket policy must allow"
+            )
+        if self.organization_id is not None and not self.organization_trail:
+            raise ValueError("organizationId is for an organization trail; set organizationTrail: true")
+        return self
+
+
+class AuditTrailArgs(AuditSettings):
+    """Arguments of `AuditTrail`: the settings, and
+
+    Attributes:
+        name_prefix: prefix of every physical name (trail `<prefix>-audit`, buckets
+            `<prefix>-audit-…-<account>`, log group `/aws/cloudtrail/<prefix>`); at most 30
+            characters, lower case.
+        kms_deletion_window_days: waiting period before a deleted audit key is gone (7-30,
+            default 30).
+        protect: protect the key, buckets, log group and trail from deletion (default true).
+    """
+
+    name_prefix: NamePrefix
+    kms_deletion_window_days: int = Field(default=30, ge=7, le=30)
+    protect: bool = True
+
+
+def audit_key_policy(
+    partition: str, region: str, dns_suffix: str, account: str, trail_arn: str, log_group_name: str
+) -> Document:
+    """The audit key's policy: the account administers it through IAM; CloudTrail encrypts and
+    describes for this trail only; the account's principals decrypt CloudTrail log files (the
+    encryption context names one of this account's trails); CloudWatch Logs encrypts the trail's
+    log group only."""
+    this_accounts_trails = f"arn:{partition}:cloudtrail:*:{account}:trail/*"
+    return document(
+        {
+            "Sid": "AccountAdministersThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "CloudTrailEncryptsThisTrail",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "kms:GenerateDataKey*",
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:SourceArn": trail_arn},
+                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": this_accounts_trails},
+            },
+        },
+        {
+            "Sid": "CloudTrailDescribesKey",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "kms:DescribeKey",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
+        },
+        {
+            # Reading still takes s3:GetObject on the bucket: two grants, as the guide intends.
+            "Sid": "AccountDecryptsTrailLogs",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"kms:CallerAccount": account},
+                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": this_accounts_trails},
+            },
+        },
+        {
+            "Sid": "CloudWatchLogsEncryptsTheTrailGroup",
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{region}.{dns_suffix}"},
+            "Action": [
+                "kms:Encrypt*",
+                "kms:Decrypt*",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:Describe*",
+            ],
+            "Resource": "*",
+            "Condition": {
+                "ArnEquals": {
+                    "kms:EncryptionContext:aws:logs:arn": (
+                        f"arn:{partition}:logs:{region}:{account}:log-group:{log_group_name}"
+                    )
+                }
+            },
+        },
+    )
+
+
+def cloudtrail_bucket_statements(
+    bucket_arn: str, account: str, trail_arn: str, organization_id: str | None
+) -> list[Document]:
+    """CloudTrail checks the bucket's ACL and writes log files under `AWSLogs/<account>/` (and
+    `AWSLogs/<organization_id>/` for an organization trail), for this trail only, handing the
+    objects to the bucket owner."""
+    prefixes = [account, *([organization_id] if organization_id else [])]
+    return [
+        {
+            "Sid": "CloudTrailAclCheck",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "s3:GetBucketAcl",
+            "Resource": bucket_arn,
+            "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
+        },
+        {
+            "Sid": "CloudTrailWrite",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": [f"{bucket_arn}/AWSLogs/{prefix}/*" for prefix in prefixes],
+            "Condition": {
+                "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}
+            },
+        },
+    ]
+
+
+def _log_stream_policy(log_group_arn: str) -> Document:
+    """CloudTrail's role: create streams in and put events to one log group (the guide's role
+    policy, which supports no `aws:SourceArn`)."""
+    return document(
+        {
+            "Sid": "CloudTrailDeliversToItsGroup",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"{log_group_arn}:log-stream:*",
+        }
+    )
+
+
+class AuditTrail(pulumi.ComponentResource):
+    """The account's multi-region CloudTrail with its own key, locked bucket and log group.
+
+    Args:
+        name: logical name prefix of every child.
+        args: validated `AuditTrailArgs`.
+        opts: resource options; the region-pinned AWS provider (the trail's home region) comes from
+            here (`providers=[provider]`) or from the parent.
+
+    Attributes:
+        trail: the `aws.cloudtrail.Trail`; trail_arn its ARN.
+        key: the audit `aws.kms.Key`; key_arn its ARN (to grant readers `kms:Decrypt`).
+        bucket: the trail's `PrivateBucket`; bucket_name its name.
+        access_log_bucket: the `PrivateBucket` of the trail bucket's access logs.
+        log_group_name: the CloudWatch Logs group the trail also delivers to (for metric filters
+            and alarms).
+    """
+
+    def __init__(self, name: str, args: AuditTrailArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("meridian:audit:AuditTrail", name, None, opts)
+        context = AwsContext.of(self)
+        dns_suffix = aws.get_partition_output(opts=pulumi.InvokeOptions(parent=self)).dns_suffix
+        prefix = args.name_prefix
+        trail_name = f"{prefix}-audit"
+        self.log_group_name = f"/aws/cloudtrail/{prefix}"
+        # Built, not read: the key and bucket policies need it before the trail exists.
+        trail_arn = pulumi.Output.format(
+            "arn:{0}:cloudtrail:{1}:{2}:trail/{3}",
+            context.partition,
+            context.region,
+            context.account,
+            trail_name,
+        )
+
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=f"meridian {trail_name}: CloudTrail log files and their CloudWatch Logs copy",
+            enable_key_rotation=True,
+            deletion_window_in_days=args.kms_deletion_window_days,
+            policy=pulumi.Output.all(
+                context.partition, context.region, dns_suffix, context.account, trail_arn
+            ).apply(
+                lambda v: json.dumps(audit_key_policy(v[0], v[1], v[2], v[3], v[4], self.log_group_name))
+            ),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        aws.kms.Alias(
+            f"{name}-key-alias",
+            name=f"alias/{trail_name}",
+            target_key_id=self.key.key_id,
+            opts=pulumi.ResourceOptions(parent=self.key),
+        )
+        self.key_arn: pulumi.Output[str] = self.key.arn
+
+        trail_bucket_name = pulumi.Output.concat(prefix, "-audit-trail-", context.account)
+        access_log_name = pulumi.Output.concat(prefix, "-audit-access-logs-", context.account)
+        source_arn = pulumi.Output.concat("arn:", context.partition, ":s3:::", trail_bucket_name)
+        self.access_log_bucket = PrivateBucket(
+            f"{name}-access-logs",
+            bucket_name=access_log_name,
+            kms_key_arn=None,
+            sse_s3_reason=ACCESS_LOG_SSE_S3_REASON,
+            protect=args.protect,
+            lifecycle=BucketLifecycle(expire_days=args.log_retention_days, noncurrent_expire_days=30),
+            policy_statements=lambda arn: pulumi.Output.all(arn, context.account, source_arn).apply(
+                lambda v: [access_log_delivery_statement(v[0], v[1], [v[2]])]
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.bucket = PrivateBucket(
+            f"{name}-bucket",
+            bucket_name=trail_bucket_name,
+            kms_key_arn=self.key.arn,
+            # CloudTrail's key statements condition on its encryption context, which requests made
+            # through an S3 Bucket Key (context: the bucket) would not carry.
+            bucket_key=False,
+            protect=args.protect,
+            access_log_bucket=self.access_log_bucket.name,
+            lifecycle=BucketLifecycle(
+                transitions=(Transition(days=args.glacier_after_days, storage_class=StorageClass.GLACIER),)
+            ),
+            object_lock=ObjectLock(mode=args.lock_mode, days=args.object_lock_days),
+            policy_statements=lambda arn: pulumi.Output.all(arn, context.account, trail_arn).apply(
+                lambda v: cloudtrail_bucket_statements(v[0], v[1], v[2], args.organization_id)
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.bucket_name: pulumi.Output[str] = self.bucket.name
+
+        log_group = encrypted_log_group(
+            f"{name}-log-group",
+            name=self.log_group_name,
+            kms_key_arn=self.key.arn,
+            retention_days=args.log_retention_days,
+            protect=args.protect,
+            parent=self,
+        )
+        role = managed_policy_role(
+            f"{name}-cloudtrail-logs",
+            description=f"CloudTrail {trail_name} delivers events to {self.log_group_name}",
+            trust=service_trust("cloudtrail.amazonaws.com"),
+            managed_policies=(),
+            partition=context.partition,
+            parent=self,
+        )
+        role_policy = aws.iam.RolePolicy(
+            f"{name}-cloudtrail-logs",
+            role=role.id,
+            policy=log_group.arn.apply(lambda arn: json.dumps(_log_stream_policy(arn))),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+        self.trail = aws.cloudtrail.Trail(
+            f"{name}-trail",
+            name=trail_name,
+            s3_bucket_name=self.bucket.name,
+            kms_key_id=self.key.arn,
+            is_multi_region_trail=True,
+            include_global_service_events=True,
+            enable_log_file_validation=True,
+            enable_logging=True,
+            is_organization_trail=args.organization_trail,
+            event_selectors=[{"read_write_type": "All", "include_management_events": True}],
+            # CloudTrail takes the group's ARN with the log-stream wildcard.
+            cloud_watch_logs_group_arn=pulumi.Output.concat(log_group.arn, ":*"),
+            cloud_watch_logs_role_arn=role.arn,
+            # CloudTrail checks that it may write to the bucket and the group when the trail is
+            # created: the policies come first. Protected: deleting it ends the audit record.
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, depends_on=[self.bucket.policy, role_policy]
+            ),
+        )
+        self.trail_arn: pulumi.Output[str] = self.trail.arn
+        self.register_outputs(self.outputs())
+
+    def outputs(self) -> dict[str, object]:
+        """What consumers need (camelCase, as stack outputs are)."""
+        return {
+            "trailArn": self.trail_arn,
+            "bucketName": self.bucket_name,
+            "keyArn": self.key_arn,
+            "logGroupName": self.log_group_name,
+        }

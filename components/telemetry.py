@@ -1,0 +1,556 @@
+"""ClusterTelemetry: one region's metrics (Amazon Managed Service for Prometheus) and container logs.
+
+    ClusterTelemetry  (meridian:telemetry:ClusterTelemetry)
+    ├── AMP workspace        alias `<namePrefix>`, encrypted with the region's key; its own logs
+    │   └── LogGroup         `/aws/vendedlogs/prometheus/<namePrefix>`, encrypted, with retention,
+    │                        and the resource policy letting log delivery write to it (only)
+    ├── scraper roles        source (assumed by the AMP collector service for this account's scrapers)
+    │                        → target (remote write into this workspace only)
+    ├── Scraper              AMP managed collector: API server, kubelet, cAdvisor, scheduler and
+    │                        controller manager, annotated pods; its ENIs in the cluster's subnets
+    ├── LogGroup             `/aws/eks/<cluster>/containers`, encrypted, with retention
+    ├── Fluent Bit role      Pod Identity (this cluster only): write that log group's streams, nothing else
+    ├── Namespace            `aws-for-fluent-bit`, PSA privileged (the DaemonSet mounts the nodes' /var/log)
+    └── Helm release         aws-for-fluent-bit, pinned, on every node, the CloudWatch Logs output only
+
+Verified against the AMP user guide ("Using an AWS managed collector", "Encryption at rest"):
+
+- A workspace under a customer managed key takes a scraper only with a *role configuration*, its
+  source and target roles in the same account; the scraper's own service-linked role
+  (`scraper.role_arn`) still reads the cluster. (The "Encryption at rest" page still says such
+  workspaces cannot use managed collectors at all; the collector page documents the roles. The first
+  `pulumi up` tells which is current.)
+- The cluster runs in `API` authentication mode, so AMP creates the scraper's EKS access entry itself
+  when the scraper is created (with the rules of the guide's `aps-collector-role`: nodes,
+  nodes/proxy, nodes/metrics, pods, services, endpoints, configmaps, ingresses get/list/watch,
+  `/metrics`, and the `metrics.eks.amazonaws.com` control-plane metrics) and its service-linked role
+  deletes that entry with the scraper. Nothing is declared for it here: an `AccessEntry` for the same
+  role would fail with ResourceInUseException, and the guide's `aps-collector-user` ClusterRole and
+  binding belong to the `aws-auth` ConfigMap procedure, which an `API`-mode cluster does not read.
+- Managed collectors scrape no faster than every 30 s, resolve no name but
+  `kubernetes.default.svc`, and authenticate only with the service account token (`Bearer`).
+
+Meshed pods: Istio's metrics merging (`enablePrometheusMerge`, on in `ServiceMesh`) points their
+`prometheus.io/*` annotations at the sidecar's plain-text port 15020, which the scraper can reach
+through STRICT mTLS; a namespace that denies ingress by default (the API's) must admit the scraper's
+subnets on that port.
+
+The AWS provider comes from the parent or `opts` (pin it to the region); Kubernetes resources use
+only the `kubernetes_provider` given.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+import yaml
+from pydantic import Field
+
+from .args import MeridianModel, RetentionDays
+from .data_policies import log_delivery_policy
+from .eks_args import ChartVersion
+from .eks_policies import Document, document
+from .iam import managed_policy_role, pod_identity_trust_document
+from .kube import SYSTEM_TOLERATION, PodSecurity, psa_namespace
+from .logs import encrypted_log_group
+from .lookups import AwsContext
+
+__all__ = [
+    "FLUENT_BIT_CHART",
+    "FLUENT_BIT_NAMESPACE",
+    "FLUENT_BIT_REPOSITORY",
+    "FLUENT_BIT_SERVICE_ACCOUNT",
+    "LOG_WRITER_ACTIONS",
+    "MIN_SCRAPE_INTERVAL_SECONDS",
+    "SIDECAR_METRICS_PORT",
+    "ClusterTelemetry",
+    "TelemetryArgs",
+    "TelemetrySettings",
+    "fluent_bit_values",
+    "log_writer_policy",
+    "scrape_configuration",
+    "scraper_source_policy",
+    "scraper_source_trust",
+    "scraper_target_policy",
+    "scraper_target_trust",
+]
+
+#: The `aws-for-fluent-bit` chart and the repository it is published in (AWS's EKS charts).
+FLUENT_BIT_CHART = "aws-for-fluent-bit"
+FLUENT_BIT_REPOSITORY = "https://aws.github.io/eks-charts"
+FLUENT_BIT_NAMESPACE = "aws-for-fluent-bit"
+FLUENT_BIT_SERVICE_ACCOUNT = "aws-for-fluent-bit"
+
+#: What Fluent Bit's `cloudwatch_logs` output does with a log group that already exists.
+LOG_WRITER_ACTIONS = ("logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents")
+
+#: "The scraper config can't specify a scrape interval of less than 30 seconds."
+MIN_SCRAPE_INTERVAL_SECONDS = 30
+
+#: The only credential a managed collector may present (AMP: "Scraper configuration").
+_SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+#: The only host name a managed collector resolves.
+_API_SERVER = "kubernetes.default.svc:443"
+
+#: Every other output the chart can render; all off, so logs leave the node for one group only.
+_OTHER_OUTPUTS = ("cloudWatch", "firehose", "kinesis", "kinesis_streams", "elasticsearch", "opensearch", "s3")
+
+NamePrefix = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")]
+
+
+class TelemetrySettings(MeridianModel):
+    """`meridian:observability.telemetry`: what a stack chooses for every region's telemetry.
+
+    Attributes:
+        log_retention_days: retention of the container and workspace log groups (default 365).
+        scrape_interval_seconds: how often the collector scrapes every target (default 30, the
+            shortest AWS allows a managed collector).
+        fluent_bit_chart_version: the `aws-for-fluent-bit` chart of https://aws.github.io/eks-charts,
+            pinned (default `0.2.1`, Fluent Bit image 3.4.16: its `cloudwatch_logs` output reads
+            EKS Pod Identity credentials).
+    """
+
+    log_retention_days: RetentionDays = 365
+    scrape_interval_seconds: int = Field(default=30, ge=MIN_SCRAPE_INTERVAL_SECONDS, le=3600)
+    fluent_bit_chart_version: ChartVersion = "0.2.1"
+
+
+class TelemetryArgs(TelemetrySettings):
+    """Arguments of `ClusterTelemetry`, one region's metrics and container logs: the settings, and
+
+    Attributes:
+        name_prefix: physical name prefix (e.g. `meridian-prod-eu-west-1`): the workspace's and the
+            scraper's alias, the workspace's log group `/aws/vendedlogs/prometheus/<namePrefix>`.
+        protect: `protect` on the workspace (its metrics) and both log groups, with CloudWatch's
+            deletion protection on the groups (default true).
+    """
+
+    name_prefix: NamePrefix
+    protect: bool = True
+
+
+#: The port Istio's sidecar serves a meshed pod's merged Prometheus metrics on (plain text, so the
+#: collector reaches it through STRICT mTLS); a namespace that denies ingress must admit it.
+SIDECAR_METRICS_PORT = 15020
+
+
+# -- documents (pure functions of ARNs) ----------------------------------------------------------
+
+
+def scrape_configuration(cluster_arn: str, interval_seconds: int) -> str:
+    """The collector's Prometheus configuration, after the sample of AMP's "Scraper configuration":
+    API server, kubelet and cAdvisor (through the API server's node proxy), scheduler and controller
+    manager (EKS 1.28+), and pods annotated `prometheus.io/scrape: "true"` (port, path and scheme
+    from `prometheus.io/port|path|scheme`)."""
+    token = {"type": "Bearer", "credentials_file": _SERVICE_ACCOUNT_TOKEN}
+    api_server_endpoint = [
+        {
+            "action": "keep",
+            "source_labels": [
+                "__meta_kubernetes_namespace",
+                "__meta_kubernetes_service_name",
+                "__meta_kubernetes_endpoint_port_name",
+            ],
+            "regex": "default;kubernetes;https",
+        }
+    ]
+
+    def through_api_server(job: str, path: str) -> dict[str, Any]:
+        return {
+            "job_name": job,
+            "scheme": "https",
+            "authorization": token,
+            "kubernetes_sd_configs": [{"role": "node"}],
+            "relabel_configs": [
+                {"action": "labelmap", "regex": "__meta_kubernetes_node_label_(.+)"},
+                {"target_label": "__address__", "replacement": _API_SERVER},
+                {
+                    "source_labels": ["__meta_kubernetes_node_name"],
+                    "regex": "(.+)",
+                    "target_label": "__metrics_path__",
+                    "replacement": f"/api/v1/nodes/$1/proxy/{path}",
+                },
+            ],
+        }
+
+    def control_plane(job: str, component: str) -> dict[str, Any]:
+        return {
+            "job_name": job,
+            "scheme": "https",
+            "authorization": token,
+            "metrics_path": f"/apis/metrics.eks.amazonaws.com/v1/{component}/container/metrics",
+            "kubernetes_sd_configs": [{"role": "endpoints"}],
+            "relabel_configs": api_server_endpoint,
+        }
+
+    annotation = "__meta_kubernetes_pod_annotation_prometheus_io_"
+    config = {
+        "global": {
+            "scrape_interval": f"{interval_seconds}s",
+            "external_labels": {"clusterArn": cluster_arn},
+        },
+        "scrape_configs": [
+            {
+                "job_name": "kubernetes-apiservers",
+                "scheme": "https",
+                "authorization": token,
+                "kubernetes_sd_configs": [{"role": "endpoints"}],
+                "relabel_configs": api_server_endpoint,
+            },
+            through_api_server("kubelet", "metrics"),
+            through_api_server("cadvisor", "metrics/cadvisor"),
+            control_plane("ksh-metrics", "ksh"),
+            control_plane("kcm-metrics", "kcm"),
+            {
+                "job_name": "kubernetes-pods",
+                "kubernetes_sd_configs": [{"role": "pod"}],
+                "relabel_configs": [
+                    {"action": "keep", "source_labels": [f"{annotation}scrape"], "regex": "true"},
+                    {
+                        "action": "drop",
+                        "source_labels": ["__meta_kubernetes_pod_phase"],
+                        "regex": "Pending|Succeeded|Failed",
+                    },
+                    {
+                        "source_labels": [f"{annotation}scheme"],
+                        "regex": "(https?)",
+                        "target_label": "__scheme__",
+                    },
+                    {
+                        "source_labels": [f"{annotation}path"],
+                        "regex": "(.+)",
+                        "target_label": "__metrics_path__",
+                    },
+                    {
+                        "source_labels": ["__address__", f"{annotation}port"],
+                        "regex": r"([^:]+)(?::\d+)?;(\d+)",
+                        "replacement": "$1:$2",
+                        "target_label": "__address__",
+                    },
+                    {"action": "labelmap", "regex": "__meta_kubernetes_pod_label_(.+)"},
+                    {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
+                    {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
+                ],
+            },
+        ],
+    }
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def _scraper_arns(partition: str, region: str, account: str) -> str:
+    # A scraper's own ARN exists only once it is created, with these roles: any scraper of this
+    # account and region, then (the guide names the one scraper, which would be a cycle).
+    return f"arn:{partition}:aps:{region}:{account}:scraper/*"
+
+
+def scraper_source_trust(partition: str, region: str, account: str) -> Document:
+    """The scraper's source role: assumed by the AMP collector service for this account's scrapers."""
+    return document(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "scraper.aps.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account},
+                "ArnLike": {"aws:SourceArn": _scraper_arns(partition, region, account)},
+            },
+        }
+    )
+
+
+def scraper_source_policy(target_role_arn: str) -> Document:
+    """The source role may only become the target role."""
+    return document(
+        {
+            "Sid": "BecomeTheTargetRole",
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Resource": target_role_arn,
+        }
+    )
+
+
+def scraper_target_trust(partition: str, region: str, account: str, source_role_arn: str) -> Document:
+    """The target role: assumed by the source role only, on behalf of this account's scrapers (the
+    external id AMP passes is the scraper's ARN)."""
+    return document(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": source_role_arn},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringLike": {"sts:ExternalId": _scraper_arns(partition, region, account)}},
+        }
+    )
+
+
+def scraper_target_policy(workspace_arn: str, key_arn: str, region: str) -> Document:
+    """Remote write into one workspace (AmazonPrometheusRemoteWriteAccess is every workspace), and
+    the workspace's key only through AMP in its region."""
+    return document(
+        {
+            "Sid": "RemoteWriteThisWorkspace",
+            "Effect": "Allow",
+            "Action": "aps:RemoteWrite",
+            "Resource": workspace_arn,
+        },
+        {
+            "Sid": "WorkspaceKeyThroughAmp",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+            "Resource": key_arn,
+            "Condition": {"StringEquals": {"kms:ViaService": f"aps.{region}.amazonaws.com"}},
+        },
+    )
+
+
+def log_writer_policy(partition: str, region: str, account: str, log_group: str) -> Document:
+    """Fluent Bit: create, list and write the streams of one log group (the group exists; it may
+    not create groups or set retention)."""
+    return document(
+        {
+            "Sid": "WriteContainerLogStreams",
+            "Effect": "Allow",
+            "Action": list(LOG_WRITER_ACTIONS),
+            "Resource": f"arn:{partition}:logs:{region}:{account}:log-group:{log_group}:*",
+        }
+    )
+
+
+def fluent_bit_values(region: str, log_group: str) -> dict[str, Any]:
+    """Values of the `aws-for-fluent-bit` chart: every container's log to `log_group` in `region`
+    through the `cloudwatch_logs` output (no per-namespace groups, no group creation), every other
+    output off, on every node (the `system` nodes' taint tolerated), as a node-critical DaemonSet."""
+    return {
+        "serviceAccount": {"create": True, "name": FLUENT_BIT_SERVICE_ACCOUNT},
+        "cloudWatchLogs": {
+            "enabled": True,
+            "region": region,
+            "logGroupName": log_group,
+            # The chart's default template sends each namespace to a group of its own.
+            "logGroupTemplate": "",
+            "autoCreateGroup": False,
+        },
+        **{output: {"enabled": False} for output in _OTHER_OUTPUTS},
+        "tolerations": [SYSTEM_TOLERATION],
+        "priorityClassName": "system-node-critical",
+    }
+
+
+# -- the component ---------------------------------------------------------------------------------
+
+
+def _checked_cluster_name(cluster_arn: str, cluster_name: str) -> str:
+    if not cluster_arn.endswith(f":cluster/{cluster_name}"):
+        raise ValueError(f"cluster_name {cluster_name!r} is not the cluster of cluster_arn {cluster_arn}")
+    return cluster_name
+
+
+class ClusterTelemetry(pulumi.ComponentResource):
+    """Metrics (AMP workspace and managed collector) and container logs (Fluent Bit to CloudWatch
+    Logs) of one region's EKS cluster.
+
+    Args:
+        name: logical name prefix of every child.
+        args: validated `TelemetryArgs`.
+        cluster_name: the EKS cluster's name (`EksClusterArgs.cluster_name`); the container log
+            group is `/aws/eks/<cluster_name>/containers`.
+        cluster_arn: its ARN (`EksCluster.cluster.arn`); must name the same cluster.
+        kubernetes_provider: the cluster's provider (`EksCluster.kubernetes_provider`), the only
+            one the namespace and the Helm release use.
+        subnet_ids: where the collector's ENIs go: the cluster's subnets, in two AZs at least
+            (`EksCluster.cluster.vpc_config.subnet_ids`).
+        security_group_ids: the collector's ENIs' groups, AWS's advice: the cluster security group
+            (`EksCluster.cluster.vpc_config.cluster_security_group_id`), which reaches the API
+            server and every node.
+        kms_key_arn: the region's customer-managed key (workspace data, both log groups).
+        opts: resource options; the AWS provider pinned to the region comes from here
+            (`providers=[provider]`) or from the parent.
+
+    Attributes:
+        workspace: the AMP workspace; `workspace_arn`, `workspace_id`, `prometheus_endpoint`.
+        scraper: the managed collector; `scraper_arn`.
+        scraper_source_role, scraper_target_role: its role configuration.
+        container_log_group: the containers' log group; `container_log_group_name`.
+        fluent_bit_role: the IAM role of Fluent Bit's pods.
+        fluent_bit: the Helm release.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        args: TelemetryArgs,
+        *,
+        cluster_name: str,
+        cluster_arn: pulumi.Input[str],
+        kubernetes_provider: k8s.Provider,
+        subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+        security_group_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+        kms_key_arn: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("meridian:telemetry:ClusterTelemetry", name, None, opts)
+        context = AwsContext.of(self)
+        account, partition, region = context.account, context.partition, context.region
+        key_arn = pulumi.Output.from_input(kms_key_arn)
+        arn = pulumi.Output.from_input(cluster_arn)
+        # Resolves (and fails loudly) only when both name the same cluster.
+        checked_name = arn.apply(lambda value: _checked_cluster_name(value, cluster_name))
+
+        self.workspace = self._workspace(name, args, key_arn, context)
+        self.workspace_arn: pulumi.Output[str] = self.workspace.arn
+        self.workspace_id: pulumi.Output[str] = self.workspace.id
+        self.prometheus_endpoint: pulumi.Output[str] = self.workspace.prometheus_endpoint
+
+        self.scraper_source_role = managed_policy_role(
+            f"{name}-scraper-source",
+            description=f"{args.name_prefix}: AMP collector (source role)",
+            trust=pulumi.Output.all(partition, region, account).apply(
+                lambda v: json.dumps(scraper_source_trust(v[0], v[1], v[2]))
+            ),
+            managed_policies=(),
+            partition=partition,
+            parent=self,
+        )
+        self.scraper_target_role = managed_policy_role(
+            f"{name}-scraper-target",
+            description=f"{args.name_prefix}: AMP collector (remote write into {args.name_prefix})",
+            trust=pulumi.Output.all(partition, region, account, self.scraper_source_role.arn).apply(
+                lambda v: json.dumps(scraper_target_trust(v[0], v[1], v[2], v[3]))
+            ),
+            managed_policies=(),
+            partition=partition,
+            parent=self,
+        )
+        source_policy = aws.iam.RolePolicy(
+            f"{name}-scraper-source",
+            role=self.scraper_source_role.id,
+            policy=self.scraper_target_role.arn.apply(lambda v: json.dumps(scraper_source_policy(v))),
+            opts=pulumi.ResourceOptions(parent=self.scraper_source_role),
+        )
+        target_policy = aws.iam.RolePolicy(
+            f"{name}-scraper-target",
+            role=self.scraper_target_role.id,
+            policy=pulumi.Output.all(self.workspace.arn, key_arn, region).apply(
+                lambda v: json.dumps(scraper_target_policy(v[0], v[1], v[2]))
+            ),
+            opts=pulumi.ResourceOptions(parent=self.scraper_target_role),
+        )
+        self.scraper = aws.amp.Scraper(
+            f"{name}-scraper",
+            alias=args.name_prefix,
+            source={
+                "eks": {
+                    "cluster_arn": arn,
+                    "subnet_ids": subnet_ids,
+                    "security_group_ids": security_group_ids,
+                }
+            },
+            destination={"amp": {"workspace_arn": self.workspace.arn}},
+            role_configuration={
+                "source_role_arn": self.scraper_source_role.arn,
+                "target_role_arn": self.scraper_target_role.arn,
+            },
+            scrape_configuration=arn.apply(lambda v: scrape_configuration(v, args.scrape_interval_seconds)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[source_policy, target_policy]),
+        )
+        self.scraper_arn: pulumi.Output[str] = self.scraper.arn
+
+        container_group = f"/aws/eks/{cluster_name}/containers"
+        self.container_log_group = encrypted_log_group(
+            f"{name}-container-logs",
+            name=container_group,
+            kms_key_arn=key_arn,
+            retention_days=args.log_retention_days,
+            protect=args.protect,
+            parent=self,
+        )
+        self.container_log_group_name: pulumi.Output[str] = self.container_log_group.name
+        self.fluent_bit_role = managed_policy_role(
+            f"{name}-fluent-bit",
+            description=f"Fluent Bit of {cluster_name}: writes {container_group} (EKS Pod Identity)",
+            trust=pod_identity_trust_document(account, arn),
+            managed_policies=(),
+            partition=partition,
+            parent=self,
+        )
+        writer = aws.iam.RolePolicy(
+            f"{name}-fluent-bit",
+            role=self.fluent_bit_role.id,
+            policy=pulumi.Output.all(partition, region, account).apply(
+                lambda v: json.dumps(log_writer_policy(v[0], v[1], v[2], container_group))
+            ),
+            opts=pulumi.ResourceOptions(parent=self.fluent_bit_role),
+        )
+        identity = aws.eks.PodIdentityAssociation(
+            f"{name}-fluent-bit",
+            cluster_name=checked_name,
+            namespace=FLUENT_BIT_NAMESPACE,
+            service_account=FLUENT_BIT_SERVICE_ACCOUNT,
+            role_arn=self.fluent_bit_role.arn,
+            opts=pulumi.ResourceOptions(parent=self.fluent_bit_role, depends_on=[writer]),
+        )
+        in_cluster = pulumi.ResourceOptions(parent=self, provider=kubernetes_provider)
+        # hostPath volumes (the nodes' /var/log) are beyond the baseline level.
+        namespace = psa_namespace(
+            f"{name}-fluent-bit", FLUENT_BIT_NAMESPACE, PodSecurity.PRIVILEGED, opts=in_cluster
+        )
+        self.fluent_bit = k8s.helm.v3.Release(
+            f"{name}-fluent-bit",
+            name=FLUENT_BIT_CHART,
+            chart=FLUENT_BIT_CHART,
+            version=args.fluent_bit_chart_version,
+            repository_opts={"repo": FLUENT_BIT_REPOSITORY},
+            namespace=namespace.metadata.name,
+            values=region.apply(lambda r: fluent_bit_values(r, container_group)),
+            atomic=True,
+            opts=pulumi.ResourceOptions.merge(
+                in_cluster,
+                # Pod Identity credentials are injected when a pod starts: the association first.
+                pulumi.ResourceOptions(depends_on=[namespace, identity, self.container_log_group]),
+            ),
+        )
+        self.register_outputs(
+            {
+                "workspaceArn": self.workspace_arn,
+                "prometheusEndpoint": self.prometheus_endpoint,
+                "scraperArn": self.scraper_arn,
+                "containerLogGroupName": self.container_log_group_name,
+            }
+        )
+
+    def _workspace(
+        self, name: str, args: TelemetryArgs, key_arn: pulumi.Output[str], context: AwsContext
+    ) -> aws.amp.Workspace:
+        group = f"/aws/vendedlogs/prometheus/{args.name_prefix}"
+        log_group = encrypted_log_group(
+            f"{name}-workspace-logs",
+            name=group,
+            kms_key_arn=key_arn,
+            retention_days=args.log_retention_days,
+            protect=args.protect,
+            parent=self,
+        )
+        # Declared, so that AMP does not add a policy of its own outside the stack (an account has
+        # ten per region); log delivery may write to this group only.
+        delivery = aws.cloudwatch.LogResourcePolicy(
+            f"{name}-workspace-logs",
+            policy_name=f"{args.name_prefix}-amp-log-delivery",
+            policy_document=pulumi.Output.all(context.partition, context.region, context.account).apply(
+                lambda v: json.dumps(log_delivery_policy(v[0], v[1], v[2], group))
+            ),
+            opts=pulumi.ResourceOptions(parent=log_group),
+        )
+        return aws.amp.Workspace(
+            f"{name}-workspace",
+            alias=args.name_prefix,
+            kms_key_arn=key_arn,
+            logging_configuration={"log_group_arn": pulumi.Output.concat(log_group.arn, ":*")},
+            # A managed collector tags its destination so; declared, `pulumi up` does not remove it.
+            tags={"AMPAgentlessScraper": ""},
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[delivery]),
+        )

@@ -1,0 +1,674 @@
+"""AnalyticsWarehouse: product events into a data lake, queried with Athena (and Redshift Serverless).
+
+    AnalyticsWarehouse  (meridian:warehouse:AnalyticsWarehouse)
+    ├── PrivateBucket      `<prefix>-lake-access-logs-<account>`: the two buckets' server access
+    │                      logs, SSE-S3 (S3 cannot deliver them under SSE-KMS); unless one is given
+    ├── PrivateBucket      `<prefix>-lake-<account>`: the events, under the region's key, versioned,
+    │                      to STANDARD_IA then GLACIER_IR with age, old versions expire
+    ├── PrivateBucket      `<prefix>-athena-results-<account>`: query results, expire with age
+    ├── LogGroup + Stream  `/aws/kinesisfirehose/<prefix>-events`: delivery errors, under the key
+    ├── Role               assumed by Firehose: put/get/list on the lake, the key through S3 only,
+    │                      its log stream
+    ├── DeliveryStream     `<prefix>-events`: Direct PUT, encrypted at rest (the customer key), to
+    │                      `events/year=…/month=…/day=…/` as GZIP JSON lines; failures to `errors/…`
+    ├── CatalogDatabase    `<prefix_with_underscores>_analytics`
+    ├── CatalogTable       `events`: JSON over the lake's `events/`, partitions projected (no crawler)
+    ├── Athena Workgroup   `<prefix>-analytics`: its settings enforced, results under the key, a
+    │                      cutoff of bytes scanned per query, CloudWatch metrics
+    ├── Role (producer)    `firehose:PutRecord(Batch)` on this stream only, for EKS Pod Identity
+    └── Redshift Serverless  (with `args.redshift`) namespace under the key, managed admin password,
+                           logs exported; a private workgroup in the given subnets that admits the
+                           client security group on 5439 only
+
+Declared in one region (the caller's provider). Producers run in EKS clusters of any region:
+`allow_producer` associates the producer role with a service account of a cluster, under that
+cluster's region provider; the pods write to this region's stream.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import pulumi
+import pulumi_aws as aws
+from pydantic import AfterValidator, Field, model_validator
+
+from .args import MeridianModel, RetentionDays
+from .buckets import (
+    ACCESS_LOG_SSE_S3_REASON,
+    BucketLifecycle,
+    NamePrefix,
+    PrivateBucket,
+    StorageClass,
+    Transition,
+    access_log_delivery_statement,
+)
+from .data_policies import service_trust
+from .eks_policies import Document, document
+from .iam import managed_policy_role
+from .logs import encrypted_log_group
+from .lookups import AwsContext
+
+__all__ = [
+    "DEFAULT_EVENT_COLUMNS",
+    "MIN_BYTES_SCANNED_CUTOFF",
+    "AnalyticsWarehouse",
+    "EventColumn",
+    "RedshiftSettings",
+    "WarehouseArgs",
+    "WarehouseSettings",
+    "firehose_delivery_policy",
+    "producer_policy",
+    "producer_trust",
+]
+
+#: Athena's smallest per-query data usage control: 10 MB.
+MIN_BYTES_SCANNED_CUTOFF = 10 * 1024 * 1024
+#: Where the stream writes: Hive-style date partitions (UTC arrival time), which the table projects.
+EVENTS_PREFIX = "events/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/"
+#: Firehose requires an error prefix once the prefix has expressions, with the error type in it.
+ERRORS_PREFIX = (
+    "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/"
+)
+#: The stream's delivery log stream (Firehose writes to it but does not create it).
+DELIVERY_LOG_STREAM = "DestinationDelivery"
+#: Years the table projects: the stream did not exist before 2024.
+PROJECTED_YEARS = "2024,2099"
+#: Redshift Serverless workgroups listen here.
+REDSHIFT_PORT = 5439
+REDSHIFT_LOG_EXPORTS = ("userlog", "connectionlog", "useractivitylog")
+PARTITION_KEYS = ("year", "month", "day")
+
+_HIVE_TYPE = (
+    r"^(string|boolean|tinyint|smallint|int|bigint|float|double|date|timestamp|binary"
+    r"|decimal\(\d{1,2},\d{1,2}\)|varchar\(\d{1,5}\)|char\(\d{1,3}\)|(array|map|struct)<.+>)$"
+)
+
+
+class EventColumn(MeridianModel):
+    """One column of the `events` table (a key of the JSON events).
+
+    Attributes:
+        name: the column (lower case, letters, digits, underscores).
+        type: its Hive type (`string`, `bigint`, `timestamp`, `array<string>`, …).
+        comment: what it holds (default "").
+    """
+
+    name: str = Field(pattern=r"^[a-z_][a-z0-9_]{0,127}$")
+    type: str = Field(pattern=_HIVE_TYPE)
+    comment: str = ""
+
+
+#: What every product event carries; `payload` is the event-specific part, as JSON text.
+DEFAULT_EVENT_COLUMNS: tuple[EventColumn, ...] = (
+    EventColumn(name="event_id", type="string", comment="unique id (deduplicate on it)"),
+    EventColumn(name="event_type", type="string", comment="what happened, e.g. order_placed"),
+    EventColumn(name="occurred_at", type="timestamp", comment="when it happened (UTC)"),
+    EventColumn(name="user_id", type="string", comment="who did it, if anyone"),
+    EventColumn(name="region", type="string", comment="AWS region that served it"),
+    EventColumn(name="payload", type="string", comment="event-specific fields, as JSON"),
+)
+
+
+def _rpus(value: int) -> int:
+    if not 8 <= value <= 512 or value % 8:
+        raise ValueError(
+            f"base capacity {value} RPUs: Redshift Serverless takes 8 to 512 RPUs in steps of 8 "
+            "(8, 16, 24, … 512)"
+        )
+    return value
+
+
+class RedshiftSettings(MeridianModel):
+    """Redshift Serverless over the lake (optional part of `WarehouseArgs`).
+
+    Attributes:
+        base_capacity_rpus: base capacity in RPUs (default 8, the smallest: 8 to 512 in steps of
+            8; 8 and 16 RPUs hold at most 128 TB of managed storage).
+        database_name: the first database (default `analytics`).
+        admin_username: the admin user; its password is generated and kept by Redshift in Secrets
+            Manager under the region's key (default `warehouse_admin`).
+    """
+
+    base_capacity_rpus: Annotated[int, AfterValidator(_rpus)] = 8
+    database_name: str = Field(default="analytics", pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    admin_username: str = Field(default="warehouse_admin", pattern=r"^[a-z][a-z0-9_]{0,127}$")
+
+
+def _cutoff(value: int) -> int:
+    if value < MIN_BYTES_SCANNED_CUTOFF:
+        raise ValueError(
+            f"bytesScannedCutoffPerQuery {value} is below Athena's minimum of 10 MB "
+            f"({MIN_BYTES_SCANNED_CUTOFF} bytes)"
+        )
+    return value
+
+
+class WarehouseSettings(MeridianModel):
+    """`meridian:observability.warehouse`: the analytics warehouse in the anchor region.
+
+    Attributes:
+        ia_after_days: lake objects move to STANDARD_IA after this many days (default 30, S3's
+            minimum).
+        glacier_after_days: and to GLACIER_IR after this many (default 180; S3 wants 30 days or
+            more after the STANDARD_IA transition).
+        noncurrent_days: overwritten or deleted lake objects are kept this many days (default 30).
+        results_expire_days: Athena results are deleted after this many days (default 30).
+        buffer_mib: the stream writes an object when it has buffered this many MiB (1-128,
+            default 64) …
+        buffer_seconds: … or after this many seconds (0-900, default 300), whichever comes first.
+        bytes_scanned_cutoff_per_query: Athena cancels a query of the workgroup that scans more
+            (default 10 GiB; at least 10 MB, Athena's minimum).
+        event_columns: the `events` table's columns (default `DEFAULT_EVENT_COLUMNS`); not `year`,
+            `month` or `day`, which are its partitions.
+        log_retention_days: retention of the stream's delivery log group (default 365).
+        access_log_expire_days: server access logs of the buckets are kept this many days (default
+            365; when the component makes their bucket).
+        redshift: `RedshiftSettings` for Redshift Serverless (default none: Athena only).
+    """
+
+    ia_after_days: int = Field(default=30, ge=30)
+    glacier_after_days: int = 180
+    noncurrent_days: int = Field(default=30, ge=1)
+    results_expire_days: int = Field(default=30, ge=1)
+    buffer_mib: int = Field(default=64, ge=1, le=128)
+    buffer_seconds: int = Field(default=300, ge=0, le=900)
+    bytes_scanned_cutoff_per_query: Annotated[int, AfterValidator(_cutoff)] = 10 * 1024**3
+    event_columns: tuple[EventColumn, ...] = Field(default=DEFAULT_EVENT_COLUMNS, min_length=1)
+    log_retention_days: RetentionDays = 365
+    access_log_expire_days: int = Field(default=365, ge=1)
+    redshift: RedshiftSettings | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WarehouseSettings:
+        if self.glacier_after_days < self.ia_after_days + 30:
+            raise ValueError(
+                f"glacierAfterDays {self.glacier_after_days} is less than 30 days after iaAfterDays "
+                f"{self.ia_after_days}: S3 keeps objects in STANDARD_IA 30 days before the next transition"
+            )
+        names = [c.name for c in self.event_columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"eventColumns names a column twice: {names}")
+        clash = sorted(set(names) & set(PARTITION_KEYS))
+        if clash:
+            raise ValueError(f"eventColumns may not use {clash}: year, month and day are the partitions")
+        return self
+
+
+class WarehouseArgs(WarehouseSettings):
+    """Arguments of `AnalyticsWarehouse`: the settings, and
+
+    Attributes:
+        name_prefix: prefix of every physical name (at most 30 characters, lower case); the Glue
+            database takes it with underscores.
+        protect: protect the buckets, log group and Redshift namespace from deletion (default true).
+    """
+
+    name_prefix: NamePrefix
+    protect: bool = True
+
+
+def firehose_delivery_policy(
+    bucket_arn: str, key_arn: str, region: str, dns_suffix: str, log_stream_arn: str
+) -> Document:
+    """Firehose's role: write to (and read back, list) the lake bucket, use the key only through S3
+    for that bucket's objects, and log delivery errors to its stream (the Firehose Developer
+    Guide's S3-destination policy, without the Kinesis and Lambda parts it does not use)."""
+    return document(
+        {
+            "Sid": "DeliverToTheLake",
+            "Effect": "Allow",
+            "Action": [
+                "s3:AbortMultipartUpload",
+                "s3:GetBucketLocation",
+                "s3:GetObject",
+                "s3:ListBucket",
+                "s3:ListBucketMultipartUploads",
+                "s3:PutObject",
+            ],
+            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        },
+        {
+            "Sid": "EncryptThroughS3",
+            "Effect": "Allow",
+            "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+            "Resource": key_arn,
+            "Condition": {
+                "StringEquals": {"kms:ViaService": f"s3.{region}.{dns_suffix}"},
+                # The object's ARN, or the bucket's with an S3 Bucket Key.
+                "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
+            },
+        },
+        {
+            "Sid": "LogDeliveryErrors",
+            "Effect": "Allow",
+            "Action": "logs:PutLogEvents",
+            "Resource": log_stream_arn,
+        },
+    )
+
+
+def producer_trust(partition: str, account: str, cluster_prefix: str) -> Document:
+    """The producer role: assumed through EKS Pod Identity by pods of this account's clusters named
+    `<cluster_prefix>-…`, in any region (the clusters that produce events are not in the
+    warehouse's region); which service account of which cluster is each `allow_producer`'s."""
+    return document(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "pods.eks.amazonaws.com"},
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account},
+                "ArnLike": {"aws:SourceArn": f"arn:{partition}:eks:*:{account}:cluster/{cluster_prefix}-*"},
+            },
+        }
+    )
+
+
+def producer_policy(stream_arn: str) -> Document:
+    """Put records into one stream; nothing else."""
+    return document(
+        {
+            "Sid": "PutEvents",
+            "Effect": "Allow",
+            "Action": ["firehose:PutRecord", "firehose:PutRecordBatch"],
+            "Resource": stream_arn,
+        }
+    )
+
+
+class AnalyticsWarehouse(pulumi.ComponentResource):
+    """Events lake, Firehose ingestion, Glue catalog and Athena workgroup (and Redshift Serverless)
+    in one region (see the module docstring for its parts).
+
+    Args:
+        name: logical name prefix of every child.
+        args: validated `WarehouseArgs`.
+        kms_key_arn: the region's customer-managed key (lake, results, stream, logs, Redshift).
+        access_log_bucket: a bucket for the server access logs of the lake and results buckets;
+            it must let `logging.s3.amazonaws.com` write. None (default): the component makes one.
+        vpc_id, subnet_ids, client_security_group_id: Redshift only (required with
+            `args.redshift`): the VPC, the private subnets of the workgroup, and the only security
+            group admitted on port 5439.
+        opts: resource options; the region-pinned AWS provider comes from here
+            (`providers=[provider]`) or from the parent.
+
+    Attributes:
+        lake, results, access_logs: the `PrivateBucket`s (access_logs is None when given one).
+        lake_bucket_name, lake_bucket_arn, results_bucket_name, results_bucket_arn: their names
+            and ARNs.
+        stream: the `aws.kinesis.FirehoseDeliveryStream`; stream_name, stream_arn.
+        glue_database_name, glue_table_name: the catalog's names (for Athena queries).
+        workgroup_name: the Athena workgroup.
+        producer_role_arn: the role producers assume (`allow_producer`).
+        redshift_endpoint: the Redshift Serverless workgroup's address (None without Redshift).
+        allow_producer(): let a service account of an EKS cluster put events into the stream.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        args: WarehouseArgs,
+        *,
+        kms_key_arn: pulumi.Input[str],
+        access_log_bucket: pulumi.Input[str] | None = None,
+        vpc_id: pulumi.Input[str] | None = None,
+        subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
+        client_security_group_id: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        # Checked before anything is declared: a bad call leaves no half-built component.
+        if args.redshift is not None:
+            missing = [
+                arg
+                for arg, value in (
+                    ("vpc_id", vpc_id),
+                    ("subnet_ids", subnet_ids),
+                    ("client_security_group_id", client_security_group_id),
+                )
+                if value is None
+            ]
+            if missing:
+                raise ValueError(
+                    f"{name}: Redshift Serverless (args.redshift) needs {', '.join(missing)}: the "
+                    "workgroup runs in private subnets and admits one client security group"
+                )
+        super().__init__("meridian:warehouse:AnalyticsWarehouse", name, None, opts)
+        self._name = name
+        context = AwsContext.of(self)
+        dns_suffix = aws.get_partition_output(opts=pulumi.InvokeOptions(parent=self)).dns_suffix
+        prefix = args.name_prefix
+        child = pulumi.ResourceOptions(parent=self)
+
+        lake_name = pulumi.Output.concat(prefix, "-lake-", context.account)
+        results_name = pulumi.Output.concat(prefix, "-athena-results-", context.account)
+        self.access_logs: PrivateBucket | None = None
+        if access_log_bucket is None:
+            sources = [
+                pulumi.Output.concat("arn:", context.partition, ":s3:::", bucket)
+                for bucket in (lake_name, results_name)
+            ]
+            self.access_logs = PrivateBucket(
+                f"{name}-access-logs",
+                bucket_name=pulumi.Output.concat(prefix, "-lake-access-logs-", context.account),
+                kms_key_arn=None,
+                sse_s3_reason=ACCESS_LOG_SSE_S3_REASON,
+                protect=args.protect,
+                lifecycle=BucketLifecycle(expire_days=args.access_log_expire_days, noncurrent_expire_days=30),
+                policy_statements=lambda arn: pulumi.Output.all(arn, context.account, *sources).apply(
+                    lambda v: [access_log_delivery_statement(v[0], v[1], v[2:])]
+                ),
+                opts=child,
+            )
+            access_log_bucket = self.access_logs.name
+
+        self.lake = PrivateBucket(
+            f"{name}-lake",
+            bucket_name=lake_name,
+            kms_key_arn=kms_key_arn,
+            protect=args.protect,
+            access_log_bucket=access_log_bucket,
+            lifecycle=BucketLifecycle(
+                transitions=(
+                    Transition(days=args.ia_after_days, storage_class=StorageClass.STANDARD_IA),
+                    Transition(days=args.glacier_after_days, storage_class=StorageClass.GLACIER_IR),
+                ),
+                noncurrent_expire_days=args.noncurrent_days,
+            ),
+            opts=child,
+        )
+        self.results = PrivateBucket(
+            f"{name}-results",
+            bucket_name=results_name,
+            kms_key_arn=kms_key_arn,
+            protect=args.protect,
+            access_log_bucket=access_log_bucket,
+            # Results are re-run, not kept: an expired result's old version goes a day later.
+            lifecycle=BucketLifecycle(expire_days=args.results_expire_days, noncurrent_expire_days=1),
+            opts=child,
+        )
+        self.lake_bucket_name, self.lake_bucket_arn = self.lake.name, self.lake.arn
+        self.results_bucket_name, self.results_bucket_arn = self.results.name, self.results.arn
+
+        self.stream = self._stream(args, kms_key_arn, context, dns_suffix)
+        self.stream_name: pulumi.Output[str] = self.stream.name
+        self.stream_arn: pulumi.Output[str] = self.stream.arn
+
+        database = aws.glue.CatalogDatabase(
+            f"{name}-database",
+            name=f"{prefix.replace('-', '_')}_analytics",
+            description=f"meridian {prefix}: product events",
+            opts=child,
+        )
+        self.table = aws.glue.CatalogTable(
+            f"{name}-events-table",
+            name="events",
+            database_name=database.name,
+            description="Product events delivered by Firehose, partitioned by arrival date (UTC)",
+            table_type="EXTERNAL_TABLE",
+            parameters=pulumi.Output.concat("s3://", self.lake.name, "/events/").apply(_table_parameters),
+            partition_keys=[{"name": key, "type": "string"} for key in PARTITION_KEYS],
+            storage_descriptor={
+                "location": pulumi.Output.concat("s3://", self.lake.name, "/events/"),
+                "input_format": "org.apache.hadoop.mapred.TextInputFormat",
+                "output_format": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                "compressed": True,
+                "ser_de_info": {"serialization_library": "org.openx.data.jsonserde.JsonSerDe"},
+                "columns": [
+                    {"name": c.name, "type": c.type, "comment": c.comment or None} for c in args.event_columns
+                ],
+            },
+            opts=child,
+        )
+        self.glue_database_name: pulumi.Output[str] = database.name
+        self.glue_table_name: pulumi.Output[str] = self.table.name
+
+        self.workgroup = aws.athena.Workgroup(
+            f"{name}-workgroup",
+            name=f"{prefix}-analytics",
+            description=f"meridian {prefix}: queries over the events lake",
+            state="ENABLED",
+            force_destroy=not args.protect,
+            configuration={
+                # Clients may not point results elsewhere or turn encryption or the cutoff off.
+                "enforce_workgroup_configuration": True,
+                "publish_cloudwatch_metrics_enabled": True,
+                "bytes_scanned_cutoff_per_query": args.bytes_scanned_cutoff_per_query,
+                "result_configuration": {
+                    "output_location": pulumi.Output.concat("s3://", self.results.name, "/"),
+                    "encryption_configuration": {"encryption_option": "SSE_KMS", "kms_key_arn": kms_key_arn},
+                },
+            },
+            opts=child,
+        )
+        self.workgroup_name: pulumi.Output[str] = self.workgroup.name
+
+        self.producer_role = aws.iam.Role(
+            f"{name}-producer",
+            description=f"Pods that put events into {prefix}-events (EKS Pod Identity)",
+            assume_role_policy=pulumi.Output.all(context.partition, context.account).apply(
+                lambda v: json.dumps(producer_trust(v[0], v[1], args.name_prefix))
+            ),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-producer",
+            role=self.producer_role.id,
+            policy=self.stream.arn.apply(lambda arn: json.dumps(producer_policy(arn))),
+            opts=pulumi.ResourceOptions(parent=self.producer_role),
+        )
+        self.producer_role_arn: pulumi.Output[str] = self.producer_role.arn
+
+        self.redshift_security_group: aws.ec2.SecurityGroup | None = None
+        self.redshift_workgroup: aws.redshiftserverless.Workgroup | None = None
+        self.redshift_endpoint: pulumi.Output[str | None] | None = None
+        if args.redshift is not None and vpc_id and subnet_ids and client_security_group_id:
+            self.redshift_workgroup = self._redshift(
+                args.name_prefix,
+                args.redshift,
+                args.protect,
+                kms_key_arn,
+                vpc_id,
+                subnet_ids,
+                client_security_group_id,
+            )
+            self.redshift_endpoint = self.redshift_workgroup.endpoints.apply(
+                lambda endpoints: endpoints[0].address if endpoints else None
+            )
+        self.register_outputs(self.outputs())
+
+    def allow_producer(
+        self,
+        name: str,
+        cluster_name: pulumi.Input[str],
+        namespace: pulumi.Input[str],
+        service_account: pulumi.Input[str],
+        opts: pulumi.ResourceOptions,
+    ) -> aws.eks.PodIdentityAssociation:
+        """Let pods of `cluster_name` running as `namespace`/`service_account` assume the producer
+        role (EKS Pod Identity). `opts` must carry the cluster region's provider (or a parent in
+        that region): the association lives with the cluster, wherever the stream is."""
+        if opts.parent is None and opts.provider is None and not opts.providers:
+            raise ValueError(
+                f"{name}: pass opts with the cluster region's AWS provider (or a parent that has it); "
+                "the association would otherwise use the default provider"
+            )
+        return aws.eks.PodIdentityAssociation(
+            name,
+            cluster_name=cluster_name,
+            namespace=namespace,
+            service_account=service_account,
+            role_arn=self.producer_role_arn,
+            opts=opts,
+        )
+
+    def outputs(self) -> dict[str, Any]:
+        """What consumers need (camelCase, as stack outputs are)."""
+        return {
+            "lakeBucketName": self.lake_bucket_name,
+            "lakeBucketArn": self.lake_bucket_arn,
+            "resultsBucketName": self.results_bucket_name,
+            "resultsBucketArn": self.results_bucket_arn,
+            "streamName": self.stream_name,
+            "streamArn": self.stream_arn,
+            "glueDatabaseName": self.glue_database_name,
+            "glueTableName": self.glue_table_name,
+            "workgroupName": self.workgroup_name,
+            "producerRoleArn": self.producer_role_arn,
+            **({"redshiftEndpoint": self.redshift_endpoint} if self.redshift_endpoint is not None else {}),
+        }
+
+    def _stream(
+        self,
+        args: WarehouseArgs,
+        kms_key_arn: pulumi.Input[str],
+        context: AwsContext,
+        dns_suffix: pulumi.Output[str],
+    ) -> aws.kinesis.FirehoseDeliveryStream:
+        """The delivery stream, its role and its error log."""
+        name, stream_name = self._name, f"{args.name_prefix}-events"
+        log_group = encrypted_log_group(
+            f"{name}-delivery-log",
+            name=f"/aws/kinesisfirehose/{stream_name}",
+            kms_key_arn=kms_key_arn,
+            retention_days=args.log_retention_days,
+            protect=args.protect,
+            parent=self,
+        )
+        log_stream = aws.cloudwatch.LogStream(
+            f"{name}-delivery-log-stream",
+            name=DELIVERY_LOG_STREAM,
+            log_group_name=log_group.name,
+            opts=pulumi.ResourceOptions(parent=log_group),
+        )
+        role = managed_policy_role(
+            f"{name}-firehose",
+            description=f"Firehose {stream_name} delivers to the events lake",
+            trust=service_trust("firehose.amazonaws.com"),
+            managed_policies=(),
+            partition=context.partition,
+            parent=self,
+        )
+        role_policy = aws.iam.RolePolicy(
+            f"{name}-firehose",
+            role=role.id,
+            policy=pulumi.Output.all(
+                self.lake.arn, kms_key_arn, context.region, dns_suffix, log_group.arn
+            ).apply(
+                lambda v: json.dumps(
+                    firehose_delivery_policy(
+                        v[0], v[1], v[2], v[3], f"{v[4]}:log-stream:{DELIVERY_LOG_STREAM}"
+                    )
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+        return aws.kinesis.FirehoseDeliveryStream(
+            f"{name}-stream",
+            name=stream_name,
+            destination="extended_s3",
+            server_side_encryption={
+                "enabled": True,
+                "key_type": "CUSTOMER_MANAGED_CMK",
+                "key_arn": kms_key_arn,
+            },
+            extended_s3_configuration={
+                "role_arn": role.arn,
+                "bucket_arn": self.lake.arn,
+                "prefix": EVENTS_PREFIX,
+                "error_output_prefix": ERRORS_PREFIX,
+                "buffering_size": args.buffer_mib,
+                "buffering_interval": args.buffer_seconds,
+                "compression_format": "GZIP",
+                "kms_key_arn": kms_key_arn,
+                # One JSON object a line, as the table's SerDe reads them, whatever producers send.
+                "processing_configuration": {
+                    "enabled": True,
+                    "processors": [{"type": "AppendDelimiterToRecord"}],
+                },
+                "cloudwatch_logging_options": {
+                    "enabled": True,
+                    "log_group_name": log_group.name,
+                    "log_stream_name": log_stream.name,
+                },
+            },
+            # Firehose checks its role when the stream is created: the permissions come first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
+        )
+
+    def _redshift(
+        self,
+        prefix: str,
+        settings: RedshiftSettings,
+        protect: bool,
+        kms_key_arn: pulumi.Input[str],
+        vpc_id: pulumi.Input[str],
+        subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+        client_security_group_id: pulumi.Input[str],
+    ) -> aws.redshiftserverless.Workgroup:
+        """A private Redshift Serverless workgroup: its namespace under the key, the admin password
+        made and kept by Redshift, port 5439 from the client group only."""
+        name, identifier = self._name, f"{prefix}-analytics"
+        group = aws.ec2.SecurityGroup(
+            f"{name}-redshift",
+            vpc_id=vpc_id,
+            description=f"Redshift Serverless {identifier}: {REDSHIFT_PORT} from the client group only",
+            tags={"Name": f"{identifier}-redshift"},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-redshift-clients",
+            security_group_id=group.id,
+            referenced_security_group_id=client_security_group_id,
+            ip_protocol="tcp",
+            from_port=REDSHIFT_PORT,
+            to_port=REDSHIFT_PORT,
+            description="Redshift from the client group",
+            opts=pulumi.ResourceOptions(parent=group),
+        )
+        namespace = aws.redshiftserverless.Namespace(
+            f"{name}-redshift-namespace",
+            namespace_name=identifier,
+            db_name=settings.database_name,
+            admin_username=settings.admin_username,
+            manage_admin_password=True,
+            admin_password_secret_kms_key_id=kms_key_arn,
+            kms_key_id=kms_key_arn,
+            log_exports=list(REDSHIFT_LOG_EXPORTS),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect),
+        )
+        self.redshift_security_group = group
+        return aws.redshiftserverless.Workgroup(
+            f"{name}-redshift-workgroup",
+            workgroup_name=identifier,
+            namespace_name=namespace.namespace_name,
+            base_capacity=settings.base_capacity_rpus,
+            port=REDSHIFT_PORT,
+            publicly_accessible=False,
+            enhanced_vpc_routing=True,
+            subnet_ids=subnet_ids,
+            security_group_ids=[group.id],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+
+def _table_parameters(location: str) -> dict[str, str]:
+    """The table's properties: GZIP JSON, and partition projection over `year=/month=/day=` so
+    Athena needs neither a crawler nor `MSCK REPAIR TABLE` to see a new day."""
+    return {
+        "EXTERNAL": "TRUE",
+        "classification": "json",
+        "compressionType": "gzip",
+        "projection.enabled": "true",
+        "projection.year.type": "integer",
+        "projection.year.range": PROJECTED_YEARS,
+        "projection.month.type": "integer",
+        "projection.month.range": "1,12",
+        "projection.month.digits": "2",
+        "projection.day.type": "integer",
+        "projection.day.range": "1,31",
+        "projection.day.digits": "2",
+        "storage.location.template": location + "year=${year}/month=${month}/day=${day}/",
+    }
