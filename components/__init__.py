@@ -8,13 +8,17 @@ Every class takes a validated pydantic args model (see `components.args`); inval
 model is built, before any resource is declared.
 """
 
+from .alarms import AlarmSubscription, AlarmThresholds, RegionAlarms
 from .args import NatGatewayMode, NetworkArgs, RegionRole
+from .audit import AuditSettings, AuditTrail, AuditTrailArgs
 from .backup import CrossRegionBackup, copy_vault
+from .buckets import PrivateBucket
 from .cdn import CdnEdge
 from .cdn_args import CdnDefaults, CdnEdgeArgs
 from .eks import EksCluster
 from .eks_args import AddonVersions, EksClusterArgs, EksDefaults, IstioSettings, KarpenterSettings
 from .geo import CloudflareRegion
+from .grafana import GrafanaArgs, GrafanaSettings, GrafanaWorkspace
 from .karpenter import Karpenter
 from .mesh import ServiceMesh
 from .network import Network, NetworkError
@@ -27,21 +31,33 @@ from .region_args import RegionStackArgs
 from .sizes import EksSizes, PostgresSizes, RedisSizes
 from .steering import SteeringPlan, plan_steering
 from .subnets import SubnetPlan, SubnetPlanError, SubnetSpec, Tier, plan_subnets
+from .telemetry import ClusterTelemetry, TelemetryArgs, TelemetrySettings
+from .warehouse import AnalyticsWarehouse, WarehouseArgs, WarehouseSettings
 from .workload import AppEnvelope
 
 __all__ = [
     "AddonVersions",
+    "AlarmSubscription",
+    "AlarmThresholds",
+    "AnalyticsWarehouse",
     "AppEnvelope",
+    "AuditSettings",
+    "AuditTrail",
+    "AuditTrailArgs",
     "CdnDefaults",
     "CdnEdge",
     "CdnEdgeArgs",
     "CloudflareRegion",
     "ClusterRole",
+    "ClusterTelemetry",
     "CrossRegionBackup",
     "EksCluster",
     "EksClusterArgs",
     "EksDefaults",
     "EksSizes",
+    "GrafanaArgs",
+    "GrafanaSettings",
+    "GrafanaWorkspace",
     "IstioSettings",
     "Karpenter",
     "KarpenterSettings",
@@ -55,12 +71,14 @@ __all__ = [
     "PostgresClusterArgs",
     "PostgresDefaults",
     "PostgresSizes",
+    "PrivateBucket",
     "RedisCluster",
     "RedisClusterArgs",
     "RedisDefaults",
     "RedisEngine",
     "RedisRole",
     "RedisSizes",
+    "RegionAlarms",
     "RegionKey",
     "RegionRole",
     "RegionStack",
@@ -70,7 +88,11 @@ __all__ = [
     "SubnetPlan",
     "SubnetPlanError",
     "SubnetSpec",
+    "TelemetryArgs",
+    "TelemetrySettings",
     "Tier",
+    "WarehouseArgs",
+    "WarehouseSettings",
     "copy_vault",
     "plan_steering",
     "plan_subnets",

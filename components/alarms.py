@@ -223,14 +223,6 @@ class RegionAlarms(pulumi.ComponentResource):
                 "AuroraReplicaLagMaximum",
                 "Maximum",
             ),
-            (
-                # Published by a secondary cluster only: missing data is the writer's normal state.
-                _Signal(
-                    "aurora-global-lag", f"{cluster_id}: behind the global writer", t.aurora_global_lag_ms
-                ),
-                "AuroraGlobalDBReplicationLag",
-                "Maximum",
-            ),
             (_Signal("aurora-cpu", f"{cluster_id}: CPU", t.aurora_cpu_percent), "CPUUtilization", "Maximum"),
             (
                 _Signal(
@@ -250,6 +242,17 @@ class RegionAlarms(pulumi.ComponentResource):
             ),
         ):
             self._metric(signal, "AWS/RDS", metric, statistic, cluster)
+        # Published by a secondary cluster only (missing data is the writer's normal state), and
+        # with a SourceRegion dimension besides the cluster's: a Metrics Insights query over the
+        # namespace matches it whatever the dimension set.
+        query = (
+            'SELECT MAX(AuroraGlobalDBReplicationLag) FROM "AWS/RDS" '
+            f"WHERE DBClusterIdentifier = '{cluster_id}'"
+        )
+        self._query(
+            _Signal("aurora-global-lag", f"{cluster_id}: behind the global writer", t.aurora_global_lag_ms),
+            query,
+        )
 
     def _cache(self, cache: CacheWatch) -> None:
         t = self._thresholds
@@ -312,15 +315,17 @@ class RegionAlarms(pulumi.ComponentResource):
 
     def _nlb(self) -> None:
         query = 'SELECT MAX(UnHealthyHostCount) FROM SCHEMA("AWS/NetworkELB", LoadBalancer, TargetGroup)'
-        signal = _Signal(
-            "nlb-unhealthy-hosts", "NLB: unhealthy targets", self._thresholds.nlb_unhealthy_hosts
+        self._query(
+            _Signal("nlb-unhealthy-hosts", "NLB: unhealthy targets", self._thresholds.nlb_unhealthy_hosts),
+            query,
         )
+
+    def _query(self, signal: _Signal, query: str) -> None:
+        """An alarm on a Metrics Insights query (one time series), and its graph."""
         self._alarm(
             signal, metric_queries=[{"id": "q", "expression": query, "period": PERIOD, "return_data": True}]
         )
-        self._graphs.append(
-            {"title": "NLB unhealthy targets", "metrics": [[{"expression": query, "id": "q"}]]}
-        )
+        self._graphs.append({"title": signal.description, "metrics": [[{"expression": query, "id": "q"}]]})
 
     def _capacity(self, cluster_name: pulumi.Input[str]) -> None:
         t = self._thresholds

@@ -9,7 +9,10 @@
     │                         (its gateway presents the CDN's origin certificate:
     │                         `install_origin_certificate`)
     ├── PostgresCluster       the region's member of the global database (`attach_postgres`)
-    └── RedisClusters         one replication group per Redis store (`attach_redis`)
+    ├── RedisClusters         one replication group per Redis store (`attach_redis`)
+    ├── RegionAlarms          alarms over all of the above, an SNS topic, a dashboard (`attach_alarms`)
+    └── ClusterTelemetry      AMP workspace + managed collector, Fluent Bit to CloudWatch Logs
+                              (`attach_telemetry`)
 
 Every AWS resource below a RegionStack uses its provider: none can fall back to an ambient default
 provider or `AWS_REGION`. The data stores are attached after construction because their members
@@ -37,6 +40,7 @@ from .redis import RedisCluster, log_delivery_resource_policy
 from .redis_args import MaxmemoryPolicy, RedisClusterArgs
 from .region_args import RegionStackArgs
 from .subnets import Tier
+from .telemetry import SIDECAR_METRICS_PORT, ClusterTelemetry, TelemetryArgs, TelemetrySettings
 
 __all__ = ["RegionKey", "RegionStack"]
 
@@ -87,8 +91,9 @@ class RegionKey(pulumi.ComponentResource):
 def _key_policy(account: str, region: str, partition: str, dns_suffix: str) -> dict:
     """Key policy: the account administers the key through IAM; Auto Scaling may use it for node
     volumes through EC2 in this region; CloudWatch alarms may encrypt what they publish to the
-    region's alarm topic; CloudWatch Logs may use it only for this account's log groups in this
-    region (the encryption-context condition AWS documents)."""
+    region's alarm topic; Managed Prometheus may use it for this account's workspaces, through AMP
+    only; CloudWatch Logs may use it only for this account's log groups in this region (the
+    encryption-context condition AWS documents)."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -134,6 +139,21 @@ def _key_policy(account: str, region: str, partition: str, dns_suffix: str) -> d
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                 "Resource": "*",
                 "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+            },
+            {
+                # Amazon Managed Service for Prometheus encrypts the region's workspace through
+                # grants it creates (AMP user guide, "Encryption at rest"); only through AMP here.
+                "Sid": "ManagedPrometheusEncryptsThisAccountsWorkspaces",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": ["kms:DescribeKey", "kms:CreateGrant", "kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": f"aps.{region}.{dns_suffix}",
+                        "kms:CallerAccount": account,
+                    }
+                },
             },
             {
                 "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
@@ -184,6 +204,8 @@ class RegionStack(pulumi.ComponentResource):
             the isolated subnets, reachable from the API's pods only.
         attach_redis(): add the region's replication group of one Redis store, the same way.
         alarms: the region's `RegionAlarms`, once `attach_alarms` added them (after the stores).
+        telemetry: the region's `ClusterTelemetry` (metrics and container logs), once
+            `attach_telemetry` added it.
         add_backup_copy_vault(): a vault under this region's key for another region's backup
             copies; returns its ARN (`backup_copy_vault_arn` of a writer elsewhere).
         install_origin_certificate(): have the ingress gateway present the CDN's origin certificate.
@@ -202,6 +224,7 @@ class RegionStack(pulumi.ComponentResource):
         self.postgres: PostgresCluster | None = None
         self.redis: dict[str, RedisCluster] = {}
         self.alarms: RegionAlarms | None = None
+        self.telemetry: ClusterTelemetry | None = None
         self._egress_ports: set[int] = set()
         self._log_delivery_policy: aws.cloudwatch.LogResourcePolicy | None = None
         self.provider = aws.Provider(
@@ -338,6 +361,28 @@ class RegionStack(pulumi.ComponentResource):
             opts=self.pinned,
         )
         return self.alarms
+
+    def attach_telemetry(self, settings: TelemetrySettings) -> ClusterTelemetry:
+        """Add the region's metrics (an AMP workspace and its managed collector in the private
+        subnets) and container logs (Fluent Bit to an encrypted log group), and let the collector
+        reach the API's sidecars on their metrics port."""
+        if self.telemetry is not None:
+            raise ValueError(f"{self.args.region} already has its telemetry")
+        prefix = f"{self.args.name_prefix}-{self.args.region}"
+        self.telemetry = ClusterTelemetry(
+            f"{prefix}-telemetry",
+            TelemetryArgs(**settings.model_dump(), name_prefix=prefix, protect=self.args.protect),
+            cluster_name=self.args.eks.cluster_name,
+            cluster_arn=self.eks.cluster.arn,
+            kubernetes_provider=self.eks.kubernetes_provider,
+            subnet_ids=self.private_subnet_ids,
+            security_group_ids=[self.eks.cluster.vpc_config.cluster_security_group_id],
+            kms_key_arn=self.kms_key_arn,
+            opts=self.pinned,
+        )
+        private = [str(s.cidr) for s in self.args.network.subnet_plan().tier(Tier.PRIVATE)]
+        self.eks.app.allow_ingress("metrics-scraper", private, SIDECAR_METRICS_PORT)
+        return self.telemetry
 
     def install_origin_certificate(
         self, certificate: pulumi.Input[str], private_key: pulumi.Input[str]

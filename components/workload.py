@@ -25,8 +25,9 @@ from .eks_args import AppSettings
 from .kube import PodSecurity, psa_namespace
 from .mesh import GATEWAY_NAMESPACE, ServiceMesh
 from .sizes import EksSizes
+from .subnets import PRIVATE_RANGES
 
-__all__ = ["AppEnvelope", "canary_routes", "egress_policy", "network_policies"]
+__all__ = ["AppEnvelope", "canary_routes", "egress_policy", "ingress_policy", "network_policies"]
 
 SERVICE_PORT = 80
 #: Where the EKS Pod Identity agent listens on every node (link-local).
@@ -49,12 +50,21 @@ def canary_routes(host: str, canary_weight: int) -> list[dict[str, Any]]:
 
 def egress_policy(cidrs: Sequence[str], port: int) -> dict[str, Any]:
     """A NetworkPolicy spec letting the API's pods reach `port` in these ranges, and nothing more."""
+    return _cidr_policy("Egress", "to", cidrs, port)
+
+
+def ingress_policy(cidrs: Sequence[str], port: int) -> dict[str, Any]:
+    """A NetworkPolicy spec letting these ranges reach the API's pods on `port`, and nothing more."""
+    return _cidr_policy("Ingress", "from", cidrs, port)
+
+
+def _cidr_policy(direction: str, peer: str, cidrs: Sequence[str], port: int) -> dict[str, Any]:
     return {
         "podSelector": {},
-        "policyTypes": ["Egress"],
-        "egress": [
+        "policyTypes": [direction],
+        direction.lower(): [
             {
-                "to": [{"ipBlock": {"cidr": cidr}} for cidr in cidrs],
+                peer: [{"ipBlock": {"cidr": cidr}} for cidr in cidrs],
                 "ports": [{"protocol": "TCP", "port": port}],
             }
         ],
@@ -260,7 +270,42 @@ class AppEnvelope(pulumi.ComponentResource):
     ) -> k8s.networking.v1.NetworkPolicy:
         """Open the default-deny egress for one data store: `port` on `cidrs` (its subnets), named
         `allow-<purpose>`. Data-store components call this as they land."""
-        spec: Any = egress_policy(cidrs, port)
+        return self._allow(purpose, egress_policy(cidrs, port), opts)
+
+    def allow_ingress(
+        self, purpose: str, cidrs: Sequence[str], port: int, opts: pulumi.ResourceOptions | None = None
+    ) -> k8s.networking.v1.NetworkPolicy:
+        """Open the default-deny ingress to `port` from `cidrs` (e.g. the metrics scraper's subnets
+        to the sidecars' metrics port), named `allow-<purpose>`."""
+        return self._allow(purpose, ingress_policy(cidrs, port), opts)
+
+    def allow_egress_beyond_private_ranges(
+        self, purpose: str, port: int, opts: pulumi.ResourceOptions | None = None
+    ) -> k8s.networking.v1.NetworkPolicy:
+        """Open the default-deny egress to `port` on public addresses only (every private range
+        excepted, so nothing inside the VPC is reachable this way): an AWS API of another region."""
+        spec: Any = {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {
+                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": [str(r) for r in PRIVATE_RANGES]}}],
+                    "ports": [{"protocol": "TCP", "port": port}],
+                }
+            ],
+        }
+        return self._allow(purpose, spec, opts)
+
+    def add_service_account(self, name: str) -> k8s.core.v1.ServiceAccount:
+        """A service account in the API's namespace (for an EKS Pod Identity association)."""
+        metadata: Any = {"name": name, "namespace": self.namespace.metadata.name}
+        return k8s.core.v1.ServiceAccount(
+            f"{self._name}-{name}", metadata=metadata, opts=pulumi.ResourceOptions(parent=self.namespace)
+        )
+
+    def _allow(
+        self, purpose: str, spec: Any, opts: pulumi.ResourceOptions | None
+    ) -> k8s.networking.v1.NetworkPolicy:
         metadata: Any = {"name": f"allow-{purpose}", "namespace": self.namespace.metadata.name}
         return k8s.networking.v1.NetworkPolicy(
             f"{self._name}-allow-{purpose}",

@@ -15,7 +15,10 @@ from pulumi.runtime import config as runtime_config
 
 from components import CdnEdge, NetworkError, PostgresCluster, RedisCluster, RegionStack
 from components.alarms import overview_dashboard
+from components.audit import AuditTrail, AuditTrailArgs
+from components.grafana import GrafanaArgs, GrafanaWorkspace
 from components.redis_args import Membership
+from components.warehouse import AnalyticsWarehouse, WarehouseArgs
 
 from .stack_config import (
     NAMESPACE,
@@ -27,7 +30,10 @@ from .stack_config import (
     validate_config,
 )
 
-__all__ = ["build", "load_runtime_config", "main"]
+__all__ = ["EVENTS_PRODUCER", "build", "load_runtime_config", "main"]
+
+#: The service account, in the API's namespace, whose pods may put events into the warehouse.
+EVENTS_PRODUCER = "events-producer"
 
 
 def load_runtime_config(stack: str) -> StackConfig:
@@ -57,15 +63,57 @@ def build(config: StackConfig, stack: str) -> tuple[dict[str, RegionStack], CdnE
 
 
 def attach_observability(config: StackConfig, stack: str, regions: dict[str, RegionStack]) -> None:
-    """Each region's alarms over what it holds (so after the data stores), and one dashboard of
-    every region's alarm states in the anchor region."""
+    """Each region's alarms over what it holds (so after the data stores) and its metrics and
+    container logs; in the anchor region, one dashboard of every region's alarm states, the
+    platform's Grafana workspace, the audit trail and the analytics warehouse, which every region's
+    API may send events to."""
     observability = config.observability
     alarms = [
         region.attach_alarms(observability.thresholds, observability.alarm_subscriptions)
         for region in regions.values()
     ]
+    for region in regions.values():
+        region.attach_telemetry(observability.telemetry)
     anchor = regions[config.anchor_region]
-    overview_dashboard(f"{NAMESPACE}-{stack}-overview", alarms, anchor.pinned)
+    prefix = f"{NAMESPACE}-{stack}"
+    overview_dashboard(f"{prefix}-overview", alarms, anchor.pinned)
+    GrafanaWorkspace(
+        f"{prefix}-grafana",
+        GrafanaArgs(**observability.grafana.model_dump(), name_prefix=prefix),
+        opts=anchor.pinned,
+    )
+    protect = config.protect_stateful_resources
+    AuditTrail(
+        f"{prefix}-audit",
+        AuditTrailArgs(
+            **observability.audit.model_dump(),
+            name_prefix=prefix,
+            kms_deletion_window_days=config.kms_deletion_window_days,
+            protect=protect,
+        ),
+        opts=anchor.pinned,
+    )
+    warehouse = AnalyticsWarehouse(
+        f"{prefix}-warehouse",
+        WarehouseArgs(**observability.warehouse.model_dump(), name_prefix=prefix, protect=protect),
+        kms_key_arn=anchor.kms_key_arn,
+        vpc_id=anchor.vpc_id,
+        subnet_ids=anchor.isolated_subnet_ids,
+        client_security_group_id=anchor.eks.node_security_group_id,
+        opts=anchor.pinned,
+    )
+    # Every region's API sends its events to the one stream: a cross-region PutRecord through the
+    # region's NAT, so its pods need HTTPS egress beyond the VPC (not into private ranges).
+    for name, region in regions.items():
+        region.eks.app.add_service_account(EVENTS_PRODUCER)
+        region.eks.app.allow_egress_beyond_private_ranges("events-https", 443)
+        warehouse.allow_producer(
+            f"{prefix}-{name}-events-producer",
+            cluster_name=region.eks.cluster_name,
+            namespace=config.eks.app.namespace,
+            service_account=EVENTS_PRODUCER,
+            opts=region.pinned,
+        )
 
 
 def attach_edge(config: StackConfig, stack: str, regions: dict[str, RegionStack]) -> CdnEdge:

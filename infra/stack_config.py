@@ -41,9 +41,11 @@ from components.args import (
     RegionRole,
     TopologyProblem,
 )
+from components.audit import AuditSettings, LockMode
 from components.cdn_args import CdnDefaults, CdnEdgeArgs, cdn_problems
 from components.eks_args import EksClusterArgs, EksDefaults
 from components.geo import AWS_REGION_LOCATIONS, CloudflareRegion
+from components.grafana import GrafanaSettings
 from components.postgres_args import (
     ClusterRole,
     PostgresClusterArgs,
@@ -60,6 +62,8 @@ from components.redis_args import (
 from components.region_args import RegionStackArgs
 from components.sizes import ComponentSizes
 from components.subnets import PRIVATE_RANGES, SubnetPlanError, plan_subnets
+from components.telemetry import TelemetrySettings
+from components.warehouse import WarehouseSettings
 
 __all__ = [
     "NAMESPACE",
@@ -151,10 +155,18 @@ class Observability(MeridianModel):
         alarm_subscriptions: who each region's alarm topic notifies (`AlarmSubscription`s; prod
             needs at least one).
         thresholds: when the alarms fire (`AlarmThresholds`).
+        telemetry: every region's metrics and container logs (`TelemetrySettings`).
+        grafana: the platform's Grafana workspace, in the anchor region (`GrafanaSettings`).
+        audit: the account's CloudTrail trail, in the anchor region (`AuditSettings`).
+        warehouse: the analytics warehouse, in the anchor region (`WarehouseSettings`).
     """
 
     alarm_subscriptions: list[AlarmSubscription] = Field(default_factory=list)
     thresholds: AlarmThresholds = AlarmThresholds()
+    telemetry: TelemetrySettings = TelemetrySettings()
+    grafana: GrafanaSettings = GrafanaSettings()
+    audit: AuditSettings = AuditSettings()
+    warehouse: WarehouseSettings = WarehouseSettings()
 
 
 class Targets(MeridianModel):
@@ -670,6 +682,33 @@ def _topology_issues(
     return issues
 
 
+def _audit_issues(config: StackConfig, prod: bool) -> list[ConfigIssue]:
+    """Prod keeps its audit log a year under COMPLIANCE lock; a stack whose stateful resources are
+    not protected (torn down) cannot empty a COMPLIANCE-locked bucket, so it uses GOVERNANCE."""
+    at = f"{NAMESPACE}:observability.audit"
+    audit = config.observability.audit
+    issues = []
+    if prod and (
+        audit.lock_mode is not LockMode.COMPLIANCE or audit.object_lock_days < PROD_MIN_AUDIT_LOG_DAYS
+    ):
+        issues.append(
+            ConfigIssue(
+                f"{at}.lockMode" if audit.lock_mode is not LockMode.COMPLIANCE else f"{at}.objectLockDays",
+                f"prod locks every audit log file at least {PROD_MIN_AUDIT_LOG_DAYS} days in COMPLIANCE mode "
+                f"(got {audit.lock_mode.value}, {audit.object_lock_days} days); remove both keys",
+            )
+        )
+    if not config.protect_stateful_resources and audit.lock_mode is LockMode.COMPLIANCE:
+        issues.append(
+            ConfigIssue(
+                f"{at}.lockMode",
+                "this stack may be torn down (protectStatefulResources: false), but nobody can delete a "
+                "COMPLIANCE-locked log file before its retention ends; set lockMode: GOVERNANCE",
+            )
+        )
+    return issues
+
+
 def _write_home_issues(config: StackConfig) -> list[ConfigIssue]:
     """A failover moves the write home away from the anchor, but only where the database can take
     writes: a region of the stack with a member of the global database, whatever its role. (A global
@@ -995,6 +1034,7 @@ def stack_rules(config: StackConfig, stack: str) -> list[ConfigIssue]:
                 "{protocol: email, endpoint: oncall@example.com}",
             )
         )
+    issues.extend(_audit_issues(config, prod))
     if prod and config.eks.log_retention_days < PROD_MIN_AUDIT_LOG_DAYS:
         issues.append(
             ConfigIssue(

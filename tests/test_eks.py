@@ -33,6 +33,12 @@ def only(plan: Plan, type_token: str, region: str) -> RecordedResource:
     return resource
 
 
+def region_key(plan: Plan, region: str) -> RecordedResource:
+    """The region's own KMS key (the anchor region also holds the audit trail's)."""
+    (key,) = [k for k in in_region(plan, "aws:kms/key:Key", region) if k.name.endswith(f"-{region}-key")]
+    return key
+
+
 def crs(plan: Plan, kind: str, region: str) -> list[RecordedResource]:
     return [r for r in plan.resources if r.type.endswith(f":{kind}") and plan.regions[r.urn] == region]
 
@@ -58,10 +64,10 @@ def test_secrets_are_envelope_encrypted_with_the_regions_own_key(stack_plan: Pla
         key_arn = encryption["provider"]["keyArn"]
         assert key_arn.startswith(f"arn:aws:kms:{region}:{MOCK_ACCOUNT_ID}:key/")
         assert region_stack_of(stack_plan, cluster) == region_stack_of(
-            stack_plan, only(stack_plan, "aws:kms/key:Key", region)
+            stack_plan, region_key(stack_plan, region)
         )
         # The key policy lets Auto Scaling use it for the nodes' volumes.
-        policy = json.loads(only(stack_plan, "aws:kms/key:Key", region).inputs["policy"])
+        policy = json.loads(region_key(stack_plan, region).inputs["policy"])
         sids = {s["Sid"] for s in policy["Statement"]}
         assert "AutoScalingEncryptsNodeVolumes" in sids
 
@@ -248,10 +254,14 @@ def test_pod_identity_roles_trust_only_their_cluster(stack_plan: Plan) -> None:
         for r in stack_plan.of_type("aws:iam/role:Role")
         if "pods.eks.amazonaws.com" in r.inputs["assumeRolePolicy"]
     ]
-    assert len(trusts) == 4 * len(config_of(stack_plan).regions)  # vpc-cni, ebs-csi, karpenter, app
+    # vpc-cni, ebs-csi, karpenter, the app, Fluent Bit (`ClusterTelemetry`) in every region; the
+    # warehouse's event producer once (every region's cluster may assume it).
+    assert len(trusts) == 5 * len(config_of(stack_plan).regions) + 1
     for trust in trusts:
         assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": MOCK_ACCOUNT_ID}
-        assert ":cluster/meridian-" in trust["Condition"]["ArnEquals"]["aws:SourceArn"]
+        # One cluster's ARN; the event producer's: the stack's clusters (`meridian-<stack>-*`).
+        source = trust["Condition"].get("ArnEquals") or trust["Condition"]["ArnLike"]
+        assert f":cluster/meridian-{stack_plan.stack}-" in source["aws:SourceArn"]
 
 
 # --- in the cluster --------------------------------------------------------------------------
@@ -303,7 +313,7 @@ def test_istio_is_pinned_with_cni_and_mesh_wide_strict_mtls(stack_plan: Plan) ->
         istio = {
             r.inputs["chart"]: r
             for r in crs(stack_plan, "Release", region)
-            if r.inputs["name"] != "karpenter"
+            if r.inputs["name"] not in ("karpenter", "aws-for-fluent-bit")
         }
         assert set(istio) == {"base", "cni", "istiod", "gateway"}
         assert {r.inputs["version"] for r in istio.values()} == {config.eks.istio.version}

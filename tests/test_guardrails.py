@@ -382,10 +382,10 @@ def test_both_stacks_pass_every_rule(stack: str) -> None:
     report = check_plan(plan_of(stack))
     assert report.violations == []
     checked = {r.rule: r.checked for r in report.results}
-    # Every resource rule looked at the resources it guards, not at nothing (the stacks declare
-    # no S3 bucket yet; the bucket rules are shown at work on the programs above).
+    # Every resource rule looked at the resources it guards, not at nothing (the audit trail's and
+    # the warehouse's buckets are what the bucket rules see).
     idle = {rule for rule, count in checked.items() if count == 0} - {r.name for r in STACK_RULES}
-    assert idle == {"s3-bucket-not-public"}
+    assert idle == set()
 
 
 # --- what the rules allow (each beside the bad case it differs from) ------------------------------
@@ -537,6 +537,27 @@ def test_a_bucket_encrypted_with_the_aws_managed_key_is_not_customer_encrypted()
         )  # fmt: skip
 
     assert findings(program(declare), "s3-bucket-encrypted")
+
+
+def test_sse_s3_is_accepted_only_on_a_bucket_that_receives_access_logs() -> None:
+    """S3 delivers server access logs only to SSE-S3 buckets: that one exemption, no other."""
+
+    def declare(o: pulumi.ResourceOptions, logged: bool) -> None:
+        logs = aws.s3.Bucket("logs", bucket="team-access-logs", opts=o)
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            "logs-sse", bucket=logs.bucket,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}], opts=o,
+        )  # fmt: skip
+        if logged:
+            aws.s3.BucketLogging(
+                "data-logging", bucket="team-data", target_bucket=logs.bucket, target_prefix="data/", opts=o
+            )
+
+    def flagged(logged: bool) -> list[str]:
+        return [name for name, _ in findings(program(lambda o: declare(o, logged)), "s3-bucket-encrypted")]
+
+    assert flagged(logged=True) == []
+    assert flagged(logged=False) == ["logs"]  # SSE-S3 on any other bucket is still refused
 
 
 def test_a_public_bucket_acl_resource_is_refused() -> None:

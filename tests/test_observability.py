@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from components.alarms import cache_node_ids
+from components.subnets import Tier
 from infra.mocks import RecordedResource
 from infra.plan import Plan, plan_after
 from infra.stack_config import validate_config
@@ -30,6 +31,15 @@ def alarms_by_region(plan: Plan) -> dict[str, dict[str, RecordedResource]]:
         prefix = f"meridian-{plan.stack}-{region}-"
         found.setdefault(region, {})[str(alarm.inputs["name"]).removeprefix(prefix)] = alarm
     return found
+
+
+def region_keys(plan: Plan) -> dict[str | None, RecordedResource]:
+    """Each region's own KMS key (the anchor region also holds the audit trail's)."""
+    return {
+        plan.regions[k.urn]: k
+        for k in plan.of_type("aws:kms/key:Key")
+        if k.name.endswith(f"-{plan.regions[k.urn]}-key")
+    }
 
 
 def expected_keys(plan: Plan, region: str) -> set[str]:
@@ -75,6 +85,12 @@ def test_thresholds_come_from_config(prod_values: dict[str, Any]) -> None:
         "natPacketsDroppedPerMinute": 7,
         "evaluationMinutes": 3,
         "unschedulableMinutes": 15,
+        "cacheCpuPercent": 61,
+        "cacheMemoryPercent": 62,
+        "cacheReplicationLagSeconds": 9,
+        "auroraReplicaLagMs": 333,
+        "auroraDeadlocksPerSecond": 0.5,
+        "nlbUnhealthyHosts": 2,
     }
     alarms = alarms_by_region(plan_after(PROJECT_DIR, "prod", prod_values))
     home = alarms["us-east-1"]
@@ -88,6 +104,12 @@ def test_thresholds_come_from_config(prod_values: dict[str, Any]) -> None:
     assert home["eks-capacity-exhausted"].inputs["evaluationPeriods"] == 15
     # Only a store that may evict gets the configured rate; sessions and queues page on any.
     assert home["cache-evictions"].inputs["threshold"] == 25
+    assert [
+        home[k].inputs["threshold"] for k in ("cache-cpu", "cache-memory", "sessions-replication-lag")
+    ] == [61, 62, 9]
+    assert home["aurora-replica-lag"].inputs["threshold"] == 333
+    assert home["aurora-deadlocks"].inputs["threshold"] == 0.5
+    assert home["nlb-unhealthy-hosts"].inputs["threshold"] == 2
     assert home["sessions-evictions"].inputs["threshold"] == 0 == home["queues-evictions"].inputs["threshold"]
 
 
@@ -119,7 +141,7 @@ def test_a_store_of_more_than_ten_nodes_gets_an_alarm_per_ten(prod_values: dict[
 def test_the_topic_is_encrypted_and_only_this_accounts_alarms_publish(prod_plan: Plan) -> None:
     topics = {prod_plan.regions[t.urn]: t for t in prod_plan.of_type(TOPIC)}
     assert len(topics) == 8
-    keys = {prod_plan.regions[k.urn]: k for k in prod_plan.of_type("aws:kms/key:Key")}
+    keys = region_keys(prod_plan)
     for region, topic in topics.items():
         assert topic.inputs["kmsMasterKeyId"].startswith(f"arn:aws:kms:{region}:{ACCOUNT}:key/")
         statements = json.loads(keys[region].inputs["policy"])["Statement"]
@@ -210,3 +232,201 @@ def test_the_staging_plan_has_the_same_alarms_per_region() -> None:
     plan = plan_of("staging")
     by_region = alarms_by_region(plan)
     assert set(by_region["us-east-1"]) == expected_keys(plan, "us-east-1")
+
+
+# --- metrics and logs in every cluster; Grafana in the anchor region --------------------------
+
+
+def test_every_region_has_its_workspace_collector_and_log_shipper(prod_values: dict[str, Any]) -> None:
+    prod_values["observability"]["telemetry"] = {"logRetentionDays": 180}
+    plan = plan_after(PROJECT_DIR, "prod", prod_values)
+    regions = {r["name"] for r in prod_values["regions"]}
+    keys = region_keys(plan)
+
+    def per_region(typ: str, chart: str | None = None) -> dict[str | None, RecordedResource]:
+        found = [r for r in plan.of_type(typ) if chart is None or r.inputs.get("chart") == chart]
+        assert len(found) == len(regions), typ
+        return {plan.regions[r.urn]: r for r in found}
+
+    workspaces = per_region("aws:amp/workspace:Workspace")
+    scrapers = per_region("aws:amp/scraper:Scraper")
+    releases = per_region("kubernetes:helm.sh/v3:Release", chart="aws-for-fluent-bit")
+    for region in regions:
+        assert workspaces[region].inputs["kmsKeyArn"].startswith(f"arn:aws:kms:{region}:")
+        assert (
+            scrapers[region].inputs["source"]["eks"]["clusterArn"].endswith(f"cluster/meridian-prod-{region}")
+        )
+        assert releases[region].inputs["repositoryOpts"]["repo"] == "https://aws.github.io/eks-charts"
+        statements = json.loads(keys[region].inputs["policy"])["Statement"]
+        (amp,) = [s for s in statements if s["Sid"] == "ManagedPrometheusEncryptsThisAccountsWorkspaces"]
+        assert amp["Condition"]["StringEquals"]["kms:ViaService"] == f"aps.{region}.amazonaws.com"
+    containers = [
+        g
+        for g in plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+        if g.inputs["name"].endswith("/containers")
+    ]
+    assert len(containers) == len(regions) and {g.inputs["retentionInDays"] for g in containers} == {180}
+
+
+def test_the_collector_may_reach_the_api_sidecars_metrics_port_only(prod_plan: Plan) -> None:
+    policies = [
+        p for p in prod_plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if p.inputs["metadata"]["name"] == "allow-metrics-scraper"
+    ]  # fmt: skip
+    assert len(policies) == 8
+    config = prod_plan.config
+    assert config is not None
+    for policy in policies:
+        region = prod_plan.regions[policy.urn]
+        (entry,) = [r for r in config.region_args("prod") if r.region == region]
+        private = [str(s.cidr) for s in entry.network.subnet_plan().tier(Tier.PRIVATE)]
+        (rule,) = policy.inputs["spec"]["ingress"]
+        assert rule == {
+            "from": [{"ipBlock": {"cidr": c}} for c in private],
+            "ports": [{"protocol": "TCP", "port": 15020}],
+        }
+        assert policy.inputs["spec"]["policyTypes"] == ["Ingress"]
+
+
+def test_one_grafana_workspace_in_the_anchor_region(prod_plan: Plan) -> None:
+    (workspace,) = prod_plan.of_type("aws:grafana/workspace:Workspace")
+    assert prod_plan.regions[workspace.urn] == "us-east-1"
+    assert workspace.inputs["authenticationProviders"] == ["AWS_SSO"]
+    assert sorted(workspace.inputs["dataSources"]) == ["CLOUDWATCH", "PROMETHEUS"]
+
+
+# --- the audit trail and the warehouse, in the anchor region ----------------------------------
+
+
+def by_bucket(plan: Plan, typ: str) -> dict[str, RecordedResource]:
+    """A bucket's configuration resources of *typ*, by the bucket's name."""
+    return {str(r.inputs["bucket"]): r for r in plan.of_type(typ)}
+
+
+def test_the_trail_records_every_region_into_a_locked_bucket(stack_plan: Plan) -> None:
+    (trail,) = stack_plan.of_type("aws:cloudtrail/trail:Trail")
+    assert stack_plan.regions[trail.urn] == "us-east-1"  # the anchor region
+    inputs = trail.inputs
+    assert inputs["isMultiRegionTrail"] is True and inputs["enableLogFileValidation"] is True
+    assert inputs["includeGlobalServiceEvents"] is True and inputs["kmsKeyId"].startswith(
+        "arn:aws:kms:us-east-1:"
+    )
+    locks = by_bucket(stack_plan, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    retention = locks[inputs["s3BucketName"]].inputs["rule"]["defaultRetention"]
+    expected = {"prod": ("COMPLIANCE", 365), "staging": ("GOVERNANCE", 30)}[stack_plan.stack]
+    assert (retention["mode"], retention["days"]) == expected
+
+
+def test_every_bucket_is_encrypted_versioned_private_and_tls_only(stack_plan: Plan) -> None:
+    buckets = [str(b.inputs["bucket"]) for b in stack_plan.of_type("aws:s3/bucket:Bucket")]
+    assert len(buckets) == 5  # trail, its access logs; lake, query results, their access logs
+    sse = by_bucket(
+        stack_plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    )
+    versioning = by_bucket(stack_plan, "aws:s3/bucketVersioning:BucketVersioning")
+    private = by_bucket(stack_plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    policies = by_bucket(stack_plan, "aws:s3/bucketPolicy:BucketPolicy")
+    log_targets = {
+        str(r.inputs["targetBucket"]) for r in stack_plan.of_type("aws:s3/bucketLogging:BucketLogging")
+    }
+    for bucket in buckets:
+        (rule,) = sse[bucket].inputs["rules"]
+        default = rule["applyServerSideEncryptionByDefault"]
+        if bucket in log_targets:
+            assert default["sseAlgorithm"] == "AES256", bucket  # S3 delivers access logs to SSE-S3 only
+        else:
+            assert default["sseAlgorithm"] == "aws:kms" and default["kmsMasterKeyId"].startswith(
+                "arn:aws:kms:"
+            )
+            assert bucket in {
+                str(r.inputs["bucket"]) for r in stack_plan.of_type("aws:s3/bucketLogging:BucketLogging")
+            }
+        assert versioning[bucket].inputs["versioningConfiguration"]["status"] == "Enabled"
+        assert all(
+            private[bucket].inputs[k] is True
+            for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+        )
+        statements = json.loads(policies[bucket].inputs["policy"])["Statement"]
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in statements
+        ), bucket
+
+
+def test_events_flow_from_every_region_into_the_lake_athena_reads(prod_values: dict[str, Any]) -> None:
+    prod_values["observability"]["warehouse"] = {"bytesScannedCutoffPerQuery": 1073741824}
+    plan = plan_after(PROJECT_DIR, "prod", prod_values)
+    (stream,) = plan.of_type("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")
+    s3 = stream.inputs["extendedS3Configuration"]
+    lake = s3["bucketArn"].removeprefix("arn:aws:s3:::")
+    assert s3["prefix"].startswith("events/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/")
+    assert stream.inputs["serverSideEncryption"]["enabled"] is True
+    (table,) = plan.of_type("aws:glue/catalogTable:CatalogTable")
+    assert table.inputs["storageDescriptor"]["location"] == f"s3://{lake}/events/"
+    assert [k["name"] for k in table.inputs["partitionKeys"]] == ["year", "month", "day"]
+    (workgroup,) = plan.of_type("aws:athena/workgroup:Workgroup")
+    configuration = workgroup.inputs["configuration"]
+    assert configuration["enforceWorkgroupConfiguration"] is True
+    assert configuration["bytesScannedCutoffPerQuery"] == 1073741824
+    assert configuration["resultConfiguration"]["encryptionConfiguration"]["encryptionOption"] == "SSE_KMS"
+    assert {plan.regions[r.urn] for r in (stream, table, workgroup)} == {"us-east-1"}
+    associations = [
+        a for a in plan.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+        if a.inputs["serviceAccount"] == "events-producer"
+    ]  # fmt: skip
+    assert sorted(plan.regions[a.urn] or "" for a in associations) == sorted(
+        r["name"] for r in prod_values["regions"]
+    )
+    assert {a.inputs["namespace"] for a in associations} == {"api"}
+    accounts = [
+        s
+        for s in plan.of_type("kubernetes:core/v1:ServiceAccount")
+        if s.inputs["metadata"]["name"] == "events-producer"
+    ]
+    assert sorted(plan.regions[s.urn] or "" for s in accounts) == sorted(
+        plan.regions[a.urn] or "" for a in associations
+    )
+    egress = [
+        p for p in plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if p.inputs["metadata"]["name"] == "allow-events-https"
+    ]  # fmt: skip
+    assert len(egress) == len(associations)
+    (rule,) = egress[0].inputs["spec"]["egress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 443}]
+    assert rule["to"] == [
+        {"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]}}
+    ]
+    (role_arn,) = {a.inputs["roleArn"] for a in associations}
+    assert role_arn.startswith(f"arn:aws:iam::{ACCOUNT}:role/meridian-prod-warehouse-producer-")  # auto-named
+    (policy,) = [
+        p
+        for p in plan.of_type("aws:iam/rolePolicy:RolePolicy")
+        if p.name == "meridian-prod-warehouse-producer"
+    ]
+    (statement,) = json.loads(policy.inputs["policy"])["Statement"]
+    assert statement["Action"] == ["firehose:PutRecord", "firehose:PutRecordBatch"]
+    assert (
+        statement["Resource"]
+        == f"arn:aws:firehose:us-east-1:{ACCOUNT}:deliverystream/{stream.inputs['name']}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("stack", "audit", "path", "fragment"),
+    [
+        ("prod", {"lockMode": "GOVERNANCE"}, "lockMode", "COMPLIANCE mode"),
+        ("prod", {"objectLockDays": 30}, "objectLockDays", "at least 365 days"),
+        ("staging", {"lockMode": "COMPLIANCE", "objectLockDays": 30}, "lockMode", "set lockMode: GOVERNANCE"),
+    ],
+)
+def test_the_audit_lock_fits_the_stack(
+    prod_values: dict[str, Any],
+    staging_values: dict[str, Any],
+    stack: str,
+    audit: dict[str, Any],
+    path: str,
+    fragment: str,
+) -> None:
+    values = prod_values if stack == "prod" else staging_values
+    values["observability"]["audit"] = audit
+    assert_issue(rejected(values, f"Pulumi.{stack}.yaml"), f"meridian:observability.audit.{path}", fragment)

@@ -343,6 +343,7 @@ def test_the_apis_pods_may_connect_through_their_regions_proxy_as_the_app_users(
             a
             for a in in_region(stack_plan, "aws:eks/podIdentityAssociation:PodIdentityAssociation", region)
             if a.inputs["namespace"] == config.eks.app.namespace
+            and a.inputs["serviceAccount"] == config.eks.app.deployment_name
         ]
         assert association.inputs["serviceAccount"] == config.eks.app.deployment_name
         (role,) = [r for r in in_region(stack_plan, "aws:iam/role:Role", region) if r.name.endswith("-app")]

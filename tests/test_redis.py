@@ -182,7 +182,11 @@ def test_snapshots_windows_and_logs(stack_plan: Plan) -> None:
 
 def test_one_log_delivery_policy_per_region_for_this_account_only(stack_plan: Plan) -> None:
     config = config_of(stack_plan)
-    policies = stack_plan.of_type("aws:cloudwatch/logResourcePolicy:LogResourcePolicy")
+    policies = [
+        p
+        for p in stack_plan.of_type("aws:cloudwatch/logResourcePolicy:LogResourcePolicy")
+        if p.name.endswith("-elasticache-log-delivery")
+    ]
     assert sorted(stack_plan.regions[p.urn] for p in policies) == sorted(r.name for r in config.regions)
     for policy in policies:
         region = stack_plan.regions[policy.urn]

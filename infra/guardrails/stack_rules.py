@@ -36,6 +36,7 @@ SUBNET = "aws:ec2/subnet:Subnet"
 SUBNET_GROUPS = ("aws:rds/subnetGroup:SubnetGroup", "aws:elasticache/subnetGroup:SubnetGroup")
 VPC = "aws:ec2/vpc:Vpc"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
 BUCKET_ENCRYPTION = (
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
@@ -175,13 +176,29 @@ def _guards(stack: Stack, bucket: Subject, guard_types: tuple[str, ...]) -> list
     ]
 
 
-@stack_rule("s3-bucket-encrypted", "Every S3 bucket is encrypted with a customer-managed KMS key (SSE-KMS)")
+def _access_log_targets(stack: Stack) -> list[Subject]:
+    """The buckets S3 delivers server access logs to (some BucketLogging's target)."""
+    return [
+        target
+        for logging in stack.of_type(BUCKET_LOGGING)
+        for target in stack.referenced(logging, "targetBucket", S3_BUCKETS, by="bucket")
+    ]
+
+
+@stack_rule(
+    "s3-bucket-encrypted",
+    "Every S3 bucket is encrypted with a customer-managed KMS key (SSE-KMS); a server-access-log "
+    "target with SSE-S3, the only encryption S3 delivers access logs to",
+)
 def _bucket_encrypted(stack: Stack) -> Iterator[Violation]:
+    log_targets = _access_log_targets(stack)
     for bucket in stack.of_type(*S3_BUCKETS):
         rules = [r for g in _guards(stack, bucket, BUCKET_ENCRYPTION) for r in g.items("rules")]
         rules += bucket.items("serverSideEncryptionConfiguration", "rules")
         blocks = [single_block(r.get("applyServerSideEncryptionByDefault")) for r in rules]
         defaults = [b for b in blocks if isinstance(b, dict)]
+        if bucket in log_targets and any(d.get("sseAlgorithm") == "AES256" for d in defaults):
+            continue  # S3 user guide, "Enabling Amazon S3 server access logging": SSE-S3 only
         kms = [
             d
             for d in defaults

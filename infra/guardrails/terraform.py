@@ -32,6 +32,9 @@ AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
 #: against pulumi-aws's provider/resources.go); most are `aws_<module>_<name>`, EC2's `aws_<name>`,
 #: and RDS keeps Terraform's older `aws_db_` prefix for some.
 TERRAFORM_TYPES: dict[str, str] = {
+    "aws:amp/scraper:Scraper": "aws_prometheus_scraper",
+    "aws:amp/workspace:Workspace": "aws_prometheus_workspace",
+    "aws:athena/workgroup:Workgroup": "aws_athena_workgroup",
     "aws:backup/plan:Plan": "aws_backup_plan",
     "aws:backup/selection:Selection": "aws_backup_selection",
     "aws:backup/vault:Vault": "aws_backup_vault",
@@ -41,6 +44,7 @@ TERRAFORM_TYPES: dict[str, str] = {
     "aws:cloudwatch/eventTarget:EventTarget": "aws_cloudwatch_event_target",
     "aws:cloudwatch/logGroup:LogGroup": "aws_cloudwatch_log_group",
     "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": "aws_cloudwatch_log_resource_policy",
+    "aws:cloudwatch/logStream:LogStream": "aws_cloudwatch_log_stream",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "aws_cloudwatch_metric_alarm",
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "aws_default_security_group",
     "aws:ec2/eip:Eip": "aws_eip",
@@ -70,9 +74,13 @@ TERRAFORM_TYPES: dict[str, str] = {
     "aws:elasticache/subnetGroup:SubnetGroup": "aws_elasticache_subnet_group",
     "aws:elasticache/user:User": "aws_elasticache_user",
     "aws:elasticache/userGroup:UserGroup": "aws_elasticache_user_group",
+    "aws:glue/catalogDatabase:CatalogDatabase": "aws_glue_catalog_database",
+    "aws:glue/catalogTable:CatalogTable": "aws_glue_catalog_table",
+    "aws:grafana/workspace:Workspace": "aws_grafana_workspace",
     "aws:iam/role:Role": "aws_iam_role",
     "aws:iam/rolePolicy:RolePolicy": "aws_iam_role_policy",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "aws_iam_role_policy_attachment",
+    "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": "aws_kinesis_firehose_delivery_stream",
     "aws:kms/alias:Alias": "aws_kms_alias",
     "aws:kms/key:Key": "aws_kms_key",
     "aws:lb/loadBalancer:LoadBalancer": "aws_lb",
@@ -87,8 +95,18 @@ TERRAFORM_TYPES: dict[str, str] = {
     "aws:rds/proxyEndpoint:ProxyEndpoint": "aws_db_proxy_endpoint",
     "aws:rds/proxyTarget:ProxyTarget": "aws_db_proxy_target",
     "aws:rds/subnetGroup:SubnetGroup": "aws_db_subnet_group",
+    "aws:redshiftserverless/namespace:Namespace": "aws_redshiftserverless_namespace",
+    "aws:redshiftserverless/workgroup:Workgroup": "aws_redshiftserverless_workgroup",
     "aws:s3/bucket:Bucket": "aws_s3_bucket",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": (
+        "aws_s3_bucket_lifecycle_configuration"
+    ),
     "aws:s3/bucketLogging:BucketLogging": "aws_s3_bucket_logging",
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": (
+        "aws_s3_bucket_object_lock_configuration"
+    ),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "aws_s3_bucket_ownership_controls",
+    "aws:s3/bucketPolicy:BucketPolicy": "aws_s3_bucket_policy",
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "aws_s3_bucket_public_access_block",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
         "aws_s3_bucket_server_side_encryption_configuration"
@@ -104,6 +122,7 @@ TERRAFORM_TYPES: dict[str, str] = {
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "aws_vpc_security_group_egress_rule",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "aws_vpc_security_group_ingress_rule",
 }
+
 
 #: Pulumi pluralises the name of a repeatable block (`parameter` → `parameters`); these are the
 #: blocks of the types above whose Terraform name is singular.
