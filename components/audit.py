@@ -42,7 +42,7 @@ from .buckets import (
 from .data_policies import service_trust
 from .eks_policies import Document, document
 from .iam import managed_policy_role
-from .logs import encrypted_log_group
+from .logs import encrypted_log_group, logs_key_statement
 from .lookups import AwsContext
 
 __all__ = ["AuditTrail", "AuditTrailArgs", "audit_key_policy", "cloudtrail_bucket_statements"]
@@ -150,26 +150,13 @@ def audit_key_policy(
                 "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": this_accounts_trails},
             },
         },
-        {
-            "Sid": "CloudWatchLogsEncryptsTheTrailGroup",
-            "Effect": "Allow",
-            "Principal": {"Service": f"logs.{region}.{dns_suffix}"},
-            "Action": [
-                "kms:Encrypt*",
-                "kms:Decrypt*",
-                "kms:ReEncrypt*",
-                "kms:GenerateDataKey*",
-                "kms:Describe*",
-            ],
-            "Resource": "*",
-            "Condition": {
-                "ArnEquals": {
-                    "kms:EncryptionContext:aws:logs:arn": (
-                        f"arn:{partition}:logs:{region}:{account}:log-group:{log_group_name}"
-                    )
-                }
-            },
-        },
+        logs_key_statement(
+            "CloudWatchLogsEncryptsTheTrailGroup",
+            region,
+            dns_suffix,
+            f"arn:{partition}:logs:{region}:{account}:log-group:{log_group_name}",
+            exact=True,
+        ),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-__all__ = ["encrypted_log_group"]
+__all__ = ["encrypted_log_group", "logs_key_statement"]
 
 
 def encrypted_log_group(
@@ -31,3 +31,18 @@ def encrypted_log_group(
         deletion_protection_enabled=protect,
         opts=pulumi.ResourceOptions(parent=parent, protect=protect),
     )
+
+
+def logs_key_statement(sid: str, region: str, dns_suffix: str, log_groups: str, *, exact: bool) -> dict:
+    """The key-policy statement letting CloudWatch Logs of `region` use a key for `log_groups` (an
+    ARN, or a pattern when not `exact`) only: the encryption-context condition AWS documents."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": f"logs.{region}.{dns_suffix}"},
+        "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        "Resource": "*",
+        "Condition": {
+            "ArnEquals" if exact else "ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}
+        },
+    }

@@ -32,6 +32,7 @@ import pulumi_aws as aws
 from .alarms import AlarmSubscription, AlarmThresholds, CacheWatch, RegionAlarms
 from .backup import copy_vault
 from .eks import EksCluster
+from .logs import logs_key_statement
 from .lookups import AwsContext
 from .network import Network
 from .postgres import PostgresCluster
@@ -155,26 +156,13 @@ def _key_policy(account: str, region: str, partition: str, dns_suffix: str) -> d
                     }
                 },
             },
-            {
-                "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
-                "Effect": "Allow",
-                "Principal": {"Service": f"logs.{region}.{dns_suffix}"},
-                "Action": [
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                "Resource": "*",
-                "Condition": {
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": (
-                            f"arn:{partition}:logs:{region}:{account}:log-group:*"
-                        )
-                    }
-                },
-            },
+            logs_key_statement(
+                "CloudWatchLogsEncryptsThisAccountsLogGroups",
+                region,
+                dns_suffix,
+                f"arn:{partition}:logs:{region}:{account}:log-group:*",
+                exact=False,
+            ),
         ],
     }
 
