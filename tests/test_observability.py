@@ -97,7 +97,14 @@ def test_thresholds_come_from_config(prod_values: dict[str, Any]) -> None:
     assert home["aurora-cpu"].inputs["threshold"] == 71
     assert home["aurora-freeable-memory"].inputs["threshold"] == 512 * 1024 * 1024
     assert home["aurora-freeable-memory"].inputs["comparisonOperator"] == "LessThanThreshold"
-    assert alarms["eu-west-1"]["aurora-global-lag"].inputs["threshold"] == 750
+    global_lag = alarms["eu-west-1"]["aurora-global-lag"]
+    assert global_lag.inputs["threshold"] == 750
+    # Every dimension set the metric comes with (SourceRegion too), for this cluster only.
+    (query,) = global_lag.inputs["metricQueries"]
+    assert query["expression"] == (
+        'SELECT MAX(AuroraGlobalDBReplicationLag) FROM "AWS/RDS" '
+        "WHERE DBClusterIdentifier = 'meridian-prod-eu-west-1-postgres'"
+    )
     assert home["cache-engine-cpu"].inputs["threshold"] == 66
     assert home["nat-2-dropped"].inputs["threshold"] == 7
     assert home["aurora-cpu"].inputs["evaluationPeriods"] == 3
