@@ -16,16 +16,21 @@ from .eks_policies import Document, document
 __all__ = ["log_delivery_policy", "rds_connect_policy", "secret_read_policy", "service_trust"]
 
 
-def service_trust(service: str, *, source_account: str | None = None) -> Document:
+def service_trust(
+    service: str, *, source_account: str | None = None, external_id: str | None = None
+) -> Document:
     """A role that `service` (e.g. `rds.amazonaws.com`) assumes; with `source_account`, only when
-    acting for that account (use it only where the service documents the condition key)."""
+    acting for that account; with `external_id`, only when it presents that id (Firehose presents
+    the account's). Use a condition only where the service documents it."""
     statement: Document = {
         "Effect": "Allow",
         "Principal": {"Service": service},
         "Action": "sts:AssumeRole",
     }
-    if source_account is not None:
-        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    conditions = {"aws:SourceAccount": source_account, "sts:ExternalId": external_id}
+    present = {key: value for key, value in conditions.items() if value is not None}
+    if present:
+        statement["Condition"] = {"StringEquals": present}
     return document(statement)
 
 

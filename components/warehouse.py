@@ -546,7 +546,11 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
         role = managed_policy_role(
             f"{name}-firehose",
             description=f"Firehose {stream_name} delivers to the events lake",
-            trust=service_trust("firehose.amazonaws.com"),
+            # Firehose assumes its role presenting the account's id (Firehose developer guide,
+            # "Grant Firehose access to an Amazon S3 destination"): no other account's stream can.
+            trust=context.account.apply(
+                lambda account: json.dumps(service_trust("firehose.amazonaws.com", external_id=account))
+            ),
             managed_policies=(),
             partition=context.partition,
             parent=self,

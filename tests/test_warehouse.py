@@ -192,6 +192,9 @@ def test_firehoses_role_reaches_the_lake_its_key_through_s3_and_its_log_stream(p
     )
     (trust,) = document_of(role, "assumeRolePolicy")["Statement"]
     assert trust["Principal"] == {"Service": "firehose.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
+    assert trust["Condition"] == {
+        "StringEquals": {"sts:ExternalId": MOCK_ACCOUNT_ID}
+    }  # this account's streams
     grant = one(plan, ROLE_POLICY, "wh-firehose")
     assert grant.urn in stream.dependencies  # the stream checks its role when it is created
     policy = document_of(grant)
