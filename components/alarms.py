@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import pulumi
@@ -383,7 +383,7 @@ class RegionAlarms(pulumi.ComponentResource):
             ]
             queries.append({"id": "all", "expression": f"{reduce}(METRICS())", "return_data": True})
             key = signal.key if len(chunks) == 1 else f"{signal.key}-{part + 1}"
-            self._alarm(_replace_key(signal, key), metric_queries=queries)
+            self._alarm(replace(signal, key=key), metric_queries=queries)
         self._graphs.append(
             {
                 "title": signal.description,
@@ -442,12 +442,6 @@ class RegionAlarms(pulumi.ComponentResource):
             ).apply(body),
             opts=pulumi.ResourceOptions(parent=self),
         )
-
-
-def _replace_key(signal: _Signal, key: str) -> _Signal:
-    return _Signal(
-        key, signal.description, signal.threshold, signal.comparison, signal.minutes, signal.missing
-    )
 
 
 def _alarm_widget(title: str, arns: Sequence[str], y: int) -> dict[str, Any]:
