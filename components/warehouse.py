@@ -17,8 +17,10 @@
     │                      cutoff of bytes scanned per query, CloudWatch metrics
     ├── Role (producer)    `firehose:PutRecord(Batch)` on this stream only, for EKS Pod Identity
     └── Redshift Serverless  (with `args.redshift`) namespace under the key, managed admin password,
-                           logs exported; a private workgroup in the given subnets that admits the
-                           client security group on 5439 only
+        │                  logs exported; a private workgroup in the given subnets that admits the
+        │                  client security group on 5439 only (S3 through the VPC's gateway endpoint)
+        └── Role           its default role: read the lake (the key through S3 only) and the
+                           catalog's database, for `CREATE EXTERNAL SCHEMA … IAM_ROLE default`
 
 Declared in one region (the caller's provider). Producers run in EKS clusters of any region:
 `allow_producer` associates the producer role with a service account of a cluster, under that
@@ -60,8 +62,10 @@ __all__ = [
     "WarehouseArgs",
     "WarehouseSettings",
     "firehose_delivery_policy",
+    "lake_reader_policy",
     "producer_policy",
     "producer_trust",
+    "redshift_trust",
 ]
 
 #: Athena's smallest per-query data usage control: 10 MB.
@@ -79,6 +83,16 @@ PROJECTED_YEARS = "2024,2099"
 #: Redshift Serverless workgroups listen here.
 REDSHIFT_PORT = 5439
 REDSHIFT_LOG_EXPORTS = ("userlog", "connectionlog", "useractivitylog")
+#: The service principals a Redshift Serverless namespace's IAM roles trust.
+REDSHIFT_SERVICES = ("redshift.amazonaws.com", "redshift-serverless.amazonaws.com")
+#: What Redshift Spectrum reads of the Glue Data Catalog for an external schema.
+GLUE_READ_ACTIONS = (
+    "glue:GetDatabase",
+    "glue:GetPartition",
+    "glue:GetPartitions",
+    "glue:GetTable",
+    "glue:GetTables",
+)
 PARTITION_KEYS = ("year", "month", "day")
 
 _HIVE_TYPE = (
@@ -264,6 +278,56 @@ def producer_trust(partition: str, account: str, cluster_prefix: str) -> Documen
                 "ArnLike": {"aws:SourceArn": f"arn:{partition}:eks:*:{account}:cluster/{cluster_prefix}-*"},
             },
         }
+    )
+
+
+def redshift_trust() -> Document:
+    """The lake reader role: assumed by Redshift (a Redshift Serverless namespace's roles trust both
+    service principals). No condition: Redshift documents none for it; the role is usable only by a
+    namespace it is given to, which takes `iam:PassRole`."""
+    return document(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": list(REDSHIFT_SERVICES)},
+            "Action": "sts:AssumeRole",
+        }
+    )
+
+
+def lake_reader_policy(
+    partition: str, region: str, dns_suffix: str, account: str, bucket_arn: str, key_arn: str, database: str
+) -> Document:
+    """Redshift's role over the lake: read (never write) the lake's objects, decrypt them only
+    through S3 for that bucket, and read the Glue catalog's one database and its tables (Redshift
+    Spectrum's external schema)."""
+    catalog = f"arn:{partition}:glue:{region}:{account}"
+    return document(
+        {
+            "Sid": "ReadTheLake",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket"],
+            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        },
+        {
+            "Sid": "DecryptThroughS3",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": key_arn,
+            "Condition": {
+                "StringEquals": {"kms:ViaService": f"s3.{region}.{dns_suffix}"},
+                "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
+            },
+        },
+        {
+            "Sid": "ReadTheCatalog",
+            "Effect": "Allow",
+            "Action": list(GLUE_READ_ACTIONS),
+            "Resource": [
+                f"{catalog}:catalog",
+                f"{catalog}:database/{database}",
+                f"{catalog}:table/{database}/*",
+            ],
+        },
     )
 
 
@@ -473,6 +537,7 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
                 vpc_id,
                 subnet_ids,
                 client_security_group_id,
+                lake_reader=self._lake_reader(args.name_prefix, context, dns_suffix, kms_key_arn),
             )
             self.redshift_endpoint = self.redshift_workgroup.endpoints.apply(
                 lambda endpoints: endpoints[0].address if endpoints else None
@@ -602,6 +667,34 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
 
+    def _lake_reader(
+        self, prefix: str, context: AwsContext, dns_suffix: pulumi.Output[str], kms_key_arn: pulumi.Input[str]
+    ) -> aws.iam.Role:
+        """The role Redshift reads the lake and the catalog with (Spectrum); it writes nothing."""
+        role = managed_policy_role(
+            f"{self._name}-redshift-lake-reader",
+            description=f"Redshift Serverless reads {prefix}'s events lake and its Glue catalog",
+            trust=redshift_trust(),
+            managed_policies=(),
+            partition=context.partition,
+            parent=self,
+        )
+        aws.iam.RolePolicy(
+            f"{self._name}-redshift-lake-reader",
+            role=role.id,
+            policy=pulumi.Output.all(
+                context.partition,
+                context.region,
+                dns_suffix,
+                context.account,
+                self.lake_bucket_arn,
+                kms_key_arn,
+                self.glue_database_name,
+            ).apply(lambda v: json.dumps(lake_reader_policy(*v))),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+        return role
+
     def _redshift(
         self,
         prefix: str,
@@ -611,9 +704,11 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
         vpc_id: pulumi.Input[str],
         subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
         client_security_group_id: pulumi.Input[str],
+        lake_reader: aws.iam.Role,
     ) -> aws.redshiftserverless.Workgroup:
         """A private Redshift Serverless workgroup: its namespace under the key, the admin password
-        made and kept by Redshift, port 5439 from the client group only."""
+        made and kept by Redshift, the lake reader as its default role, port 5439 from the client
+        group only."""
         name, identifier = self._name, f"{prefix}-analytics"
         group = aws.ec2.SecurityGroup(
             f"{name}-redshift",
@@ -641,6 +736,9 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
             admin_password_secret_kms_key_id=kms_key_arn,
             kms_key_id=kms_key_arn,
             log_exports=list(REDSHIFT_LOG_EXPORTS),
+            # `CREATE EXTERNAL SCHEMA … IAM_ROLE default` reads the lake through the catalog.
+            iam_roles=[lake_reader.arn],
+            default_iam_role_arn=lake_reader.arn,
             opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
         self.redshift_security_group = group

@@ -384,6 +384,42 @@ def test_redshift_is_private_encrypted_and_admits_the_client_group_only(redshift
     assert not any(k in rule.inputs for k in ("cidrIpv4", "cidrIpv6", "prefixListId"))
 
 
+def test_redshifts_default_role_reads_the_lake_and_its_catalog_only(redshift_plan: Plan) -> None:
+    (namespace,) = redshift_plan.of_type("aws:redshiftserverless/namespace:Namespace")
+    role = one(redshift_plan, ROLE, "wh-redshift-lake-reader")
+    role_arn = f"arn:aws:iam::{MOCK_ACCOUNT_ID}:role/wh-redshift-lake-reader"
+    assert namespace.inputs["defaultIamRoleArn"].startswith(role_arn)
+    assert namespace.inputs["iamRoles"] == [namespace.inputs["defaultIamRoleArn"]]
+    (trust,) = document_of(role, "assumeRolePolicy")["Statement"]
+    assert (
+        trust["Principal"] == {"Service": ["redshift.amazonaws.com", "redshift-serverless.amazonaws.com"]}
+        and trust["Action"] == "sts:AssumeRole"
+    )
+    policy = document_of(one(redshift_plan, ROLE_POLICY, "wh-redshift-lake-reader"))
+    lake_arn = redshift_plan.outputs["lakeBucketArn"]
+    s3 = statement(policy, "ReadTheLake")
+    assert s3["Resource"] == [lake_arn, f"{lake_arn}/*"]
+    assert sorted(s3["Action"]) == ["s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket"]
+    kms = statement(policy, "DecryptThroughS3")
+    assert kms["Action"] == "kms:Decrypt" and kms["Resource"] == KEY_ARN
+    assert kms["Condition"]["StringEquals"] == {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}
+    assert kms["Condition"]["StringLike"] == {"kms:EncryptionContext:aws:s3:arn": [lake_arn, f"{lake_arn}/*"]}
+    glue = statement(policy, "ReadTheCatalog")
+    assert all(a.startswith("glue:Get") for a in glue["Action"]) and "glue:GetTable" in glue["Action"]
+    catalog = f"arn:aws:glue:{REGION}:{MOCK_ACCOUNT_ID}"
+    database = "team_dev_euw1_analytics"
+    assert glue["Resource"] == [
+        f"{catalog}:catalog",
+        f"{catalog}:database/{database}",
+        f"{catalog}:table/{database}/*",
+    ]
+    assert len(policy["Statement"]) == 3
+
+
+def test_no_lake_reader_without_redshift(plan: Plan) -> None:
+    assert not [r for r in plan.of_type(ROLE) if "redshift" in r.name]
+
+
 def test_redshift_capacity_comes_from_the_args() -> None:
     plan = run_warehouse(redshift={"base_capacity_rpus": 32})
     (workgroup,) = plan.of_type("aws:redshiftserverless/workgroup:Workgroup")
