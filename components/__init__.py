@@ -12,7 +12,7 @@ from .alarms import AlarmSubscription, AlarmThresholds, RegionAlarms
 from .args import NatGatewayMode, NetworkArgs, RegionRole
 from .audit import AuditSettings, AuditTrail, AuditTrailArgs
 from .backup import CrossRegionBackup, copy_vault
-from .buckets import PrivateBucket
+from .buckets import LockMode, PrivateBucket
 from .cdn import CdnEdge
 from .cdn_args import CdnDefaults, CdnEdgeArgs
 from .eks import EksCluster
@@ -24,6 +24,7 @@ from .mesh import ServiceMesh
 from .network import Network, NetworkError
 from .postgres import PostgresCluster
 from .postgres_args import ClusterRole, PostgresClusterArgs, PostgresDefaults
+from .prometheus_agent import PrometheusAgent, PrometheusAgentArgs
 from .redis import RedisCluster
 from .redis_args import MaxmemoryPolicy, Membership, RedisClusterArgs, RedisDefaults, RedisEngine, RedisRole
 from .region import RegionKey, RegionStack
@@ -32,10 +33,18 @@ from .sizes import EksSizes, PostgresSizes, RedisSizes
 from .steering import SteeringPlan, plan_steering
 from .subnets import SubnetPlan, SubnetPlanError, SubnetSpec, Tier, plan_subnets
 from .telemetry import ClusterTelemetry, TelemetryArgs, TelemetrySettings
-from .warehouse import AnalyticsWarehouse, WarehouseArgs, WarehouseSettings
+from .warehouse import (
+    DEFAULT_EVENT_COLUMNS,
+    AnalyticsWarehouse,
+    EventColumn,
+    RedshiftSettings,
+    WarehouseArgs,
+    WarehouseSettings,
+)
 from .workload import AppEnvelope
 
 __all__ = [
+    "DEFAULT_EVENT_COLUMNS",
     "AddonVersions",
     "AlarmSubscription",
     "AlarmThresholds",
@@ -55,12 +64,14 @@ __all__ = [
     "EksClusterArgs",
     "EksDefaults",
     "EksSizes",
+    "EventColumn",
     "GrafanaArgs",
     "GrafanaSettings",
     "GrafanaWorkspace",
     "IstioSettings",
     "Karpenter",
     "KarpenterSettings",
+    "LockMode",
     "MaxmemoryPolicy",
     "Membership",
     "NatGatewayMode",
@@ -72,12 +83,15 @@ __all__ = [
     "PostgresDefaults",
     "PostgresSizes",
     "PrivateBucket",
+    "PrometheusAgent",
+    "PrometheusAgentArgs",
     "RedisCluster",
     "RedisClusterArgs",
     "RedisDefaults",
     "RedisEngine",
     "RedisRole",
     "RedisSizes",
+    "RedshiftSettings",
     "RegionAlarms",
     "RegionKey",
     "RegionRole",

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 
 from .eks_policies import pod_identity_trust
 
-__all__ = ["managed_policy_role", "pod_identity_trust_document"]
+__all__ = ["checked_cluster_name", "managed_policy_role", "pod_identity_trust_document"]
 
 
 def managed_policy_role(
@@ -46,3 +46,11 @@ def pod_identity_trust_document(
 ) -> pulumi.Output[str]:
     """The trust policy (JSON) of a role that only this cluster's pods of this account assume."""
     return pulumi.Output.all(account, cluster_arn).apply(lambda v: json.dumps(pod_identity_trust(v[0], v[1])))
+
+
+def checked_cluster_name(cluster_arn: str, cluster_name: str) -> str:
+    """`cluster_name`, once it is known to name the cluster of `cluster_arn` (a Pod Identity
+    association names its cluster, the role's trust its ARN: both must be the same cluster)."""
+    if not cluster_arn.endswith(f":cluster/{cluster_name}"):
+        raise ValueError(f"cluster_name {cluster_name!r} is not the cluster of cluster_arn {cluster_arn}")
+    return cluster_name

@@ -11,8 +11,8 @@
     ├── PostgresCluster       the region's member of the global database (`attach_postgres`)
     ├── RedisClusters         one replication group per Redis store (`attach_redis`)
     ├── RegionAlarms          alarms over all of the above, an SNS topic, a dashboard (`attach_alarms`)
-    └── ClusterTelemetry      AMP workspace + managed collector, Fluent Bit to CloudWatch Logs
-                              (`attach_telemetry`)
+    └── ClusterTelemetry      AMP workspace + Prometheus agent (or AMP's managed collector), Fluent
+                              Bit to CloudWatch Logs (`attach_telemetry`)
 
 Every AWS resource below a RegionStack uses its provider: none can fall back to an ambient default
 provider or `AWS_REGION`. The data stores are attached after construction because their members
@@ -37,6 +37,7 @@ from .lookups import AwsContext
 from .network import Network
 from .postgres import PostgresCluster
 from .postgres_args import PostgresClusterArgs
+from .prometheus_agent import AGENT_NAMESPACE, AGENT_POD_LABELS
 from .redis import RedisCluster, log_delivery_resource_policy
 from .redis_args import MaxmemoryPolicy, RedisClusterArgs
 from .region_args import RegionStackArgs
@@ -351,9 +352,9 @@ class RegionStack(pulumi.ComponentResource):
         return self.alarms
 
     def attach_telemetry(self, settings: TelemetrySettings) -> ClusterTelemetry:
-        """Add the region's metrics (an AMP workspace and its managed collector in the private
-        subnets) and container logs (Fluent Bit to an encrypted log group), and let the collector
-        reach the API's sidecars on their metrics port."""
+        """Add the region's metrics (an AMP workspace, and a Prometheus agent in the cluster or AMP's
+        managed collector in the private subnets) and container logs (Fluent Bit to an encrypted
+        log group), and let the collector reach the API's sidecars on their metrics port."""
         if self.telemetry is not None:
             raise ValueError(f"{self.args.region} already has its telemetry")
         prefix = f"{self.args.name_prefix}-{self.args.region}"
@@ -368,8 +369,17 @@ class RegionStack(pulumi.ComponentResource):
             kms_key_arn=self.kms_key_arn,
             opts=self.pinned,
         )
-        private = [str(s.cidr) for s in self.args.network.subnet_plan().tier(Tier.PRIVATE)]
-        self.eks.app.allow_ingress("metrics-scraper", private, SIDECAR_METRICS_PORT)
+        # The sidecars serve the merged metrics on 15020 in plain text and do not intercept that
+        # port, so a collector outside the mesh reaches it through STRICT mTLS; the API's namespace
+        # denies ingress by default, so it admits the collector there: the agent's pods only, or
+        # (a managed collector's ENIs have no pod identity) the whole private tier.
+        if settings.collector == "agent":
+            self.eks.app.allow_ingress_from_pods(
+                "metrics-scraper", AGENT_NAMESPACE, AGENT_POD_LABELS, SIDECAR_METRICS_PORT
+            )
+        else:
+            private = [str(s.cidr) for s in self.args.network.subnet_plan().tier(Tier.PRIVATE)]
+            self.eks.app.allow_ingress("metrics-scraper", private, SIDECAR_METRICS_PORT)
         return self.telemetry
 
     def install_origin_certificate(

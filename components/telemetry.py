@@ -4,16 +4,28 @@
     ├── AMP workspace        alias `<namePrefix>`, encrypted with the region's key; its own logs
     │   └── LogGroup         `/aws/vendedlogs/prometheus/<namePrefix>`, encrypted, with retention,
     │                        and the resource policy letting log delivery write to it (only)
-    ├── scraper roles        source (assumed by the AMP collector service for this account's scrapers)
-    │                        → target (remote write into this workspace only)
-    ├── Scraper              AMP managed collector: API server, kubelet, cAdvisor, scheduler and
-    │                        controller manager, annotated pods; its ENIs in the cluster's subnets
+    ├── PrometheusAgent      `collector: agent` (the default): Prometheus in agent mode in the
+    │                        cluster, Pod Identity, remote write into this workspace only
+    │                        (`components/prometheus_agent.py`)
+    ├── scraper roles        `collector: managed` only: source (assumed by the AMP collector service
+    │                        for this account's scrapers) → target (remote write into this workspace)
+    ├── Scraper              `collector: managed` only: AMP managed collector; its ENIs in the
+    │                        cluster's subnets
     ├── LogGroup             `/aws/eks/<cluster>/containers`, encrypted, with retention
     ├── Fluent Bit role      Pod Identity (this cluster only): write that log group's streams, nothing else
     ├── Namespace            `aws-for-fluent-bit`, PSA privileged (the DaemonSet mounts the nodes' /var/log)
     └── Helm release         aws-for-fluent-bit, pinned, on every node, the CloudWatch Logs output only
 
-Verified against the AMP user guide ("Using an AWS managed collector", "Encryption at rest"):
+Both collectors scrape the same jobs (`components/scrape.py`): API server, kubelet, cAdvisor,
+scheduler and controller manager, and annotated pods.
+
+Why the agent is the default: AMP's "Encryption at rest" page says a workspace under a customer
+managed key cannot take a managed collector, and every workspace here is under the region's key. A
+Prometheus agent is a plain remote-write client, which such a workspace accepts. `collector: managed`
+keeps the managed collector below, for a stack whose staging `pulumi up` has shown AMP accepts it.
+
+The managed collector, verified against the AMP user guide ("Using an AWS managed collector",
+"Encryption at rest"):
 
 - A workspace under a customer managed key takes a scraper only with a *role configuration*, its
   source and target roles in the same account; the scraper's own service-linked role
@@ -31,9 +43,10 @@ Verified against the AMP user guide ("Using an AWS managed collector", "Encrypti
   `kubernetes.default.svc`, and authenticate only with the service account token (`Bearer`).
 
 Meshed pods: Istio's metrics merging (`enablePrometheusMerge`, on in `ServiceMesh`) points their
-`prometheus.io/*` annotations at the sidecar's plain-text port 15020, which the scraper can reach
-through STRICT mTLS; a namespace that denies ingress by default (the API's) must admit the scraper's
-subnets on that port.
+`prometheus.io/*` annotations at the sidecar's plain-text port 15020, which the sidecar does not
+intercept, so a collector outside the mesh reaches it through STRICT mTLS; a namespace that denies
+ingress by default (the API's) must admit the collector on that port: the agent's pods
+(`AppEnvelope.allow_ingress_from_pods`), or the managed collector's subnets.
 
 The AWS provider comes from the parent or `opts` (pin it to the region); Kubernetes resources use
 only the `kubernetes_provider` given.
@@ -43,22 +56,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-import yaml
 from pydantic import Field
 
 from .args import MeridianModel, RetentionDays
 from .data_policies import log_delivery_policy
 from .eks_args import ChartVersion
 from .eks_policies import Document, document
-from .iam import managed_policy_role, pod_identity_trust_document
+from .iam import checked_cluster_name, managed_policy_role, pod_identity_trust_document
 from .kube import SYSTEM_TOLERATION, PodSecurity, psa_namespace
 from .logs import encrypted_log_group
 from .lookups import AwsContext
+from .prometheus_agent import (
+    DEFAULT_AGENT_IMAGE,
+    AgentImage,
+    AgentReplicas,
+    PrometheusAgent,
+    PrometheusAgentArgs,
+    remote_write_statement,
+)
+from .scrape import prometheus_configuration
 
 __all__ = [
     "FLUENT_BIT_CHART",
@@ -69,6 +90,9 @@ __all__ = [
     "MIN_SCRAPE_INTERVAL_SECONDS",
     "SIDECAR_METRICS_PORT",
     "ClusterTelemetry",
+    "Collector",
+    "PrometheusAgent",
+    "PrometheusAgentArgs",
     "TelemetryArgs",
     "TelemetrySettings",
     "fluent_bit_values",
@@ -92,15 +116,12 @@ LOG_WRITER_ACTIONS = ("logs:CreateLogStream", "logs:DescribeLogStreams", "logs:P
 #: "The scraper config can't specify a scrape interval of less than 30 seconds."
 MIN_SCRAPE_INTERVAL_SECONDS = 30
 
-#: The only credential a managed collector may present (AMP: "Scraper configuration").
-_SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
-#: The only host name a managed collector resolves.
-_API_SERVER = "kubernetes.default.svc:443"
-
 #: Every other output the chart can render; all off, so logs leave the node for one group only.
 _OTHER_OUTPUTS = ("cloudWatch", "firehose", "kinesis", "kinesis_streams", "elasticsearch", "opensearch", "s3")
 
 NamePrefix = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")]
+#: Who scrapes the cluster: a Prometheus agent in it, or AMP's managed collector.
+Collector = Literal["agent", "managed"]
 
 
 class TelemetrySettings(MeridianModel):
@@ -113,11 +134,22 @@ class TelemetrySettings(MeridianModel):
         fluent_bit_chart_version: the `aws-for-fluent-bit` chart of https://aws.github.io/eks-charts,
             pinned (default `0.2.1`, Fluent Bit image 3.4.16: its `cloudwatch_logs` output reads
             EKS Pod Identity credentials).
+        collector: who scrapes the cluster (default `agent`): `agent`, Prometheus in agent mode in
+            the cluster writing into the workspace; `managed`, AMP's managed collector, which AMP's
+            "Encryption at rest" page says a workspace under a customer managed key (every
+            workspace here) cannot take: choose it only once a staging `pulumi up` accepted it.
+        agent_replicas: how many agents scrape the same targets (default 2, 1 to 5): AMP keeps one
+            copy of their series (HA de-duplication by the `cluster` and `__replica__` labels).
+        agent_image: the agents' Prometheus image, pinned to a release, never `latest` (default
+            `quay.io/prometheus/prometheus:v3.5.0`).
     """
 
     log_retention_days: RetentionDays = 365
     scrape_interval_seconds: int = Field(default=30, ge=MIN_SCRAPE_INTERVAL_SECONDS, le=3600)
     fluent_bit_chart_version: ChartVersion = "0.2.1"
+    collector: Collector = "agent"
+    agent_replicas: AgentReplicas = 2
+    agent_image: AgentImage = DEFAULT_AGENT_IMAGE
 
 
 class TelemetryArgs(TelemetrySettings):
@@ -143,103 +175,9 @@ SIDECAR_METRICS_PORT = 15020
 
 
 def scrape_configuration(cluster_arn: str, interval_seconds: int) -> str:
-    """The collector's Prometheus configuration, after the sample of AMP's "Scraper configuration":
-    API server, kubelet and cAdvisor (through the API server's node proxy), scheduler and controller
-    manager (EKS 1.28+), and pods annotated `prometheus.io/scrape: "true"` (port, path and scheme
-    from `prometheus.io/port|path|scheme`)."""
-    token = {"type": "Bearer", "credentials_file": _SERVICE_ACCOUNT_TOKEN}
-    api_server_endpoint = [
-        {
-            "action": "keep",
-            "source_labels": [
-                "__meta_kubernetes_namespace",
-                "__meta_kubernetes_service_name",
-                "__meta_kubernetes_endpoint_port_name",
-            ],
-            "regex": "default;kubernetes;https",
-        }
-    ]
-
-    def through_api_server(job: str, path: str) -> dict[str, Any]:
-        return {
-            "job_name": job,
-            "scheme": "https",
-            "authorization": token,
-            "kubernetes_sd_configs": [{"role": "node"}],
-            "relabel_configs": [
-                {"action": "labelmap", "regex": "__meta_kubernetes_node_label_(.+)"},
-                {"target_label": "__address__", "replacement": _API_SERVER},
-                {
-                    "source_labels": ["__meta_kubernetes_node_name"],
-                    "regex": "(.+)",
-                    "target_label": "__metrics_path__",
-                    "replacement": f"/api/v1/nodes/$1/proxy/{path}",
-                },
-            ],
-        }
-
-    def control_plane(job: str, component: str) -> dict[str, Any]:
-        return {
-            "job_name": job,
-            "scheme": "https",
-            "authorization": token,
-            "metrics_path": f"/apis/metrics.eks.amazonaws.com/v1/{component}/container/metrics",
-            "kubernetes_sd_configs": [{"role": "endpoints"}],
-            "relabel_configs": api_server_endpoint,
-        }
-
-    annotation = "__meta_kubernetes_pod_annotation_prometheus_io_"
-    config = {
-        "global": {
-            "scrape_interval": f"{interval_seconds}s",
-            "external_labels": {"clusterArn": cluster_arn},
-        },
-        "scrape_configs": [
-            {
-                "job_name": "kubernetes-apiservers",
-                "scheme": "https",
-                "authorization": token,
-                "kubernetes_sd_configs": [{"role": "endpoints"}],
-                "relabel_configs": api_server_endpoint,
-            },
-            through_api_server("kubelet", "metrics"),
-            through_api_server("cadvisor", "metrics/cadvisor"),
-            control_plane("ksh-metrics", "ksh"),
-            control_plane("kcm-metrics", "kcm"),
-            {
-                "job_name": "kubernetes-pods",
-                "kubernetes_sd_configs": [{"role": "pod"}],
-                "relabel_configs": [
-                    {"action": "keep", "source_labels": [f"{annotation}scrape"], "regex": "true"},
-                    {
-                        "action": "drop",
-                        "source_labels": ["__meta_kubernetes_pod_phase"],
-                        "regex": "Pending|Succeeded|Failed",
-                    },
-                    {
-                        "source_labels": [f"{annotation}scheme"],
-                        "regex": "(https?)",
-                        "target_label": "__scheme__",
-                    },
-                    {
-                        "source_labels": [f"{annotation}path"],
-                        "regex": "(.+)",
-                        "target_label": "__metrics_path__",
-                    },
-                    {
-                        "source_labels": ["__address__", f"{annotation}port"],
-                        "regex": r"([^:]+)(?::\d+)?;(\d+)",
-                        "replacement": "$1:$2",
-                        "target_label": "__address__",
-                    },
-                    {"action": "labelmap", "regex": "__meta_kubernetes_pod_label_(.+)"},
-                    {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
-                    {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
-                ],
-            },
-        ],
-    }
-    return yaml.safe_dump(config, sort_keys=False)
+    """The managed collector's Prometheus configuration, exactly as AMP takes it: the shared jobs
+    (`components.scrape`), the cluster's ARN as external label, no `remote_write` (AMP writes)."""
+    return prometheus_configuration(interval_seconds, {"clusterArn": cluster_arn})
 
 
 def _scraper_arns(partition: str, region: str, account: str) -> str:
@@ -289,15 +227,10 @@ def scraper_target_trust(partition: str, region: str, account: str, source_role_
 
 
 def scraper_target_policy(workspace_arn: str, key_arn: str, region: str) -> Document:
-    """Remote write into one workspace (AmazonPrometheusRemoteWriteAccess is every workspace), and
-    the workspace's key only through AMP in its region."""
+    """Remote write into one workspace (as the agent's role), and the workspace's key only through
+    AMP in its region."""
     return document(
-        {
-            "Sid": "RemoteWriteThisWorkspace",
-            "Effect": "Allow",
-            "Action": "aps:RemoteWrite",
-            "Resource": workspace_arn,
-        },
+        remote_write_statement(workspace_arn),
         {
             "Sid": "WorkspaceKeyThroughAmp",
             "Effect": "Allow",
@@ -344,15 +277,9 @@ def fluent_bit_values(region: str, log_group: str) -> dict[str, Any]:
 # -- the component ---------------------------------------------------------------------------------
 
 
-def _checked_cluster_name(cluster_arn: str, cluster_name: str) -> str:
-    if not cluster_arn.endswith(f":cluster/{cluster_name}"):
-        raise ValueError(f"cluster_name {cluster_name!r} is not the cluster of cluster_arn {cluster_arn}")
-    return cluster_name
-
-
 class ClusterTelemetry(pulumi.ComponentResource):
-    """Metrics (AMP workspace and managed collector) and container logs (Fluent Bit to CloudWatch
-    Logs) of one region's EKS cluster.
+    """Metrics (AMP workspace, and a Prometheus agent in the cluster or AMP's managed collector)
+    and container logs (Fluent Bit to CloudWatch Logs) of one region's EKS cluster.
 
     Args:
         name: logical name prefix of every child.
@@ -361,10 +288,11 @@ class ClusterTelemetry(pulumi.ComponentResource):
             group is `/aws/eks/<cluster_name>/containers`.
         cluster_arn: its ARN (`EksCluster.cluster.arn`); must name the same cluster.
         kubernetes_provider: the cluster's provider (`EksCluster.kubernetes_provider`), the only
-            one the namespace and the Helm release use.
-        subnet_ids: where the collector's ENIs go: the cluster's subnets, in two AZs at least
-            (`EksCluster.cluster.vpc_config.subnet_ids`).
-        security_group_ids: the collector's ENIs' groups, AWS's advice: the cluster security group
+            one the Kubernetes resources (Fluent Bit's, the agent's) use.
+        subnet_ids: where the managed collector's ENIs go (`collector: managed` only): the
+            cluster's subnets, in two AZs at least (`EksCluster.cluster.vpc_config.subnet_ids`).
+        security_group_ids: the managed collector's ENIs' groups (`collector: managed` only), AWS's
+            advice: the cluster security group
             (`EksCluster.cluster.vpc_config.cluster_security_group_id`), which reaches the API
             server and every node.
         kms_key_arn: the region's customer-managed key (workspace data, both log groups).
@@ -373,8 +301,10 @@ class ClusterTelemetry(pulumi.ComponentResource):
 
     Attributes:
         workspace: the AMP workspace; `workspace_arn`, `workspace_id`, `prometheus_endpoint`.
-        scraper: the managed collector; `scraper_arn`.
-        scraper_source_role, scraper_target_role: its role configuration.
+        agent: the `PrometheusAgent` (`collector: agent`), else None.
+        scraper: the managed collector (`collector: managed`), else None; `scraper_arn` (None with
+            the agent).
+        scraper_source_role, scraper_target_role: its role configuration (None with the agent).
         container_log_group: the containers' log group; `container_log_group_name`.
         fluent_bit_role: the IAM role of Fluent Bit's pods.
         fluent_bit: the Helm release.
@@ -399,66 +329,35 @@ class ClusterTelemetry(pulumi.ComponentResource):
         key_arn = pulumi.Output.from_input(kms_key_arn)
         arn = pulumi.Output.from_input(cluster_arn)
         # Resolves (and fails loudly) only when both name the same cluster.
-        checked_name = arn.apply(lambda value: _checked_cluster_name(value, cluster_name))
+        checked_name = arn.apply(lambda value: checked_cluster_name(value, cluster_name))
 
         self.workspace = self._workspace(name, args, key_arn, context)
         self.workspace_arn: pulumi.Output[str] = self.workspace.arn
         self.workspace_id: pulumi.Output[str] = self.workspace.id
         self.prometheus_endpoint: pulumi.Output[str] = self.workspace.prometheus_endpoint
 
-        self.scraper_source_role = managed_policy_role(
-            f"{name}-scraper-source",
-            description=f"{args.name_prefix}: AMP collector (source role)",
-            trust=pulumi.Output.all(partition, region, account).apply(
-                lambda v: json.dumps(scraper_source_trust(v[0], v[1], v[2]))
-            ),
-            managed_policies=(),
-            partition=partition,
-            parent=self,
-        )
-        self.scraper_target_role = managed_policy_role(
-            f"{name}-scraper-target",
-            description=f"{args.name_prefix}: AMP collector (remote write into {args.name_prefix})",
-            trust=pulumi.Output.all(partition, region, account, self.scraper_source_role.arn).apply(
-                lambda v: json.dumps(scraper_target_trust(v[0], v[1], v[2], v[3]))
-            ),
-            managed_policies=(),
-            partition=partition,
-            parent=self,
-        )
-        source_policy = aws.iam.RolePolicy(
-            f"{name}-scraper-source",
-            role=self.scraper_source_role.id,
-            policy=self.scraper_target_role.arn.apply(lambda v: json.dumps(scraper_source_policy(v))),
-            opts=pulumi.ResourceOptions(parent=self.scraper_source_role),
-        )
-        target_policy = aws.iam.RolePolicy(
-            f"{name}-scraper-target",
-            role=self.scraper_target_role.id,
-            policy=pulumi.Output.all(self.workspace.arn, key_arn, region).apply(
-                lambda v: json.dumps(scraper_target_policy(v[0], v[1], v[2]))
-            ),
-            opts=pulumi.ResourceOptions(parent=self.scraper_target_role),
-        )
-        self.scraper = aws.amp.Scraper(
-            f"{name}-scraper",
-            alias=args.name_prefix,
-            source={
-                "eks": {
-                    "cluster_arn": arn,
-                    "subnet_ids": subnet_ids,
-                    "security_group_ids": security_group_ids,
-                }
-            },
-            destination={"amp": {"workspace_arn": self.workspace.arn}},
-            role_configuration={
-                "source_role_arn": self.scraper_source_role.arn,
-                "target_role_arn": self.scraper_target_role.arn,
-            },
-            scrape_configuration=arn.apply(lambda v: scrape_configuration(v, args.scrape_interval_seconds)),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[source_policy, target_policy]),
-        )
-        self.scraper_arn: pulumi.Output[str] = self.scraper.arn
+        self.agent: PrometheusAgent | None = None
+        self.scraper: aws.amp.Scraper | None = None
+        self.scraper_arn: pulumi.Output[str] | None = None
+        self.scraper_source_role: aws.iam.Role | None = None
+        self.scraper_target_role: aws.iam.Role | None = None
+        if args.collector == "agent":
+            self.agent = PrometheusAgent(
+                f"{name}-agent",
+                PrometheusAgentArgs(
+                    replicas=args.agent_replicas,
+                    image=args.agent_image,
+                    scrape_interval_seconds=args.scrape_interval_seconds,
+                ),
+                cluster_name=cluster_name,
+                cluster_arn=arn,
+                workspace_arn=self.workspace.arn,
+                prometheus_endpoint=self.workspace.prometheus_endpoint,
+                kubernetes_provider=kubernetes_provider,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        else:
+            self._managed_collector(name, args, arn, subnet_ids, security_group_ids, key_arn, context)
 
         container_group = f"/aws/eks/{cluster_name}/containers"
         self.container_log_group = encrypted_log_group(
@@ -518,10 +417,76 @@ class ClusterTelemetry(pulumi.ComponentResource):
             {
                 "workspaceArn": self.workspace_arn,
                 "prometheusEndpoint": self.prometheus_endpoint,
-                "scraperArn": self.scraper_arn,
+                **({"scraperArn": self.scraper_arn} if self.scraper_arn is not None else {}),
                 "containerLogGroupName": self.container_log_group_name,
             }
         )
+
+    def _managed_collector(
+        self,
+        name: str,
+        args: TelemetryArgs,
+        arn: pulumi.Output[str],
+        subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+        security_group_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+        key_arn: pulumi.Output[str],
+        context: AwsContext,
+    ) -> None:
+        """AMP's managed collector and its role configuration (`collector: managed`)."""
+        account, partition, region = context.account, context.partition, context.region
+        source_role = self.scraper_source_role = managed_policy_role(
+            f"{name}-scraper-source",
+            description=f"{args.name_prefix}: AMP collector (source role)",
+            trust=pulumi.Output.all(partition, region, account).apply(
+                lambda v: json.dumps(scraper_source_trust(v[0], v[1], v[2]))
+            ),
+            managed_policies=(),
+            partition=partition,
+            parent=self,
+        )
+        target_role = self.scraper_target_role = managed_policy_role(
+            f"{name}-scraper-target",
+            description=f"{args.name_prefix}: AMP collector (remote write into {args.name_prefix})",
+            trust=pulumi.Output.all(partition, region, account, source_role.arn).apply(
+                lambda v: json.dumps(scraper_target_trust(v[0], v[1], v[2], v[3]))
+            ),
+            managed_policies=(),
+            partition=partition,
+            parent=self,
+        )
+        source_policy = aws.iam.RolePolicy(
+            f"{name}-scraper-source",
+            role=source_role.id,
+            policy=target_role.arn.apply(lambda v: json.dumps(scraper_source_policy(v))),
+            opts=pulumi.ResourceOptions(parent=source_role),
+        )
+        target_policy = aws.iam.RolePolicy(
+            f"{name}-scraper-target",
+            role=target_role.id,
+            policy=pulumi.Output.all(self.workspace.arn, key_arn, region).apply(
+                lambda v: json.dumps(scraper_target_policy(v[0], v[1], v[2]))
+            ),
+            opts=pulumi.ResourceOptions(parent=target_role),
+        )
+        scraper = self.scraper = aws.amp.Scraper(
+            f"{name}-scraper",
+            alias=args.name_prefix,
+            source={
+                "eks": {
+                    "cluster_arn": arn,
+                    "subnet_ids": subnet_ids,
+                    "security_group_ids": security_group_ids,
+                }
+            },
+            destination={"amp": {"workspace_arn": self.workspace.arn}},
+            role_configuration={
+                "source_role_arn": source_role.arn,
+                "target_role_arn": target_role.arn,
+            },
+            scrape_configuration=arn.apply(lambda v: scrape_configuration(v, args.scrape_interval_seconds)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[source_policy, target_policy]),
+        )
+        self.scraper_arn = scraper.arn
 
     def _workspace(
         self, name: str, args: TelemetryArgs, key_arn: pulumi.Output[str], context: AwsContext
@@ -550,7 +515,8 @@ class ClusterTelemetry(pulumi.ComponentResource):
             alias=args.name_prefix,
             kms_key_arn=key_arn,
             logging_configuration={"log_group_arn": pulumi.Output.concat(log_group.arn, ":*")},
-            # A managed collector tags its destination so; declared, `pulumi up` does not remove it.
-            tags={"AMPAgentlessScraper": ""},
+            # A managed collector tags its destination so; declared (with `collector: managed` only),
+            # `pulumi up` does not remove it.
+            tags={"AMPAgentlessScraper": ""} if args.collector == "managed" else None,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[delivery]),
         )

@@ -15,7 +15,7 @@ step; rolling back is setting it to 0 (see README). The Deployments are the appl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -27,7 +27,14 @@ from .mesh import GATEWAY_NAMESPACE, ServiceMesh
 from .sizes import EksSizes
 from .subnets import PRIVATE_RANGES
 
-__all__ = ["AppEnvelope", "canary_routes", "egress_policy", "ingress_policy", "network_policies"]
+__all__ = [
+    "AppEnvelope",
+    "canary_routes",
+    "egress_policy",
+    "ingress_policy",
+    "network_policies",
+    "pods_ingress_policy",
+]
 
 SERVICE_PORT = 80
 #: Where the EKS Pod Identity agent listens on every node (link-local).
@@ -58,6 +65,26 @@ def ingress_policy(cidrs: Sequence[str], port: int) -> dict[str, Any]:
     return _cidr_policy("Ingress", "from", cidrs, port)
 
 
+def pods_ingress_policy(namespace: str, pod_labels: Mapping[str, str], port: int) -> dict[str, Any]:
+    """A NetworkPolicy spec letting the pods labelled `pod_labels` in `namespace` (and no other
+    pod or address) reach the API's pods on `port`."""
+    return {
+        "podSelector": {},
+        "policyTypes": ["Ingress"],
+        "ingress": [
+            {"from": [_pods_of(namespace, pod_labels)], "ports": [{"protocol": "TCP", "port": port}]}
+        ],
+    }
+
+
+def _pods_of(namespace: str, labels: Mapping[str, str]) -> dict[str, Any]:
+    """A NetworkPolicy peer: the pods labelled `labels` in the namespace named `namespace`."""
+    return {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}},
+        "podSelector": {"matchLabels": dict(labels)},
+    }
+
+
 def _cidr_policy(direction: str, peer: str, cidrs: Sequence[str], port: int) -> dict[str, Any]:
     return {
         "podSelector": {},
@@ -73,7 +100,6 @@ def _cidr_policy(direction: str, peer: str, cidrs: Sequence[str], port: int) -> 
 
 def network_policies(app: AppSettings) -> dict[str, Any]:
     """NetworkPolicy specs by name: deny everything, then allow exactly what a meshed API needs."""
-    namespace_of = {"kubernetes.io/metadata.name": "kube-system"}
     return {
         "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
         "allow-dns": {
@@ -81,12 +107,7 @@ def network_policies(app: AppSettings) -> dict[str, Any]:
             "policyTypes": ["Egress"],
             "egress": [
                 {
-                    "to": [
-                        {
-                            "namespaceSelector": {"matchLabels": namespace_of},
-                            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-                        }
-                    ],
+                    "to": [_pods_of("kube-system", {"k8s-app": "kube-dns"})],
                     "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
                 }
             ],
@@ -96,14 +117,7 @@ def network_policies(app: AppSettings) -> dict[str, Any]:
             "policyTypes": ["Egress"],
             "egress": [
                 {
-                    "to": [
-                        {
-                            "namespaceSelector": {
-                                "matchLabels": {"kubernetes.io/metadata.name": "istio-system"}
-                            },
-                            "podSelector": {"matchLabels": {"app": "istiod"}},
-                        }
-                    ],
+                    "to": [_pods_of("istio-system", {"app": "istiod"})],
                     "ports": [{"protocol": "TCP", "port": 15012}],
                 }
             ],
@@ -121,14 +135,7 @@ def network_policies(app: AppSettings) -> dict[str, Any]:
             "policyTypes": ["Ingress"],
             "ingress": [
                 {
-                    "from": [
-                        {
-                            "namespaceSelector": {
-                                "matchLabels": {"kubernetes.io/metadata.name": GATEWAY_NAMESPACE}
-                            },
-                            "podSelector": {"matchLabels": {"istio": "ingress"}},
-                        }
-                    ],
+                    "from": [_pods_of(GATEWAY_NAMESPACE, {"istio": "ingress"})],
                     "ports": [{"protocol": "TCP", "port": app.port}],
                 }
             ],
@@ -278,6 +285,19 @@ class AppEnvelope(pulumi.ComponentResource):
         """Open the default-deny ingress to `port` from `cidrs` (e.g. the metrics scraper's subnets
         to the sidecars' metrics port), named `allow-<purpose>`."""
         return self._allow(purpose, ingress_policy(cidrs, port), opts)
+
+    def allow_ingress_from_pods(
+        self,
+        purpose: str,
+        namespace: str,
+        pod_labels: Mapping[str, str],
+        port: int,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> k8s.networking.v1.NetworkPolicy:
+        """Open the default-deny ingress to `port` for the pods labelled `pod_labels` in
+        `namespace` only (e.g. the Prometheus agent to the sidecars' metrics port), named
+        `allow-<purpose>`: no other pod of that namespace, no address range."""
+        return self._allow(purpose, pods_ingress_policy(namespace, pod_labels, port), opts)
 
     def allow_egress_beyond_private_ranges(
         self, purpose: str, port: int, opts: pulumi.ResourceOptions | None = None

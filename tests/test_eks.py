@@ -254,9 +254,9 @@ def test_pod_identity_roles_trust_only_their_cluster(stack_plan: Plan) -> None:
         for r in stack_plan.of_type("aws:iam/role:Role")
         if "pods.eks.amazonaws.com" in r.inputs["assumeRolePolicy"]
     ]
-    # vpc-cni, ebs-csi, karpenter, the app, Fluent Bit (`ClusterTelemetry`) in every region; the
-    # warehouse's event producer once (every region's cluster may assume it).
-    assert len(trusts) == 5 * len(config_of(stack_plan).regions) + 1
+    # vpc-cni, ebs-csi, karpenter, the app, Fluent Bit and the Prometheus agent (`ClusterTelemetry`)
+    # in every region; the warehouse's event producer once (every region's cluster may assume it).
+    assert len(trusts) == 6 * len(config_of(stack_plan).regions) + 1
     for trust in trusts:
         assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": MOCK_ACCOUNT_ID}
         # One cluster's ARN; the event producer's: the stack's clusters (`meridian-<stack>-*`).
@@ -367,7 +367,10 @@ def test_api_scaling_envelope_comes_from_config(stack_plan: Plan) -> None:
         spec = hpa.inputs["spec"]
         assert spec["scaleTargetRef"]["name"] == config.eks.app.deployment_name
         assert (spec["minReplicas"], spec["maxReplicas"]) == (sizes.api_min_replicas, sizes.api_max_replicas)
-        (pdb,) = crs(stack_plan, "PodDisruptionBudget", region.name)
+        (pdb,) = [
+            p for p in crs(stack_plan, "PodDisruptionBudget", region.name)
+            if p.inputs["metadata"]["namespace"] == config.eks.app.namespace
+        ]  # fmt: skip
         assert pdb.inputs["spec"]["selector"] == {"matchLabels": {"app": config.eks.app.deployment_name}}
 
 

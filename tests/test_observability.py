@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+import yaml
 
 from components.alarms import cache_node_ids
 from components.subnets import Tier
@@ -245,7 +246,8 @@ def test_the_staging_plan_has_the_same_alarms_per_region() -> None:
 
 
 def test_every_region_has_its_workspace_collector_and_log_shipper(prod_values: dict[str, Any]) -> None:
-    prod_values["observability"]["telemetry"] = {"logRetentionDays": 180}
+    """With the managed collector (`collector: managed`); the default, the agent, is below."""
+    prod_values["observability"]["telemetry"] = {"logRetentionDays": 180, "collector": "managed"}
     plan = plan_after(PROJECT_DIR, "prod", prod_values)
     regions = {r["name"] for r in prod_values["regions"]}
     keys = region_keys(plan)
@@ -273,26 +275,81 @@ def test_every_region_has_its_workspace_collector_and_log_shipper(prod_values: d
         if g.inputs["name"].endswith("/containers")
     ]
     assert len(containers) == len(regions) and {g.inputs["retentionInDays"] for g in containers} == {180}
-
-
-def test_the_collector_may_reach_the_api_sidecars_metrics_port_only(prod_plan: Plan) -> None:
-    policies = [
-        p for p in prod_plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
-        if p.inputs["metadata"]["name"] == "allow-metrics-scraper"
-    ]  # fmt: skip
-    assert len(policies) == 8
-    config = prod_plan.config
+    assert not plan.of_type("meridian:telemetry:PrometheusAgent")
+    # The managed collector's ENIs are in the private subnets: the whole tier may reach 15020.
+    config = plan.config
     assert config is not None
-    for policy in policies:
-        region = prod_plan.regions[policy.urn]
-        (entry,) = [r for r in config.region_args("prod") if r.region == region]
+    policies = scraper_policies(plan)
+    assert set(policies) == regions
+    for entry in config.region_args("prod"):
         private = [str(s.cidr) for s in entry.network.subnet_plan().tier(Tier.PRIVATE)]
-        (rule,) = policy.inputs["spec"]["ingress"]
+        (rule,) = policies[entry.region].inputs["spec"]["ingress"]
         assert rule == {
             "from": [{"ipBlock": {"cidr": c}} for c in private],
             "ports": [{"protocol": "TCP", "port": 15020}],
         }
+
+
+def scraper_policies(plan: Plan) -> dict[str | None, RecordedResource]:
+    """Each region's `allow-metrics-scraper` policy, in the API's namespace, ingress only."""
+    policies = [
+        p for p in plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if p.inputs["metadata"]["name"] == "allow-metrics-scraper"
+    ]  # fmt: skip
+    for policy in policies:
+        assert policy.inputs["metadata"]["namespace"] == "api"
         assert policy.inputs["spec"]["policyTypes"] == ["Ingress"]
+    return {plan.regions[p.urn]: p for p in policies}
+
+
+def test_by_default_every_region_runs_prometheus_agents_and_no_managed_collector(prod_plan: Plan) -> None:
+    assert not prod_plan.of_type("aws:amp/scraper:Scraper")
+    agents = {prod_plan.regions[a.urn]: a for a in prod_plan.of_type("meridian:telemetry:PrometheusAgent")}
+    assert len(agents) == 8
+    deployments = {
+        prod_plan.regions[d.urn]: d
+        for d in prod_plan.of_type("kubernetes:apps/v1:Deployment")
+        if d.inputs["metadata"]["name"] == "prometheus-agent"
+    }
+    assert set(deployments) == set(agents)
+    for region, deployment in deployments.items():
+        assert deployment.inputs["spec"]["replicas"] == 2
+        config = yaml.safe_load(deployment_config(prod_plan, region))
+        assert config["global"]["external_labels"]["cluster"] == f"meridian-prod-{region}"
+        (target,) = config["remote_write"]
+        assert target["url"].startswith(f"https://aps-workspaces.{region}.amazonaws.com/workspaces/ws-")
+        assert target["sigv4"] == {"region": region}
+
+
+def deployment_config(plan: Plan, region: str | None) -> str:
+    (config_map,) = [
+        c for c in plan.of_type("kubernetes:core/v1:ConfigMap")
+        if c.inputs["metadata"]["name"] == "prometheus-agent" and plan.regions[c.urn] == region
+    ]  # fmt: skip
+    return str(config_map.inputs["data"]["prometheus.yml"])
+
+
+def test_only_the_agents_pods_may_reach_the_api_sidecars_metrics_port(prod_plan: Plan) -> None:
+    policies = scraper_policies(prod_plan)
+    assert len(policies) == 8
+    for policy in policies.values():
+        (rule,) = policy.inputs["spec"]["ingress"]
+        assert rule == {
+            "from": [
+                {
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "prometheus-agent"}},
+                    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus-agent"}},
+                }
+            ],
+            "ports": [{"protocol": "TCP", "port": 15020}],
+        }
+    # The very pods of the agents' Deployment, in the namespace they run in.
+    for deployment in prod_plan.of_type("kubernetes:apps/v1:Deployment"):
+        if deployment.inputs["metadata"]["name"] == "prometheus-agent":
+            assert deployment.inputs["metadata"]["namespace"] == "prometheus-agent"
+            assert deployment.inputs["spec"]["template"]["metadata"]["labels"] == {
+                "app.kubernetes.io/name": "prometheus-agent"
+            }
 
 
 def test_one_grafana_workspace_in_the_anchor_region(prod_plan: Plan) -> None:

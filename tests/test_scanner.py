@@ -102,6 +102,18 @@ def test_a_kubernetes_resource_is_its_manifest(token: str, api_version: str) -> 
     assert manifest["metadata"] == {"name": "x"}
 
 
+def test_manifest_numbers_are_integers_as_kubernetes_has_them() -> None:
+    """The engine hands numbers over as floats; `runAsUser: 65534.0` is no UID to a scanner."""
+    spec = {"replicas": 2.0, "template": {"spec": {"securityContext": {"runAsUser": 65534.0}}}, "ratio": 0.5}
+    manifest = manifest_of("kubernetes:apps/v1:Deployment", {"metadata": {"name": "x"}, "spec": spec})
+    assert manifest["spec"] == {
+        "replicas": 2,
+        "template": {"spec": {"securityContext": {"runAsUser": 65534}}},
+        "ratio": 0.5,
+    }
+    assert isinstance(manifest["spec"]["template"]["spec"]["securityContext"]["runAsUser"], int)
+
+
 def test_manifests_are_written_per_region_and_helm_releases_listed(tmp_path: Path) -> None:
     plan = plan_of("staging")
     exported = export_manifests(plan, tmp_path)

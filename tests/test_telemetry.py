@@ -16,13 +16,13 @@ from pydantic import ValidationError
 
 from components.eks import EksCluster, build_kubeconfig
 from components.grafana import GrafanaArgs, GrafanaWorkspace
+from components.iam import checked_cluster_name
 from components.kube import SYSTEM_TOLERATION
 from components.telemetry import (
     FLUENT_BIT_NAMESPACE,
     FLUENT_BIT_SERVICE_ACCOUNT,
     ClusterTelemetry,
     TelemetryArgs,
-    _checked_cluster_name,
     scrape_configuration,
 )
 from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource
@@ -35,7 +35,10 @@ ACCOUNT = MOCK_ACCOUNT_ID
 KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0f1e2d3c-4b5a-4978-8a9b-0c1d2e3f4a5b"
 CLUSTER = "obs-eu"
 SUBNETS = ["subnet-0a1b2c3d4e5f60718", "subnet-0b1c2d3e4f5a60718"]
-ARGS = TelemetryArgs(name_prefix="meridian-test-eu-central-1", log_retention_days=90, protect=False)
+# The managed collector here (tests/test_prometheus_agent.py covers the default, the agent).
+ARGS = TelemetryArgs(
+    name_prefix="meridian-test-eu-central-1", log_retention_days=90, protect=False, collector="managed"
+)
 
 TELEMETRY = "meridian:telemetry:ClusterTelemetry"
 GRAFANA = "meridian:telemetry:GrafanaWorkspace"
@@ -375,9 +378,9 @@ def test_every_resource_uses_the_given_providers_only(plan: Plan) -> None:
 
 
 def test_cluster_name_and_arn_must_agree(plan: Plan) -> None:
-    assert _checked_cluster_name(f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{CLUSTER}", CLUSTER) == CLUSTER
+    assert checked_cluster_name(f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{CLUSTER}", CLUSTER) == CLUSTER
     with pytest.raises(ValueError, match="is not the cluster of cluster_arn"):
-        _checked_cluster_name(f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{CLUSTER}", "another-cluster")
+        checked_cluster_name(f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{CLUSTER}", "another-cluster")
     # The association's cluster name is the one checked against the ARN (it waits for the cluster).
     (identity,) = within(plan, TELEMETRY, "aws:eks/podIdentityAssociation:PodIdentityAssociation")
     (cluster,) = plan.of_type("aws:eks/cluster:Cluster")
@@ -403,7 +406,7 @@ def test_wired_to_an_eks_cluster() -> None:
         )
         ClusterTelemetry(
             "payments-telemetry",
-            TelemetryArgs(name_prefix="team-eu"),
+            TelemetryArgs(name_prefix="team-eu", collector="managed"),
             cluster_name=eks_args.cluster_name,
             cluster_arn=eks.cluster.arn,
             kubernetes_provider=eks.kubernetes_provider,

@@ -25,8 +25,20 @@ def manifest_of(type_token: str, inputs: dict[str, Any]) -> dict[str, Any]:
     _, group_version, kind = type_token.split(":", 2)
     group, _, version = group_version.rpartition("/")
     api_version = version if group in ("core", "") else f"{group}/{version}"
-    body = {k: v for k, v in inputs.items() if k not in ("apiVersion", "kind")}
+    body = {k: _integers(v) for k, v in inputs.items() if k not in ("apiVersion", "kind")}
     return {"apiVersion": api_version, "kind": kind, **body}
+
+
+def _integers(value: Any) -> Any:
+    """The engine's numbers are floats; Kubernetes's are integers (`runAsUser: 65534`, not
+    `65534.0`, which a scanner's `isinstance(..., int)` would refuse)."""
+    if isinstance(value, dict):
+        return {k: _integers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integers(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 @dataclass
