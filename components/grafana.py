@@ -5,17 +5,32 @@
     │   ├── AmazonGrafanaCloudWatchAccess   CloudWatch metrics, alarms and Logs Insights (read)
     │   ├── RolePolicy prometheus           query every AMP workspace of the account, any region
     │   └── RolePolicy alerts               sns:Publish to `<namePrefix>-*` topics only (optional)
-    └── Workspace             current account, AWS IAM Identity Center (or SAML) sign-in,
-                              customer-managed permissions, data sources PROMETHEUS and CLOUDWATCH
+    ├── Workspace             current account, AWS IAM Identity Center (or SAML) sign-in,
+    │                         customer-managed permissions, data sources PROMETHEUS and CLOUDWATCH
+    ├── WorkspaceServiceAccount `<namePrefix>-provisioner`, Grafana role ADMIN (only an org admin
+    │   │                     may manage data sources)
+    │   └── WorkspaceServiceAccountToken  `apiTokenDays` long (AMG: 30 at most), replaced every
+    │                         half of that (`replacement_trigger`: the rotation window's index)
+    ├── grafana.Provider      `https://<endpoint>`, the token as `auth` (a secret); the only
+    │                         provider the data sources use
+    ├── DataSource amp-<region>   one per AMP workspace given: Prometheus, SigV4 as the workspace's
+    │                         role in that region, by POST; one of them the default
+    └── DataSource cloudwatch CloudWatch as the workspace's role, the workspace's region preselected
+                              (the default source when no AMP workspace is given)
 
-Declare it once, in one region (its provider comes from the parent or `opts`); it reads the AMP
-workspaces of every region (`ClusterTelemetry`).
+Declare it once, in one region (its AWS provider comes from the parent or `opts`); it reads the AMP
+workspaces of every region (`ClusterTelemetry`), given as `prometheus_endpoints`.
+
+The token rotates without a clock resource: its window index (`token_window`, the UTC date's
+ordinal over `apiTokenDays // 2`) is its replacement trigger and part of its name (a token's name
+must be unique within the workspace, and the new token is created before the old one is deleted). A
+token made anywhere in a window is still valid when the next window ends, so a stack updated at
+least once a window always holds a valid token; an older one gets a new token on its next
+`pulumi up` (a `pulumi refresh` of the data sources before that fails: the token has expired).
 
 Not done here:
 
-- Data sources, dashboards, alert rules and contact points inside Grafana: AMG's `data_sources`
-  only lets the role be used for them; creating them takes the Grafana HTTP API with a workspace
-  service-account token (the `grafana` provider), outside this component.
+- Dashboards, alert rules and contact points inside Grafana.
 - SAML: with `SAML` among the providers, the IdP's metadata and role mapping are a separate
   `aws.grafana.WorkspaceSamlConfiguration`. IAM Identity Center users and groups are given access
   with `aws.grafana.RoleAssociation`.
@@ -26,14 +41,30 @@ Not done here:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 import pulumi
 import pulumi_aws as aws
+import pulumiverse_grafana as grafana
 from pydantic import AfterValidator, Field
 
 from .args import MeridianModel, one_of
 from .eks_policies import Document, document
+from .grafana_sources import (
+    CLOUDWATCH_UID,
+    MAX_TOKEN_DAYS,
+    MIN_TOKEN_DAYS,
+    check_prometheus_regions,
+    cloudwatch_json_data,
+    prometheus_json_data,
+    prometheus_source_name,
+    prometheus_uid,
+    rotation_days,
+    token_seconds_to_live,
+    token_window,
+)
 from .iam import managed_policy_role
 from .lookups import AwsContext
 from .telemetry import NamePrefix
@@ -42,6 +73,7 @@ __all__ = [
     "AMP_QUERY_ACTIONS",
     "GRAFANA_POLICIES",
     "GRAFANA_VERSIONS",
+    "PROVISIONER_ROLE",
     "GrafanaArgs",
     "GrafanaSettings",
     "GrafanaWorkspace",
@@ -71,6 +103,10 @@ GrafanaVersion = Annotated[
 ]
 AuthenticationProvider = Literal["AWS_SSO", "SAML"]
 
+#: The Grafana role of the service account that provisions the data sources: Grafana lets only an
+#: organization's admins create, change or delete data sources (EDITOR and VIEWER cannot).
+PROVISIONER_ROLE = "ADMIN"
+
 
 def _unique(providers: tuple[str, ...]) -> tuple[str, ...]:
     if len(set(providers)) != len(providers):
@@ -86,6 +122,9 @@ class GrafanaSettings(MeridianModel):
         grafana_version: pinned Grafana version (default `13.2`); AMG upgrades in place, never down.
         sns_notifications: SNS as a notification destination, publishing to `<namePrefix>-*` topics
             of the account only (default true).
+        api_token_days: life of the service-account token that provisions the data sources (2 to
+            30 days, AMG's longest; default 30); a new one replaces it every half of that, at the
+            first `pulumi up` of each period.
     """
 
     authentication_providers: Annotated[tuple[AuthenticationProvider, ...], AfterValidator(_unique)] = Field(
@@ -93,6 +132,7 @@ class GrafanaSettings(MeridianModel):
     )
     grafana_version: GrafanaVersion = "13.2"
     sns_notifications: bool = True
+    api_token_days: int = Field(default=MAX_TOKEN_DAYS, ge=MIN_TOKEN_DAYS, le=MAX_TOKEN_DAYS)
 
 
 class GrafanaArgs(GrafanaSettings):
@@ -156,21 +196,47 @@ def alert_publish_policy(partition: str, account: str, name_prefix: str) -> Docu
 
 
 class GrafanaWorkspace(pulumi.ComponentResource):
-    """The platform's Amazon Managed Grafana workspace, with a role it creates for its data sources.
+    """The platform's Amazon Managed Grafana workspace, with a role it creates for its data sources,
+    and the data sources themselves (one per AMP workspace given, and CloudWatch).
 
     Args:
         name: logical name prefix of every child.
         args: validated `GrafanaArgs`.
         opts: resource options; the AWS provider of the region it lives in comes from here
             (`providers=[provider]`) or from the parent.
+        prometheus_endpoints: region → that region's AMP workspace's `prometheus_endpoint`
+            (`ClusterTelemetry.prometheus_endpoint`); a Prometheus data source `amp-<region>` each.
+            The regions are checked (AWS region names) before any resource is declared.
+        default_prometheus_region: the region whose source Grafana opens by default; one of
+            `prometheus_endpoints`' keys, required when it has any (none given: CloudWatch is the
+            default).
+        today: the date the token's rotation window is computed from (default: today, in UTC).
 
     Attributes:
         workspace: the `aws.grafana.Workspace`; `workspace_id`, `endpoint` (the URL host users sign
             in at).
         role: the role Grafana's data sources use; `role_arn`.
+        service_account, token: the provisioning service account (ADMIN) and its API token
+            (`token.key` is a secret).
+        grafana_provider: the `pulumiverse_grafana.Provider` of the workspace, signed in with the
+            token; every resource inside Grafana uses it and nothing else.
+        prometheus_sources: region → its AMP data source; `cloudwatch_source`.
+        token_window: the rotation window the token belongs to.
     """
 
-    def __init__(self, name: str, args: GrafanaArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: GrafanaArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        prometheus_endpoints: Mapping[str, pulumi.Input[str]] | None = None,
+        default_prometheus_region: str | None = None,
+        today: date | None = None,
+    ) -> None:
+        endpoints = dict(prometheus_endpoints or {})
+        # Before the component itself is registered: a bad region declares nothing.
+        check_prometheus_regions(endpoints, default_prometheus_region)
         super().__init__("meridian:telemetry:GrafanaWorkspace", name, None, opts)
         context = AwsContext.of(self)
         account, partition, region = context.account, context.partition, context.region
@@ -222,6 +288,70 @@ class GrafanaWorkspace(pulumi.ComponentResource):
         self.workspace_id: pulumi.Output[str] = self.workspace.id
         self.endpoint: pulumi.Output[str] = self.workspace.endpoint
         self.role_arn: pulumi.Output[str] = self.role.arn
-        self.register_outputs(
-            {"workspaceId": self.workspace_id, "endpoint": self.endpoint, "roleArn": self.role_arn}
+
+        self.token_window = token_window(
+            today or datetime.now(UTC).date(), rotation_days(args.api_token_days)
         )
+        self._provisioner(name, args)
+        self.prometheus_sources = {
+            source_region: grafana.oss.DataSource(
+                f"{name}-amp-{source_region}",
+                type="prometheus",
+                name=prometheus_source_name(source_region),
+                uid=prometheus_uid(source_region),
+                url=endpoint,
+                access_mode="proxy",  # Grafana's server signs the queries (SigV4)
+                is_default=source_region == default_prometheus_region,
+                json_data_encoded=prometheus_json_data(source_region),
+                opts=self._inside,
+            )
+            for source_region, endpoint in endpoints.items()
+        }
+        self.cloudwatch_source = grafana.oss.DataSource(
+            f"{name}-cloudwatch",
+            type="cloudwatch",
+            name="CloudWatch",
+            uid=CLOUDWATCH_UID,
+            access_mode="proxy",
+            is_default=not endpoints,
+            json_data_encoded=region.apply(cloudwatch_json_data),
+            opts=self._inside,
+        )
+        self.register_outputs(
+            {
+                "workspaceId": self.workspace_id,
+                "endpoint": self.endpoint,
+                "roleArn": self.role_arn,
+                "dataSourceUids": [*(prometheus_uid(r) for r in endpoints), CLOUDWATCH_UID],
+            }
+        )
+
+    def _provisioner(self, name: str, args: GrafanaArgs) -> None:
+        """The service account, its token of the current window, and the Grafana provider over it."""
+        self.service_account = aws.grafana.WorkspaceServiceAccount(
+            f"{name}-provisioner",
+            workspace_id=self.workspace.id,
+            name=f"{args.name_prefix}-provisioner",
+            grafana_role=PROVISIONER_ROLE,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.token = aws.grafana.WorkspaceServiceAccountToken(
+            f"{name}-provisioner-token",
+            workspace_id=self.workspace.id,
+            service_account_id=self.service_account.service_account_id,
+            # The window in the name too: the next token is created while this one still exists.
+            name=f"{args.name_prefix}-provisioner-{self.token_window}",
+            seconds_to_live=token_seconds_to_live(args.api_token_days),
+            opts=pulumi.ResourceOptions(parent=self.service_account, replacement_trigger=self.token_window),
+        )
+        # A secret whatever the SDK does with it: in the provider's state and wherever it goes.
+        api_key: pulumi.Output[str] = pulumi.Output.secret(self.token.key)
+        self.grafana_provider = grafana.Provider(
+            f"{name}-grafana",
+            url=pulumi.Output.concat("https://", self.workspace.endpoint),
+            auth=api_key,  # explicit, so that GRAFANA_AUTH is never read
+            # Explicit too: GRAFANA_INSECURE_SKIP_VERIFY in a deployer's shell cannot turn TLS off.
+            insecure_skip_verify=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self._inside = pulumi.ResourceOptions(parent=self, provider=self.grafana_provider)

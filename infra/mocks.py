@@ -2,8 +2,9 @@
 
 `PlanMocks` answers what the program asks AWS (availability zones, caller identity, partition,
 region) with the shapes the real data sources return, and gives every resource a realistic id and
-ARN. `PlanMonitor` records each registration (type, name, parent, provider, inputs, protect) so that
-the offline plan and the tests can read the whole resource tree after the program ran.
+ARN (Grafana's resources: Grafana's ids, a token in Grafana's format). `PlanMonitor` records each
+registration (type, name, parent, provider, inputs, protect, replacement trigger) so that the
+offline plan and the tests can read the whole resource tree after the program ran.
 
 An invoke the mocks do not know, or one made without an explicit provider, raises: a program that
 starts asking AWS something new must get a realistic answer here, not an empty one.
@@ -16,11 +17,19 @@ import hashlib
 import json
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 from pulumi.runtime.mocks import MockMonitor
-from pulumi.runtime.rpc import deserialize_properties, is_rpc_secret, unwrap_rpc_secret, wrap_rpc_secret
+from pulumi.runtime.resource import _struct_value_to_python  # the SDK's reader of a protobuf Value
+from pulumi.runtime.rpc import (
+    deserialize_properties,
+    deserialize_property,
+    is_rpc_secret,
+    unwrap_rpc_secret,
+    wrap_rpc_secret,
+)
 
 __all__ = [
     "MOCK_ACCOUNT_ID",
@@ -28,6 +37,7 @@ __all__ = [
     "PlanMonitor",
     "RecordedResource",
     "is_provider_type",
+    "mock_grafana_token",
     "mock_password",
     "provider_urn",
 ]
@@ -93,6 +103,10 @@ _ID_FROM_INPUT: dict[str, str] = {
 }
 
 
+_GRAFANA_SERVICE_ACCOUNT = "aws:grafana/workspaceServiceAccount:WorkspaceServiceAccount"
+_GRAFANA_TOKEN = "aws:grafana/workspaceServiceAccountToken:WorkspaceServiceAccountToken"
+
+
 #: Write-only arguments, per type: sent to AWS, never stored.
 _WRITE_ONLY: dict[str, set[str]] = {
     "aws:rds/cluster:Cluster": {"masterPasswordWo"},
@@ -116,6 +130,16 @@ def _physical_name(inputs: dict[str, Any], name: str) -> str:
 def mock_password(name: str, length: int) -> str:
     """The password the mocked `random.RandomPassword` *name* generates (tests look for it)."""
     return ("Aa1!" + _hex(name, 64) * 2)[:length]
+
+
+#: When every mocked Grafana token is created (a plan is reproducible: no clock is read).
+MOCK_TOKEN_CREATED = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def mock_grafana_token(name: str) -> str:
+    """The key the mocked `aws.grafana.WorkspaceServiceAccountToken` *name* gets, in Grafana's
+    service-account token format (`glsa_`, 32 characters, `_`, an 8-hex checksum)."""
+    return f"glsa_{_hex(name, 32)}_{_hex(name + '/checksum', 8)}"
 
 
 def provider_urn(reference: str | None) -> str | None:
@@ -166,6 +190,8 @@ class PlanMocks(Mocks):
             return self._kubernetes(args, inputs, region)
         if args.typ.startswith(("cloudflare:", "tls:")):
             return self._edge(args, inputs)
+        if args.typ.startswith("grafana:"):
+            return self._grafana(args, inputs)
         if args.typ == "random:index/randomPassword:RandomPassword":
             # Deterministic (a plan is reproducible) and of the requested length; a secret, as the
             # provider marks it.
@@ -177,6 +203,13 @@ class PlanMocks(Mocks):
         state = dict(args.inputs) | self._computed(args.typ, args.name, inputs, region, resource_id)
         if args.typ == "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup":
             resource_id = state["globalReplicationGroupId"]  # named by AWS, from the suffix
+        elif args.typ == _GRAFANA_SERVICE_ACCOUNT:  # `workspace,service account`, as the provider's
+            resource_id = f"{inputs.get('workspaceId')},{state['serviceAccountId']}"
+        elif args.typ == _GRAFANA_TOKEN:
+            resource_id = (
+                f"{inputs.get('workspaceId')},{inputs.get('serviceAccountId')},"
+                f"{state['serviceAccountTokenId']}"
+            )
         if args.typ in _WRITE_ONLY:  # write-only arguments never come back in state
             state = {k: v for k, v in state.items() if k not in _WRITE_ONLY[args.typ]}
         return resource_id, state
@@ -220,6 +253,15 @@ class PlanMocks(Mocks):
             state["zoneName"] = ".".join(str(inputs.get("name", "")).split(".")[-3:])
         return resource_id, state
 
+    def _grafana(self, args: MockResourceArgs, inputs: dict[str, Any]) -> tuple[str, dict]:
+        """Objects inside Grafana (organization 1, as in an AMG workspace): a data source's id is
+        `<org>:<uid>`, as the Grafana provider's, and its uid the one given (or Grafana's own)."""
+        state = dict(args.inputs)
+        if args.typ == "grafana:oss/dataSource:DataSource":
+            uid = inputs.get("uid") or _hex(args.name, 14)
+            return f"1:{uid}", state | {"uid": uid, "orgId": "1"}
+        return f"1:{_hex(f'{args.typ}/{args.name}', 14)}", state | {"orgId": "1"}
+
     def _computed(
         self, typ: str, name: str, inputs: dict[str, Any], region: str, resource_id: str
     ) -> dict[str, Any]:
@@ -261,7 +303,7 @@ class PlanMocks(Mocks):
             rule = _physical_name(inputs, name)
             return {"name": rule, "arn": f"arn:aws:events:{region}:{account}:rule/{rule}"}
         if service in ("amp", "grafana"):
-            return self._observability(typ, region, resource_id)
+            return self._observability(typ, name, inputs, region, resource_id)
         if typ == "aws:s3/bucket:Bucket":  # S3 ARNs name neither region nor account
             return {"arn": f"arn:aws:s3:::{resource_id}", "bucket": resource_id}
         if typ == "aws:cloudtrail/trail:Trail":
@@ -286,8 +328,11 @@ class PlanMocks(Mocks):
                     "ownerId": account}  # fmt: skip
         return {"arn": f"arn:aws:{service}:{region}:{account}:{name}"}
 
-    def _observability(self, typ: str, region: str, resource_id: str) -> dict[str, Any]:
-        """AMP workspaces and scrapers, Grafana workspaces: their ARNs and endpoints in AWS's formats."""
+    def _observability(
+        self, typ: str, name: str, inputs: dict[str, Any], region: str, resource_id: str
+    ) -> dict[str, Any]:
+        """AMP workspaces and scrapers, Grafana workspaces: their ARNs and endpoints in AWS's formats;
+        a Grafana service account's numeric id, its token's key (a secret) and expiry."""
         account = self.account_id
         suffix = f"{resource_id[:8]}-{resource_id[8:12]}-4{resource_id[12:15]}-8abc-0123456789ab"
         if typ == "aws:amp/workspace:Workspace":
@@ -305,6 +350,16 @@ class PlanMocks(Mocks):
             return {
                 "arn": f"arn:aws:grafana:{region}:{account}:/workspaces/g-{resource_id[:10]}",
                 "endpoint": f"g-{resource_id[:10]}.grafana-workspace.{region}.amazonaws.com",
+            }
+        if typ == _GRAFANA_SERVICE_ACCOUNT:
+            return {"serviceAccountId": str(2 + int(_hex(name, 4), 16) % 1000)}
+        if typ == _GRAFANA_TOKEN:
+            expires = MOCK_TOKEN_CREATED + timedelta(seconds=int(inputs.get("secondsToLive") or 0))
+            return {
+                "key": wrap_rpc_secret(mock_grafana_token(name)),
+                "serviceAccountTokenId": str(1 + int(_hex(name, 4), 16) % 1000),
+                "createdAt": MOCK_TOKEN_CREATED.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "expiresAt": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
             }
         return {"arn": f"arn:aws:{typ.split(':')[1].split('/')[0]}:{region}:{account}:{resource_id}"}
 
@@ -458,6 +513,8 @@ class RecordedResource:
     #: input name → URNs of the resources its value came from (how a subnet group knows its subnets)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     ignore_changes: list[str] = field(default_factory=list)  # properties `pulumi up` leaves alone
+    #: the `replacement_trigger` option: a change of it replaces the resource (None: not set)
+    replacement_trigger: Any = None
 
 
 def _mask_secrets(value: Any) -> Any:
@@ -496,6 +553,13 @@ class PlanMonitor(MockMonitor):
                         key: list(deps.urns) for key, deps in request.propertyDependencies.items()
                     },
                     ignore_changes=list(request.ignoreChanges),
+                    replacement_trigger=(
+                        _mask_secrets(
+                            deserialize_property(_struct_value_to_python(request.replacement_trigger))
+                        )
+                        if request.HasField("replacement_trigger")
+                        else None
+                    ),
                 )
             )
         return response

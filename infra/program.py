@@ -65,22 +65,25 @@ def build(config: StackConfig, stack: str) -> tuple[dict[str, RegionStack], CdnE
 def attach_observability(config: StackConfig, stack: str, regions: dict[str, RegionStack]) -> None:
     """Each region's alarms over what it holds (so after the data stores) and its metrics and
     container logs; in the anchor region, one dashboard of every region's alarm states, the
-    platform's Grafana workspace, the audit trail and the analytics warehouse, which every region's
-    API may send events to."""
+    platform's Grafana workspace with a data source per region's metrics (so after every region's
+    telemetry), the audit trail and the analytics warehouse, which every region's API may send
+    events to."""
     observability = config.observability
     alarms = [
         region.attach_alarms(observability.thresholds, observability.alarm_subscriptions)
         for region in regions.values()
     ]
-    for region in regions.values():
-        region.attach_telemetry(observability.telemetry)
+    telemetry = {name: region.attach_telemetry(observability.telemetry) for name, region in regions.items()}
     anchor = regions[config.anchor_region]
     prefix = f"{NAMESPACE}-{stack}"
     overview_dashboard(f"{prefix}-overview", alarms, anchor.pinned)
+    # A Prometheus data source per region's AMP workspace (the anchor's the default), and CloudWatch.
     GrafanaWorkspace(
         f"{prefix}-grafana",
         GrafanaArgs(**observability.grafana.model_dump(), name_prefix=prefix),
         opts=anchor.pinned,
+        prometheus_endpoints={name: t.prometheus_endpoint for name, t in telemetry.items()},
+        default_prometheus_region=config.anchor_region,
     )
     protect = config.protect_stateful_resources
     AuditTrail(

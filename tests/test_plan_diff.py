@@ -193,7 +193,12 @@ def test_diff_of_two_real_plans_shows_the_new_region_and_what_it_changes(
 
     diff = diff_plans(load_plan_json(base), load_plan_json(tmp_path / "head.json"))
     added_regions = {c.region for c in diff.added}
-    assert added_regions == {"eu-central-1", GLOBAL}  # the region's resources and its Cloudflare pool
+    # The region's resources, its Cloudflare pool, and Grafana's data source of its metrics (Grafana
+    # lives in the anchor region).
+    assert added_regions == {"eu-central-1", GLOBAL, "us-east-1"}
+    assert [(c.type, c.name) for c in diff.added if c.region == "us-east-1"] == [
+        ("grafana:oss/dataSource:DataSource", "meridian-staging-grafana-amp-eu-central-1")
+    ]
     assert "aws:eks/cluster:Cluster" in {c.type for c in diff.added}
     assert not diff.removed
     changed = {c.type: c.properties for c in diff.changed}

@@ -77,6 +77,10 @@ TERRAFORM_TYPES: dict[str, str] = {
     "aws:glue/catalogDatabase:CatalogDatabase": "aws_glue_catalog_database",
     "aws:glue/catalogTable:CatalogTable": "aws_glue_catalog_table",
     "aws:grafana/workspace:Workspace": "aws_grafana_workspace",
+    "aws:grafana/workspaceServiceAccount:WorkspaceServiceAccount": "aws_grafana_workspace_service_account",
+    "aws:grafana/workspaceServiceAccountToken:WorkspaceServiceAccountToken": (
+        "aws_grafana_workspace_service_account_token"
+    ),
     "aws:iam/role:Role": "aws_iam_role",
     "aws:iam/rolePolicy:RolePolicy": "aws_iam_role_policy",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "aws_iam_role_policy_attachment",
