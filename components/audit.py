@@ -212,12 +212,13 @@ class AuditTrail(pulumi.ComponentResource):
             here (`providers=[provider]`) or from the parent.
 
     Attributes:
-        trail: the `aws.cloudtrail.Trail`; trail_arn its ARN.
-        key: the audit `aws.kms.Key`; key_arn its ARN (to grant readers `kms:Decrypt`).
-        bucket: the trail's `PrivateBucket`; bucket_name its name.
+        trail, trail_arn: the `aws.cloudtrail.Trail` and its ARN.
+        key, key_arn: the audit `aws.kms.Key` and its ARN (to grant readers `kms:Decrypt`).
+        bucket, bucket_name: the trail's Object Lock `PrivateBucket` and its name.
         access_log_bucket: the `PrivateBucket` of the trail bucket's access logs.
         log_group_name: the CloudWatch Logs group the trail also delivers to (for metric filters
             and alarms).
+        outputs(): what consumers need (camelCase, as stack outputs are).
     """
 
     def __init__(self, name: str, args: AuditTrailArgs, opts: pulumi.ResourceOptions | None = None) -> None:

@@ -353,9 +353,11 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
         kms_key_arn: the region's customer-managed key (lake, results, stream, logs, Redshift).
         access_log_bucket: a bucket for the server access logs of the lake and results buckets;
             it must let `logging.s3.amazonaws.com` write. None (default): the component makes one.
-        vpc_id, subnet_ids, client_security_group_id: Redshift only (required with
-            `args.redshift`): the VPC, the private subnets of the workgroup, and the only security
-            group admitted on port 5439.
+        vpc_id: Redshift only (required with `args.redshift`): the VPC of the workgroup.
+        subnet_ids: Redshift only (required with `args.redshift`): the private subnets the
+            workgroup runs in (S3 through the VPC's gateway endpoint).
+        client_security_group_id: Redshift only (required with `args.redshift`): the only security
+            group admitted on port 5439 (e.g. the EKS cluster's nodes).
         opts: resource options; the region-pinned AWS provider comes from here
             (`providers=[provider]`) or from the parent.
 
@@ -363,12 +365,18 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
         lake, results, access_logs: the `PrivateBucket`s (access_logs is None when given one).
         lake_bucket_name, lake_bucket_arn, results_bucket_name, results_bucket_arn: their names
             and ARNs.
-        stream: the `aws.kinesis.FirehoseDeliveryStream`; stream_name, stream_arn.
+        stream, stream_name, stream_arn: the `aws.kinesis.FirehoseDeliveryStream` producers put
+            events into, its name and ARN.
+        table: the `events` `aws.glue.CatalogTable`.
         glue_database_name, glue_table_name: the catalog's names (for Athena queries).
-        workgroup_name: the Athena workgroup.
-        producer_role_arn: the role producers assume (`allow_producer`).
+        workgroup, workgroup_name: the Athena `aws.athena.Workgroup` and its name.
+        producer_role, producer_role_arn: the role producers assume (`allow_producer`), its ARN.
+        redshift_workgroup, redshift_security_group: the Redshift Serverless workgroup and its
+            security group (None without Redshift).
         redshift_endpoint: the Redshift Serverless workgroup's address (None without Redshift).
-        allow_producer(): let a service account of an EKS cluster put events into the stream.
+        allow_producer(): let a service account of an EKS cluster (of any region, under that
+            region's provider) put events into the stream.
+        outputs(): what consumers need (camelCase, as stack outputs are).
     """
 
     def __init__(

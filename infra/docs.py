@@ -29,7 +29,16 @@ from pydantic import BaseModel
 from pydantic.alias_generators import to_snake
 from pydantic_core import PydanticUndefined
 
-from components import CdnEdge, EksCluster, Network, PostgresCluster, RedisCluster, RegionStack
+from components import (
+    AnalyticsWarehouse,
+    AuditTrail,
+    CdnEdge,
+    EksCluster,
+    Network,
+    PostgresCluster,
+    RedisCluster,
+    RegionStack,
+)
 
 from .diagram import diagram_path, write_diagram
 from .plan import run_plan
@@ -48,6 +57,8 @@ COMPONENTS: tuple[type[pulumi.ComponentResource], ...] = (
     PostgresCluster,
     RedisCluster,
     CdnEdge,
+    AuditTrail,
+    AnalyticsWarehouse,
 )
 
 
@@ -101,6 +112,8 @@ def _type_name(annotation: Any, python: bool = False) -> str:
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         values = " \\| ".join(f"`{m.value}`" for m in annotation)
         return f"{annotation.__name__}: {values}" if python else values
+    if origin is typing.Literal:
+        return " \\| ".join(f"`{value}`" for value in typing.get_args(annotation))
     if origin in (list, tuple):
         return f"list of {_type_name(typing.get_args(annotation)[0], python)}"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -114,6 +127,9 @@ def _default(field: Any) -> str:
     value = field.default if field.default is not PydanticUndefined else field.default_factory()
     if isinstance(value, BaseModel):
         return "(see below)"
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, BaseModel) for v in value):
+        # Each item by its first field (its name, as a rule); the item's fields are the rows below.
+        return "`[" + ", ".join(str(next(iter(v.model_dump().values()))) for v in value) + "]`"
     if isinstance(value, dict) and any(isinstance(v, BaseModel) for v in value.values()):
         return " ".join(f"`{k}`" for k in value) + " (see README)"
     if isinstance(value, enum.Enum):
@@ -154,6 +170,8 @@ def _rows(
         if origin in (typing.Union, types.UnionType):  # an optional model is expanded like a model
             present = [a for a in typing.get_args(annotation) if a is not type(None)]
             element = present[0] if len(present) == 1 else annotation
+        elif origin is tuple:  # `tuple[X, ...]` reads as a list of X
+            element = typing.get_args(annotation)[0]
         else:
             element = typing.get_args(annotation)[-1] if origin in (list, dict) else annotation
         text = descriptions.get(name, "")
@@ -162,7 +180,7 @@ def _rows(
             continue
         rows.append((key, _type_name(annotation, python), _default(field), text))
         if isinstance(element, type) and issubclass(element, BaseModel):
-            if origin is list:
+            if origin in (list, tuple):
                 path = f"{key}[]."
             elif origin is dict:
                 path = f"{key}.{_dict_key(typing.get_args(annotation)[0])}."
@@ -231,8 +249,11 @@ def _output_names(key: str) -> list[tuple[str, str]]:
 
 
 def parameter_meanings(component: type[pulumi.ComponentResource]) -> dict[str, str]:
-    """Each constructor parameter → its meaning in the class docstring's `Args:` section ("" if none)."""
-    meanings = dict(_section(component.__doc__, "Args"))
+    """Each constructor parameter → its meaning in the class docstring's `Args:` section ("" if none;
+    an entry `a, b: text` gives both the same)."""
+    meanings = {
+        name: text for key, text in _section(component.__doc__, "Args") for name, _ in _output_names(key)
+    }
     return {parameter.name: meanings.get(parameter.name, "") for parameter in _parameters(component)}
 
 

@@ -244,3 +244,43 @@ def test_cdn_example_puts_a_pool_on_each_regions_ingress_after_installing_the_ce
     (balancer,) = plan.of_type("cloudflare:index/loadBalancer:LoadBalancer")
     assert {s.urn for s in secrets} <= set(balancer.dependencies)
     assert balancer.inputs["fallbackPool"] == plan.outputs["poolIds"]["eu-central-1"]
+
+
+def test_audit_trail_example_records_every_region_into_a_governance_locked_bucket() -> None:
+    plan = run_example("audit_trail").plan
+    (trail,) = plan.of_type("aws:cloudtrail/trail:Trail")
+    assert plan.regions[trail.urn] == "eu-central-1" and trail.inputs["isMultiRegionTrail"]
+    assert trail.inputs["includeGlobalServiceEvents"] and trail.inputs["enableLogFileValidation"]
+    assert trail.inputs["kmsKeyId"] == plan.outputs["keyArn"]
+    (bucket,) = [b for b in plan.of_type("aws:s3/bucket:Bucket") if b.inputs.get("objectLockEnabled")]
+    assert bucket.inputs["bucket"] == trail.inputs["s3BucketName"] == plan.outputs["bucketName"]
+    (lock,) = plan.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    assert lock.inputs["bucket"] == bucket.inputs["bucket"]
+    assert lock.inputs["rule"]["defaultRetention"] == {"mode": "GOVERNANCE", "days": 30}
+    # A non-production account that is torn down: nothing is protected from `pulumi destroy`.
+    assert not [r.urn for r in plan.resources if r.protect]
+
+
+def test_analytics_warehouse_example_lets_each_regions_cluster_put_events_into_the_one_stream() -> None:
+    plan = run_example("analytics_warehouse").plan
+    (stream,) = plan.of_type("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")
+    assert plan.regions[stream.urn] == "eu-central-1" and stream.inputs["name"] == plan.outputs["streamName"]
+    key_arn = stream.inputs["serverSideEncryption"]["keyArn"]
+    assert key_arn.startswith("arn:aws:kms:eu-central-1:")
+    assert stream.inputs["extendedS3Configuration"]["kmsKeyArn"] == key_arn
+    (workgroup,) = plan.of_type("aws:athena/workgroup:Workgroup")
+    configuration = workgroup.inputs["configuration"]
+    assert configuration["resultConfiguration"]["encryptionConfiguration"]["kmsKeyArn"] == key_arn
+    assert configuration["bytesScannedCutoffPerQuery"] == 1024**3
+    (table,) = plan.of_type("aws:glue/catalogTable:CatalogTable")
+    assert table.inputs["storageDescriptor"]["columns"][-1]["name"] == "amount_cents"
+    # Each association lives with its cluster, in the cluster's region, and names the one role.
+    associations = plan.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    assert {a.inputs["clusterName"]: plan.regions[a.urn] for a in associations} == {
+        "payments-euc1": "eu-central-1",
+        "payments-use1": "us-east-1",
+    }
+    assert {a.inputs["roleArn"] for a in associations} == {plan.outputs["producerRoleArn"]}
+    (producer,) = [p for p in plan.of_type("aws:iam/rolePolicy:RolePolicy") if p.name == "payments-producer"]
+    assert plan.outputs["streamArn"] in producer.inputs["policy"]
+    assert not plan.of_type("aws:redshiftserverless/workgroup:Workgroup")  # Athena only
