@@ -5,8 +5,8 @@ metrics into its AMP workspace.
     ├── IAM role             EKS Pod Identity, this cluster's pods only
     │   ├── RolePolicy       `aps:RemoteWrite` on this one workspace, nothing else
     │   └── PodIdentityAssociation   `prometheus-agent`/`prometheus-agent` → the role
-    ├── ClusterRole          read what the scrape configuration discovers and scrapes: nodes (and
-    │   │                    their proxy and metrics), services, endpoints, endpoint slices, pods,
+    ├── ClusterRole          read what the scrape configuration discovers and scrapes: nodes and
+    │   │                    their kubelets' metrics (not `nodes/proxy`), services, endpoints, pods,
     │   │                    `/metrics`, the EKS control-plane metrics (`kcm/metrics`, `ksh/metrics`)
     │   └── ClusterRoleBinding   → the agent's service account
     └── Namespace            `prometheus-agent`, PSA restricted (the agent needs no host access)
@@ -24,8 +24,10 @@ remote-write client, which such a workspace accepts.
 Why two: both scrape the same targets and send the same series, each with the external labels
 `cluster` (the cluster's name) and `__replica__` (its pod's name); AMP keeps one replica's samples
 per `cluster`, drops the `__replica__` label and switches to the other replica when the one it keeps
-stops sending ("Deduplicating high availability metrics"), so a drained or lost agent leaves no
-gap until its pod is rescheduled, and the copy is neither stored nor charged twice. The pod's name
+stops sending ("Deduplicating high availability metrics"), so a drained or lost agent costs at most
+the short wait before AMP switches, not the time its pod takes to come back, and the copy is neither
+stored nor charged twice. The spread over zones and nodes is soft (`ScheduleAnyway`): a stack with a
+single system node still runs every replica. The pod's name
 comes from the downward API (`POD_NAME`), which Prometheus 3 expands in external labels by default
 (its migration guide: the `expand-external-labels` flag of Prometheus 2 is gone). The image must be
 a Prometheus 3 release: `--agent` is its flag (Prometheus 2 took `--enable-feature=agent`).
@@ -53,7 +55,7 @@ from .eks_policies import Document, document
 from .iam import checked_cluster_name, managed_policy_role, pod_identity_trust_document
 from .kube import ON_SYSTEM_NODES, PodSecurity, psa_namespace
 from .lookups import AwsContext
-from .scrape import SERVICE_ACCOUNT_CA, prometheus_configuration
+from .scrape import prometheus_configuration
 
 __all__ = [
     "AGENT_CLUSTER_ROLE_RULES",
@@ -98,17 +100,17 @@ _PORT = 9090
 #: `nobody`, as the image runs; restricted PSA wants non-root.
 _NOBODY = 65534
 
-#: What the scrape configuration reads: service discovery (nodes, services, endpoints, endpoint
-#: slices, pods), the kubelet and cAdvisor through the API server's node proxy, `/metrics` of the API
-#: server, and the control-plane metrics EKS serves under `metrics.eks.amazonaws.com` (the EKS guide
-#: "Fetch control plane raw metrics in Prometheus format" gives this rule).
+#: What the scrape configuration reads: service discovery (nodes, services, endpoints, pods), each
+#: kubelet's `/metrics` and `/metrics/cadvisor` (`nodes/metrics`; never `nodes/proxy`, which reaches
+#: the kubelet's whole API), `/metrics` of the API server, and the control-plane metrics EKS serves
+#: under `metrics.eks.amazonaws.com` (the EKS guide "Fetch control plane raw metrics in Prometheus
+#: format" gives this rule).
 AGENT_CLUSTER_ROLE_RULES: list[dict[str, Any]] = [
     {
         "apiGroups": [""],
-        "resources": ["nodes", "nodes/proxy", "nodes/metrics", "services", "endpoints", "pods"],
+        "resources": ["nodes", "nodes/metrics", "services", "endpoints", "pods"],
         "verbs": ["get", "list", "watch"],
     },
-    {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
     {"nonResourceURLs": ["/metrics"], "verbs": ["get"]},
     {
         "apiGroups": ["metrics.eks.amazonaws.com"],
@@ -155,7 +157,7 @@ def agent_configuration(
         interval_seconds,
         # `clusterArn` as the managed collector sends it: the series are the same either way.
         {"clusterArn": cluster_arn, "cluster": cluster_name, "__replica__": "${POD_NAME}"},
-        ca_file=SERVICE_ACCOUNT_CA,
+        in_cluster=True,
         remote_write=[
             {
                 "url": remote_write_url(prometheus_endpoint),
@@ -205,7 +207,9 @@ def disruption_budget_spec(replicas: int) -> dict[str, Any]:
     return {"selector": {"matchLabels": dict(AGENT_POD_LABELS)}, "minAvailable": min(1, replicas - 1)}
 
 
-def agent_deployment_spec(*, image: str, replicas: int, config_map: str, checksum: str) -> dict[str, Any]:
+def agent_deployment_spec(
+    *, image: str, replicas: int, config_map: str, checksum: pulumi.Input[str]
+) -> dict[str, Any]:
     """The agents' Deployment spec: `replicas` pods of `image` reading `config_map`, on the system
     nodes (a platform add-on: not on nodes Karpenter consolidates), spread over zones and nodes,
     as `nobody` with a read-only root and no capabilities; rolled when `checksum` changes."""
@@ -398,10 +402,12 @@ class PrometheusAgent(pulumi.ComponentResource):
             data={_CONFIG_KEY: self.config},
             opts=in_namespace,
         )
-        spec: Any = self.config.apply(
-            lambda config: agent_deployment_spec(
-                image=args.image, replicas=args.replicas, config_map=_NAME, checksum=config_checksum(config)
-            )
+        # Known in a preview whatever is unknown yet; only the checksum waits for the configuration.
+        spec: Any = agent_deployment_spec(
+            image=args.image,
+            replicas=args.replicas,
+            config_map=_NAME,
+            checksum=self.config.apply(config_checksum),
         )
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",

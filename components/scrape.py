@@ -1,13 +1,17 @@
 """The Prometheus configuration both collectors run: AMP's managed collector and the in-cluster agent.
 
-One builder, so the two scrape the same targets the same way; each collector adds only what it
-needs (`prometheus_configuration`): the managed collector nothing (AMP takes its configuration as it
-is and writes to the workspace itself), the agent the cluster's CA for the HTTPS jobs and a
-`remote_write` to the workspace.
+One builder, so the two scrape the same targets; each collector adds only what it needs
+(`prometheus_configuration`): the managed collector nothing (AMP takes its configuration as it is
+and writes to the workspace itself); the agent (`in_cluster`) the cluster's CA for the API server,
+the kubelets scraped directly, a fallback protocol for pods, and a `remote_write` to the workspace.
 
-Every job but the pods' goes through the API server (`kubernetes.default.svc`, the only name a
-managed collector resolves), with the service account's token in the only form AMP accepts
-(`authorization`, type `Bearer`, from a file).
+The managed collector reaches everything but the pods through the API server
+(`kubernetes.default.svc`, the only name it resolves; the kubelets through the node proxy, as AMP's
+own RBAC allows). The agent does not use the node proxy: `get` on `nodes/proxy` reaches every
+kubelet's whole API (reported to allow commands in any pod), so it scrapes `/metrics` and
+`/metrics/cadvisor` on each kubelet's port with `nodes/metrics`, which grants those only. Every job
+presents the service account's token in the only form AMP accepts (`authorization`, type `Bearer`,
+from a file).
 """
 
 from __future__ import annotations
@@ -42,24 +46,26 @@ def prometheus_configuration(
     interval_seconds: int,
     external_labels: Mapping[str, str],
     *,
-    ca_file: str | None = None,
+    in_cluster: bool = False,
     remote_write: Sequence[Mapping[str, Any]] = (),
 ) -> str:
     """A Prometheus configuration (YAML), after the sample of AMP's "Scraper configuration": API
-    server, kubelet and cAdvisor (through the API server's node proxy), scheduler and controller
-    manager (EKS 1.28+), and pods annotated `prometheus.io/scrape: "true"` (port, path and scheme
-    from `prometheus.io/port|path|scheme`).
+    server, kubelet and cAdvisor, scheduler and controller manager (EKS 1.28+), and pods annotated
+    `prometheus.io/scrape: "true"` (port, path and scheme from `prometheus.io/port|path|scheme`).
 
     Args:
         interval_seconds: the global scrape interval.
         external_labels: labels on every series sent.
-        ca_file: the CA the HTTPS jobs verify the API server with (none: the collector's own), as
-            the server `kubernetes`: every HTTPS job talks to the API server, some by an endpoint's
-            IP address, which its certificate need not name.
+        in_cluster: for a Prometheus running in the cluster (the agent), not AMP's collector: the
+            API server verified with the cluster's CA as the server `kubernetes` (some jobs reach it
+            by an endpoint's IP address, which its certificate need not name); kubelets scraped
+            directly, not through the API server's node proxy; pods that send no valid
+            `Content-Type` read as Prometheus text, which Prometheus 3 otherwise refuses.
         remote_write: where the series go (none: AMP's managed collector, which writes itself).
     """
     token = {"type": "Bearer", "credentials_file": SERVICE_ACCOUNT_TOKEN}
-    tls = {"tls_config": {"ca_file": ca_file, "server_name": API_SERVER_NAME}} if ca_file else {}
+    api_server_tls = {"ca_file": SERVICE_ACCOUNT_CA, "server_name": API_SERVER_NAME}
+    tls = {"tls_config": api_server_tls} if in_cluster else {}
     api_server_endpoint = [
         {
             "action": "keep",
@@ -91,6 +97,22 @@ def prometheus_configuration(
             ],
         )
 
+    def kubelet(job: str, path: str) -> dict[str, Any]:
+        if not in_cluster:
+            return through_api_server(job, path)
+        return {
+            "job_name": job,
+            "scheme": "https",
+            "authorization": token,
+            # A kubelet serves a certificate it signed itself (EKS does not have them signed by
+            # the cluster's CA): there is nothing to verify it with.
+            "tls_config": {"insecure_skip_verify": True},
+            "metrics_path": f"/{path}",
+            # The node role's address is the node's InternalIP and its kubelet port (10250).
+            "kubernetes_sd_configs": [{"role": "node"}],
+            "relabel_configs": [{"action": "labelmap", "regex": "__meta_kubernetes_node_label_(.+)"}],
+        }
+
     def control_plane(job: str, component: str) -> dict[str, Any]:
         return https(
             job,
@@ -107,12 +129,13 @@ def prometheus_configuration(
                 kubernetes_sd_configs=[{"role": "endpoints"}],
                 relabel_configs=api_server_endpoint,
             ),
-            through_api_server("kubelet", "metrics"),
-            through_api_server("cadvisor", "metrics/cadvisor"),
+            kubelet("kubelet", "metrics"),
+            kubelet("cadvisor", "metrics/cadvisor"),
             control_plane("ksh-metrics", "ksh"),
             control_plane("kcm-metrics", "kcm"),
             {
                 "job_name": "kubernetes-pods",
+                **({"fallback_scrape_protocol": "PrometheusText0.0.4"} if in_cluster else {}),
                 "kubernetes_sd_configs": [{"role": "pod"}],
                 "relabel_configs": [
                     {"action": "keep", "source_labels": [f"{_ANNOTATION}scrape"], "regex": "true"},

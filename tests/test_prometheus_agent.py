@@ -47,6 +47,7 @@ CLUSTER_ARN = f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{CLUSTER}"
 SUBNETS = ["subnet-0a1b2c3d4e5f60718", "subnet-0b1c2d3e4f5a60718"]
 ENDPOINT = f"https://aps-workspaces.{REGION}.amazonaws.com/workspaces/ws-0123/"
 CA = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
+TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
 TELEMETRY = "meridian:telemetry:ClusterTelemetry"
 AGENT = "meridian:telemetry:PrometheusAgent"
@@ -107,21 +108,67 @@ def test_https_jobs_verify_the_api_server_with_the_cluster_ca() -> None:
     jobs = {job["job_name"]: job for job in agent_config()["scrape_configs"]}
     https = {name for name, job in jobs.items() if job.get("scheme") == "https"}
     assert https == {"kubernetes-apiservers", "kubelet", "cadvisor", "ksh-metrics", "kcm-metrics"}
-    for name in https:
-        # As `kubernetes`: some jobs reach the API server by an endpoint's address.
+    for name in ("kubernetes-apiservers", "ksh-metrics", "kcm-metrics"):
+        # As `kubernetes`: these jobs reach the API server by an endpoint's address.
         assert jobs[name]["tls_config"] == {"ca_file": CA, "server_name": "kubernetes"}, name
     # Pods say their own scheme; the cluster's CA signs no pod's certificate.
     assert "tls_config" not in jobs["kubernetes-pods"]
 
 
+def test_the_agent_scrapes_each_kubelet_directly_never_through_the_node_proxy() -> None:
+    """`nodes/proxy` reaches the kubelet's whole API; the agent reads `/metrics` and
+    `/metrics/cadvisor` on the kubelet's own address, which `nodes/metrics` grants."""
+    jobs = {job["job_name"]: job for job in agent_config()["scrape_configs"]}
+    for name, path in (("kubelet", "/metrics"), ("cadvisor", "/metrics/cadvisor")):
+        job = jobs[name]
+        assert job["metrics_path"] == path, name
+        assert job["kubernetes_sd_configs"] == [{"role": "node"}]
+        # The node role's own address (InternalIP:10250) is kept: nothing rewrites it.
+        assert not [
+            r for r in job["relabel_configs"] if r.get("target_label") in ("__address__", "__metrics_path__")
+        ]
+        assert job["authorization"] == {"type": "Bearer", "credentials_file": TOKEN}
+        assert job["tls_config"] == {"insecure_skip_verify": True}  # kubelets sign their own
+    assert "proxy" not in agent_configuration(
+        cluster_arn=CLUSTER_ARN,
+        cluster_name=CLUSTER,
+        region=REGION,
+        prometheus_endpoint=ENDPOINT,
+        interval_seconds=30,
+    )
+
+
+def test_only_the_agent_reads_pods_without_a_content_type_as_prometheus_text() -> None:
+    """Prometheus 3 refuses a scrape without a valid Content-Type unless told what to assume; AMP's
+    collector keeps its own configuration."""
+    agent = {job["job_name"]: job for job in agent_config()["scrape_configs"]}
+    managed = {
+        job["job_name"]: job
+        for job in yaml.safe_load(scrape_configuration(CLUSTER_ARN, 30))["scrape_configs"]
+    }
+    assert agent["kubernetes-pods"]["fallback_scrape_protocol"] == "PrometheusText0.0.4"
+    assert not [name for name, job in managed.items() if "fallback_scrape_protocol" in job]
+
+
 def test_the_agent_scrapes_what_the_managed_collector_scrapes() -> None:
-    """One builder for both: without the CA, the agent's jobs are the managed collector's."""
-    managed = yaml.safe_load(scrape_configuration(CLUSTER_ARN, 45))
-    agent = agent_config(interval_seconds=45)
-    for job in agent["scrape_configs"]:
+    """One builder for both: the same jobs, discovery and relabelling of the API server, the control
+    plane and the pods; the kubelets by another path (directly, not through the proxy)."""
+    managed = {
+        job["job_name"]: job
+        for job in yaml.safe_load(scrape_configuration(CLUSTER_ARN, 45))["scrape_configs"]
+    }
+    agent_config_ = agent_config(interval_seconds=45)
+    agent = {job["job_name"]: job for job in agent_config_["scrape_configs"]}
+    assert list(agent) == list(managed)
+    for name in ("kubernetes-apiservers", "ksh-metrics", "kcm-metrics", "kubernetes-pods"):
+        job = dict(agent[name])
         job.pop("tls_config", None)
-    assert agent["scrape_configs"] == managed["scrape_configs"]
-    assert agent["global"]["scrape_interval"] == managed["global"]["scrape_interval"] == "45s"
+        job.pop("fallback_scrape_protocol", None)
+        assert job == managed[name], name
+    for name in ("kubelet", "cadvisor"):
+        assert agent[name]["kubernetes_sd_configs"] == managed[name]["kubernetes_sd_configs"]
+        assert managed[name]["relabel_configs"][-1]["replacement"].startswith("/api/v1/nodes/$1/proxy/")
+    assert agent_config_["global"]["scrape_interval"] == "45s"
 
 
 def test_the_managed_collectors_configuration_stays_as_amp_takes_it() -> None:
@@ -421,20 +468,12 @@ def test_the_agent_reads_the_cluster_and_the_control_plane_metrics(plan: Plan) -
     assert role.inputs["rules"] == AGENT_CLUSTER_ROLE_RULES
     rules = role.inputs["rules"]
     core = next(r for r in rules if r.get("apiGroups") == [""])
-    assert set(core["resources"]) == {
-        "nodes",
-        "nodes/proxy",
-        "nodes/metrics",
-        "services",
-        "endpoints",
-        "pods",
-    }
+    assert set(core["resources"]) == {"nodes", "nodes/metrics", "services", "endpoints", "pods"}
     assert core["verbs"] == ["get", "list", "watch"]
-    assert {
-        "apiGroups": ["discovery.k8s.io"],
-        "resources": ["endpointslices"],
-        "verbs": ["get", "list", "watch"],
-    } in rules
+    # Never the node proxy (the kubelet's whole API), whatever rule would grant it.
+    assert not [
+        r for r in rules if "nodes/proxy" in r.get("resources", []) or "nodes/*" in r.get("resources", [])
+    ]
     assert {"nonResourceURLs": ["/metrics"], "verbs": ["get"]} in rules
     eks = next(r for r in rules if r.get("apiGroups") == ["metrics.eks.amazonaws.com"])
     assert (eks["resources"], eks["verbs"]) == (["kcm/metrics", "ksh/metrics"], ["get"])
