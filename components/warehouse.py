@@ -19,12 +19,18 @@
     └── Redshift Serverless  (with `args.redshift`) namespace under the key, managed admin password,
         │                  logs exported; a private workgroup in the given subnets that admits the
         │                  client security group on 5439 only (S3 through the VPC's gateway endpoint)
-        └── Role           its default role: read the lake (the key through S3 only) and the
-                           catalog's database, for `CREATE EXTERNAL SCHEMA … IAM_ROLE default`
+        ├── SecurityGroup  in: 5439 from the client group; out: HTTPS to S3's prefix list only
+        └── Role           its default role: read the lake (the key through S3 only), for
+                           `COPY … IAM_ROLE default`; Spectrum is not set up (below)
 
 Declared in one region (the caller's provider). Producers run in EKS clusters of any region:
 `allow_producer` associates the producer role with a service account of a cluster, under that
 cluster's region provider; the pods write to this region's stream.
+
+Redshift loads the events with `COPY` (its default role reads the lake). Redshift Spectrum over the
+Glue table is not set up: the table's partitions are projected, which only Athena reads (Spectrum
+sees the partitions registered in the catalog, and none are), and with enhanced VPC routing it would
+need a Glue endpoint in the isolated subnets.
 """
 
 from __future__ import annotations
@@ -85,14 +91,6 @@ REDSHIFT_PORT = 5439
 REDSHIFT_LOG_EXPORTS = ("userlog", "connectionlog", "useractivitylog")
 #: The service principals a Redshift Serverless namespace's IAM roles trust.
 REDSHIFT_SERVICES = ("redshift.amazonaws.com", "redshift-serverless.amazonaws.com")
-#: What Redshift Spectrum reads of the Glue Data Catalog for an external schema.
-GLUE_READ_ACTIONS = (
-    "glue:GetDatabase",
-    "glue:GetPartition",
-    "glue:GetPartitions",
-    "glue:GetTable",
-    "glue:GetTables",
-)
 PARTITION_KEYS = ("year", "month", "day")
 
 _HIVE_TYPE = (
@@ -295,12 +293,10 @@ def redshift_trust() -> Document:
 
 
 def lake_reader_policy(
-    partition: str, region: str, dns_suffix: str, account: str, bucket_arn: str, key_arn: str, database: str
+    partition: str, region: str, dns_suffix: str, bucket_arn: str, key_arn: str
 ) -> Document:
-    """Redshift's role over the lake: read (never write) the lake's objects, decrypt them only
-    through S3 for that bucket, and read the Glue catalog's one database and its tables (Redshift
-    Spectrum's external schema)."""
-    catalog = f"arn:{partition}:glue:{region}:{account}"
+    """Redshift's role over the lake, for `COPY … FROM 's3://<lake>/events/…' IAM_ROLE default`:
+    read (never write) the lake's objects, and decrypt them only through S3 for that bucket."""
     return document(
         {
             "Sid": "ReadTheLake",
@@ -317,16 +313,6 @@ def lake_reader_policy(
                 "StringEquals": {"kms:ViaService": f"s3.{region}.{dns_suffix}"},
                 "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
             },
-        },
-        {
-            "Sid": "ReadTheCatalog",
-            "Effect": "Allow",
-            "Action": list(GLUE_READ_ACTIONS),
-            "Resource": [
-                f"{catalog}:catalog",
-                f"{catalog}:database/{database}",
-                f"{catalog}:table/{database}/*",
-            ],
         },
     )
 
@@ -546,6 +532,7 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
                 subnet_ids,
                 client_security_group_id,
                 lake_reader=self._lake_reader(args.name_prefix, context, dns_suffix, kms_key_arn),
+                region=context.region,
             )
             self.redshift_endpoint = self.redshift_workgroup.endpoints.apply(
                 lambda endpoints: endpoints[0].address if endpoints else None
@@ -678,10 +665,10 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
     def _lake_reader(
         self, prefix: str, context: AwsContext, dns_suffix: pulumi.Output[str], kms_key_arn: pulumi.Input[str]
     ) -> aws.iam.Role:
-        """The role Redshift reads the lake and the catalog with (Spectrum); it writes nothing."""
+        """The role Redshift loads the lake's events with (`COPY`); it writes nothing to S3."""
         role = managed_policy_role(
             f"{self._name}-redshift-lake-reader",
-            description=f"Redshift Serverless reads {prefix}'s events lake and its Glue catalog",
+            description=f"Redshift Serverless reads {prefix}'s events lake (COPY)",
             trust=redshift_trust(),
             managed_policies=(),
             partition=context.partition,
@@ -691,13 +678,7 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
             f"{self._name}-redshift-lake-reader",
             role=role.id,
             policy=pulumi.Output.all(
-                context.partition,
-                context.region,
-                dns_suffix,
-                context.account,
-                self.lake_bucket_arn,
-                kms_key_arn,
-                self.glue_database_name,
+                context.partition, context.region, dns_suffix, self.lake_bucket_arn, kms_key_arn
             ).apply(lambda v: json.dumps(lake_reader_policy(*v))),
             opts=pulumi.ResourceOptions(parent=role),
         )
@@ -713,10 +694,11 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
         subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
         client_security_group_id: pulumi.Input[str],
         lake_reader: aws.iam.Role,
+        region: pulumi.Output[str],
     ) -> aws.redshiftserverless.Workgroup:
         """A private Redshift Serverless workgroup: its namespace under the key, the admin password
         made and kept by Redshift, the lake reader as its default role, port 5439 from the client
-        group only."""
+        group only, and out only to S3."""
         name, identifier = self._name, f"{prefix}-analytics"
         group = aws.ec2.SecurityGroup(
             f"{name}-redshift",
@@ -735,6 +717,22 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
             description="Redshift from the client group",
             opts=pulumi.ResourceOptions(parent=group),
         )
+        # Enhanced VPC routing sends COPY's reads through the VPC: to S3's gateway endpoint, whose
+        # addresses are S3's managed prefix list in the region (the group has no other way out).
+        s3 = aws.ec2.get_prefix_list_output(
+            name=pulumi.Output.concat("com.amazonaws.", region, ".s3"),
+            opts=pulumi.InvokeOptions(parent=self),
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-redshift-s3",
+            security_group_id=group.id,
+            prefix_list_id=s3.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            description="COPY from the lake: HTTPS to S3 (the VPC's gateway endpoint)",
+            opts=pulumi.ResourceOptions(parent=group),
+        )
         namespace = aws.redshiftserverless.Namespace(
             f"{name}-redshift-namespace",
             namespace_name=identifier,
@@ -744,7 +742,7 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
             admin_password_secret_kms_key_id=kms_key_arn,
             kms_key_id=kms_key_arn,
             log_exports=list(REDSHIFT_LOG_EXPORTS),
-            # `CREATE EXTERNAL SCHEMA … IAM_ROLE default` reads the lake through the catalog.
+            # `COPY … IAM_ROLE default` reads the lake with it.
             iam_roles=[lake_reader.arn],
             default_iam_role_arn=lake_reader.arn,
             opts=pulumi.ResourceOptions(parent=self, protect=protect),

@@ -152,6 +152,11 @@ def _pem(label: str, seed: str) -> str:
     return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n"
 
 
+def mock_prefix_list_id(name: str) -> str:
+    """The id the mocks give the AWS-managed prefix list `name` (`pl-` and 8 hex digits)."""
+    return f"pl-{_hex(name, 8)}"
+
+
 def _hex(seed: str, length: int = 17) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:length]
 
@@ -455,12 +460,22 @@ class PlanMocks(Mocks):
             "aws:index/getCallerIdentity:getCallerIdentity": self._caller_identity,
             "aws:index/getPartition:getPartition": self._partition,
             "aws:index/getRegion:getRegion": self._region,
+            "aws:ec2/getPrefixList:getPrefixList": self._prefix_list,
         }.get(args.token)
         if handler is None:
             raise NotImplementedError(
                 f"no mock answer for {args.token}; add a realistic one to infra/mocks.py"
             )
         return handler(region, args.args), []
+
+    def _prefix_list(self, region: str, args: dict) -> dict:
+        """An AWS-managed prefix list by name (`com.amazonaws.<region>.s3`): its `pl-` id, stable
+        per name, and a documentation range standing in for the service's addresses."""
+        name = args.get("name") or ""
+        if not name.startswith("com.amazonaws."):
+            raise NotImplementedError(f"no mock prefix list named {name!r}; look AWS's up by name")
+        return {"id": mock_prefix_list_id(name), "prefixListId": mock_prefix_list_id(name), "name": name,
+                "cidrBlocks": ["198.51.100.0/24"]}  # fmt: skip
 
     def _availability_zones(self, region: str, args: dict) -> dict:
         prefix = _zone_id_prefix(region)

@@ -18,7 +18,7 @@ from components.warehouse import (
     RedshiftSettings,
     WarehouseArgs,
 )
-from infra.mocks import MOCK_ACCOUNT_ID
+from infra.mocks import MOCK_ACCOUNT_ID, mock_prefix_list_id
 from infra.plan import Plan, run_program
 
 from .test_audit import (
@@ -384,7 +384,7 @@ def test_redshift_is_private_encrypted_and_admits_the_client_group_only(redshift
     assert not any(k in rule.inputs for k in ("cidrIpv4", "cidrIpv6", "prefixListId"))
 
 
-def test_redshifts_default_role_reads_the_lake_and_its_catalog_only(redshift_plan: Plan) -> None:
+def test_redshifts_default_role_may_only_read_the_lake(redshift_plan: Plan) -> None:
     (namespace,) = redshift_plan.of_type("aws:redshiftserverless/namespace:Namespace")
     role = one(redshift_plan, ROLE, "wh-redshift-lake-reader")
     role_arn = f"arn:aws:iam::{MOCK_ACCOUNT_ID}:role/wh-redshift-lake-reader"
@@ -404,16 +404,20 @@ def test_redshifts_default_role_reads_the_lake_and_its_catalog_only(redshift_pla
     assert kms["Action"] == "kms:Decrypt" and kms["Resource"] == KEY_ARN
     assert kms["Condition"]["StringEquals"] == {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}
     assert kms["Condition"]["StringLike"] == {"kms:EncryptionContext:aws:s3:arn": [lake_arn, f"{lake_arn}/*"]}
-    glue = statement(policy, "ReadTheCatalog")
-    assert all(a.startswith("glue:Get") for a in glue["Action"]) and "glue:GetTable" in glue["Action"]
-    catalog = f"arn:aws:glue:{REGION}:{MOCK_ACCOUNT_ID}"
-    database = "team_dev_euw1_analytics"
-    assert glue["Resource"] == [
-        f"{catalog}:catalog",
-        f"{catalog}:database/{database}",
-        f"{catalog}:table/{database}/*",
-    ]
-    assert len(policy["Statement"]) == 3
+    assert len(policy["Statement"]) == 2
+
+
+def test_redshift_reaches_s3_through_the_gateway_endpoint_and_nothing_else(redshift_plan: Plan) -> None:
+    """Enhanced VPC routing: COPY reads the lake through the VPC, so the group must let HTTPS out to
+    S3's prefix list (the gateway endpoint's routes); it allows no other egress."""
+    (group,) = redshift_plan.of_type("aws:ec2/securityGroup:SecurityGroup")
+    (egress,) = redshift_plan.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+    rule = egress.inputs
+    assert rule["securityGroupId"] == group.id
+    assert rule["prefixListId"] == mock_prefix_list_id(f"com.amazonaws.{REGION}.s3")
+    assert (rule["ipProtocol"], rule["fromPort"], rule["toPort"]) == ("tcp", 443, 443)
+    assert not any(k in rule for k in ("cidrIpv4", "cidrIpv6", "referencedSecurityGroupId"))
+    assert redshift_plan.regions[egress.urn] == REGION
 
 
 def test_no_lake_reader_without_redshift(plan: Plan) -> None:
