@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -11,7 +12,13 @@ import pulumi_aws as aws
 
 from .eks_policies import pod_identity_trust
 
-__all__ = ["checked_cluster_name", "managed_policy_role", "pod_identity_trust_document"]
+__all__ = [
+    "PodIdentityRole",
+    "checked_cluster_name",
+    "managed_policy_role",
+    "pod_identity_role",
+    "pod_identity_trust_document",
+]
 
 
 def managed_policy_role(
@@ -54,3 +61,54 @@ def checked_cluster_name(cluster_arn: str, cluster_name: str) -> str:
     if not cluster_arn.endswith(f":cluster/{cluster_name}"):
         raise ValueError(f"cluster_name {cluster_name!r} is not the cluster of cluster_arn {cluster_arn}")
     return cluster_name
+
+
+@dataclass(frozen=True)
+class PodIdentityRole:
+    """A role one service account of one cluster assumes (EKS Pod Identity): the role, its inline
+    policy and the association; pods that need the credentials at start depend on `association`."""
+
+    role: aws.iam.Role
+    policy: aws.iam.RolePolicy
+    association: aws.eks.PodIdentityAssociation
+
+
+def pod_identity_role(
+    resource_name: str,
+    *,
+    description: str,
+    account: pulumi.Input[str],
+    partition: pulumi.Input[str],
+    cluster_arn: pulumi.Input[str],
+    cluster_name: str,
+    namespace: str,
+    service_account: str,
+    policy: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> PodIdentityRole:
+    """A role only this cluster's pods assume, with `policy` (JSON) inline, associated with
+    `namespace`/`service_account`. The association names the cluster by `cluster_name`, checked
+    against `cluster_arn` (the trust's) once known: a mismatch fails the program, not the pods."""
+    role = managed_policy_role(
+        resource_name,
+        description=description,
+        trust=pod_identity_trust_document(account, cluster_arn),
+        managed_policies=(),
+        partition=partition,
+        parent=parent,
+    )
+    inline = aws.iam.RolePolicy(
+        resource_name, role=role.id, policy=policy, opts=pulumi.ResourceOptions(parent=role)
+    )
+    association = aws.eks.PodIdentityAssociation(
+        resource_name,
+        cluster_name=pulumi.Output.from_input(cluster_arn).apply(
+            lambda arn: checked_cluster_name(arn, cluster_name)
+        ),
+        namespace=namespace,
+        service_account=service_account,
+        role_arn=role.arn,
+        # Credentials are handed out from the association on: the permissions first.
+        opts=pulumi.ResourceOptions(parent=role, depends_on=[inline]),
+    )
+    return PodIdentityRole(role, inline, association)

@@ -46,13 +46,12 @@ import json
 from typing import Annotated, Any
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
 from .args import MeridianModel
 from .eks_policies import Document, document
-from .iam import checked_cluster_name, managed_policy_role, pod_identity_trust_document
+from .iam import pod_identity_role
 from .kube import ON_SYSTEM_NODES, PodSecurity, psa_namespace
 from .lookups import AwsContext
 from .scrape import prometheus_configuration
@@ -328,33 +327,23 @@ class PrometheusAgent(pulumi.ComponentResource):
         endpoint = pulumi.Output.from_input(prometheus_endpoint)
         self.remote_write_url: pulumi.Output[str] = endpoint.apply(remote_write_url)
 
-        self.role = managed_policy_role(
+        identity = pod_identity_role(
             f"{name}-role",
             description=f"Prometheus agent of {cluster_name}: remote write into one AMP workspace "
             "(EKS Pod Identity)",
-            trust=pod_identity_trust_document(context.account, arn),
-            managed_policies=(),
+            account=context.account,
             partition=context.partition,
-            parent=self,
-        )
-        self.role_arn: pulumi.Output[str] = self.role.arn
-        writer = aws.iam.RolePolicy(
-            f"{name}-remote-write",
-            role=self.role.id,
+            cluster_arn=arn,
+            cluster_name=cluster_name,
+            namespace=AGENT_NAMESPACE,
+            service_account=AGENT_SERVICE_ACCOUNT,
             policy=pulumi.Output.from_input(workspace_arn).apply(
                 lambda v: json.dumps(remote_write_policy(v))
             ),
-            opts=pulumi.ResourceOptions(parent=self.role),
+            parent=self,
         )
-        self.identity = aws.eks.PodIdentityAssociation(
-            f"{name}-identity",
-            # Resolves (and fails loudly) only when both name the same cluster.
-            cluster_name=arn.apply(lambda v: checked_cluster_name(v, cluster_name)),
-            namespace=AGENT_NAMESPACE,
-            service_account=AGENT_SERVICE_ACCOUNT,
-            role_arn=self.role.arn,
-            opts=pulumi.ResourceOptions(parent=self.role, depends_on=[writer]),
-        )
+        self.role, self.identity = identity.role, identity.association
+        self.role_arn: pulumi.Output[str] = self.role.arn
 
         in_cluster = pulumi.ResourceOptions(parent=self, provider=kubernetes_provider)
         rules: Any = AGENT_CLUSTER_ROLE_RULES  # PolicyRuleArgsDicts

@@ -67,7 +67,7 @@ from .args import MeridianModel, RetentionDays
 from .data_policies import log_delivery_policy
 from .eks_args import ChartVersion
 from .eks_policies import Document, document
-from .iam import checked_cluster_name, managed_policy_role, pod_identity_trust_document
+from .iam import managed_policy_role, pod_identity_role
 from .kube import SYSTEM_TOLERATION, PodSecurity, psa_namespace
 from .logs import encrypted_log_group
 from .lookups import AwsContext
@@ -328,8 +328,6 @@ class ClusterTelemetry(pulumi.ComponentResource):
         account, partition, region = context.account, context.partition, context.region
         key_arn = pulumi.Output.from_input(kms_key_arn)
         arn = pulumi.Output.from_input(cluster_arn)
-        # Resolves (and fails loudly) only when both name the same cluster.
-        checked_name = arn.apply(lambda value: checked_cluster_name(value, cluster_name))
 
         self.workspace = self._workspace(name, args, key_arn, context)
         self.workspace_arn: pulumi.Output[str] = self.workspace.arn
@@ -369,30 +367,21 @@ class ClusterTelemetry(pulumi.ComponentResource):
             parent=self,
         )
         self.container_log_group_name: pulumi.Output[str] = self.container_log_group.name
-        self.fluent_bit_role = managed_policy_role(
+        fluent_bit = pod_identity_role(
             f"{name}-fluent-bit",
             description=f"Fluent Bit of {cluster_name}: writes {container_group} (EKS Pod Identity)",
-            trust=pod_identity_trust_document(account, arn),
-            managed_policies=(),
+            account=account,
             partition=partition,
-            parent=self,
-        )
-        writer = aws.iam.RolePolicy(
-            f"{name}-fluent-bit",
-            role=self.fluent_bit_role.id,
+            cluster_arn=arn,
+            cluster_name=cluster_name,
+            namespace=FLUENT_BIT_NAMESPACE,
+            service_account=FLUENT_BIT_SERVICE_ACCOUNT,
             policy=pulumi.Output.all(partition, region, account).apply(
                 lambda v: json.dumps(log_writer_policy(v[0], v[1], v[2], container_group))
             ),
-            opts=pulumi.ResourceOptions(parent=self.fluent_bit_role),
+            parent=self,
         )
-        identity = aws.eks.PodIdentityAssociation(
-            f"{name}-fluent-bit",
-            cluster_name=checked_name,
-            namespace=FLUENT_BIT_NAMESPACE,
-            service_account=FLUENT_BIT_SERVICE_ACCOUNT,
-            role_arn=self.fluent_bit_role.arn,
-            opts=pulumi.ResourceOptions(parent=self.fluent_bit_role, depends_on=[writer]),
-        )
+        self.fluent_bit_role, identity = fluent_bit.role, fluent_bit.association
         in_cluster = pulumi.ResourceOptions(parent=self, provider=kubernetes_provider)
         # hostPath volumes (the nodes' /var/log) are beyond the baseline level.
         namespace = psa_namespace(
