@@ -16,7 +16,6 @@ import yaml
 from pydantic import ValidationError
 
 from components import PrometheusAgent as ExportedAgent
-from components.eks import build_kubeconfig
 from components.kube import SYSTEM_TOLERATION
 from components.prometheus_agent import (
     AGENT_CLUSTER_ROLE_RULES,
@@ -38,6 +37,7 @@ from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource
 from infra.plan import Plan, run_program
 
 from .test_stack_config import assert_issue, rejected
+from .test_telemetry import bare_cluster
 
 REGION = "eu-central-1"
 ACCOUNT = MOCK_ACCOUNT_ID
@@ -211,17 +211,7 @@ def run(main: Callable[[], dict[str, Any]]) -> Plan:
 
 
 def cluster_and_provider(pinned: pulumi.ResourceOptions) -> tuple[aws.eks.Cluster, k8s.Provider]:
-    cluster = aws.eks.Cluster(
-        "agent-cluster",
-        name=CLUSTER,
-        role_arn=f"arn:aws:iam::{ACCOUNT}:role/agent-cluster",
-        vpc_config={"subnet_ids": SUBNETS},
-        opts=pinned,
-    )
-    kubeconfig = pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority.data).apply(
-        lambda v: json.dumps(build_kubeconfig(v[0], v[1], v[2], REGION))
-    )
-    return cluster, k8s.Provider("agent-k8s", kubeconfig=kubeconfig)
+    return bare_cluster("agent", CLUSTER, pinned)
 
 
 def telemetry_program(args: TelemetryArgs) -> Callable[[], dict[str, Any]]:

@@ -58,25 +58,34 @@ def run(main: Callable[[], dict[str, Any]]) -> Plan:
     return run_program(main, project="telemetry", stack="test")
 
 
-def observability() -> dict[str, Any]:
-    """A region's telemetry over a bare cluster, and two Grafana workspaces, all on one provider."""
-    pinned = pulumi.ResourceOptions(providers=[aws.Provider("obs-aws", region=REGION)])
+def bare_cluster(
+    prefix: str, cluster_name: str, pinned: pulumi.ResourceOptions
+) -> tuple[aws.eks.Cluster, k8s.Provider]:
+    """An EKS cluster `<prefix>-cluster` named `cluster_name` (nothing else of EksCluster) and a
+    Kubernetes provider `<prefix>-k8s` over its kubeconfig."""
     cluster = aws.eks.Cluster(
-        "obs-cluster",
-        name=CLUSTER,
-        role_arn=f"arn:aws:iam::{ACCOUNT}:role/obs-cluster",
+        f"{prefix}-cluster",
+        name=cluster_name,
+        role_arn=f"arn:aws:iam::{ACCOUNT}:role/{prefix}-cluster",
         vpc_config={"subnet_ids": SUBNETS},
         opts=pinned,
     )
     kubeconfig = pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority.data).apply(
         lambda v: json.dumps(build_kubeconfig(v[0], v[1], v[2], REGION))
     )
+    return cluster, k8s.Provider(f"{prefix}-k8s", kubeconfig=kubeconfig)
+
+
+def observability() -> dict[str, Any]:
+    """A region's telemetry over a bare cluster, and two Grafana workspaces, all on one provider."""
+    pinned = pulumi.ResourceOptions(providers=[aws.Provider("obs-aws", region=REGION)])
+    cluster, kubernetes_provider = bare_cluster("obs", CLUSTER, pinned)
     telemetry = ClusterTelemetry(
         "obs",
         ARGS,
         cluster_name=CLUSTER,
         cluster_arn=cluster.arn,
-        kubernetes_provider=k8s.Provider("obs-k8s", kubeconfig=kubeconfig),
+        kubernetes_provider=kubernetes_provider,
         subnet_ids=SUBNETS,
         security_group_ids=[cluster.vpc_config.cluster_security_group_id],
         kms_key_arn=KEY,
