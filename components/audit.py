@@ -41,7 +41,7 @@ from .buckets import (
 )
 from .data_policies import service_trust
 from .eks_policies import Document, document
-from .iam import managed_policy_role
+from .iam import inline_policy_role
 from .logs import encrypted_log_group, logs_key_statement
 from .lookups import AwsContext
 
@@ -300,19 +300,12 @@ class AuditTrail(pulumi.ComponentResource):
             protect=args.protect,
             parent=self,
         )
-        role = managed_policy_role(
+        role, role_policy = inline_policy_role(
             f"{name}-cloudtrail-logs",
             description=f"CloudTrail {trail_name} delivers events to {self.log_group_name}",
             trust=service_trust("cloudtrail.amazonaws.com"),
-            managed_policies=(),
-            partition=context.partition,
-            parent=self,
-        )
-        role_policy = aws.iam.RolePolicy(
-            f"{name}-cloudtrail-logs",
-            role=role.id,
             policy=log_group.arn.apply(lambda arn: json.dumps(_log_stream_policy(arn))),
-            opts=pulumi.ResourceOptions(parent=role),
+            parent=self,
         )
         self.trail = aws.cloudtrail.Trail(
             f"{name}-trail",

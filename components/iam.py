@@ -15,6 +15,7 @@ from .eks_policies import pod_identity_trust
 __all__ = [
     "PodIdentityRole",
     "checked_cluster_name",
+    "inline_policy_role",
     "managed_policy_role",
     "pod_identity_role",
     "pod_identity_trust_document",
@@ -32,12 +33,7 @@ def managed_policy_role(
 ) -> aws.iam.Role:
     """A role assumed as `trust` allows, with the named AWS managed policies (`AmazonEKSClusterPolicy`,
     `service-role/AmazonEBSCSIDriverPolicy`) attached as its children."""
-    role = aws.iam.Role(
-        resource_name,
-        description=description,
-        assume_role_policy=trust if isinstance(trust, pulumi.Output) else json.dumps(trust),
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
+    role = _role(resource_name, description, trust, parent)
     for policy in managed_policies:
         aws.iam.RolePolicyAttachment(
             f"{resource_name}-{policy.rsplit('/', 1)[-1]}",
@@ -46,6 +42,35 @@ def managed_policy_role(
             opts=pulumi.ResourceOptions(parent=role),
         )
     return role
+
+
+def inline_policy_role(
+    resource_name: str,
+    *,
+    description: str,
+    trust: dict[str, Any] | pulumi.Output[str],
+    policy: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """A role assumed as `trust` allows, whose only permissions are `policy` (JSON), inline and
+    named like the role; the policy is returned too, for what must wait until the role may act
+    (a service that checks its role when it is created)."""
+    role = _role(resource_name, description, trust, parent)
+    inline = aws.iam.RolePolicy(
+        resource_name, role=role.id, policy=policy, opts=pulumi.ResourceOptions(parent=role)
+    )
+    return role, inline
+
+
+def _role(
+    resource_name: str, description: str, trust: dict[str, Any] | pulumi.Output[str], parent: pulumi.Resource
+) -> aws.iam.Role:
+    return aws.iam.Role(
+        resource_name,
+        description=description,
+        assume_role_policy=trust if isinstance(trust, pulumi.Output) else json.dumps(trust),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
 
 
 def pod_identity_trust_document(
@@ -78,7 +103,6 @@ def pod_identity_role(
     *,
     description: str,
     account: pulumi.Input[str],
-    partition: pulumi.Input[str],
     cluster_arn: pulumi.Input[str],
     cluster_name: str,
     namespace: str,
@@ -89,16 +113,12 @@ def pod_identity_role(
     """A role only this cluster's pods assume, with `policy` (JSON) inline, associated with
     `namespace`/`service_account`. The association names the cluster by `cluster_name`, checked
     against `cluster_arn` (the trust's) once known: a mismatch fails the program, not the pods."""
-    role = managed_policy_role(
+    role, inline = inline_policy_role(
         resource_name,
         description=description,
         trust=pod_identity_trust_document(account, cluster_arn),
-        managed_policies=(),
-        partition=partition,
+        policy=policy,
         parent=parent,
-    )
-    inline = aws.iam.RolePolicy(
-        resource_name, role=role.id, policy=policy, opts=pulumi.ResourceOptions(parent=role)
     )
     association = aws.eks.PodIdentityAssociation(
         resource_name,

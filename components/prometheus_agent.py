@@ -332,7 +332,6 @@ class PrometheusAgent(pulumi.ComponentResource):
             description=f"Prometheus agent of {cluster_name}: remote write into one AMP workspace "
             "(EKS Pod Identity)",
             account=context.account,
-            partition=context.partition,
             cluster_arn=arn,
             cluster_name=cluster_name,
             namespace=AGENT_NAMESPACE,

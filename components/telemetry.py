@@ -371,7 +371,6 @@ class ClusterTelemetry(pulumi.ComponentResource):
             f"{name}-fluent-bit",
             description=f"Fluent Bit of {cluster_name}: writes {container_group} (EKS Pod Identity)",
             account=account,
-            partition=partition,
             cluster_arn=arn,
             cluster_name=cluster_name,
             namespace=FLUENT_BIT_NAMESPACE,

@@ -55,7 +55,7 @@ from .buckets import (
 )
 from .data_policies import service_trust
 from .eks_policies import Document, document
-from .iam import managed_policy_role
+from .iam import inline_policy_role
 from .logs import encrypted_log_group
 from .lookups import AwsContext
 
@@ -503,19 +503,14 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
         )
         self.workgroup_name: pulumi.Output[str] = self.workgroup.name
 
-        self.producer_role = aws.iam.Role(
+        self.producer_role, _ = inline_policy_role(
             f"{name}-producer",
             description=f"Pods that put events into {prefix}-events (EKS Pod Identity)",
-            assume_role_policy=pulumi.Output.all(context.partition, context.account).apply(
+            trust=pulumi.Output.all(context.partition, context.account).apply(
                 lambda v: json.dumps(producer_trust(v[0], v[1], args.name_prefix))
             ),
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-producer",
-            role=self.producer_role.id,
             policy=self.stream.arn.apply(lambda arn: json.dumps(producer_policy(arn))),
-            opts=pulumi.ResourceOptions(parent=self.producer_role),
+            parent=self,
         )
         self.producer_role_arn: pulumi.Output[str] = self.producer_role.arn
 
@@ -603,7 +598,7 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
             log_group_name=log_group.name,
             opts=pulumi.ResourceOptions(parent=log_group),
         )
-        role = managed_policy_role(
+        role, role_policy = inline_policy_role(
             f"{name}-firehose",
             description=f"Firehose {stream_name} delivers to the events lake",
             # Firehose assumes its role presenting the account's id (Firehose developer guide,
@@ -611,13 +606,6 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
             trust=context.account.apply(
                 lambda account: json.dumps(service_trust("firehose.amazonaws.com", external_id=account))
             ),
-            managed_policies=(),
-            partition=context.partition,
-            parent=self,
-        )
-        role_policy = aws.iam.RolePolicy(
-            f"{name}-firehose",
-            role=role.id,
             policy=pulumi.Output.all(
                 self.lake.arn, kms_key_arn, context.region, dns_suffix, log_group.arn
             ).apply(
@@ -627,7 +615,7 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
                     )
                 )
             ),
-            opts=pulumi.ResourceOptions(parent=role),
+            parent=self,
         )
         return aws.kinesis.FirehoseDeliveryStream(
             f"{name}-stream",
@@ -666,21 +654,14 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
         self, prefix: str, context: AwsContext, dns_suffix: pulumi.Output[str], kms_key_arn: pulumi.Input[str]
     ) -> aws.iam.Role:
         """The role Redshift loads the lake's events with (`COPY`); it writes nothing to S3."""
-        role = managed_policy_role(
+        role, _ = inline_policy_role(
             f"{self._name}-redshift-lake-reader",
             description=f"Redshift Serverless reads {prefix}'s events lake (COPY)",
             trust=redshift_trust(),
-            managed_policies=(),
-            partition=context.partition,
-            parent=self,
-        )
-        aws.iam.RolePolicy(
-            f"{self._name}-redshift-lake-reader",
-            role=role.id,
             policy=pulumi.Output.all(
                 context.partition, context.region, dns_suffix, self.lake_bucket_arn, kms_key_arn
             ).apply(lambda v: json.dumps(lake_reader_policy(*v))),
-            opts=pulumi.ResourceOptions(parent=role),
+            parent=self,
         )
         return role
 
