@@ -25,7 +25,7 @@ from .args import NatGatewayMode, NetworkArgs
 from .logs import encrypted_log_group
 from .subnets import SubnetSpec, Tier
 
-__all__ = ["Network", "NetworkError"]
+__all__ = ["Network", "NetworkError", "admit_group"]
 
 #: Subnet tags the AWS Load Balancer Controller reads to place internet-facing and internal LBs.
 _ELB_ROLE_TAGS: dict[Tier, dict[str, str]] = {
@@ -349,4 +349,25 @@ def _flow_log_policy(log_group_arn: str) -> str:
                 },
             ],
         }
+    )
+
+
+def admit_group(
+    resource_name: str,
+    group: aws.ec2.SecurityGroup,
+    source_group_id: pulumi.Input[str],
+    port: int,
+    description: str,
+) -> aws.vpc.SecurityGroupIngressRule:
+    """Let `group` admit TCP on `port` from the members of `source_group_id` only (no address
+    range), as a rule of its own under the group."""
+    return aws.vpc.SecurityGroupIngressRule(
+        resource_name,
+        security_group_id=group.id,
+        referenced_security_group_id=source_group_id,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        description=description,
+        opts=pulumi.ResourceOptions(parent=group),
     )

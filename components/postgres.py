@@ -34,6 +34,7 @@ from .data_policies import rds_connect_policy, service_trust
 from .iam import managed_policy_role
 from .logs import encrypted_log_group
 from .lookups import AwsContext
+from .network import admit_group
 from .postgres_args import ENGINE, PARAMETER_GROUP_FAMILY, ClusterRole, PostgresClusterArgs
 from .secrets import generated_password, kms_secret, replica_arn
 
@@ -354,16 +355,7 @@ class PostgresCluster(pulumi.ComponentResource):
         )
         for role, label, source, who in rules:
             group = groups[role]
-            aws.vpc.SecurityGroupIngressRule(
-                f"{self._name}-{role}-{label}",
-                security_group_id=group.id,
-                referenced_security_group_id=source,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                description=f"PostgreSQL from {who}",
-                opts=pulumi.ResourceOptions(parent=group),
-            )
+            admit_group(f"{self._name}-{role}-{label}", group, source, port, f"PostgreSQL from {who}")
         aws.vpc.SecurityGroupEgressRule(
             f"{self._name}-proxy-to-db",
             security_group_id=proxy.id,

@@ -31,6 +31,7 @@ import pulumi_aws as aws
 from .data_policies import log_delivery_policy, secret_read_policy
 from .logs import encrypted_log_group
 from .lookups import AwsContext
+from .network import admit_group
 from .redis_args import Membership, RedisClusterArgs
 from .secrets import generated_password, kms_secret, replica_arn
 
@@ -380,14 +381,7 @@ class RedisCluster(pulumi.ComponentResource):
             tags={"Name": ident},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{self._name}-from-clients",
-            security_group_id=group.id,
-            referenced_security_group_id=client_group,
-            ip_protocol="tcp",
-            from_port=self._args.port,
-            to_port=self._args.port,
-            description="Redis (TLS) from EKS nodes",
-            opts=pulumi.ResourceOptions(parent=group),
+        admit_group(
+            f"{self._name}-from-clients", group, client_group, self._args.port, "Redis (TLS) from EKS nodes"
         )
         return group

@@ -58,6 +58,7 @@ from .eks_policies import Document, document
 from .iam import inline_policy_role
 from .logs import encrypted_log_group
 from .lookups import AwsContext
+from .network import admit_group
 
 __all__ = [
     "DEFAULT_EVENT_COLUMNS",
@@ -688,15 +689,12 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
             tags={"Name": f"{identifier}-redshift"},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.vpc.SecurityGroupIngressRule(
+        admit_group(
             f"{name}-redshift-clients",
-            security_group_id=group.id,
-            referenced_security_group_id=client_security_group_id,
-            ip_protocol="tcp",
-            from_port=REDSHIFT_PORT,
-            to_port=REDSHIFT_PORT,
-            description="Redshift from the client group",
-            opts=pulumi.ResourceOptions(parent=group),
+            group,
+            client_security_group_id,
+            REDSHIFT_PORT,
+            "Redshift from the client group",
         )
         # Enhanced VPC routing sends COPY's reads through the VPC: to S3's gateway endpoint, whose
         # addresses are S3's managed prefix list in the region (the group has no other way out).
