@@ -33,6 +33,7 @@ import pulumi_aws as aws
 from pydantic import Field
 
 from .args import MeridianModel
+from .lookups import AwsContext
 
 __all__ = [
     "AlarmSubscription",
@@ -175,9 +176,8 @@ class RegionAlarms(pulumi.ComponentResource):
         self.region = region
         self._thresholds = thresholds
         child = pulumi.ResourceOptions(parent=self)
-        invoke = pulumi.InvokeOptions(parent=self)
-        account = aws.get_caller_identity_output(opts=invoke).account_id
-        partition = aws.get_partition_output(opts=invoke).partition
+        context = AwsContext.of(self)
+        account, partition = context.account, context.partition
         self.topic = aws.sns.Topic(
             f"{name}-alarms", name=f"{name}-alarms", kms_master_key_id=kms_key_arn, opts=child
         )

@@ -224,7 +224,7 @@ class AuditTrail(pulumi.ComponentResource):
     def __init__(self, name: str, args: AuditTrailArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("meridian:audit:AuditTrail", name, None, opts)
         context = AwsContext.of(self)
-        dns_suffix = aws.get_partition_output(opts=pulumi.InvokeOptions(parent=self)).dns_suffix
+        dns_suffix = context.dns_suffix
         prefix = args.name_prefix
         trail_name = f"{prefix}-audit"
         self.log_group_name = f"/aws/cloudtrail/{prefix}"

@@ -19,6 +19,7 @@ import pulumi_aws as aws
 
 from .data_policies import service_trust
 from .iam import managed_policy_role
+from .lookups import AwsContext
 
 __all__ = ["BACKUP_POLICIES", "CrossRegionBackup", "copy_vault"]
 
@@ -73,8 +74,7 @@ class CrossRegionBackup(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("meridian:backup:CrossRegionBackup", name, None, opts)
-        invoke = pulumi.InvokeOptions(parent=self)
-        partition = aws.get_partition_output(opts=invoke).partition
+        partition = AwsContext.of(self).partition
         stateful = pulumi.ResourceOptions(parent=self, protect=protect)
         self.vault = aws.backup.Vault(
             f"{name}-vault",

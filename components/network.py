@@ -23,6 +23,7 @@ import pulumi_aws as aws
 
 from .args import NatGatewayMode, NetworkArgs
 from .logs import encrypted_log_group
+from .lookups import AwsContext
 from .subnets import SubnetSpec, Tier
 
 __all__ = ["Network", "NetworkError", "admit_group"]
@@ -131,10 +132,9 @@ class Network(pulumi.ComponentResource):
         isolated_table = self._route_table("isolated", self.subnets[Tier.ISOLATED])
 
         # Output-form lookups: they do not block the program the way a synchronous invoke does.
-        self._partition = aws.get_partition_output(opts=invoke)
-        self._region = aws.get_region_output(opts=invoke).region
+        self._context = AwsContext.of(self)
         self._endpoints([*private_tables, isolated_table])
-        self.flow_log_group = self._flow_logs(kms_key_arn, invoke)
+        self.flow_log_group = self._flow_logs(kms_key_arn)
 
         self.vpc_id = self.vpc.id
         self.public_subnet_ids = pulumi.Output.all(*[s.id for s in self.subnets[Tier.PUBLIC]])
@@ -228,7 +228,8 @@ class Network(pulumi.ComponentResource):
 
     def _service_name(self, service: str) -> pulumi.Output[str]:
         """`com.amazonaws.<region>.<service>`; the prefix differs per partition (cn.com.amazonaws)."""
-        return pulumi.Output.format("{0}.{1}.{2}", self._partition.reverse_dns_prefix, self._region, service)
+        context = self._context
+        return pulumi.Output.format("{0}.{1}.{2}", context.reverse_dns_prefix, context.region, service)
 
     def _endpoints(self, tables: list[aws.ec2.RouteTable]) -> None:
         aws.ec2.VpcEndpoint(
@@ -272,10 +273,8 @@ class Network(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self.vpc),
             )
 
-    def _flow_logs(
-        self, kms_key_arn: pulumi.Input[str], invoke: pulumi.InvokeOptions
-    ) -> aws.cloudwatch.LogGroup:
-        account = aws.get_caller_identity_output(opts=invoke).account_id
+    def _flow_logs(self, kms_key_arn: pulumi.Input[str]) -> aws.cloudwatch.LogGroup:
+        account = self._context.account
         child = pulumi.ResourceOptions(parent=self)
         log_group = encrypted_log_group(
             f"{self._prefix}-flow-logs",

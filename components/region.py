@@ -66,10 +66,8 @@ class RegionKey(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("meridian:region:RegionKey", name, None, opts)
-        invoke = pulumi.InvokeOptions(parent=self)
-        account = aws.get_caller_identity_output(opts=invoke).account_id
-        partition = aws.get_partition_output(opts=invoke)
-        policy = pulumi.Output.all(account, partition.partition, partition.dns_suffix).apply(
+        context = AwsContext.of(self)
+        policy = pulumi.Output.all(context.account, context.partition, context.dns_suffix).apply(
             lambda values: json.dumps(_key_policy(values[0], region, values[1], values[2]))
         )
         self.key = aws.kms.Key(

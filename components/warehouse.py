@@ -397,7 +397,7 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
         super().__init__("meridian:warehouse:AnalyticsWarehouse", name, None, opts)
         self._name = name
         context = AwsContext.of(self)
-        dns_suffix = aws.get_partition_output(opts=pulumi.InvokeOptions(parent=self)).dns_suffix
+        dns_suffix = context.dns_suffix
         prefix = args.name_prefix
         child = pulumi.ResourceOptions(parent=self)
 

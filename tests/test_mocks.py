@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pulumi
 import pytest
 from pulumi.runtime import MockCallArgs, MockResourceArgs
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
@@ -121,3 +122,74 @@ def test_cloudflare_and_tls_resources_have_the_real_shape() -> None:
     )
     assert certificate["certificate"].startswith("-----BEGIN CERTIFICATE-----\n")
     assert certificate["expiresOn"].startswith("2027-")
+
+
+# --- the offline run itself --------------------------------------------------------------------
+
+
+def test_the_sdk_stack_walk_is_skipped_only_while_the_mocks_run() -> None:
+    """The SDK walks the whole Python stack for every registration; under the mocks nothing reads
+    it, so the plan skips it, and puts the SDK's own function back afterwards, even after a failure."""
+    import pulumi.runtime.resource as sdk_resource
+
+    from infra.plan import run_program
+
+    capture = sdk_resource._get_stack_trace
+    seen = []
+
+    def main() -> None:
+        walk = sdk_resource._get_stack_trace
+        seen.append((walk is capture, len(walk().frames)))
+        pulumi.CustomResource("test:index:Thing", "thing", {})
+
+    run_program(main, project="harness", stack="test")
+    assert seen == [(False, 0)]
+    assert sdk_resource._get_stack_trace is capture
+
+    def failing() -> None:
+        raise RuntimeError("the program failed")
+
+    with pytest.raises(RuntimeError, match="the program failed"):
+        run_program(failing, project="harness", stack="test")
+    assert sdk_resource._get_stack_trace is capture
+
+
+def test_the_aws_context_is_asked_once_per_provider_and_afresh_in_each_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pulumi_aws as aws
+
+    from components.lookups import AwsContext
+    from infra.plan import run_program
+
+    asked: list[str] = []
+    answer = PlanMocks.call
+
+    def counting(self: PlanMocks, args: MockCallArgs) -> tuple[dict, list]:
+        asked.append(args.token)
+        return answer(self, args)
+
+    monkeypatch.setattr(PlanMocks, "call", counting)
+
+    def main() -> dict[str, object]:
+        east = aws.Provider("east", region="us-east-1")
+        west = aws.Provider("west", region="eu-west-1")
+
+        def component(name: str, provider: aws.Provider) -> pulumi.ComponentResource:
+            return pulumi.ComponentResource(
+                "test:index:Part", name, None, pulumi.ResourceOptions(providers=[provider])
+            )
+
+        first, second, other = component("a", east), component("b", east), component("c", west)
+        assert AwsContext.of(first) is AwsContext.of(second)
+        assert AwsContext.of(other) is not AwsContext.of(first)
+        assert AwsContext.of(first, west) is AwsContext.of(other)
+        return {"east": AwsContext.of(first).region, "west": AwsContext.of(other).account}
+
+    for _ in range(2):  # the second run's providers are new objects: nothing of the first is reused
+        asked.clear()
+        outputs = run_program(main, project="harness", stack="test").outputs
+        assert outputs == {"east": "us-east-1", "west": MOCK_ACCOUNT_ID}
+        assert sorted(asked) == sorted(
+            [f"aws:index/{fn}:{fn}" for fn in ("getCallerIdentity", "getPartition", "getRegion")] * 2
+        )
