@@ -1,8 +1,10 @@
-"""Shared fixtures: the offline plan of each stack, run once per test session."""
+"""Shared fixtures: the offline plan of each stack, run once per test session (and once per stack
+file content: `plan_cache.PlanCache` serves every caller of `run_plan`)."""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +14,26 @@ import pytest
 from infra.plan import Plan, run_plan
 from infra.stack_config import namespace_values, read_stack_file
 
+from .plan_cache import PlanCache
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACKS = ("prod", "staging")
 
-_plans: dict[str, Plan] = {}
+PLANS = PlanCache(run_plan)
+PLANS.install()  # at import, before any test module imports the CLI or the failover
 
 
 def plan_of(stack: str) -> Plan:
-    if stack not in _plans:
-        _plans[stack] = run_plan(PROJECT_DIR, stack)
-    return _plans[stack]
+    """The offline plan of the project's own stack file (made once per session)."""
+    return PLANS(PROJECT_DIR, stack)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_plans_stay_untouched() -> Iterator[None]:
+    """An error at the session's end if a test wrote into a plan that other tests share."""
+    yield
+    changed = PLANS.changed()
+    assert not changed, f"a test changed a shared plan in place: {', '.join(changed)}"
 
 
 @pytest.fixture(params=STACKS)

@@ -1,0 +1,73 @@
+"""One offline plan per stack file content, shared by every test of a session.
+
+A plan is a pure function of the project file, the stack file and the code: the mocks are
+deterministic and the program reads nothing else. So `run_plan` is wrapped for the whole session
+(and everything that calls it: `plan_after`, the CLI's commands, the failover's plan diff): the first
+call with a given (Pulumi.yaml, Pulumi.<stack>.yaml, stack) runs the program, every later one with
+the same bytes, from any folder, gets that plan back. Twenty-odd tests asked for prod's plan and ran
+it again each time; a failover test ran the same variant three times.
+
+Only plans are kept, never failures: an invalid stack file is refused afresh each time (cheaply,
+before anything is declared), with the message and exception of the real run.
+
+Cached plans are shared objects, so tests must only read them. `verify_untouched` (run when the
+session ends) compares each plan with its fingerprint from when it was made and fails the session
+if a test changed one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from infra.plan import Plan
+
+__all__ = ["PlanCache"]
+
+RunPlan = Callable[[Path, str], Plan]
+
+
+def _fingerprint(plan: Plan) -> str:
+    return hashlib.sha256(json.dumps(plan.to_json(), default=str, sort_keys=True).encode()).hexdigest()
+
+
+class PlanCache:
+    """`run_plan`, memoised by the content of the files it reads."""
+
+    def __init__(self, run_plan: RunPlan) -> None:
+        self._run_plan = run_plan
+        self._plans: dict[tuple[bytes, bytes, str], tuple[Plan, str]] = {}
+        self.runs = 0  # programs actually run (the rest were served from the cache)
+
+    def __call__(self, project_dir: Path, stack: str) -> Plan:
+        project, stack_file = project_dir / "Pulumi.yaml", project_dir / f"Pulumi.{stack}.yaml"
+        if not (project.is_file() and stack_file.is_file()):
+            return self._run_plan(project_dir, stack)  # its own error, as without the cache
+        key = (project.read_bytes(), stack_file.read_bytes(), stack)
+        if key not in self._plans:
+            plan = self._run_plan(project_dir, stack)
+            self.runs += 1
+            self._plans[key] = (plan, _fingerprint(plan))
+        return self._plans[key][0]
+
+    def fresh(self, project_dir: Path, stack: str) -> Plan:
+        """A new run of the program, past the cache (for tests of the program's determinism)."""
+        return self._run_plan(project_dir, stack)
+
+    def install(self) -> None:
+        """Put the cache in place of `run_plan` in every `infra` module imported so far (`plan`
+        among them, so a module imported later takes the cache with `from .plan import run_plan`)."""
+        for name, module in list(sys.modules.items()):
+            if name.partition(".")[0] == "infra" and getattr(module, "run_plan", None) is self._run_plan:
+                module.run_plan = self  # type: ignore[attr-defined]
+
+    def changed(self) -> list[str]:
+        """The stacks whose cached plan no longer matches its fingerprint (a test wrote into it)."""
+        return [
+            f"{plan.stack} (stack file of {len(key[1])} bytes)"
+            for key, (plan, fingerprint) in self._plans.items()
+            if _fingerprint(plan) != fingerprint
+        ]

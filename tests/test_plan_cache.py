@@ -1,0 +1,87 @@
+"""The session's plan cache serves a plan only for the very files it was made from."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from infra.plan import Plan
+from infra.stack_config import ConfigError
+
+from .conftest import PLANS, PROJECT_DIR, plan_of
+from .plan_cache import PlanCache
+
+
+def project_copy(folder: Path) -> Path:
+    for name in ("Pulumi.yaml", "Pulumi.staging.yaml"):
+        shutil.copy(PROJECT_DIR / name, folder / name)
+    return folder
+
+
+def counted() -> tuple[PlanCache, list[tuple[Path, str]]]:
+    calls: list[tuple[Path, str]] = []
+
+    def run(project_dir: Path, stack: str) -> Plan:
+        calls.append((project_dir, stack))
+        return Plan(project="p", stack=stack, resources=[])
+
+    return PlanCache(run), calls
+
+
+def test_the_same_files_from_another_folder_get_the_same_plan(tmp_path: Path) -> None:
+    cache, calls = counted()
+    first = cache(PROJECT_DIR, "staging")
+    assert cache(project_copy(tmp_path), "staging") is first
+    assert len(calls) == 1 and cache.runs == 1
+
+
+def test_a_changed_stack_file_is_planned_anew(tmp_path: Path) -> None:
+    cache, calls = counted()
+    folder = project_copy(tmp_path)
+    first = cache(folder, "staging")
+    stack_file = folder / "Pulumi.staging.yaml"
+    stack_file.write_text(stack_file.read_text().replace("writeHome: us-east-1", "writeHome: eu-west-1"))
+    assert cache(folder, "staging") is not first
+    assert len(calls) == 2
+
+
+def test_a_failure_is_never_kept(tmp_path: Path) -> None:
+    """An invalid stack file is refused by the real run each time; a missing one with its own error."""
+    cache = PlanCache(PLANS.fresh)
+    folder = project_copy(tmp_path)
+    stack_file = folder / "Pulumi.staging.yaml"
+    stack_file.write_text(stack_file.read_text().replace("writeHome: us-east-1", "writeHome: sa-east-1"))
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="writeHome: sa-east-1 is not a region of this stack"):
+            cache(folder, "staging")
+    with pytest.raises(ConfigError, match=r"Pulumi\.qa\.yaml"):
+        cache(folder, "qa")
+    assert cache.runs == 0
+
+
+def test_a_plan_written_into_is_caught(tmp_path: Path) -> None:
+    cache, _ = counted()
+    plan = cache(PROJECT_DIR, "staging")
+    assert cache.changed() == []
+    plan.outputs["writeHome"] = "eu-west-1"
+    size = len((PROJECT_DIR / "Pulumi.staging.yaml").read_bytes())
+    assert cache.changed() == [f"staging (stack file of {size} bytes)"]
+
+
+def test_the_program_is_deterministic_which_the_cache_relies_on() -> None:
+    """A second, uncached run of the program declares byte for byte what the cached plan holds."""
+    again = PLANS.fresh(PROJECT_DIR, "staging")
+    assert again is not plan_of("staging")
+    assert again.document() == plan_of("staging").document()
+
+
+def test_every_caller_of_run_plan_is_served_by_the_cache() -> None:
+    import infra.cli
+    import infra.docs
+    import infra.failover
+    import infra.plan
+
+    callers = (infra.plan, infra.cli, infra.docs, infra.failover)
+    assert all(module.run_plan is PLANS for module in callers)
