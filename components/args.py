@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any
 
-import pulumi_aws as aws
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
@@ -52,8 +51,19 @@ class MeridianModel(BaseModel):
     )
 
 
-#: Every region pulumi-aws knows, read from the SDK rather than typed by hand.
-AWS_REGIONS: frozenset[str] = frozenset(region.value for region in aws.Region)
+#: Every region pulumi-aws knows: pulumi-aws 7.51.1's `aws.Region`, written out so that validating a
+#: stack file does not import the SDK (tests/test_stack_config.py keeps the two equal).
+AWS_REGIONS: frozenset[str] = frozenset({
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+    "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+    "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-central-1",
+    "ca-west-1", "cn-north-1", "cn-northwest-1", "eu-central-1", "eu-central-2", "eu-isoe-west-1",
+    "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3",
+    "eusc-de-east-1", "il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1",
+    "us-east-1", "us-east-2", "us-gov-east-1", "us-gov-west-1", "us-iso-east-1", "us-iso-west-1",
+    "us-isob-east-1", "us-isob-west-1", "us-isof-east-1", "us-isof-south-1", "us-west-1",
+    "us-west-2",
+})  # fmt: skip
 
 #: The only values CloudWatch Logs accepts for `retention_in_days` (0, "never expire", is not offered:
 #: logs are kept for a set time so that storage does not grow without bound).

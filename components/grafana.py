@@ -43,19 +43,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
 
 import pulumi
 import pulumi_aws as aws
 import pulumiverse_grafana as grafana
-from pydantic import AfterValidator, Field
 
-from .args import MeridianModel, one_of
 from .eks_policies import Document, document
+from .grafana_args import GRAFANA_VERSIONS, GrafanaArgs, GrafanaSettings
 from .grafana_sources import (
     CLOUDWATCH_UID,
-    MAX_TOKEN_DAYS,
-    MIN_TOKEN_DAYS,
     check_prometheus_regions,
     cloudwatch_json_data,
     prometheus_json_data,
@@ -67,7 +63,6 @@ from .grafana_sources import (
 )
 from .iam import managed_policy_role
 from .lookups import AwsContext
-from .telemetry import NamePrefix
 
 __all__ = [
     "AMP_QUERY_ACTIONS",
@@ -82,9 +77,6 @@ __all__ = [
     "prometheus_query_policy",
 ]
 
-#: AMG's Grafana versions (pulumi-aws 7.51: 9.4, 10.4, 12.4, 13.2); pinned, never "latest".
-GRAFANA_VERSIONS: tuple[str, ...] = ("9.4", "10.4", "12.4", "13.2")
-
 #: AWS's policy for the CloudWatch data source of AMG (a service-role policy: mind the path).
 GRAFANA_POLICIES = ("service-role/AmazonGrafanaCloudWatchAccess",)
 
@@ -98,51 +90,9 @@ AMP_QUERY_ACTIONS = (
     "aps:QueryMetrics",
 )
 
-GrafanaVersion = Annotated[
-    str, AfterValidator(one_of(GRAFANA_VERSIONS, "Grafana {!r} is not a version AMG runs"))
-]
-AuthenticationProvider = Literal["AWS_SSO", "SAML"]
-
 #: The Grafana role of the service account that provisions the data sources: Grafana lets only an
 #: organization's admins create, change or delete data sources (EDITOR and VIEWER cannot).
 PROVISIONER_ROLE = "ADMIN"
-
-
-def _unique(providers: tuple[str, ...]) -> tuple[str, ...]:
-    if len(set(providers)) != len(providers):
-        raise ValueError(f"authenticationProviders lists a provider twice: {list(providers)}")
-    return providers
-
-
-class GrafanaSettings(MeridianModel):
-    """`meridian:observability.grafana`: the platform's Grafana workspace.
-
-    Attributes:
-        authentication_providers: `AWS_SSO` (IAM Identity Center, the default) and/or `SAML`.
-        grafana_version: pinned Grafana version (default `13.2`); AMG upgrades in place, never down.
-        sns_notifications: SNS as a notification destination, publishing to `<namePrefix>-*` topics
-            of the account only (default true).
-        api_token_days: life of the service-account token that provisions the data sources (2 to
-            30 days, AMG's longest; default 30); a new one replaces it every half of that, at the
-            first `pulumi up` of each period.
-    """
-
-    authentication_providers: Annotated[tuple[AuthenticationProvider, ...], AfterValidator(_unique)] = Field(
-        default=("AWS_SSO",), min_length=1
-    )
-    grafana_version: GrafanaVersion = "13.2"
-    sns_notifications: bool = True
-    api_token_days: int = Field(default=MAX_TOKEN_DAYS, ge=MIN_TOKEN_DAYS, le=MAX_TOKEN_DAYS)
-
-
-class GrafanaArgs(GrafanaSettings):
-    """Arguments of `GrafanaWorkspace`: the settings, and
-
-    Attributes:
-        name_prefix: the workspace's name; alert topics Grafana may publish to are `<namePrefix>-*`.
-    """
-
-    name_prefix: NamePrefix
 
 
 def grafana_trust(partition: str, region: str, account: str) -> Document:

@@ -43,17 +43,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Any
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import Field
 
-from .args import MeridianModel
 from .eks_policies import Document, document
 from .iam import pod_identity_role
 from .kube import ON_SYSTEM_NODES, PodSecurity, psa_namespace
 from .lookups import AwsContext
+from .prometheus_agent_args import DEFAULT_AGENT_IMAGE, AgentImage, AgentReplicas, PrometheusAgentArgs
 from .scrape import prometheus_configuration
 
 __all__ = [
@@ -81,14 +80,8 @@ AGENT_NAMESPACE = "prometheus-agent"
 AGENT_SERVICE_ACCOUNT = "prometheus-agent"
 #: The agent's pods carry these labels (a namespace that denies ingress admits them by it).
 AGENT_POD_LABELS = {"app.kubernetes.io/name": "prometheus-agent"}
-#: Pinned; never `latest`: a new version is a reviewed change of the stack file.
-DEFAULT_AGENT_IMAGE = "quay.io/prometheus/prometheus:v3.5.0"
 #: Pod-template annotation holding the configuration's SHA-256: a new configuration rolls the pods.
 CONFIG_CHECKSUM_ANNOTATION = "meridian/config-sha256"
-
-#: A Prometheus 3 release, by its version tag (never `latest`): the agent's flags are Prometheus 3's.
-AgentImage = Annotated[str, Field(pattern=r"^[a-z0-9./-]+:v3\.\d+\.\d+$")]
-AgentReplicas = Annotated[int, Field(ge=1, le=5)]
 
 #: The name of the agents' ClusterRole, binding, ConfigMap, Deployment and budget.
 _NAME = "prometheus-agent"
@@ -117,20 +110,6 @@ AGENT_CLUSTER_ROLE_RULES: list[dict[str, Any]] = [
         "verbs": ["get"],
     },
 ]
-
-
-class PrometheusAgentArgs(MeridianModel):
-    """Arguments of `PrometheusAgent`.
-
-    Attributes:
-        replicas: how many agents scrape the same targets (AMP de-duplicates them; default 2).
-        image: the Prometheus image, pinned to a release (default `quay.io/prometheus/prometheus:v3.5.0`).
-        scrape_interval_seconds: how often every target is scraped (default 30).
-    """
-
-    replicas: AgentReplicas = 2
-    image: AgentImage = DEFAULT_AGENT_IMAGE
-    scrape_interval_seconds: int = Field(default=30, ge=1, le=3600)
 
 
 # -- pure functions ----------------------------------------------------------------------------

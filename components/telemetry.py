@@ -56,30 +56,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-from pydantic import Field
 
-from .args import MeridianModel, RetentionDays
 from .data_policies import log_delivery_policy
-from .eks_args import ChartVersion
 from .eks_policies import Document, document
 from .iam import managed_policy_role, pod_identity_role
 from .kube import SYSTEM_TOLERATION, PodSecurity, psa_namespace
 from .logs import encrypted_log_group
 from .lookups import AwsContext
-from .prometheus_agent import (
-    DEFAULT_AGENT_IMAGE,
-    AgentImage,
-    AgentReplicas,
-    PrometheusAgent,
-    PrometheusAgentArgs,
-    remote_write_statement,
-)
+from .prometheus_agent import PrometheusAgent, PrometheusAgentArgs, remote_write_statement
 from .scrape import prometheus_configuration
+from .telemetry_args import MIN_SCRAPE_INTERVAL_SECONDS, Collector, TelemetryArgs, TelemetrySettings
 
 __all__ = [
     "FLUENT_BIT_CHART",
@@ -113,58 +104,8 @@ FLUENT_BIT_SERVICE_ACCOUNT = "aws-for-fluent-bit"
 #: What Fluent Bit's `cloudwatch_logs` output does with a log group that already exists.
 LOG_WRITER_ACTIONS = ("logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents")
 
-#: "The scraper config can't specify a scrape interval of less than 30 seconds."
-MIN_SCRAPE_INTERVAL_SECONDS = 30
-
 #: Every other output the chart can render; all off, so logs leave the node for one group only.
 _OTHER_OUTPUTS = ("cloudWatch", "firehose", "kinesis", "kinesis_streams", "elasticsearch", "opensearch", "s3")
-
-NamePrefix = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")]
-#: Who scrapes the cluster: a Prometheus agent in it, or AMP's managed collector.
-Collector = Literal["agent", "managed"]
-
-
-class TelemetrySettings(MeridianModel):
-    """`meridian:observability.telemetry`: what a stack chooses for every region's telemetry.
-
-    Attributes:
-        log_retention_days: retention of the container and workspace log groups (default 365).
-        scrape_interval_seconds: how often the collector scrapes every target (default 30, the
-            shortest AWS allows a managed collector).
-        fluent_bit_chart_version: the `aws-for-fluent-bit` chart of https://aws.github.io/eks-charts,
-            pinned (default `0.2.1`, Fluent Bit image 3.4.16: its `cloudwatch_logs` output reads
-            EKS Pod Identity credentials).
-        collector: who scrapes the cluster (default `agent`): `agent`, Prometheus in agent mode in
-            the cluster writing into the workspace; `managed`, AMP's managed collector, which AMP's
-            "Encryption at rest" page says a workspace under a customer managed key (every
-            workspace here) cannot take: choose it only once a staging `pulumi up` accepted it.
-        agent_replicas: how many agents scrape the same targets (default 2, 1 to 5): AMP keeps one
-            copy of their series (HA de-duplication by the `cluster` and `__replica__` labels).
-        agent_image: the agents' Prometheus image, pinned to a release, never `latest` (default
-            `quay.io/prometheus/prometheus:v3.5.0`).
-    """
-
-    log_retention_days: RetentionDays = 365
-    scrape_interval_seconds: int = Field(default=30, ge=MIN_SCRAPE_INTERVAL_SECONDS, le=3600)
-    fluent_bit_chart_version: ChartVersion = "0.2.1"
-    collector: Collector = "agent"
-    agent_replicas: AgentReplicas = 2
-    agent_image: AgentImage = DEFAULT_AGENT_IMAGE
-
-
-class TelemetryArgs(TelemetrySettings):
-    """Arguments of `ClusterTelemetry`, one region's metrics and container logs: the settings, and
-
-    Attributes:
-        name_prefix: physical name prefix (e.g. `meridian-prod-eu-west-1`): the workspace's and the
-            scraper's alias, the workspace's log group `/aws/vendedlogs/prometheus/<namePrefix>`.
-        protect: `protect` on the workspace (its metrics) and both log groups, with CloudWatch's
-            deletion protection on the groups (default true).
-    """
-
-    name_prefix: NamePrefix
-    protect: bool = True
-
 
 #: The port Istio's sidecar serves a meshed pod's merged Prometheus metrics on (plain text, so the
 #: collector reaches it through STRICT mTLS); a namespace that denies ingress must admit it.

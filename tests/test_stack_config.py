@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pulumi_aws as aws
 import pytest
 
-from components.args import NatGatewayMode, RegionRole
+from components.args import AWS_REGIONS, NatGatewayMode, RegionRole
 from infra.stack_config import (
     ConfigError,
     Environment,
@@ -91,6 +92,15 @@ def test_unknown_aws_region(prod_values: dict[str, Any]) -> None:
     prod_values["regions"][2]["name"] = "ap-northeast-9"
     error = rejected(prod_values)
     assert_issue(error, "meridian:regions[2].name", "'ap-northeast-9' is not an AWS region", "eu-west-1")
+
+
+def test_the_known_regions_are_the_sdks() -> None:
+    # Written out in components/args.py so that validation does not import pulumi-aws.
+    sdk_regions = frozenset(r.value for r in aws.Region)
+    assert sdk_regions == AWS_REGIONS, (
+        "components/args.py's AWS_REGIONS differs from pulumi-aws's aws.Region: after upgrading "
+        f"pulumi-aws, update the list (and the version in its comment) to {sorted(sdk_regions)}"
+    )
 
 
 def test_duplicate_region(prod_values: dict[str, Any]) -> None:
