@@ -28,7 +28,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, field_validator, model_validator
 
-from components.alarms import AlarmSubscription, AlarmThresholds
+from components.alarms_args import AlarmSubscription, AlarmThresholds
 from components.args import (
     AwsRegionName,
     AzCount,
@@ -41,11 +41,12 @@ from components.args import (
     RegionRole,
     TopologyProblem,
 )
-from components.audit import AuditSettings, LockMode
+from components.audit_args import AuditSettings
+from components.buckets_args import LockMode
 from components.cdn_args import CdnDefaults, CdnEdgeArgs, cdn_problems
 from components.eks_args import EksClusterArgs, EksDefaults
 from components.geo import AWS_REGION_LOCATIONS, CloudflareRegion
-from components.grafana import GrafanaSettings
+from components.grafana_args import GrafanaSettings
 from components.postgres_args import (
     ClusterRole,
     PostgresClusterArgs,
@@ -62,8 +63,8 @@ from components.redis_args import (
 from components.region_args import RegionStackArgs
 from components.sizes import ComponentSizes
 from components.subnets import PRIVATE_RANGES, SubnetPlanError, plan_subnets
-from components.telemetry import TelemetrySettings
-from components.warehouse import WarehouseSettings
+from components.telemetry_args import TelemetrySettings
+from components.warehouse_args import WarehouseSettings
 
 __all__ = [
     "NAMESPACE",
