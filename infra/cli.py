@@ -33,7 +33,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -41,28 +41,19 @@ from rich.tree import Tree
 
 from components.geo import CloudflareRegion
 
-from .availability import availability_json, compose, render_availability
-from .capacity import analyse_capacity, capacity_json, render_capacity
-from .catalog import CatalogError
-from .cost import cost_json, estimate_cost, render_cost
-from .diagram import check_diagram_path, diagram_path, write_diagram
-from .drill import drill, render_drill, write_report
-from .failover import (
-    DEFAULT_MAX_LAG_MS,
-    DEFAULT_TIMEOUT_S,
-    FailoverError,
-    failover_cache,
-    failover_db,
-    render_failover,
-)
-from .guardrails.check import check_plan, render_report
-from .guardrails.scanner import ScanReport, scan_plan
-from .latency import analyse, render_latency, report_json
-from .mocks import RecordedResource
-from .plan import Plan, find_project_dir, run_plan
-from .plan_diff import PlanDiff, PlanDiffError, diff_plans, load_plan_json, render_diff, summary_markdown
+from .failover_defaults import DEFAULT_MAX_LAG_MS, DEFAULT_TIMEOUT_S
+from .project import find_project_dir
 from .stack_config import NAMESPACE, ConfigError, ConfigIssue, StackConfig, Workload, load_stack_file
-from .verify import VerifyError, aws_clients, expectations, render_verify, verify, verify_json
+
+# What a command needs beyond the stack file (the Pulumi SDKs, boto3, checkov's exporter) is imported
+# by the command itself, after the stack file passed validation: a bad stack file is refused without
+# them, in well under a second (README, "Fast feedback").
+if TYPE_CHECKING:
+    from .guardrails.scanner import ScanReport
+    from .mocks import RecordedResource
+    from .plan import Plan
+    from .plan_diff import PlanDiff
+    from .verify import ClientFactory
 
 __all__ = ["main", "render_plan", "run"]
 
@@ -159,10 +150,34 @@ def _verdict(met: bool, json_path: Path | None, figures: dict[str, object]) -> i
     return 0 if met else EXIT_VIOLATIONS
 
 
+def run_plan(project_dir: Path, stack: str, on_register: Callable[[int], None] | None = None) -> Plan:
+    """`infra.plan.run_plan`, imported when a command first needs a plan."""
+    from .plan import run_plan
+
+    return run_plan(project_dir, stack, on_register)
+
+
+def aws_clients() -> ClientFactory:
+    """`infra.verify.aws_clients` (boto3), imported when a command first reads the account."""
+    from .verify import aws_clients
+
+    return aws_clients()
+
+
 def _load_plan(args: argparse.Namespace, errors: Console) -> Plan | None:
-    """The offline plan of `--stack`, or None after printing why the stack file is unusable."""
+    """The offline plan of `--stack`, or None after printing why the stack file is unusable. The
+    file is validated first, before the program (and the SDKs it imports) is loaded."""
+    if _load_config(args, errors) is None:
+        return None
+    # On a terminal, a status line of the registrations so far (prod's plan takes seconds); in a
+    # pipe or a file, rich draws nothing, so CI's logs and `--json` runs stay quiet.
     try:
-        return run_plan(args.project_dir or find_project_dir(), args.stack)
+        with errors.status(f"Planning {args.stack} offline: loading the program") as status:
+            return run_plan(
+                args.project_dir or find_project_dir(),
+                args.stack,
+                lambda count: status.update(f"Planning {args.stack} offline: {count} resources registered"),
+            )
     except (ConfigError, FileNotFoundError) as exc:
         _print_error(errors, exc)
         return None
@@ -172,6 +187,8 @@ def _plan_command(args: argparse.Namespace, console: Console, errors: Console) -
     plan = _load_plan(args, errors)
     if plan is None:
         return EXIT_INVALID_CONFIG
+    from .plan_diff import PlanDiffError, diff_plans, load_plan_json, render_diff, summary_markdown
+
     document = plan.document()
     diff: PlanDiff | None = None
     if args.diff:
@@ -197,12 +214,16 @@ def _check_command(args: argparse.Namespace, console: Console, errors: Console) 
     plan = _load_plan(args, errors)
     if plan is None:
         return EXIT_INVALID_CONFIG
+    from .guardrails.check import check_plan, render_report
+
     report = check_plan(plan)
     render_report(report, plan, console)
     return 0 if report.passed else EXIT_VIOLATIONS
 
 
 def _diagram_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from .diagram import check_diagram_path, diagram_path, write_diagram
+
     try:
         output = args.output or diagram_path(args.project_dir or find_project_dir(), args.stack)
         check_diagram_path(output)  # before the plan runs, not after
@@ -242,6 +263,8 @@ def _latency_command(args: argparse.Namespace, console: Console, errors: Console
     config = _load_config(args, errors)
     if config is None:
         return EXIT_INVALID_CONFIG
+    from .latency import analyse, render_latency, report_json
+
     targets = config.targets
     serving = config.cdn_args(args.stack).steering().first_choice().values()
     report = analyse(
@@ -259,6 +282,8 @@ def _availability_command(args: argparse.Namespace, console: Console, errors: Co
     if plan is None:
         return EXIT_INVALID_CONFIG
     assert plan.config is not None  # run_plan validated the stack file
+    from .availability import availability_json, compose, render_availability
+
     figures = compose(plan, plan.config.targets.availability)
     render_availability(figures, plan.stack, console)
     return _verdict(figures.met, args.json, availability_json(figures))
@@ -269,6 +294,9 @@ def _capacity_command(args: argparse.Namespace, console: Console, errors: Consol
     workload = _workload(args, config, errors) if config else None
     if config is None or workload is None:
         return EXIT_INVALID_CONFIG
+    from .capacity import analyse_capacity, capacity_json, render_capacity
+    from .catalog import CatalogError
+
     try:
         report = analyse_capacity(config, args.stack, workload)
     except CatalogError as exc:
@@ -284,6 +312,9 @@ def _cost_command(args: argparse.Namespace, console: Console, errors: Console) -
     workload = _workload(args, config, errors) if config else None
     if plan is None or config is None or workload is None:
         return EXIT_INVALID_CONFIG
+    from .catalog import CatalogError
+    from .cost import cost_json, estimate_cost, render_cost
+
     try:
         report = estimate_cost(plan, workload.monthly, config.budget)
     except CatalogError as exc:
@@ -297,6 +328,8 @@ def _verify_command(args: argparse.Namespace, console: Console, errors: Console)
     plan = _load_plan(args, errors)
     if plan is None:
         return EXIT_INVALID_CONFIG
+    from .verify import VerifyError, expectations, render_verify, verify, verify_json
+
     try:
         findings = verify(expectations(plan), aws_clients())
     except VerifyError as exc:
@@ -310,6 +343,9 @@ def _failover_command(args: argparse.Namespace, console: Console, errors: Consol
     config = _load_config(args, errors)
     if config is None:
         return EXIT_INVALID_CONFIG
+    from .failover import FailoverError, failover_cache, failover_db, render_failover
+    from .verify import VerifyError
+
     if args.managed and (args.what != "db" or not args.unplanned):
         errors.print("meridian: --managed is for `failover db --unplanned` (AWS's failover with data loss)")
         return EXIT_INVALID_CONFIG
@@ -347,6 +383,10 @@ def _drill_command(args: argparse.Namespace, console: Console, errors: Console) 
     config = _load_config(args, errors)
     if config is None:
         return EXIT_INVALID_CONFIG
+    from .drill import drill, render_drill, write_report
+    from .failover import FailoverError
+    from .verify import VerifyError
+
     try:
         report = drill(config, args.stack, aws_clients(), console, timeout=args.timeout)
     except (FailoverError, VerifyError) as exc:
@@ -362,6 +402,8 @@ def _scan_command(args: argparse.Namespace, console: Console, errors: Console) -
     plan = _load_plan(args, errors)
     if plan is None:
         return EXIT_INVALID_CONFIG
+    from .guardrails.scanner import scan_plan
+
     try:
         report = scan_plan(plan, args.checkov, keep_in=args.export)
     except FileNotFoundError as exc:

@@ -26,12 +26,13 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from components.geo import CloudflareRegion
 
-from .mocks import RecordedResource
-from .plan import Plan
+if TYPE_CHECKING:  # types only: `meridian diagram` checks its output path before the SDKs load
+    from .mocks import RecordedResource
+    from .plan import Plan
 
 __all__ = [
     "Architecture",

@@ -42,6 +42,7 @@ from rich.table import Table
 
 from components.redis_args import Membership
 
+from .failover_defaults import DEFAULT_MAX_LAG_MS, DEFAULT_TIMEOUT_S
 from .guardrails.resource_rules import STATEFUL_TYPES
 from .plan import plan_after, run_plan
 from .plan_diff import diff_plans
@@ -68,11 +69,6 @@ FAILOVER_PERMISSIONS = (
     "rds:RemoveFromGlobalCluster, "
     "elasticache:FailoverGlobalReplicationGroup, elasticache:DisassociateGlobalReplicationGroup)"
 )
-
-#: Replication lag a planned switchover accepts by default (Aurora's typical lag is under a second).
-DEFAULT_MAX_LAG_MS = 1_000.0
-#: Seconds a run waits for AWS to report the new topology after each call.
-DEFAULT_TIMEOUT_S = 1_800.0
 
 
 class FailoverError(Exception):

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -545,9 +546,10 @@ def _mask_secrets(value: Any) -> Any:
 class PlanMonitor(MockMonitor):
     """A mock resource monitor that keeps a record of every resource the program registers."""
 
-    def __init__(self, mocks: PlanMocks) -> None:
+    def __init__(self, mocks: PlanMocks, on_register: Callable[[int], None] | None = None) -> None:
         super().__init__(mocks)
         self.recorded: list[RecordedResource] = []
+        self._on_register = on_register  # told the count after each registration (a progress line)
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
@@ -577,4 +579,6 @@ class PlanMonitor(MockMonitor):
                     ),
                 )
             )
+            if self._on_register is not None:
+                self._on_register(len(self.recorded))
         return response

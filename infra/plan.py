@@ -25,8 +25,8 @@ from pulumi.runtime.settings import ROOT
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from . import program
 from .mocks import PlanMocks, PlanMonitor, RecordedResource, is_provider_type
+from .project import find_project_dir
 from .stack_config import (
     NAMESPACE,
     StackConfig,
@@ -158,22 +158,16 @@ class Plan:
         path.write_text(json.dumps(self.document(), indent=2, sort_keys=True) + "\n")
 
 
-def find_project_dir(start: Path | None = None) -> Path:
-    """The nearest folder at or above *start* (default: the working directory) with a Pulumi.yaml."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "Pulumi.yaml").is_file():
-            return folder
-    raise FileNotFoundError(f"no Pulumi.yaml in {here} or above; run inside the meridian project")
-
-
-def run_plan(project_dir: Path, stack: str) -> Plan:
+def run_plan(project_dir: Path, stack: str, on_register: Callable[[int], None] | None = None) -> Plan:
     """Validate `Pulumi.<stack>.yaml`, then run the program under mocks. Raises ConfigError first
-    when the stack file is invalid, so nothing is declared from a bad config."""
+    when the stack file is invalid, so nothing is declared from a bad config. *on_register* is told
+    how many resources are registered so far, after each one (the CLI's progress line)."""
     project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     validated = load_stack_file(stack_file)
     config = read_stack_file(stack_file)
+    from . import program  # the components and their SDKs: only once the stack file is valid
+
     # Encrypted values reach the program as secrets, as under the engine (their ciphertext stands
     # in for the plaintext the engine would decrypt).
     return run_program(
@@ -183,6 +177,7 @@ def run_plan(project_dir: Path, stack: str) -> Plan:
         config=engine_config(config),
         secret_keys=[key for key, value in config.items() if is_encrypted(value)],
         validated=validated,
+        on_register=on_register,
     )
 
 
@@ -194,12 +189,13 @@ def run_program(
     config: Mapping[str, str] | None = None,
     secret_keys: Sequence[str] = (),
     validated: StackConfig | None = None,
+    on_register: Callable[[int], None] | None = None,
 ) -> Plan:
     """Run *main* (a Pulumi program: declares resources, may return its exports) under the mocks
     and return what it declared. `run_plan` runs the stack program this way; tests and guardrail
     checks run small programs of their own."""
     mocks = PlanMocks()
-    monitor = PlanMonitor(mocks)
+    monitor = PlanMonitor(mocks, on_register)
     ROOT.set(None)  # a fresh root stack resource for every run in this process
     pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys))
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)

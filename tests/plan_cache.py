@@ -27,7 +27,8 @@ from infra.plan import Plan
 
 __all__ = ["PlanCache"]
 
-RunPlan = Callable[[Path, str], Plan]
+RunPlan = Callable[..., Plan]  # infra.plan.run_plan
+Progress = Callable[[int], None]
 
 
 def _fingerprint(plan: Plan) -> str:
@@ -42,20 +43,22 @@ class PlanCache:
         self._plans: dict[tuple[bytes, bytes, str], tuple[Plan, str]] = {}
         self.runs = 0  # programs actually run (the rest were served from the cache)
 
-    def __call__(self, project_dir: Path, stack: str) -> Plan:
+    def __call__(
+        self, project_dir: Path, stack: str, on_register: Callable[[int], None] | None = None
+    ) -> Plan:
         project, stack_file = project_dir / "Pulumi.yaml", project_dir / f"Pulumi.{stack}.yaml"
         if not (project.is_file() and stack_file.is_file()):
             return self._run_plan(project_dir, stack)  # its own error, as without the cache
         key = (project.read_bytes(), stack_file.read_bytes(), stack)
-        if key not in self._plans:
-            plan = self._run_plan(project_dir, stack)
+        if key not in self._plans:  # (a plan served from the cache reports no progress)
+            plan = self._run_plan(project_dir, stack, on_register)
             self.runs += 1
             self._plans[key] = (plan, _fingerprint(plan))
         return self._plans[key][0]
 
-    def fresh(self, project_dir: Path, stack: str) -> Plan:
+    def fresh(self, project_dir: Path, stack: str, on_register: Progress | None = None) -> Plan:
         """A new run of the program, past the cache (for tests of the program's determinism)."""
-        return self._run_plan(project_dir, stack)
+        return self._run_plan(project_dir, stack, on_register)
 
     def install(self) -> None:
         """Put the cache in place of `run_plan` in every `infra` module imported so far (`plan`

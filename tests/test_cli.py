@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -110,6 +112,31 @@ def test_console_script_reports_bad_config_without_traceback(tmp_path: Path) -> 
     assert "Traceback" not in result.stderr
 
 
+#: The SDKs and clients a command loads only once the stack file has passed validation.
+HEAVY_MODULES = ("pulumi", "pulumi_aws", "pulumi_kubernetes", "pulumi_cloudflare", "pulumiverse_grafana",
+                 "pulumi_random", "pulumi_tls", "pulumi_policy", "boto3", "botocore")  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["plan", "check", "scan", "diagram", "cost", "capacity", "verify"])
+def test_bad_config_is_refused_before_any_sdk_is_imported(command: str, tmp_path: Path) -> None:
+    """The fast refusal (README, "Fast feedback"): validation needs pydantic and the args models
+    only, so a bad stack file costs no Pulumi SDK or boto3 import (2-3 s before)."""
+    project = copy_project(tmp_path)
+    (project / "Pulumi.staging.yaml").write_text(
+        (project / "Pulumi.staging.yaml").read_text().replace("writeHome: us-east-1", "writeHome: sa-east-1")
+    )
+    probe = (
+        "import sys\n"
+        "from infra.cli import main\n"
+        f"code = main([{command!r}, '--stack', 'staging', '--project-dir', {str(project)!r}])\n"
+        f"loaded = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY_MODULES!r})\n"
+        "print(code, loaded)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "2 []", result.stdout + result.stderr
+    assert "meridian:writeHome: sa-east-1 is not a region of this stack" in result.stderr
+
+
 # --- meridian check / scan ---------------------------------------------------------------------
 
 
@@ -143,7 +170,7 @@ def test_check_passes_a_stack_and_prints_a_row_per_rule(capsys: pytest.CaptureFi
 def test_check_exits_1_and_names_each_violation(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("infra.cli.run_plan", lambda _dir, stack: _bad_plan(stack))
+    monkeypatch.setattr("infra.cli.run_plan", lambda _dir, stack, *_progress: _bad_plan(stack))
     monkeypatch.setenv("COLUMNS", "200")  # a wide terminal: table cells unwrapped
     assert main(["check", "--stack", "prod", "--project-dir", str(PROJECT_DIR)]) == 1
     out = capsys.readouterr().out
@@ -168,7 +195,7 @@ def test_check_and_scan_refuse_a_bad_stack_file_with_exit_2(
 def test_scan_counts_checks_and_exits_1_on_a_new_failure(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("infra.cli.run_plan", lambda _dir, stack: _bad_plan(stack))
+    monkeypatch.setattr("infra.cli.run_plan", lambda _dir, stack, *_progress: _bad_plan(stack))
     assert (
         main(["scan", "--stack", "prod", "--project-dir", str(PROJECT_DIR), "--export", str(tmp_path)]) == 1
     )
@@ -189,3 +216,47 @@ def test_scan_without_checkov_says_how_to_install_it(
         == 2
     )
     assert "make scanner" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_the_plan_shows_its_progress_on_a_terminal_only(
+    terminal: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import argparse
+    import io
+
+    from rich.console import Console
+
+    from infra.cli import _load_plan
+
+    def planning(_dir: Path, stack: str, on_register: Callable[[int], None]) -> object:
+        for count in range(1, 4):
+            on_register(count)
+            time.sleep(0.15)  # past rich's refresh interval, so a terminal is drawn each count
+        return plan_of(stack)
+
+    monkeypatch.setattr("infra.cli.run_plan", planning)
+    stream = io.StringIO()
+    errors = Console(file=stream, force_terminal=terminal, width=100)
+    args = argparse.Namespace(stack="staging", project_dir=PROJECT_DIR)
+    assert _load_plan(args, errors) is plan_of("staging")
+    shown = stream.getvalue()
+    if terminal:
+        assert "Planning staging offline: 3 resources registered" in shown
+    else:
+        assert shown == ""  # a pipe or a log file gets nothing
+
+
+def test_the_monitor_reports_each_registration() -> None:
+    import pulumi
+
+    from infra.plan import run_program
+
+    counts: list[int] = []
+
+    def program() -> None:
+        for name in ("a", "b", "c"):
+            pulumi.CustomResource("test:index:Thing", name, {})
+
+    plan = run_program(program, project="progress", stack="test", on_register=counts.append)
+    assert counts == [1, 2, 3] == list(range(1, len(plan.resources) + 1))
