@@ -7,7 +7,7 @@ BIN     := $(VENV)/bin
 SCANNER ?= .venv-checkov
 STACK   ?= prod
 
-.PHONY: venv scanner plan check diagram latency capacity cost scan test bench clean
+.PHONY: venv scanner plan check diagram latency capacity cost scan test bench bench-suite clean
 
 $(BIN)/meridian: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "meridian needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -59,9 +59,14 @@ scan: venv scanner
 test: venv scanner
 	MERIDIAN_CHECKOV=$(abspath $(SCANNER))/bin/checkov $(BIN)/python -m pytest
 
-## Time the offline plan against the bare Pulumi mock floor.
+## Time the offline plan against the bare Pulumi mock floor, and a bad stack file's refusal.
 bench: venv
 	$(BIN)/python benchmarks/plan_benchmark.py --stack $(STACK)
+	$(BIN)/python benchmarks/feedback_benchmark.py
+
+## `make bench`'s refusal times, then the quick test loop and the whole suite, each timed once.
+bench-suite: venv scanner
+	MERIDIAN_CHECKOV=$(abspath $(SCANNER))/bin/checkov $(BIN)/python benchmarks/feedback_benchmark.py --suite
 
 clean:
 	rm -rf $(VENV) $(SCANNER) *.egg-info .pytest_cache

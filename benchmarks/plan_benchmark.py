@@ -1,40 +1,64 @@
 """Time the offline plan of a stack against the bare Pulumi mock floor, in the same run.
 
-The floor registers as many plain resources as the plan declares, under the same mock engine, with no
-config, components, invokes or logic; the ratio says how much of the plan's time is meridian's own.
+The floor replays the very registrations the plan makes (same count, type tokens, names, parents,
+providers and inputs, as plain values) under the same mock engine and monitor, with none of
+meridian's components, config, Output plumbing or invokes; the ratio is what meridian's own work
+costs on top of what the SDK must do for those resources anyway. Both are timed twice:
 
-    python benchmarks/plan_benchmark.py --stack prod --repeat 5
+- as whole processes, what a reviewer waits for: `meridian plan --stack S` against a process that
+  imports the same SDK modules the plan imported and replays the registrations;
+- in one warm process, the program's run alone (imports done).
+
+    python benchmarks/plan_benchmark.py --stack prod --repeat 3
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import pickle
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pulumi
-from pulumi.runtime.settings import ROOT
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
-from infra.mocks import PlanMocks, PlanMonitor
-from infra.plan import find_project_dir, run_plan
+from infra.mocks import RecordedResource
+from infra.plan import Plan, find_project_dir, run_plan, run_program
 
-
-class _Plain(pulumi.CustomResource):
-    def __init__(self, name: str) -> None:
-        super().__init__("bench:index:Plain", name, {"value": name})
+#: Top-level packages whose loaded modules the floor process imports too (the SDKs and their RPC).
+SDK_PACKAGES = ("pulumi", "pulumi_aws", "pulumi_kubernetes", "pulumi_cloudflare", "pulumi_random",
+                "pulumi_tls", "pulumiverse_grafana", "grpc", "google")  # fmt: skip
 
 
-def mock_floor(count: int) -> None:
-    """Register *count* plain custom resources under the same mock engine the plan uses."""
-    mocks = PlanMocks()
-    ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project="bench", stack="floor", preview=False,
-                             monitor=PlanMonitor(mocks))  # fmt: skip
-    _sync_await(run_pulumi_func(lambda: [_Plain(f"r{i}") for i in range(count)] and None))
+def replay(recorded: Sequence[RecordedResource]) -> Callable[[], None]:
+    """A program that registers *recorded* again, bare: generic resources with the same inputs."""
+
+    def main() -> None:
+        made: dict[str, pulumi.Resource] = {}
+        for r in recorded:
+            parent = pulumi.ResourceOptions(parent=made.get(r.parent or ""))
+            if r.type.startswith("pulumi:providers:"):
+                made[r.urn] = pulumi.ProviderResource(
+                    r.type.rsplit(":", 1)[-1], r.name, dict(r.inputs), parent
+                )
+            elif r.custom:
+                provider = made.get(r.provider or "")
+                opts = pulumi.ResourceOptions.merge(parent, pulumi.ResourceOptions(provider=provider))
+                made[r.urn] = pulumi.CustomResource(r.type, r.name, dict(r.inputs), opts)
+            else:
+                made[r.urn] = pulumi.ComponentResource(r.type, r.name, None, parent)
+
+    return main
+
+
+def replay_floor(plan: Plan) -> Plan:
+    return run_program(replay(plan.resources), project=plan.project, stack=plan.stack)
 
 
 def best_and_median(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
@@ -46,20 +70,57 @@ def best_and_median(fn: Callable[[], object], repeat: int) -> tuple[float, float
     return min(times), statistics.median(times)
 
 
+def _process(command: Sequence[str]) -> Callable[[], None]:
+    def run() -> None:
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+
+    return run
+
+
+def _floor_process(dump: Path) -> None:
+    """The floor as a process of its own: import what the plan imported, replay, exit."""
+    modules, recorded = pickle.loads(dump.read_bytes())
+    for name in modules:
+        importlib.import_module(name)
+    run_program(replay(recorded), project="meridian", stack="floor")
+
+
+def _row(label: str, plan: tuple[float, float], floor: tuple[float, float]) -> list[str]:
+    return [
+        f"{label}: offline plan best {plan[0] * 1000:8.1f} ms   median {plan[1] * 1000:8.1f} ms",
+        f"{label}: mock floor   best {floor[0] * 1000:8.1f} ms   median {floor[1] * 1000:8.1f} ms",
+        f"{label}: ratio plan/floor best {plan[0] / floor[0]:6.2f}x   median {plan[1] / floor[1]:6.2f}x",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--stack", default="prod")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--floor-from", type=Path, help=argparse.SUPPRESS)  # the floor's own process
     args = parser.parse_args()
+    if args.floor_from:
+        _floor_process(args.floor_from)
+        return
     project = find_project_dir(Path(__file__).parent)
 
-    count = len(run_plan(project, args.stack).resources)  # warm-up; also the floor's size
-    plan_best, plan_median = best_and_median(lambda: run_plan(project, args.stack), args.repeat)
-    floor_best, floor_median = best_and_median(lambda: mock_floor(count), args.repeat)
-    print(f"resources registered: {count} (stack {args.stack}), {args.repeat} runs each")
-    print(f"offline plan     best {plan_best * 1000:8.1f} ms   median {plan_median * 1000:8.1f} ms")
-    print(f"mock floor       best {floor_best * 1000:8.1f} ms   median {floor_median * 1000:8.1f} ms")
-    print(f"ratio plan/floor best {plan_best / floor_best:8.2f}x   median {plan_median / floor_median:8.2f}x")
+    plan = run_plan(project, args.stack)  # warm-up, and what the floor replays
+    floor = replay_floor(plan)
+    assert sorted(r.urn for r in floor.resources) == sorted(r.urn for r in plan.resources)
+    modules = sorted(m for m in sys.modules if m.split(".")[0] in SDK_PACKAGES)
+    rows = [f"resources registered: {len(plan.resources)} (stack {args.stack}), {args.repeat} runs each"]
+
+    with tempfile.TemporaryDirectory() as scratch:
+        dump = Path(scratch) / "registrations.pickle"
+        dump.write_bytes(pickle.dumps((modules, plan.resources)))
+        meridian = Path(sys.executable).with_name("meridian")
+        whole: Any = _process([str(meridian), "plan", "--stack", args.stack, "--project-dir", str(project)])
+        bare: Any = _process([sys.executable, __file__, "--floor-from", str(dump)])
+        rows += _row("process", best_and_median(whole, args.repeat), best_and_median(bare, args.repeat))
+
+    in_process = best_and_median(lambda: run_plan(project, args.stack), args.repeat)
+    rows += _row("in-process", in_process, best_and_median(lambda: replay_floor(plan), args.repeat))
+    print("\n".join(rows))
 
 
 if __name__ == "__main__":

@@ -88,3 +88,16 @@ def test_benchmark_runs() -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "ratio plan/floor" in result.stdout
+
+
+def test_feedback_benchmark_runs() -> None:
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "benchmarks/feedback_benchmark.py", "--repeat", "1"],
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        "bad staging stack file refused" in result.stdout and "bad prod stack file refused" in result.stdout
+    )
