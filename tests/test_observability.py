@@ -245,11 +245,12 @@ def test_the_staging_plan_has_the_same_alarms_per_region() -> None:
 # --- metrics and logs in every cluster; Grafana in the anchor region --------------------------
 
 
-def test_every_region_has_its_workspace_collector_and_log_shipper(prod_values: dict[str, Any]) -> None:
-    """With the managed collector (`collector: managed`); the default, the agent, is below."""
-    prod_values["observability"]["telemetry"] = {"logRetentionDays": 180, "collector": "managed"}
-    plan = plan_after(PROJECT_DIR, "prod", prod_values)
-    regions = {r["name"] for r in prod_values["regions"]}
+def test_every_region_has_its_workspace_collector_and_log_shipper(staging_values: dict[str, Any]) -> None:
+    """With the managed collector (`collector: managed`); the default, the agent, is below. Staging:
+    the wiring is per region, the same in any stack, and two regions plan faster than eight."""
+    staging_values["observability"]["telemetry"] = {"logRetentionDays": 180, "collector": "managed"}
+    plan = plan_after(PROJECT_DIR, "staging", staging_values)
+    regions = {r["name"] for r in staging_values["regions"]}
     keys = region_keys(plan)
 
     def per_region(typ: str, chart: str | None = None) -> dict[str | None, RecordedResource]:
@@ -263,7 +264,9 @@ def test_every_region_has_its_workspace_collector_and_log_shipper(prod_values: d
     for region in regions:
         assert workspaces[region].inputs["kmsKeyArn"].startswith(f"arn:aws:kms:{region}:")
         assert (
-            scrapers[region].inputs["source"]["eks"]["clusterArn"].endswith(f"cluster/meridian-prod-{region}")
+            scrapers[region]
+            .inputs["source"]["eks"]["clusterArn"]
+            .endswith(f"cluster/meridian-staging-{region}")
         )
         assert releases[region].inputs["repositoryOpts"]["repo"] == "https://aws.github.io/eks-charts"
         statements = json.loads(keys[region].inputs["policy"])["Statement"]
@@ -281,7 +284,7 @@ def test_every_region_has_its_workspace_collector_and_log_shipper(prod_values: d
     assert config is not None
     policies = scraper_policies(plan)
     assert set(policies) == regions
-    for entry in config.region_args("prod"):
+    for entry in config.region_args("staging"):
         private = [str(s.cidr) for s in entry.network.subnet_plan().tier(Tier.PRIVATE)]
         (rule,) = policies[entry.region].inputs["spec"]["ingress"]
         assert rule == {
@@ -417,9 +420,10 @@ def test_every_bucket_is_encrypted_versioned_private_and_tls_only(stack_plan: Pl
         ), bucket
 
 
-def test_events_flow_from_every_region_into_the_lake_athena_reads(prod_values: dict[str, Any]) -> None:
-    prod_values["observability"]["warehouse"] = {"bytesScannedCutoffPerQuery": 1073741824}
-    plan = plan_after(PROJECT_DIR, "prod", prod_values)
+def test_events_flow_from_every_region_into_the_lake_athena_reads(staging_values: dict[str, Any]) -> None:
+    """Staging: the anchor's warehouse and every region's producer, as in any stack."""
+    staging_values["observability"]["warehouse"] = {"bytesScannedCutoffPerQuery": 1073741824}
+    plan = plan_after(PROJECT_DIR, "staging", staging_values)
     (stream,) = plan.of_type("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")
     s3 = stream.inputs["extendedS3Configuration"]
     lake = s3["bucketArn"].removeprefix("arn:aws:s3:::")
@@ -439,7 +443,7 @@ def test_events_flow_from_every_region_into_the_lake_athena_reads(prod_values: d
         if a.inputs["serviceAccount"] == "events-producer"
     ]  # fmt: skip
     assert sorted(plan.regions[a.urn] or "" for a in associations) == sorted(
-        r["name"] for r in prod_values["regions"]
+        r["name"] for r in staging_values["regions"]
     )
     assert {a.inputs["namespace"] for a in associations} == {"api"}
     accounts = [
@@ -461,11 +465,12 @@ def test_events_flow_from_every_region_into_the_lake_athena_reads(prod_values: d
         {"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]}}
     ]
     (role_arn,) = {a.inputs["roleArn"] for a in associations}
-    assert role_arn.startswith(f"arn:aws:iam::{ACCOUNT}:role/meridian-prod-warehouse-producer-")  # auto-named
+    # auto-named
+    assert role_arn.startswith(f"arn:aws:iam::{ACCOUNT}:role/meridian-staging-warehouse-producer-")
     (policy,) = [
         p
         for p in plan.of_type("aws:iam/rolePolicy:RolePolicy")
-        if p.name == "meridian-prod-warehouse-producer"
+        if p.name == "meridian-staging-warehouse-producer"
     ]
     (statement,) = json.loads(policy.inputs["policy"])["Statement"]
     assert statement["Action"] == ["firehose:PutRecord", "firehose:PutRecordBatch"]

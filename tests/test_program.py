@@ -27,9 +27,12 @@ def run_program(values: dict[str, Any], stack: str = "prod") -> PlanMonitor:
     return monitor
 
 
-def test_program_reads_structured_config_from_the_engine(prod_values: dict[str, Any]) -> None:
-    monitor = run_program(prod_values)
-    assert len([r for r in monitor.recorded if r.type == "meridian:region:RegionStack"]) == 8
+def test_program_reads_structured_config_from_the_engine(staging_values: dict[str, Any]) -> None:
+    """Lists and maps reach the program JSON-encoded, as the engine passes them (staging: a whole
+    program run, without prod's eight regions)."""
+    monitor = run_program(staging_values, stack="staging")
+    stacks = [r.name for r in monitor.recorded if r.type == "meridian:region:RegionStack"]
+    assert stacks == [r["name"] for r in staging_values["regions"]] == ["us-east-1", "eu-west-1"]
 
 
 def test_invalid_config_is_a_run_error_and_nothing_is_declared(prod_values: dict[str, Any]) -> None:
