@@ -37,22 +37,31 @@ SDK_PACKAGES = ("pulumi", "pulumi_aws", "pulumi_kubernetes", "pulumi_cloudflare"
 
 
 def replay(recorded: Sequence[RecordedResource]) -> Callable[[], None]:
-    """A program that registers *recorded* again, bare: generic resources with the same inputs."""
+    """A program that registers *recorded* again, bare: generic resources with the same inputs,
+    parent, provider, dependencies, `protect` and `ignore_changes` (components register no
+    outputs: the plan does not record them)."""
 
     def main() -> None:
         made: dict[str, pulumi.Resource] = {}
         for r in recorded:
-            parent = pulumi.ResourceOptions(parent=made.get(r.parent or ""))
+            parent = made.get(r.parent or "")
             if r.type.startswith("pulumi:providers:"):
-                made[r.urn] = pulumi.ProviderResource(
-                    r.type.rsplit(":", 1)[-1], r.name, dict(r.inputs), parent
-                )
+                package = r.type.rsplit(":", 1)[-1]
+                opts = pulumi.ResourceOptions(parent=parent)
+                made[r.urn] = pulumi.ProviderResource(package, r.name, dict(r.inputs), opts)
             elif r.custom:
-                provider = made.get(r.provider or "")
-                opts = pulumi.ResourceOptions.merge(parent, pulumi.ResourceOptions(provider=provider))
+                opts = pulumi.ResourceOptions(
+                    parent=parent,
+                    provider=made.get(r.provider or ""),  # type: ignore[arg-type]
+                    depends_on=[made[urn] for urn in r.dependencies if urn in made],
+                    protect=r.protect,
+                    ignore_changes=r.ignore_changes or None,
+                )
                 made[r.urn] = pulumi.CustomResource(r.type, r.name, dict(r.inputs), opts)
             else:
-                made[r.urn] = pulumi.ComponentResource(r.type, r.name, None, parent)
+                made[r.urn] = pulumi.ComponentResource(
+                    r.type, r.name, None, pulumi.ResourceOptions(parent=parent)
+                )
 
     return main
 
@@ -113,8 +122,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         dump = Path(scratch) / "registrations.pickle"
         dump.write_bytes(pickle.dumps((modules, plan.resources)))
-        meridian = Path(sys.executable).with_name("meridian")
-        whole: Any = _process([str(meridian), "plan", "--stack", args.stack, "--project-dir", str(project)])
+        meridian = [sys.executable, "-m", "infra.cli"]  # the console script's code, from sys.path
+        whole: Any = _process([*meridian, "plan", "--stack", args.stack, "--project-dir", str(project)])
         bare: Any = _process([sys.executable, __file__, "--floor-from", str(dump)])
         rows += _row("process", best_and_median(whole, args.repeat), best_and_median(bare, args.repeat))
 

@@ -36,6 +36,7 @@ from .buckets import (
     Transition,
     access_log_delivery_statement,
 )
+from .buckets_args import LockMode  # the trail's lock mode; programs imported it from here before
 from .data_policies import service_trust
 from .eks_policies import Document, document
 from .iam import inline_policy_role
@@ -46,6 +47,7 @@ __all__ = [
     "AuditSettings",
     "AuditTrail",
     "AuditTrailArgs",
+    "LockMode",
     "audit_key_policy",
     "cloudtrail_bucket_statements",
 ]

@@ -169,8 +169,8 @@ def _load_plan(args: argparse.Namespace, errors: Console) -> Plan | None:
     file is validated first, before the program (and the SDKs it imports) is loaded."""
     if _load_config(args, errors) is None:
         return None
-    # On a terminal, a status line of the registrations so far (prod's plan takes seconds); in a
-    # pipe or a file, rich draws nothing, so CI's logs and `--json` runs stay quiet.
+    # On a terminal (stderr), a status line of the registrations so far, as prod's plan takes
+    # seconds; when stderr is a pipe or a file, rich draws nothing, so CI's logs stay clean.
     try:
         with errors.status(f"Planning {args.stack} offline: loading the program") as status:
             return run_plan(

@@ -10,15 +10,15 @@ it again each time; a failover test ran the same variant three times.
 Only plans are kept, never failures: an invalid stack file is refused afresh each time (cheaply,
 before anything is declared), with the message and exception of the real run.
 
-Cached plans are shared objects, so tests must only read them. `verify_untouched` (run when the
-session ends) compares each plan with its fingerprint from when it was made and fails the session
-if a test changed one.
+Cached plans are shared objects, so tests must only read them. `PlanCache.changed` compares each
+plan with its fingerprint from when it was made (every field of every resource, the outputs and
+the validated config); conftest's `shared_plans_stay_untouched` fails the session's end on it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import pickle
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -32,7 +32,7 @@ Progress = Callable[[int], None]
 
 
 def _fingerprint(plan: Plan) -> str:
-    return hashlib.sha256(json.dumps(plan.to_json(), default=str, sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(pickle.dumps((plan.resources, plan.outputs, plan.config))).hexdigest()
 
 
 class PlanCache:

@@ -117,8 +117,12 @@ HEAVY_MODULES = ("pulumi", "pulumi_aws", "pulumi_kubernetes", "pulumi_cloudflare
                  "pulumi_random", "pulumi_tls", "pulumi_policy", "boto3", "botocore")  # fmt: skip
 
 
-@pytest.mark.parametrize("command", ["plan", "check", "scan", "diagram", "cost", "capacity", "verify"])
-def test_bad_config_is_refused_before_any_sdk_is_imported(command: str, tmp_path: Path) -> None:
+#: Every command that reads a stack file, in one process: each must refuse the bad file before any
+#: SDK is imported, so the set of heavy modules loaded must stay empty from first to last.
+STACK_COMMANDS = ("plan", "check", "scan", "diagram", "cost", "capacity", "availability", "verify", "drill")
+
+
+def test_bad_config_is_refused_before_any_sdk_is_imported(tmp_path: Path) -> None:
     """The fast refusal (README, "Fast feedback"): validation needs pydantic and the args models
     only, so a bad stack file costs no Pulumi SDK or boto3 import (2-3 s before)."""
     project = copy_project(tmp_path)
@@ -128,13 +132,15 @@ def test_bad_config_is_refused_before_any_sdk_is_imported(command: str, tmp_path
     probe = (
         "import sys\n"
         "from infra.cli import main\n"
-        f"code = main([{command!r}, '--stack', 'staging', '--project-dir', {str(project)!r}])\n"
-        f"loaded = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY_MODULES!r})\n"
-        "print(code, loaded)\n"
+        f"for command in {STACK_COMMANDS!r}:\n"
+        f"    code = main([command, '--stack', 'staging', '--project-dir', {str(project)!r}])\n"
+        f"    loaded = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY_MODULES!r})\n"
+        "    print(command, code, loaded)\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
-    assert result.stdout.strip() == "2 []", result.stdout + result.stderr
-    assert "meridian:writeHome: sa-east-1 is not a region of this stack" in result.stderr
+    assert result.stdout.splitlines() == [f"{c} 2 []" for c in STACK_COMMANDS], result.stdout + result.stderr
+    message = "meridian:writeHome: sa-east-1 is not a region of this stack"
+    assert result.stderr.count(message) == len(STACK_COMMANDS)
 
 
 # --- meridian check / scan ---------------------------------------------------------------------
