@@ -4,6 +4,7 @@ file content: `plan_cache.PlanCache` serves every caller of `run_plan`)."""
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,19 @@ def plan_of(stack: str) -> Plan:
     return PLANS(PROJECT_DIR, stack)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first (a stable sort: the rest keep pytest's order), so that on two cores they
+    run beside the others from the start instead of alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session", autouse=True)
-def shared_plans_stay_untouched() -> Iterator[None]:
-    """An error at the session's end if a test wrote into a plan that other tests share."""
+def shared_plans_stay_untouched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Under xdist, the workers share their plans in the run's temporary folder (the workers' own
+    folders are inside it; pytest keeps the last three runs' and deletes older ones). At the end,
+    an error if a test wrote into a plan that other tests share."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        PLANS.share_in(tmp_path_factory.getbasetemp().parent / "plans")
     yield
     changed = PLANS.changed()
     assert not changed, f"a test changed a shared plan in place: {', '.join(changed)}"

@@ -15,6 +15,7 @@ from .plan_cache import PlanCache
 
 
 def project_copy(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
     for name in ("Pulumi.yaml", "Pulumi.staging.yaml"):
         shutil.copy(PROJECT_DIR / name, folder / name)
     return folder
@@ -86,3 +87,27 @@ def test_every_caller_of_run_plan_is_served_by_the_cache() -> None:
     assert all(module.run_plan is PLANS for module in (infra.plan, infra.docs, infra.failover))
     # The CLI imports the plan's module on first use, and so reaches the cache through it.
     assert infra.cli.run_plan(PROJECT_DIR, "staging") is plan_of("staging")
+
+
+def test_workers_share_a_plan_through_the_folder(tmp_path: Path) -> None:
+    """The second worker reads the first one's plan instead of running the program again."""
+    first, first_calls = counted()
+    second, second_calls = counted()
+    for cache in (first, second):
+        cache.share_in(tmp_path / "plans")
+    made = first(PROJECT_DIR, "staging")
+    read = second(PROJECT_DIR, "staging")
+    assert (len(first_calls), len(second_calls)) == (1, 0) and (first.runs, second.runs) == (1, 0)
+    assert read is not made and read.document() == made.document()
+    assert [p.suffix for p in sorted((tmp_path / "plans").iterdir())] == [".lock", ".pickle"]
+
+
+def test_a_failure_is_not_shared_either(tmp_path: Path) -> None:
+    cache = PlanCache(PLANS.fresh)
+    cache.share_in(tmp_path / "plans")
+    folder = project_copy(tmp_path / "project")
+    stack_file = folder / "Pulumi.staging.yaml"
+    stack_file.write_text(stack_file.read_text().replace("writeHome: us-east-1", "writeHome: sa-east-1"))
+    with pytest.raises(ConfigError):
+        cache(folder, "staging")
+    assert not list((tmp_path / "plans").glob("*.pickle"))

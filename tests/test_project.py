@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
 import yaml
 
 from .conftest import PROJECT_DIR
@@ -79,6 +80,7 @@ def test_readme_validation_example_is_what_the_program_prints(prod_values) -> No
     assert str(caught.value) in (PROJECT_DIR / "README.md").read_text()
 
 
+@pytest.mark.slow
 def test_benchmark_runs() -> None:
     import sys
 
@@ -90,6 +92,7 @@ def test_benchmark_runs() -> None:
     assert "ratio plan/floor" in result.stdout
 
 
+@pytest.mark.slow
 def test_feedback_benchmark_runs() -> None:
     import sys
 
