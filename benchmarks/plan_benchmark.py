@@ -106,6 +106,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--stack", default="prod")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--in-process-only", action="store_true", help="skip the whole-process timings (a quick check)"
+    )
     parser.add_argument("--floor-from", type=Path, help=argparse.SUPPRESS)  # the floor's own process
     args = parser.parse_args()
     if args.floor_from:
@@ -121,12 +124,17 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         dump = Path(scratch) / "registrations.pickle"
+        if args.in_process_only:
+            return _in_process(rows, project, args, plan)
         dump.write_bytes(pickle.dumps((modules, plan.resources)))
         meridian = [sys.executable, "-m", "infra.cli"]  # the console script's code, from sys.path
         whole: Any = _process([*meridian, "plan", "--stack", args.stack, "--project-dir", str(project)])
         bare: Any = _process([sys.executable, __file__, "--floor-from", str(dump)])
         rows += _row("process", best_and_median(whole, args.repeat), best_and_median(bare, args.repeat))
+    _in_process(rows, project, args, plan)
 
+
+def _in_process(rows: list[str], project: Path, args: argparse.Namespace, plan: Plan) -> None:
     in_process = best_and_median(lambda: run_plan(project, args.stack), args.repeat)
     rows += _row("in-process", in_process, best_and_median(lambda: replay_floor(plan), args.repeat))
     print("\n".join(rows))

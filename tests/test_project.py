@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -82,14 +83,47 @@ def test_readme_validation_example_is_what_the_program_prints(prod_values) -> No
 
 @pytest.mark.slow
 def test_benchmark_runs() -> None:
+    """The warm measurement end to end (the whole-process one is two `meridian plan`-sized
+    processes more: the test below runs its floor process on a few registrations)."""
     import sys
 
     result = subprocess.run(
-        [sys.executable, "benchmarks/plan_benchmark.py", "--stack", "staging", "--repeat", "1"],
+        [sys.executable, "benchmarks/plan_benchmark.py", "--stack", "staging", "--repeat", "1",
+         "--in-process-only"],
         cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "ratio plan/floor" in result.stdout
+    assert "in-process: ratio plan/floor" in result.stdout
+
+
+def test_the_benchmarks_floor_process_replays_what_it_is_given(tmp_path: Path) -> None:
+    """The floor's own process: it imports the modules it is told, then replays the registrations."""
+    import pickle
+    import sys
+
+    from .conftest import plan_of
+
+    recorded = plan_of("staging").resources[:40]  # providers and components come before their children
+    dump = tmp_path / "registrations.pickle"
+    dump.write_bytes(pickle.dumps((["pulumi_random", "pulumi_tls"], recorded)))
+    probe = (
+        "import runpy, sys\n"
+        "import infra.plan\n"
+        "seen = []\n"
+        "real = infra.plan.run_program\n"
+        "def recording(*a, **k):\n"
+        "    plan = real(*a, **k)\n"
+        "    seen.append(sorted(r.urn.split('::', 2)[-1] for r in plan.resources))\n"
+        "    return plan\n"
+        "infra.plan.run_program = recording\n"
+        f"sys.argv = ['plan_benchmark.py', '--floor-from', {str(dump)!r}]\n"
+        "runpy.run_path('benchmarks/plan_benchmark.py', run_name='__main__')\n"
+        "print('pulumi_tls' in sys.modules, seen[0])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_DIR, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    expected = sorted(r.urn.split("::", 2)[-1] for r in recorded)
+    assert result.stdout.strip() == f"True {expected}"
 
 
 @pytest.mark.slow
