@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ import yaml
 from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.settings import ROOT
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from .mocks import PlanMocks, PlanMonitor, RecordedResource, is_provider_type
 from .project import find_project_dir
@@ -206,11 +207,18 @@ def run_program(
         exported: dict[str, Any] | None = _sync_await(pulumi.Output.from_input(main()).future())
         outputs.update(exported or {})
 
+    _ensure_event_loop().set_default_executor(_MOCK_RPC_THREAD)
     with _without_source_positions():
         _sync_await(run_pulumi_func(run))
     return Plan(
         project=project, stack=stack, resources=list(monitor.recorded), outputs=outputs, config=validated
     )
+
+
+#: The thread the SDK hands each mocked RPC to. asyncio's default pool starts up to six threads,
+#: which only contend for the GIL over calls that take microseconds: one thread makes prod's plan
+#: 10-15 % faster. The mocks never wait on the event loop, so one thread cannot deadlock.
+_MOCK_RPC_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="meridian-mock-rpc")
 
 
 @contextmanager

@@ -193,3 +193,25 @@ def test_the_aws_context_is_asked_once_per_provider_and_afresh_in_each_run(
         assert sorted(asked) == sorted(
             [f"aws:index/{fn}:{fn}" for fn in ("getCallerIdentity", "getPartition", "getRegion")] * 2
         )
+
+
+def test_the_mocked_rpcs_run_on_one_thread() -> None:
+    """asyncio's default pool would spread the mocked calls over up to six threads that only
+    contend for the GIL; the plan hands them all to one."""
+    import threading
+
+    from infra.plan import run_program
+
+    threads: set[str] = set()
+
+    def main() -> None:
+        for name in ("a", "b", "c", "d"):
+            pulumi.CustomResource("test:index:Thing", name, {})
+
+    run_program(
+        main,
+        project="harness",
+        stack="test",
+        on_register=lambda _: threads.add(threading.current_thread().name),
+    )
+    assert len(threads) == 1 and threads.pop().startswith("meridian-mock-rpc")
