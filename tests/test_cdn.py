@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from components.args import RegionRole
@@ -177,6 +178,7 @@ def test_fallback_and_default_pools_start_at_the_write_home(stack_plan: Plan) ->
     )
 
 
+@pytest.mark.slow
 def test_removing_a_region_removes_its_pool_and_re_steers_its_users(tmp_path: Path, prod_plan: Plan) -> None:
     def drop_uae(config: dict[str, Any]) -> None:
         config["meridian:regions"] = [r for r in config["meridian:regions"] if r["name"] != "me-central-1"]

@@ -86,6 +86,7 @@ def test_unknown_stack_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Pulumi.qa.yaml" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_console_script_runs_from_the_project_and_prints_plain_text_when_piped() -> None:
     meridian = Path(sys.executable).with_name("meridian")
     result = subprocess.run(
@@ -198,6 +199,7 @@ def test_check_and_scan_refuse_a_bad_stack_file_with_exit_2(
         assert "meridian:writeHome" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_scan_counts_checks_and_exits_1_on_a_new_failure(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -698,7 +698,9 @@ def test_the_drill_target_is_where_the_write_home_fails_over() -> None:
     assert drill_target(load_stack_file(PROJECT_DIR / "Pulumi.prod.yaml"), "prod") == "us-west-1"
 
 
-@pytest.mark.parametrize(("stack", "target"), [("staging", "eu-west-1"), ("prod", "us-west-1")])
+@pytest.mark.parametrize(
+    ("stack", "target"), [("staging", "eu-west-1"), pytest.param("prod", "us-west-1", marks=pytest.mark.slow)]
+)
 def test_the_suggested_change_keeps_every_stateful_resource(stack: str, target: str) -> None:
     """The global resources stay declared in the anchor region, so moving the write home changes the
     edge's pools (the fallback follows the writes) and nothing else: no resource added or removed."""

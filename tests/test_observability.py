@@ -76,6 +76,7 @@ def test_every_alarm_the_issue_lists_exists_in_every_region_with_the_regions_top
             assert alarm.inputs["evaluationPeriods"] == alarm.inputs["datapointsToAlarm"]
 
 
+@pytest.mark.slow
 def test_thresholds_come_from_config(prod_values: dict[str, Any]) -> None:
     prod_values["observability"]["thresholds"] = {
         "auroraCpuPercent": 71,
@@ -133,6 +134,7 @@ def test_a_cache_alarm_reads_every_node_of_its_group(prod_plan: Plan) -> None:
     assert expression == {"id": "all", "expression": "MAX(METRICS())", "returnData": True}
 
 
+@pytest.mark.slow
 def test_a_store_of_more_than_ten_nodes_gets_an_alarm_per_ten(prod_values: dict[str, Any]) -> None:
     prod_values["sizes"]["primary"]["redis"]["cache"] = {
         "nodeType": "cache.r7g.xlarge",

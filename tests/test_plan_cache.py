@@ -71,6 +71,7 @@ def test_a_plan_written_into_is_caught(tmp_path: Path) -> None:
     assert cache.changed() == [f"staging (stack file of {size} bytes)"]
 
 
+@pytest.mark.slow
 def test_the_program_is_deterministic_which_the_cache_relies_on() -> None:
     """A second, uncached run of the program declares byte for byte what the cached plan holds."""
     again = PLANS.fresh(PROJECT_DIR, "staging")

@@ -160,6 +160,7 @@ def test_a_suppression_covers_only_the_resources_it_names() -> None:
 # --- checkov itself --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stack", STACKS)
 def test_checkov_finds_no_failure_the_suppression_file_does_not_explain(stack: str) -> None:
     report = scan_of(stack)
@@ -167,6 +168,7 @@ def test_checkov_finds_no_failure_the_suppression_file_does_not_explain(stack: s
     assert report.passed > 0 and report.resources["terraform_plan"] > 0 and report.resources["kubernetes"] > 0
 
 
+@pytest.mark.slow
 def test_no_suppression_is_stale() -> None:
     used_keys = {
         (rule.check, rule.resources, rule.reason) for stack in STACKS for _, rule in scan_of(stack).suppressed
@@ -175,6 +177,7 @@ def test_no_suppression_is_stale() -> None:
     assert stale == [], f"these suppressions cover nothing any more: remove them: {stale}"
 
 
+@pytest.mark.slow
 def test_checkov_rejects_a_deliberately_bad_resource() -> None:
     """The scanner bites: an unencrypted, public, unprotected database is failed and not excused."""
 

@@ -309,6 +309,7 @@ def test_clients_retry_throttling_adaptively(credentials: None) -> None:
     assert client.meta.region_name == "eu-west-1"
 
 
+@pytest.mark.slow
 def test_a_store_without_a_copy_in_the_write_home_is_expected_primary_in_the_anchor() -> None:
     """prod's database fails over to eu-west-1, where no store has a copy: sessions and queues keep
     their primary in us-east-1 (the anchor); the regional cache stays outside any datastore."""
