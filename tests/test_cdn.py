@@ -194,6 +194,7 @@ def test_removing_a_region_removes_its_pool_and_re_steers_its_users(tmp_path: Pa
     assert region_pools["ME"][0] == pools["eu-west-1"].id
 
 
+@pytest.mark.slow
 def test_session_affinity_and_load_shedding_come_from_config(tmp_path: Path) -> None:
     def sticky(config: dict[str, Any]) -> None:
         config["meridian:cdn"] |= {

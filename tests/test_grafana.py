@@ -408,6 +408,7 @@ def test_every_resource_of_the_stacks_uses_an_explicit_provider_of_its_package(s
     assert "grafana" in packages
 
 
+@pytest.mark.slow
 def test_the_token_life_comes_from_the_stack_file(staging_values: dict[str, Any]) -> None:
     staging_values["observability"].setdefault("grafana", {})["apiTokenDays"] = 10
     token = one(plan_after(PROJECT_DIR, "staging", staging_values), TOKEN)

@@ -180,6 +180,7 @@ def altered_staging(tmp_path: Path) -> Path:
     return project
 
 
+@pytest.mark.slow
 def test_diff_of_two_real_plans_shows_the_new_region_and_what_it_changes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -268,6 +268,7 @@ def test_prod_global_stores_stay_within_aws_limits(prod_plan: Plan) -> None:
     assert len(prod_plan.of_type(GLOBAL)) == 2
 
 
+@pytest.mark.slow
 def test_a_store_without_global_regions_is_regional_everywhere(tmp_path: Path) -> None:
     """Removing the secondaries from config removes the datastore; every region keeps its cluster."""
     shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
