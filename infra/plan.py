@@ -182,6 +182,12 @@ def run_plan(project_dir: Path, stack: str, on_register: Callable[[int], None] |
     )
 
 
+#: The thread the SDK hands each mocked RPC to. asyncio's default pool starts up to six threads,
+#: which only contend for the GIL over calls that take microseconds: one thread makes prod's plan
+#: 10-15 % faster. The mocks never wait on the event loop, so one thread cannot deadlock.
+_MOCK_RPC_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="meridian-mock-rpc")
+
+
 def run_program(
     main: Callable[[], Any],
     *,
@@ -215,22 +221,16 @@ def run_program(
     )
 
 
-#: The thread the SDK hands each mocked RPC to. asyncio's default pool starts up to six threads,
-#: which only contend for the GIL over calls that take microseconds: one thread makes prod's plan
-#: 10-15 % faster. The mocks never wait on the event loop, so one thread cannot deadlock.
-_MOCK_RPC_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="meridian-mock-rpc")
-
-
 @contextmanager
 def _without_source_positions() -> Iterator[None]:
     """Skip the SDK's per-resource stack walk while the mocks run. The engine uses a registration's
     stack trace and source position only to point its own messages at a line of the program;
     `PlanMonitor` records neither, and the walk (every frame of a deep component stack turned into
-    a file URI) was a quarter of the prod plan's time. `pulumi up` never runs through here."""
+    a file URI) was a sixth of the prod plan's CPU time (12.3 s to 10.2 s, alternating the two in one
+    process). `pulumi up` never runs through here."""
     capture = sdk_resource._get_stack_trace
-    sdk_resource._get_stack_trace = (
-        source_pb2.StackTrace
-    )  # an empty trace: what the SDK sends when it finds no frame
+    # An empty trace: what the SDK itself sends when it finds no frame of the program.
+    sdk_resource._get_stack_trace = source_pb2.StackTrace
     try:
         yield
     finally:

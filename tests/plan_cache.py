@@ -54,9 +54,7 @@ class PlanCache:
         folder.mkdir(parents=True, exist_ok=True)
         self._shared = folder
 
-    def __call__(
-        self, project_dir: Path, stack: str, on_register: Callable[[int], None] | None = None
-    ) -> Plan:
+    def __call__(self, project_dir: Path, stack: str, on_register: Progress | None = None) -> Plan:
         project, stack_file = project_dir / "Pulumi.yaml", project_dir / f"Pulumi.{stack}.yaml"
         if not (project.is_file() and stack_file.is_file()):
             return self._run_plan(project_dir, stack)  # its own error, as without the cache
