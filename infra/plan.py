@@ -7,6 +7,7 @@ is every resource the program registered, with its parent, region and inputs (se
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import tempfile
@@ -167,7 +168,8 @@ def run_plan(project_dir: Path, stack: str, on_register: Callable[[int], None] |
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     validated = load_stack_file(stack_file)
     config = read_stack_file(stack_file)
-    from . import program  # the components and their SDKs: only once the stack file is valid
+    with _collector_paused():  # (importing the SDKs makes long-lived objects too)
+        from . import program  # the components and their SDKs: only once the stack file is valid
 
     # Encrypted values reach the program as secrets, as under the engine (their ciphertext stands
     # in for the plaintext the engine would decrypt).
@@ -214,7 +216,7 @@ def run_program(
         outputs.update(exported or {})
 
     _ensure_event_loop().set_default_executor(_MOCK_RPC_THREAD)
-    with _without_source_positions():
+    with _without_source_positions(), _collector_paused():
         _sync_await(run_pulumi_func(run))
     return Plan(
         project=project, stack=stack, resources=list(monitor.recorded), outputs=outputs, config=validated
@@ -235,6 +237,22 @@ def _without_source_positions() -> Iterator[None]:
         yield
     finally:
         sdk_resource._get_stack_trace = capture
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while the mocks run. A plan builds a graph of a
+    million objects that all stay alive until it ends, and every full collection walks all of them
+    again: prod's plan spent 4.9 s of its 9.8 s in 17 full collections, and runs in 4.7 s paused,
+    with a peak RSS of 444 MB against 426 MB (one process, 2026-12-03). Reference counting still frees
+    everything that is not in a cycle; the cycles wait for the next collection after the run."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def plan_after(project_dir: Path, stack: str, after: dict[str, Any]) -> Plan:

@@ -154,6 +154,38 @@ def test_the_sdk_stack_walk_is_skipped_only_while_the_mocks_run() -> None:
     assert sdk_resource._get_stack_trace is capture
 
 
+def test_the_cyclic_collector_pauses_only_while_the_mocks_run() -> None:
+    """A plan's objects all live until it ends, so full collections during the run only walk them
+    again; the collector pauses for the run and resumes as it was afterwards, even after a failure."""
+    import gc
+
+    from infra.plan import run_program
+
+    seen: list[bool] = []
+
+    def main() -> None:
+        seen.append(gc.isenabled())
+        pulumi.CustomResource("test:index:Thing", "thing", {})
+
+    assert gc.isenabled()
+    run_program(main, project="harness", stack="test")
+    assert seen == [False] and gc.isenabled()
+
+    def failing() -> None:
+        raise RuntimeError("the program failed")
+
+    with pytest.raises(RuntimeError, match="the program failed"):
+        run_program(failing, project="harness", stack="test")
+    assert gc.isenabled()
+
+    gc.disable()  # a caller that paused it itself gets it back paused
+    try:
+        run_program(main, project="harness", stack="test")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_the_aws_context_is_asked_once_per_provider_and_afresh_in_each_run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
