@@ -22,6 +22,7 @@ the validated config); conftest's `shared_plans_stay_untouched` fails the sessio
 from __future__ import annotations
 
 import fcntl
+import gc
 import hashlib
 import pickle
 import sys
@@ -62,6 +63,9 @@ class PlanCache:
         if key not in self._plans:  # (a plan served from the cache reports no progress)
             plan = self._shared_or_run(key, lambda: self._run_plan(project_dir, stack, on_register))
             self._plans[key] = (plan, _fingerprint(plan))
+            # A cached plan lives as long as the session, so the collector need not walk its objects
+            # again in each full collection; everything alive now moves out of its reach for good.
+            gc.freeze()
         return self._plans[key][0]
 
     def _shared_or_run(self, key: tuple[bytes, bytes, str], run: Callable[[], Plan]) -> Plan:

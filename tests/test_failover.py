@@ -6,7 +6,7 @@ Stubber, which checks every request and answer against the real API's shapes, wh
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,6 @@ import pytest
 import yaml
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import ANY, Stubber
-from moto import mock_aws
 from rich.console import Console
 
 from infra.cli import main
@@ -44,14 +43,6 @@ TARGET_ARN = f"arn:aws:rds:eu-west-1:123456789012:cluster:{TARGET_DB}"
 HOME_ARN = "arn:aws:rds:us-east-1:123456789012:cluster:meridian-staging-us-east-1-postgres"
 QUIET = Console(quiet=True)
 PROD_SESSIONS = ("us-east-1", "us-west-1", "eu-central-1")  # the prod sessions store's datastore
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(key, "testing")
-    with mock_aws():
-        yield
 
 
 def lag(ms: float) -> None:

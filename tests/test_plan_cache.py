@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 from pathlib import Path
 
@@ -46,6 +47,14 @@ def test_a_changed_stack_file_is_planned_anew(tmp_path: Path) -> None:
     stack_file.write_text(stack_file.read_text().replace("writeHome: us-east-1", "writeHome: eu-west-1"))
     assert cache(folder, "staging") is not first
     assert len(calls) == 2
+
+
+def test_a_cached_plan_is_moved_out_of_the_collectors_reach() -> None:
+    """It lives as long as the session: full collections need not walk its objects each time."""
+    cache, _ = counted()
+    plan = cache(PROJECT_DIR, "staging")
+    assert gc.is_tracked(plan)
+    assert all(tracked is not plan for tracked in gc.get_objects())  # frozen objects are not listed
 
 
 def test_a_failure_is_never_kept(tmp_path: Path) -> None:

@@ -9,14 +9,12 @@ validates every answer against the real API's shapes.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from infra.cli import main
 from infra.failover import config_after_failover
@@ -29,26 +27,6 @@ from .conftest import PROJECT_DIR, offline, plan_of
 ACCOUNT = "123456789012"
 
 
-@pytest.fixture
-def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-    }.items():
-        monkeypatch.setenv(key, value)
-
-
-_keys: dict[str, str] = {}
-
-
-def key(region: str) -> str:
-    """The region's customer-managed key, made in moto on first use (one moto world per test)."""
-    if region not in _keys:
-        _keys[region] = boto3.client("kms", region_name=region).create_key()["KeyMetadata"]["Arn"]
-    return _keys[region]
-
-
 def by_kind(plan: Plan, kind: str) -> list[Expectation]:
     return [e for e in expectations(plan) if e.kind == kind]
 
@@ -56,6 +34,14 @@ def by_kind(plan: Plan, kind: str) -> list[Expectation]:
 def build(plan: Plan, drift: str | None = None) -> dict[str, str]:
     """Create in moto what *plan* declares, with one setting off where *drift* names it; return the
     global datastore role each replication group reports (for the after-call shim)."""
+    keys: dict[str, str] = {}
+
+    def key(region: str) -> str:
+        """The region's customer-managed key, made in this moto world on first use."""
+        if region not in keys:
+            keys[region] = boto3.client("kms", region_name=region).create_key()["KeyMetadata"]["Arn"]
+        return keys[region]
+
     for e in by_kind(plan, "VPC"):
         cidr = "10.99.0.0/16" if drift == "vpc-cidr" and e.region == "us-east-1" else str(e.checks["cidr"])
         boto3.client("ec2", region_name=e.region).create_vpc(
@@ -143,13 +129,6 @@ def factory(roles: dict[str, str]) -> Any:
         return clients[(service, region)]
 
     return client
-
-
-@pytest.fixture
-def aws(credentials: None) -> Iterator[None]:
-    _keys.clear()
-    with mock_aws():
-        yield
 
 
 def test_the_expectations_are_what_the_plan_declares() -> None:
