@@ -4,7 +4,7 @@ Import what you need into your own Pulumi program::
 
     from components import EksCluster, EksClusterArgs, Network, NetworkArgs, RegionStack, RegionStackArgs
 
-Every class takes a validated pydantic args model (see `components.args`); invalid input fails when the
+Every class takes a validated pydantic args model (see `components.core.args`); invalid input fails when the
 model is built, before any resource is declared.
 """
 
@@ -18,30 +18,38 @@ from typing import TYPE_CHECKING, Any
 # file (`infra.stack_config`) reads only the pulumi-free `*_args` modules and must not pay for the
 # Pulumi SDKs that the component modules import (pulumi_cloudflare alone takes seconds).
 if TYPE_CHECKING:
-    from .alarms import RegionAlarms
-    from .alarms_args import AlarmSubscription, AlarmThresholds
-    from .args import NatGatewayMode, NetworkArgs, RegionRole
-    from .audit import AuditTrail
-    from .audit_args import AuditSettings, AuditTrailArgs
-    from .backup import CrossRegionBackup, copy_vault
-    from .buckets import PrivateBucket
-    from .buckets_args import LockMode
-    from .cdn import CdnEdge
-    from .cdn_args import CdnDefaults, CdnEdgeArgs
-    from .eks import EksCluster
-    from .eks_args import AddonVersions, EksClusterArgs, EksDefaults, IstioSettings, KarpenterSettings
-    from .geo import CloudflareRegion
-    from .grafana import GrafanaWorkspace
-    from .grafana_args import GrafanaArgs, GrafanaSettings
-    from .karpenter import Karpenter
-    from .mesh import ServiceMesh
-    from .network import Network, NetworkError
-    from .postgres import PostgresCluster
-    from .postgres_args import ClusterRole, PostgresClusterArgs, PostgresDefaults
-    from .prometheus_agent import PrometheusAgent
-    from .prometheus_agent_args import PrometheusAgentArgs
-    from .redis import RedisCluster
-    from .redis_args import (
+    from .audit.args import AuditSettings, AuditTrailArgs
+    from .audit.audit_trail import AuditTrail
+    from .core.args import RegionRole
+    from .core.sizes import EksSizes, PostgresSizes, RedisSizes
+    from .edge.args import CdnDefaults, CdnEdgeArgs
+    from .edge.cdn_edge import CdnEdge
+    from .edge.geo import CloudflareRegion
+    from .edge.steering import SteeringPlan, plan_steering
+    from .eks.app_envelope import AppEnvelope
+    from .eks.args import AddonVersions, EksClusterArgs, EksDefaults, IstioSettings, KarpenterSettings
+    from .eks.eks_cluster import EksCluster
+    from .eks.karpenter import Karpenter
+    from .eks.service_mesh import ServiceMesh
+    from .network.args import NatGatewayMode, NetworkArgs
+    from .network.network import Network, NetworkError
+    from .network.subnets import SubnetPlan, SubnetPlanError, SubnetSpec, Tier, plan_subnets
+    from .observability.args import (
+        AlarmSubscription,
+        AlarmThresholds,
+        GrafanaArgs,
+        GrafanaSettings,
+        PrometheusAgentArgs,
+        TelemetryArgs,
+        TelemetrySettings,
+    )
+    from .observability.cluster_telemetry import ClusterTelemetry
+    from .observability.grafana_workspace import GrafanaWorkspace
+    from .observability.prometheus_agent import PrometheusAgent
+    from .observability.region_alarms import RegionAlarms
+    from .postgres.args import ClusterRole, PostgresClusterArgs, PostgresDefaults
+    from .postgres.postgres_cluster import PostgresCluster
+    from .redis.args import (
         MaxmemoryPolicy,
         Membership,
         RedisClusterArgs,
@@ -49,22 +57,21 @@ if TYPE_CHECKING:
         RedisEngine,
         RedisRole,
     )
-    from .region import RegionKey, RegionStack
-    from .region_args import RegionStackArgs
-    from .sizes import EksSizes, PostgresSizes, RedisSizes
-    from .steering import SteeringPlan, plan_steering
-    from .subnets import SubnetPlan, SubnetPlanError, SubnetSpec, Tier, plan_subnets
-    from .telemetry import ClusterTelemetry
-    from .telemetry_args import TelemetryArgs, TelemetrySettings
-    from .warehouse import AnalyticsWarehouse
-    from .warehouse_args import (
+    from .redis.redis_cluster import RedisCluster
+    from .region.args import RegionStackArgs
+    from .region.region_key import RegionKey
+    from .region.region_stack import RegionStack
+    from .storage.args import LockMode
+    from .storage.cross_region_backup import CrossRegionBackup, copy_vault
+    from .storage.private_bucket import PrivateBucket
+    from .warehouse.analytics_warehouse import AnalyticsWarehouse
+    from .warehouse.args import (
         DEFAULT_EVENT_COLUMNS,
         EventColumn,
         RedshiftSettings,
         WarehouseArgs,
         WarehouseSettings,
     )
-    from .workload import AppEnvelope
 
 __all__ = [
     "DEFAULT_EVENT_COLUMNS",
@@ -137,72 +144,72 @@ __all__ = [
 
 #: Each public name → the module (of this package) that defines it.
 _MODULES: dict[str, str] = {
-    "DEFAULT_EVENT_COLUMNS": "warehouse_args",
-    "AddonVersions": "eks_args",
-    "AlarmSubscription": "alarms_args",
-    "AlarmThresholds": "alarms_args",
-    "AnalyticsWarehouse": "warehouse",
-    "AppEnvelope": "workload",
-    "AuditSettings": "audit_args",
-    "AuditTrail": "audit",
-    "AuditTrailArgs": "audit_args",
-    "CdnDefaults": "cdn_args",
-    "CdnEdge": "cdn",
-    "CdnEdgeArgs": "cdn_args",
-    "CloudflareRegion": "geo",
-    "ClusterRole": "postgres_args",
-    "ClusterTelemetry": "telemetry",
-    "CrossRegionBackup": "backup",
-    "EksCluster": "eks",
-    "EksClusterArgs": "eks_args",
-    "EksDefaults": "eks_args",
-    "EksSizes": "sizes",
-    "EventColumn": "warehouse_args",
-    "GrafanaArgs": "grafana_args",
-    "GrafanaSettings": "grafana_args",
-    "GrafanaWorkspace": "grafana",
-    "IstioSettings": "eks_args",
-    "Karpenter": "karpenter",
-    "KarpenterSettings": "eks_args",
-    "LockMode": "buckets_args",
-    "MaxmemoryPolicy": "redis_args",
-    "Membership": "redis_args",
-    "NatGatewayMode": "args",
-    "Network": "network",
-    "NetworkArgs": "args",
-    "NetworkError": "network",
-    "PostgresCluster": "postgres",
-    "PostgresClusterArgs": "postgres_args",
-    "PostgresDefaults": "postgres_args",
-    "PostgresSizes": "sizes",
-    "PrivateBucket": "buckets",
-    "PrometheusAgent": "prometheus_agent",
-    "PrometheusAgentArgs": "prometheus_agent_args",
-    "RedisCluster": "redis",
-    "RedisClusterArgs": "redis_args",
-    "RedisDefaults": "redis_args",
-    "RedisEngine": "redis_args",
-    "RedisRole": "redis_args",
-    "RedisSizes": "sizes",
-    "RedshiftSettings": "warehouse_args",
-    "RegionAlarms": "alarms",
-    "RegionKey": "region",
-    "RegionRole": "args",
-    "RegionStack": "region",
-    "RegionStackArgs": "region_args",
-    "ServiceMesh": "mesh",
-    "SteeringPlan": "steering",
-    "SubnetPlan": "subnets",
-    "SubnetPlanError": "subnets",
-    "SubnetSpec": "subnets",
-    "TelemetryArgs": "telemetry_args",
-    "TelemetrySettings": "telemetry_args",
-    "Tier": "subnets",
-    "WarehouseArgs": "warehouse_args",
-    "WarehouseSettings": "warehouse_args",
-    "copy_vault": "backup",
-    "plan_steering": "steering",
-    "plan_subnets": "subnets",
+    "DEFAULT_EVENT_COLUMNS": "warehouse.args",
+    "AddonVersions": "eks.args",
+    "AlarmSubscription": "observability.args",
+    "AlarmThresholds": "observability.args",
+    "AnalyticsWarehouse": "warehouse.analytics_warehouse",
+    "AppEnvelope": "eks.app_envelope",
+    "AuditSettings": "audit.args",
+    "AuditTrail": "audit.audit_trail",
+    "AuditTrailArgs": "audit.args",
+    "CdnDefaults": "edge.args",
+    "CdnEdge": "edge.cdn_edge",
+    "CdnEdgeArgs": "edge.args",
+    "CloudflareRegion": "edge.geo",
+    "ClusterRole": "postgres.args",
+    "ClusterTelemetry": "observability.cluster_telemetry",
+    "CrossRegionBackup": "storage.cross_region_backup",
+    "EksCluster": "eks.eks_cluster",
+    "EksClusterArgs": "eks.args",
+    "EksDefaults": "eks.args",
+    "EksSizes": "core.sizes",
+    "EventColumn": "warehouse.args",
+    "GrafanaArgs": "observability.args",
+    "GrafanaSettings": "observability.args",
+    "GrafanaWorkspace": "observability.grafana_workspace",
+    "IstioSettings": "eks.args",
+    "Karpenter": "eks.karpenter",
+    "KarpenterSettings": "eks.args",
+    "LockMode": "storage.args",
+    "MaxmemoryPolicy": "redis.args",
+    "Membership": "redis.args",
+    "NatGatewayMode": "network.args",
+    "Network": "network.network",
+    "NetworkArgs": "network.args",
+    "NetworkError": "network.network",
+    "PostgresCluster": "postgres.postgres_cluster",
+    "PostgresClusterArgs": "postgres.args",
+    "PostgresDefaults": "postgres.args",
+    "PostgresSizes": "core.sizes",
+    "PrivateBucket": "storage.private_bucket",
+    "PrometheusAgent": "observability.prometheus_agent",
+    "PrometheusAgentArgs": "observability.args",
+    "RedisCluster": "redis.redis_cluster",
+    "RedisClusterArgs": "redis.args",
+    "RedisDefaults": "redis.args",
+    "RedisEngine": "redis.args",
+    "RedisRole": "redis.args",
+    "RedisSizes": "core.sizes",
+    "RedshiftSettings": "warehouse.args",
+    "RegionAlarms": "observability.region_alarms",
+    "RegionKey": "region.region_key",
+    "RegionRole": "core.args",
+    "RegionStack": "region.region_stack",
+    "RegionStackArgs": "region.args",
+    "ServiceMesh": "eks.service_mesh",
+    "SteeringPlan": "edge.steering",
+    "SubnetPlan": "network.subnets",
+    "SubnetPlanError": "network.subnets",
+    "SubnetSpec": "network.subnets",
+    "TelemetryArgs": "observability.args",
+    "TelemetrySettings": "observability.args",
+    "Tier": "network.subnets",
+    "WarehouseArgs": "warehouse.args",
+    "WarehouseSettings": "warehouse.args",
+    "copy_vault": "storage.cross_region_backup",
+    "plan_steering": "edge.steering",
+    "plan_subnets": "network.subnets",
 }
 
 

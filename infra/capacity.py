@@ -17,7 +17,7 @@ over too). So the writer's ceiling is checked against the whole peak.
 **Demand.** The peak (`meridian:targets.requestsPerSecond`) is split over Cloudflare's regions by
 `meridian:workload.trafficShares`, or, unset, by the population of GeoNames' large cities nearest to
 each Cloudflare region's centre (the same cities and distances as `meridian latency`). Each
-Cloudflare region's requests go to the first region of its steering order (`components.steering`,
+Cloudflare region's requests go to the first region of its steering order (`components.edge.steering`,
 the table the load balancer is built from) that is up. The scenarios are every region up, then
 each region lost in turn; the verdict is the worst region of the worst scenario.
 
@@ -35,9 +35,9 @@ from functools import cache
 from rich.console import Console
 from rich.table import Table
 
-from components.geo import CloudflareRegion, distance_km
-from components.redis_args import RedisRole
-from components.sizes import ComponentSizes
+from components.core.sizes import ComponentSizes
+from components.edge.geo import CloudflareRegion, distance_km
+from components.redis.args import RedisRole
 
 from .catalog import instance_spec
 from .latency import City, world_cities

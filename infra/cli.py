@@ -39,7 +39,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
-from components.geo import CloudflareRegion
+from components.edge.geo import CloudflareRegion
 
 from .failover_defaults import DEFAULT_MAX_LAG_MS, DEFAULT_TIMEOUT_S
 from .project import find_project_dir

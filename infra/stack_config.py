@@ -1,7 +1,7 @@
 """The stack config: what `Pulumi.<stack>.yaml` holds under the `meridian:` namespace, and its checks.
 
-`StackConfig` is composed of the components' own argument models (`components.args`,
-`components.sizes`), so each setting is defined once. Loading runs two passes, both before any
+`StackConfig` is composed of the components' own argument models (`components.core.args`,
+`components.core.sizes`), so each setting is defined once. Loading runs two passes, both before any
 resource is declared:
 
 1. pydantic parses every key (types, ranges, known AWS regions, private CIDRs, no unknown keys);
@@ -28,43 +28,36 @@ from typing import Annotated, Any
 import yaml
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, field_validator, model_validator
 
-from components.alarms_args import AlarmSubscription, AlarmThresholds
-from components.args import (
-    AwsRegionName,
-    AzCount,
-    DomainName,
-    MeridianModel,
-    NatGatewayMode,
-    NetworkArgs,
-    NetworkDefaults,
-    PrivateCidr,
-    RegionRole,
-    TopologyProblem,
+from components.audit.args import AuditSettings
+from components.core.args import AwsRegionName, DomainName, MeridianModel, RegionRole, TopologyProblem
+from components.core.sizes import ComponentSizes
+from components.edge.args import CdnDefaults, CdnEdgeArgs, cdn_problems
+from components.edge.geo import AWS_REGION_LOCATIONS, CloudflareRegion
+from components.eks.args import EksClusterArgs, EksDefaults
+from components.network.args import AzCount, NatGatewayMode, NetworkArgs, NetworkDefaults, PrivateCidr
+from components.network.subnets import PRIVATE_RANGES, SubnetPlanError, plan_subnets
+from components.observability.args import (
+    AlarmSubscription,
+    AlarmThresholds,
+    GrafanaSettings,
+    TelemetrySettings,
 )
-from components.audit_args import AuditSettings
-from components.buckets_args import LockMode
-from components.cdn_args import CdnDefaults, CdnEdgeArgs, cdn_problems
-from components.eks_args import EksClusterArgs, EksDefaults
-from components.geo import AWS_REGION_LOCATIONS, CloudflareRegion
-from components.grafana_args import GrafanaSettings
-from components.postgres_args import (
+from components.postgres.args import (
     ClusterRole,
     PostgresClusterArgs,
     PostgresDefaults,
     global_database_problems,
 )
-from components.redis_args import (
+from components.redis.args import (
     Membership,
     RedisClusterArgs,
     RedisDefaults,
     RedisRole,
     global_datastore_problems,
 )
-from components.region_args import RegionStackArgs
-from components.sizes import ComponentSizes
-from components.subnets import PRIVATE_RANGES, SubnetPlanError, plan_subnets
-from components.telemetry_args import TelemetrySettings
-from components.warehouse_args import WarehouseSettings
+from components.region.args import RegionStackArgs
+from components.storage.args import LockMode
+from components.warehouse.args import WarehouseSettings
 
 __all__ = [
     "NAMESPACE",
@@ -894,7 +887,7 @@ def _cdn_issues(config: StackConfig, prod: bool) -> list[ConfigIssue]:
                 ConfigIssue(
                     f"{NAMESPACE}:regions[{i}].name",
                     f"{region.name} has no location for geo steering; add its metro area to "
-                    "components/geo.py AWS_REGION_LOCATIONS",
+                    "components/edge/geo.py AWS_REGION_LOCATIONS",
                 )
             )
     for problem in cdn_problems(config.cdn, roles, config.write_home):

@@ -11,8 +11,10 @@ import pulumi_aws as aws
 import pytest
 from pydantic import ValidationError
 
-from components.audit import AuditTrail, AuditTrailArgs
-from components.buckets import BucketLifecycle, PrivateBucket, StorageClass, Transition
+from components.audit.args import AuditTrailArgs
+from components.audit.audit_trail import AuditTrail
+from components.storage.args import BucketLifecycle, StorageClass, Transition
+from components.storage.private_bucket import PrivateBucket
 from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource
 from infra.plan import Plan, run_program
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.args import RegionRole
-from components.geo import CloudflareRegion
-from components.redis_args import RedisRole
+from components.core.args import RegionRole
+from components.edge.geo import CloudflareRegion
+from components.redis.args import RedisRole
 from infra.capacity import (
     CapacityReport,
     RegionCeiling,

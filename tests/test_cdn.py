@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
-from components.args import RegionRole
-from components.cdn import CLOUDFLARE_MANAGED_RULESET, OWASP_ANOMALY_SCORE_RULE, OWASP_CORE_RULESET
-from components.geo import AWS_REGION_LOCATIONS, CloudflareRegion, distance_km
-from components.mesh import GATEWAY_NAMESPACE
+from components.core.args import RegionRole
+from components.edge.cdn_edge import CLOUDFLARE_MANAGED_RULESET, OWASP_ANOMALY_SCORE_RULE, OWASP_CORE_RULESET
+from components.edge.geo import AWS_REGION_LOCATIONS, CloudflareRegion, distance_km
+from components.eks.service_mesh import GATEWAY_NAMESPACE
 from infra.mocks import RecordedResource
 from infra.plan import Plan, run_plan
 

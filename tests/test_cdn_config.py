@@ -10,8 +10,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from components.args import RegionRole
-from components.cdn_args import CdnEdgeArgs, HealthCheck, SessionAffinity
+from components.core.args import RegionRole
+from components.edge.args import CdnEdgeArgs, HealthCheck, SessionAffinity
 from infra.stack_config import ConfigError, load_stack_file, validate_config
 
 from .conftest import PROJECT_DIR

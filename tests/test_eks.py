@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.eks import CONTROL_PLANE_LOG_TYPES, ami_type
+from components.eks.eks_cluster import CONTROL_PLANE_LOG_TYPES, ami_type
 from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource
 from infra.plan import Plan, run_plan
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.eks_policies import (
+from components.eks.policies import (
     interruption_queue_policy,
     karpenter_controller_policy,
     pod_identity_trust,

@@ -17,8 +17,8 @@ import pytest
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 from pydantic import ValidationError
 
-from components.grafana import PROVISIONER_ROLE, GrafanaArgs, GrafanaSettings, GrafanaWorkspace
-from components.grafana_sources import (
+from components.observability.args import GrafanaArgs, GrafanaSettings
+from components.observability.grafana_sources import (
     MAX_TOKEN_DAYS,
     SECONDS_PER_DAY,
     check_prometheus_regions,
@@ -26,6 +26,7 @@ from components.grafana_sources import (
     token_seconds_to_live,
     token_window,
 )
+from components.observability.grafana_workspace import PROVISIONER_ROLE, GrafanaWorkspace
 from infra.mocks import MOCK_TOKEN_CREATED, PlanMocks, RecordedResource, is_provider_type, mock_grafana_token
 from infra.plan import Plan, plan_after, run_program
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.geo import AWS_REGION_LOCATIONS, Place, distance_km
-from components.steering import nearest
+from components.edge.geo import AWS_REGION_LOCATIONS, Place, distance_km
+from components.edge.steering import nearest
 from infra.cli import main
 from infra.latency import MIN_POPULATION, City, analyse, rtt_floor_ms, world_cities
 

@@ -191,7 +191,7 @@ def test_the_aws_context_is_asked_once_per_provider_and_afresh_in_each_run(
 ) -> None:
     import pulumi_aws as aws
 
-    from components.lookups import AwsContext
+    from components.core.lookups import AwsContext
     from infra.plan import run_program
 
     asked: list[str] = []

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.alarms import cache_node_ids
-from components.subnets import Tier
+from components.network.subnets import Tier
+from components.observability.region_alarms import cache_node_ids
 from infra.mocks import RecordedResource
 from infra.plan import Plan, plan_after
 from infra.stack_config import validate_config

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from components.postgres import AWS_OWNED, CA_CERTIFICATE
-from components.subnets import Tier
+from components.network.subnets import Tier
+from components.postgres.postgres_cluster import AWS_OWNED, CA_CERTIFICATE
 from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource, mock_password
 from infra.plan import Plan
 from infra.stack_config import PROD_MIN_BACKUP_RETENTION_DAYS

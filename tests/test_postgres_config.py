@@ -8,15 +8,15 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from components.postgres_args import (
+from components.core.sizes import PostgresSizes
+from components.core.windows import daily_minutes, overlaps, weekly_minutes
+from components.postgres.args import (
     GLOBAL_DATABASE_REGIONS,
     MAX_SECONDARY_REGIONS,
     PostgresClusterArgs,
     global_database_instance_class,
     global_database_problems,
 )
-from components.sizes import PostgresSizes
-from components.windows import daily_minutes, overlaps, weekly_minutes
 from infra.stack_config import validate_config
 
 from .test_stack_config import assert_issue, rejected

@@ -62,7 +62,7 @@ def test_readme_config_reference_is_generated_from_the_models() -> None:
 
 def test_readme_steering_table_is_prods_computed_one(prod_plan) -> None:
     """The table in "The edge" is what the program steers, row for row (edit the code, not the table)."""
-    from components.geo import CloudflareRegion
+    from components.edge.geo import CloudflareRegion
 
     readme = (PROJECT_DIR / "README.md").read_text()
     for code, order in prod_plan.outputs["cdn"]["steering"].items():

@@ -16,23 +16,27 @@ import yaml
 from pydantic import ValidationError
 
 from components import PrometheusAgent as ExportedAgent
-from components.kube import SYSTEM_TOLERATION
-from components.prometheus_agent import (
+from components.core.kube import SYSTEM_TOLERATION
+from components.observability.args import (
+    DEFAULT_AGENT_IMAGE,
+    PrometheusAgentArgs,
+    TelemetryArgs,
+    TelemetrySettings,
+)
+from components.observability.cluster_telemetry import ClusterTelemetry, scrape_configuration
+from components.observability.policies import remote_write_policy
+from components.observability.prometheus_agent import (
     AGENT_CLUSTER_ROLE_RULES,
     AGENT_NAMESPACE,
     AGENT_POD_LABELS,
     AGENT_SERVICE_ACCOUNT,
     CONFIG_CHECKSUM_ANNOTATION,
-    DEFAULT_AGENT_IMAGE,
     PrometheusAgent,
-    PrometheusAgentArgs,
     agent_configuration,
     config_checksum,
     disruption_budget_spec,
-    remote_write_policy,
     remote_write_url,
 )
-from components.telemetry import ClusterTelemetry, TelemetryArgs, TelemetrySettings, scrape_configuration
 from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource
 from infra.plan import Plan, run_program
 

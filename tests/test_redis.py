@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.redis import AWS_OWNED, LOG_TYPES
-from components.redis_args import Membership, RedisRole
-from components.subnets import Tier
+from components.network.subnets import Tier
+from components.redis.args import Membership, RedisRole
+from components.redis.redis_cluster import AWS_OWNED, LOG_TYPES
 from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource, mock_password
 from infra.plan import Plan, run_plan
 

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from components.args import AWS_REGIONS
-from components.redis_args import (
+from components.core.args import AWS_REGIONS
+from components.core.sizes import RedisSizes
+from components.redis.args import (
     GLOBAL_DATASTORE_REGIONS,
     MAX_GLOBAL_SECONDARIES,
     MaxmemoryPolicy,
@@ -21,7 +22,6 @@ from components.redis_args import (
     global_datastore_node_type,
     global_datastore_problems,
 )
-from components.sizes import RedisSizes
 from infra.stack_config import validate_config
 
 from .test_stack_config import assert_issue, rejected

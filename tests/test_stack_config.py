@@ -9,7 +9,8 @@ from typing import Any
 import pulumi_aws as aws
 import pytest
 
-from components.args import AWS_REGIONS, NatGatewayMode, RegionRole
+from components.core.args import AWS_REGIONS, RegionRole
+from components.network.args import NatGatewayMode
 from infra.stack_config import (
     ConfigError,
     Environment,
@@ -95,10 +96,10 @@ def test_unknown_aws_region(prod_values: dict[str, Any]) -> None:
 
 
 def test_the_known_regions_are_the_sdks() -> None:
-    # Written out in components/args.py so that validation does not import pulumi-aws.
+    # Written out in components/core/args.py so that validation does not import pulumi-aws.
     sdk_regions = frozenset(r.value for r in aws.Region)
     assert sdk_regions == AWS_REGIONS, (
-        "components/args.py's AWS_REGIONS differs from pulumi-aws's aws.Region: after upgrading "
+        "components/core/args.py's AWS_REGIONS differs from pulumi-aws's aws.Region: after upgrading "
         f"pulumi-aws, update the list (and the version in its comment) to {sorted(sdk_regions)}"
     )
 

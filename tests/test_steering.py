@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from components.args import AWS_REGIONS, RegionRole
-from components.geo import AWS_REGION_LOCATIONS, CloudflareRegion, Place, distance_km
-from components.steering import (
-    SteeringError,
-    check_regions,
-    nearest,
-    partner_secondaries,
-    plan_steering,
-)
+from components.core.args import AWS_REGIONS, RegionRole
+from components.edge.geo import AWS_REGION_LOCATIONS, CloudflareRegion, Place, distance_km
+from components.edge.steering import SteeringError, check_regions, nearest, partner_secondaries, plan_steering
 
 P, S = RegionRole.PRIMARY, RegionRole.SECONDARY
 

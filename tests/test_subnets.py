@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from components.subnets import (
+from components.network.subnets import (
     AWS_RESERVED_ADDRESSES_PER_SUBNET,
     MAX_AZ_COUNT,
     MIN_USABLE_ADDRESSES,

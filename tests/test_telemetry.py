@@ -14,17 +14,17 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from components.eks import EksCluster, build_kubeconfig
-from components.grafana import GrafanaArgs, GrafanaWorkspace
-from components.iam import checked_cluster_name
-from components.kube import SYSTEM_TOLERATION
-from components.telemetry import (
+from components.core.iam import checked_cluster_name
+from components.core.kube import SYSTEM_TOLERATION
+from components.eks.eks_cluster import EksCluster, build_kubeconfig
+from components.observability.args import GrafanaArgs, TelemetryArgs
+from components.observability.cluster_telemetry import (
     FLUENT_BIT_NAMESPACE,
     FLUENT_BIT_SERVICE_ACCOUNT,
     ClusterTelemetry,
-    TelemetryArgs,
     scrape_configuration,
 )
+from components.observability.grafana_workspace import GrafanaWorkspace
 from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource
 from infra.plan import Plan, run_program
 

@@ -10,10 +10,10 @@ import pulumi_aws as aws
 import pytest
 from pydantic import ValidationError
 
-from components.warehouse import (
+from components.warehouse.analytics_warehouse import AnalyticsWarehouse
+from components.warehouse.args import (
     DEFAULT_EVENT_COLUMNS,
     MIN_BYTES_SCANNED_CUTOFF,
-    AnalyticsWarehouse,
     EventColumn,
     RedshiftSettings,
     WarehouseArgs,

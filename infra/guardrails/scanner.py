@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 from pydantic import Field
 
-from components.args import MeridianModel
+from components.core.args import MeridianModel
 from infra.plan import Plan
 
 from .manifests import export_manifests

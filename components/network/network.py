@@ -1,0 +1,348 @@
+"""Network: one region's VPC, spread over several AZs, with three subnet tiers.
+
+    Network
+    ├── Vpc (DNS on) ── default security group stripped of every rule
+    ├── InternetGateway ── public route table (0.0.0.0/0 → IGW)
+    ├── per AZ: public subnet (ELB tags), private subnet (internal-ELB tags), isolated subnet
+    ├── NAT gateways (one per AZ, or one) with their EIPs ── one private route table per AZ
+    ├── isolated route table: no default route at all, only the VPC and the S3 gateway endpoint
+    ├── S3 gateway endpoint; interface endpoints (ECR, STS) behind a 443-from-the-VPC security group
+    └── flow logs (ALL traffic) → CloudWatch log group encrypted with the region's KMS key
+
+The subnet layout comes from `components.network.subnets.plan_subnets`, decided before anything is declared.
+Children inherit the AWS provider from this component's parent or `opts`; pass one pinned to a region.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from ..core.logs import encrypted_log_group
+from ..core.lookups import AwsContext
+from .args import NatGatewayMode, NetworkArgs
+from .policies import flow_log_policy
+from .subnets import SubnetSpec, Tier
+
+__all__ = ["Network", "NetworkError", "admit_group"]
+
+#: Subnet tags the AWS Load Balancer Controller reads to place internet-facing and internal LBs.
+_ELB_ROLE_TAGS: dict[Tier, dict[str, str]] = {
+    Tier.PUBLIC: {"kubernetes.io/role/elb": "1"},
+    Tier.PRIVATE: {"kubernetes.io/role/internal-elb": "1"},
+    Tier.ISOLATED: {},
+}
+
+
+#: AZ ids where EKS cannot place a cluster (Amazon EKS User Guide, "VPC and subnet requirements").
+#: AZ ids are the same in every account and unique across regions, so one list serves all regions.
+EKS_UNSUPPORTED_ZONE_IDS = ("use1-az3", "usw1-az2", "cac1-az3")
+
+
+class NetworkError(Exception):
+    """The region cannot host the requested network (e.g. it has fewer AZs than asked for)."""
+
+
+class Network(pulumi.ComponentResource):
+    """A VPC with public, private and isolated subnets in `args.az_count` AZs.
+
+    Args:
+        name: logical name prefix of every child, and the `Name` tag of the VPC and its parts.
+        args: validated `NetworkArgs`.
+        kms_key_arn: the region's customer-managed key; it encrypts the flow-log group, so its key
+            policy must let CloudWatch Logs in the region use it (`RegionKey`'s does).
+        opts: resource options; the AWS provider pinned to the region comes from here
+            (`providers=[provider]`) or from the parent.
+
+    Attributes:
+        vpc: the VPC.
+        vpc_id: the VPC's id.
+        availability_zones: AZ names in subnet order (AZ 0 first).
+        public_subnet_ids / private_subnet_ids / isolated_subnet_ids: subnet ids per tier, AZ order.
+        subnets: `Tier` → the tier's `aws.ec2.Subnet`s, AZ order.
+        flow_log_group: the CloudWatch log group receiving the VPC's flow logs.
+    """
+
+    vpc_id: pulumi.Output[str]
+    public_subnet_ids: pulumi.Output[list[str]]
+    private_subnet_ids: pulumi.Output[list[str]]
+    isolated_subnet_ids: pulumi.Output[list[str]]
+
+    def __init__(
+        self,
+        name: str,
+        args: NetworkArgs,
+        *,
+        kms_key_arn: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("meridian:network:Network", name, None, opts)
+        self._prefix = name
+        self._args = args
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOptions(parent=self)
+        plan = args.subnet_plan()
+
+        self.availability_zones = self._pick_zones(args.az_count, invoke)
+        self.vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=args.cidr,
+            enable_dns_support=True,
+            enable_dns_hostnames=True,  # interface endpoints with private DNS need both
+            tags={"Name": name},
+            opts=child,
+        )
+        vpc_child = pulumi.ResourceOptions(parent=self.vpc)
+        # CIS AWS 5.4: the default security group must allow nothing, so nothing can use it by accident.
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg", vpc_id=self.vpc.id, ingress=[], egress=[],
+            tags={"Name": f"{name}-default-deny"}, opts=vpc_child,
+        )  # fmt: skip
+
+        self.subnets: dict[Tier, list[aws.ec2.Subnet]] = {
+            tier: [self._subnet(spec) for spec in plan.tier(tier)] for tier in Tier
+        }
+        self.internet_gateway = aws.ec2.InternetGateway(
+            f"{name}-igw", vpc_id=self.vpc.id, tags={"Name": name}, opts=vpc_child
+        )
+        public_table = self._route_table("public", self.subnets[Tier.PUBLIC])
+        aws.ec2.Route(
+            f"{name}-public-default",
+            route_table_id=public_table.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=self.internet_gateway.id,
+            opts=pulumi.ResourceOptions(parent=public_table),
+        )
+        self.nat_gateways = self._nat_gateways(args.nat_gateways)
+        private_tables = []
+        for az, subnet in enumerate(self.subnets[Tier.PRIVATE]):
+            table = self._route_table(f"private-{self._az_suffix(az)}", [subnet])
+            nat = self.nat_gateways[az % len(self.nat_gateways)]
+            aws.ec2.Route(
+                f"{name}-private-{self._az_suffix(az)}-default",
+                route_table_id=table.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=nat.id,
+                opts=pulumi.ResourceOptions(parent=table),
+            )
+            private_tables.append(table)
+        # Databases and caches: no default route of any kind, so no path to or from the internet.
+        isolated_table = self._route_table("isolated", self.subnets[Tier.ISOLATED])
+
+        # Output-form lookups: they do not block the program the way a synchronous invoke does.
+        self._context = AwsContext.of(self)
+        self._endpoints([*private_tables, isolated_table])
+        self.flow_log_group = self._flow_logs(kms_key_arn)
+
+        self.vpc_id = self.vpc.id
+        self.public_subnet_ids = pulumi.Output.all(*[s.id for s in self.subnets[Tier.PUBLIC]])
+        self.private_subnet_ids = pulumi.Output.all(*[s.id for s in self.subnets[Tier.PRIVATE]])
+        self.isolated_subnet_ids = pulumi.Output.all(*[s.id for s in self.subnets[Tier.ISOLATED]])
+        self.register_outputs(
+            {
+                "vpcId": self.vpc_id,
+                "vpcCidr": args.cidr,
+                "availabilityZones": self.availability_zones,
+                "publicSubnetIds": self.public_subnet_ids,
+                "privateSubnetIds": self.private_subnet_ids,
+                "isolatedSubnetIds": self.isolated_subnet_ids,
+                "flowLogGroupName": self.flow_log_group.name,
+            }
+        )
+
+    @staticmethod
+    def _pick_zones(count: int, invoke: pulumi.InvokeOptions) -> list[str]:
+        # Only the region's own AZs: Local and Wavelength Zones are opt-in and lack most services.
+        # Zones EKS cannot use are left out too, since the private subnets host the cluster.
+        zones = aws.get_availability_zones(
+            state="available",
+            filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+            exclude_zone_ids=list(EKS_UNSUPPORTED_ZONE_IDS),
+            opts=invoke,
+        )
+        names = sorted(zones.names)
+        if len(names) < count:
+            raise NetworkError(
+                f"the region offers this account {len(names)} AZs ({', '.join(names)}) "
+                f"but azCount asks for {count}; lower azCount or pick another region"
+            )
+        return names[:count]
+
+    def _az_suffix(self, az_index: int) -> str:
+        return self.availability_zones[az_index].rsplit("-", 1)[-1]  # "us-east-1a" -> "1a"
+
+    def _subnet(self, spec: SubnetSpec) -> aws.ec2.Subnet:
+        label = f"{spec.tier.value}-{self._az_suffix(spec.az_index)}"
+        return aws.ec2.Subnet(
+            f"{self._prefix}-{label}",
+            vpc_id=self.vpc.id,
+            cidr_block=str(spec.cidr),
+            availability_zone=self.availability_zones[spec.az_index],
+            # Nothing gets a public address by accident; NAT gateways and LBs bring their own.
+            map_public_ip_on_launch=False,
+            tags={"Name": f"{self._prefix}-{label}", "meridian/tier": spec.tier.value}
+            | _ELB_ROLE_TAGS[spec.tier],
+            opts=pulumi.ResourceOptions(parent=self.vpc),
+        )
+
+    def _route_table(self, label: str, subnets: Sequence[aws.ec2.Subnet]) -> aws.ec2.RouteTable:
+        table = aws.ec2.RouteTable(
+            f"{self._prefix}-{label}",
+            vpc_id=self.vpc.id,
+            tags={"Name": f"{self._prefix}-{label}"},
+            opts=pulumi.ResourceOptions(parent=self.vpc),
+        )
+        for subnet in subnets:
+            aws.ec2.RouteTableAssociation(
+                f"{subnet.pulumi_resource_name}-rta",
+                subnet_id=subnet.id,
+                route_table_id=table.id,
+                opts=pulumi.ResourceOptions(parent=table),
+            )
+        return table
+
+    def _nat_gateways(self, mode: NatGatewayMode) -> list[aws.ec2.NatGateway]:
+        public = self.subnets[Tier.PUBLIC]
+        hosts = public if mode is NatGatewayMode.ONE_PER_AZ else public[:1]
+        gateways = []
+        for az, subnet in enumerate(hosts):
+            label = f"nat-{self._az_suffix(az)}"
+            eip = aws.ec2.Eip(
+                f"{self._prefix}-{label}-eip",
+                domain="vpc",
+                tags={"Name": f"{self._prefix}-{label}"},
+                opts=pulumi.ResourceOptions(parent=subnet, depends_on=[self.internet_gateway]),
+            )
+            gateways.append(
+                aws.ec2.NatGateway(
+                    f"{self._prefix}-{label}",
+                    subnet_id=subnet.id,
+                    allocation_id=eip.id,
+                    tags={"Name": f"{self._prefix}-{label}"},
+                    opts=pulumi.ResourceOptions(parent=subnet),
+                )
+            )
+        return gateways
+
+    def _service_name(self, service: str) -> pulumi.Output[str]:
+        """`com.amazonaws.<region>.<service>`; the prefix differs per partition (cn.com.amazonaws)."""
+        context = self._context
+        return pulumi.Output.format("{0}.{1}.{2}", context.reverse_dns_prefix, context.region, service)
+
+    def _endpoints(self, tables: list[aws.ec2.RouteTable]) -> None:
+        aws.ec2.VpcEndpoint(
+            f"{self._prefix}-s3",
+            vpc_id=self.vpc.id,
+            service_name=self._service_name("s3"),
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[t.id for t in tables],
+            tags={"Name": f"{self._prefix}-s3"},
+            opts=pulumi.ResourceOptions(parent=self.vpc),
+        )
+        if not self._args.interface_endpoints:
+            return
+        endpoint_sg = aws.ec2.SecurityGroup(
+            f"{self._prefix}-endpoints",
+            vpc_id=self.vpc.id,
+            description="HTTPS from inside the VPC to AWS interface endpoints",
+            ingress=[
+                {
+                    "protocol": "tcp",
+                    "from_port": 443,
+                    "to_port": 443,
+                    "cidr_blocks": [self._args.cidr],
+                    "description": "HTTPS from the VPC",
+                }
+            ],
+            egress=[],  # endpoints answer; they never open connections
+            tags={"Name": f"{self._prefix}-endpoints"},
+            opts=pulumi.ResourceOptions(parent=self.vpc),
+        )
+        for service in self._args.interface_endpoints:
+            aws.ec2.VpcEndpoint(
+                f"{self._prefix}-{service.replace('.', '-')}",
+                vpc_id=self.vpc.id,
+                service_name=self._service_name(service),
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=[s.id for s in self.subnets[Tier.PRIVATE]],
+                security_group_ids=[endpoint_sg.id],
+                tags={"Name": f"{self._prefix}-{service}"},
+                opts=pulumi.ResourceOptions(parent=self.vpc),
+            )
+
+    def _flow_logs(self, kms_key_arn: pulumi.Input[str]) -> aws.cloudwatch.LogGroup:
+        account = self._context.account
+        child = pulumi.ResourceOptions(parent=self)
+        log_group = encrypted_log_group(
+            f"{self._prefix}-flow-logs",
+            name=f"/meridian/{self._prefix}/vpc-flow-logs",
+            kms_key_arn=kms_key_arn,
+            retention_days=self._args.flow_log_retention_days,
+            protect=self._args.protect,
+            parent=self,
+        )
+        role = aws.iam.Role(
+            f"{self._prefix}-flow-logs",
+            description=f"VPC flow logs of {self._prefix} write to their log group",
+            assume_role_policy=account.apply(
+                lambda account_id: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                                # Confused-deputy guard: only this account's flow logs may assume it.
+                                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                            }
+                        ],
+                    }
+                )
+            ),
+            opts=child,
+        )
+        role_policy = aws.iam.RolePolicy(
+            f"{self._prefix}-flow-logs",
+            role=role.id,
+            policy=log_group.arn.apply(flow_log_policy),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+        aws.ec2.FlowLog(
+            f"{self._prefix}-flow-log",
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags={"Name": f"{self._prefix}-flow-log"},
+            # The service checks the role's permissions when the flow log is created.
+            opts=pulumi.ResourceOptions(parent=self.vpc, depends_on=[role_policy]),
+        )
+        return log_group
+
+
+def admit_group(
+    resource_name: str,
+    group: aws.ec2.SecurityGroup,
+    source_group_id: pulumi.Input[str],
+    port: int,
+    description: str,
+) -> aws.vpc.SecurityGroupIngressRule:
+    """Let `group` admit TCP on `port` from the members of `source_group_id` only (no address
+    range), as a rule of its own under the group."""
+    return aws.vpc.SecurityGroupIngressRule(
+        resource_name,
+        security_group_id=group.id,
+        referenced_security_group_id=source_group_id,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        description=description,
+        opts=pulumi.ResourceOptions(parent=group),
+    )

@@ -1,0 +1,303 @@
+"""RegionStack: everything meridian runs in one AWS region, under one parent.
+
+    RegionStack  (meridian:region:RegionStack)
+    ├── aws.Provider          pinned to the region, with the stack's default tags
+    ├── RegionKey             customer-managed KMS key (rotation on) + alias, for the region's data
+    ├── Network               VPC, subnets, NAT, endpoints, flow logs
+    ├── EksCluster            EKS, nodes, Karpenter, Istio and the API's envelope (its own
+    │                         Kubernetes provider)
+    │                         (its gateway presents the CDN's origin certificate:
+    │                         `install_origin_certificate`)
+    ├── PostgresCluster       the region's member of the global database (`attach_postgres`)
+    ├── RedisClusters         one replication group per Redis store (`attach_redis`)
+    ├── RegionAlarms          alarms over all of the above, an SNS topic, a dashboard (`attach_alarms`)
+    └── ClusterTelemetry      AMP workspace + Prometheus agent (or AMP's managed collector), Fluent
+                              Bit to CloudWatch Logs (`attach_telemetry`)
+
+Every AWS resource below a RegionStack uses its provider: none can fall back to an ambient default
+provider or `AWS_REGION`. The data stores are attached after construction because their members
+depend on one another across regions (secondaries join the writer or primary, which replicates its
+secret to their keys), so the program first builds every region, then attaches the writer or
+primary of each store, then the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from ..core.lookups import AwsContext
+from ..eks.eks_cluster import EksCluster
+from ..network.network import Network
+from ..network.subnets import Tier
+from ..observability.args import AlarmSubscription, AlarmThresholds, TelemetryArgs, TelemetrySettings
+from ..observability.cluster_telemetry import SIDECAR_METRICS_PORT, ClusterTelemetry
+from ..observability.prometheus_agent import AGENT_NAMESPACE, AGENT_POD_LABELS
+from ..observability.region_alarms import CacheWatch, RegionAlarms
+from ..postgres.args import PostgresClusterArgs
+from ..postgres.postgres_cluster import PostgresCluster
+from ..redis.args import MaxmemoryPolicy, RedisClusterArgs
+from ..redis.redis_cluster import RedisCluster, log_delivery_resource_policy
+from ..storage.cross_region_backup import copy_vault
+from .args import RegionStackArgs
+from .region_key import RegionKey
+
+__all__ = ["RegionStack"]
+
+
+class RegionStack(pulumi.ComponentResource):
+    """One region of the platform: its provider, KMS key, network and EKS cluster; its data stores
+    are attached afterwards (`attach_postgres`, `attach_redis`).
+
+    Args:
+        name: the component's name (the stack program uses the region's, e.g. `eu-west-1`); its
+            provider is `<name>-aws`, everything else is named `<name_prefix>-<region>-…`.
+        args: validated `RegionStackArgs`.
+        opts: resource options (a parent, say); no AWS provider: the region makes its own.
+
+    Attributes:
+        provider: the `aws.Provider` pinned to `args.region`; pass it to anything added to the region.
+        pinned: resource options with this region as parent and its provider: `opts` for what a
+            program adds to the region (the global resources in the anchor region, say).
+        key: the region's `RegionKey`.
+        network: the region's `Network`.
+        eks: the region's `EksCluster` (its `kubernetes_provider` deploys into it).
+        vpc_id, kms_key_arn, public_subnet_ids, private_subnet_ids, isolated_subnet_ids: the outputs
+            later components consume.
+        postgres: the region's `PostgresCluster`, once `attach_postgres` added it (else None).
+        redis: store name → the region's `RedisCluster` that `attach_redis` added for it.
+        attach_postgres(): add the region's member of a global database (writer or secondary) on
+            the isolated subnets, reachable from the API's pods only.
+        attach_redis(): add the region's replication group of one Redis store, the same way.
+        alarms: the region's `RegionAlarms`, once `attach_alarms` added them (after the stores).
+        telemetry: the region's `ClusterTelemetry` (metrics and container logs), once
+            `attach_telemetry` added it.
+        add_backup_copy_vault(): a vault under this region's key for another region's backup
+            copies; returns its ARN (`backup_copy_vault_arn` of a writer elsewhere).
+        install_origin_certificate(): have the ingress gateway present the CDN's origin certificate.
+        outputs(): what a stack exports for the region (camelCase).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        args: RegionStackArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("meridian:region:RegionStack", name, None, opts)
+        self.args = args
+        resource_prefix = f"{args.name_prefix}-{args.region}"
+        self.postgres: PostgresCluster | None = None
+        self.redis: dict[str, RedisCluster] = {}
+        self.alarms: RegionAlarms | None = None
+        self.telemetry: ClusterTelemetry | None = None
+        self._egress_ports: set[int] = set()
+        self._log_delivery_policy: aws.cloudwatch.LogResourcePolicy | None = None
+        self.provider = aws.Provider(
+            f"{name}-aws",
+            region=args.region,
+            default_tags={"tags": args.tags},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.pinned = pinned = pulumi.ResourceOptions(parent=self, providers=[self.provider])
+        self.key = RegionKey(
+            resource_prefix,
+            region=args.region,
+            deletion_window_days=args.kms_deletion_window_days,
+            protect=args.protect,
+            opts=pinned,
+        )
+        self.network = Network(resource_prefix, args.network, kms_key_arn=self.key.arn, opts=pinned)
+        self.eks = EksCluster(
+            resource_prefix,
+            args.eks,
+            vpc_id=self.network.vpc_id,
+            private_subnet_ids=self.network.private_subnet_ids,
+            kms_key_arn=self.key.arn,
+            opts=pinned,
+        )
+
+        self.vpc_id = self.network.vpc_id
+        self.kms_key_arn = self.key.arn
+        self.public_subnet_ids = self.network.public_subnet_ids
+        self.private_subnet_ids = self.network.private_subnet_ids
+        self.isolated_subnet_ids = self.network.isolated_subnet_ids
+        self.register_outputs(self.outputs())
+
+    def add_backup_copy_vault(self, name: str) -> pulumi.Output[str]:
+        """A vault here, under this region's key, for another region's backup copies; its ARN."""
+        vault = copy_vault(name, kms_key_arn=self.kms_key_arn, protect=self.args.protect, opts=self.pinned)
+        return vault.arn
+
+    def attach_postgres(
+        self,
+        args: PostgresClusterArgs,
+        *,
+        writer: PostgresCluster | None = None,
+        secret_replicas: dict[str, pulumi.Input[str]] | None = None,
+        backup_copy_vault_arn: pulumi.Input[str] | None = None,
+    ) -> PostgresCluster:
+        """Add the region's PostgreSQL member on the isolated subnets, its proxy admitting the EKS
+        nodes, and let the API's pods reach it: a NetworkPolicy egress to those subnets on its port
+        only, and `rds-db:connect` through this region's proxy for the API's pod role."""
+        if self.postgres is not None:
+            raise ValueError(f"{self.args.region} already has its PostgreSQL cluster")
+        name = f"{self.args.name_prefix}-{self.args.region}-postgres"
+        self.postgres = PostgresCluster(
+            name,
+            args,
+            vpc_id=self.vpc_id,
+            subnet_ids=self.isolated_subnet_ids,
+            availability_zones=self.network.availability_zones,
+            client_security_group_id=self.eks.node_security_group_id,
+            kms_key_arn=self.kms_key_arn,
+            writer=writer,
+            secret_replicas=secret_replicas,
+            backup_copy_vault_arn=backup_copy_vault_arn,
+            opts=self.pinned,
+        )
+        self.eks.app.allow_egress("postgres", self._isolated_cidrs(), args.port)
+        self._grant_app(f"{name}-connect", self.postgres.client_policy())
+        return self.postgres
+
+    def attach_redis(
+        self,
+        args: RedisClusterArgs,
+        *,
+        primary: RedisCluster | None = None,
+        secret_replicas: dict[str, pulumi.Input[str]] | None = None,
+    ) -> RedisCluster:
+        """Add the region's replication group of one Redis store on the isolated subnets, admitting
+        the EKS nodes, and let the API's pods use it: a NetworkPolicy egress to those subnets on its
+        port, and read access to its credentials secret for the API's pod role."""
+        if args.store in self.redis:
+            raise ValueError(f"{self.args.region} already has Redis store {args.store}")
+        prefix = f"{self.args.name_prefix}-{self.args.region}"
+        if self._log_delivery_policy is None:
+            self._log_delivery_policy = log_delivery_resource_policy(
+                f"{prefix}-elasticache-log-delivery", AwsContext.of(self, self.provider), self.pinned
+            )
+        if args.port not in self._egress_ports:
+            self._egress_ports.add(args.port)
+            self.eks.app.allow_egress(f"redis-{args.port}", self._isolated_cidrs(), args.port)
+        name = f"{prefix}-{args.store}"
+        cluster = RedisCluster(
+            name,
+            args,
+            vpc_id=self.vpc_id,
+            subnet_ids=self.isolated_subnet_ids,
+            client_security_group_id=self.eks.node_security_group_id,
+            kms_key_arn=self.kms_key_arn,
+            primary=primary,
+            secret_replicas=secret_replicas,
+            log_delivery_policy=self._log_delivery_policy,
+            opts=self.pinned,
+        )
+        self._grant_app(f"{name}-credentials", cluster.client_policy())
+        self.redis[args.store] = cluster
+        return cluster
+
+    def attach_alarms(
+        self, thresholds: AlarmThresholds, subscriptions: Sequence[AlarmSubscription]
+    ) -> RegionAlarms:
+        """Add the region's alarms over what it holds now (attach the data stores first), routed to
+        its encrypted SNS topic, and its dashboard."""
+        if self.alarms is not None:
+            raise ValueError(f"{self.args.region} already has its alarms")
+        caches = [
+            CacheWatch(
+                store=name,
+                group_id=cluster.args.replication_group_id,
+                shards=cluster.args.sizes.shards,
+                replicas_per_shard=cluster.args.sizes.replicas_per_shard,
+                may_evict=cluster.args.maxmemory_policy is not MaxmemoryPolicy.NOEVICTION,
+            )
+            for name, cluster in self.redis.items()
+        ]
+        self.alarms = RegionAlarms(
+            f"{self.args.name_prefix}-{self.args.region}",
+            region=self.args.region,
+            kms_key_arn=self.kms_key_arn,
+            thresholds=thresholds,
+            subscriptions=subscriptions,
+            postgres_cluster_id=self.postgres.args.cluster_identifier if self.postgres else None,
+            caches=caches,
+            nat_gateway_ids=[nat.id for nat in self.network.nat_gateways],
+            eks_cluster_name=self.eks.cluster_name,
+            opts=self.pinned,
+        )
+        return self.alarms
+
+    def attach_telemetry(self, settings: TelemetrySettings) -> ClusterTelemetry:
+        """Add the region's metrics (an AMP workspace, and a Prometheus agent in the cluster or AMP's
+        managed collector in the private subnets) and container logs (Fluent Bit to an encrypted
+        log group), and let the collector reach the API's sidecars on their metrics port."""
+        if self.telemetry is not None:
+            raise ValueError(f"{self.args.region} already has its telemetry")
+        prefix = f"{self.args.name_prefix}-{self.args.region}"
+        self.telemetry = ClusterTelemetry(
+            f"{prefix}-telemetry",
+            TelemetryArgs(**settings.model_dump(), name_prefix=prefix, protect=self.args.protect),
+            cluster_name=self.args.eks.cluster_name,
+            cluster_arn=self.eks.cluster.arn,
+            kubernetes_provider=self.eks.kubernetes_provider,
+            subnet_ids=self.private_subnet_ids,
+            security_group_ids=[self.eks.cluster.vpc_config.cluster_security_group_id],
+            kms_key_arn=self.kms_key_arn,
+            opts=self.pinned,
+        )
+        # The sidecars serve the merged metrics on 15020 in plain text and do not intercept that
+        # port, so a collector outside the mesh reaches it through STRICT mTLS; the API's namespace
+        # denies ingress by default, so it admits the collector there: the agent's pods only, or
+        # (a managed collector's ENIs have no pod identity) the whole private tier.
+        if settings.collector == "agent":
+            self.eks.app.allow_ingress_from_pods(
+                "metrics-scraper", AGENT_NAMESPACE, AGENT_POD_LABELS, SIDECAR_METRICS_PORT
+            )
+        else:
+            private = [str(s.cidr) for s in self.args.network.subnet_plan().tier(Tier.PRIVATE)]
+            self.eks.app.allow_ingress("metrics-scraper", private, SIDECAR_METRICS_PORT)
+        return self.telemetry
+
+    def install_origin_certificate(
+        self, certificate: pulumi.Input[str], private_key: pulumi.Input[str]
+    ) -> pulumi.Resource:
+        """Have the region's ingress gateway present the CDN's origin certificate (Cloudflare
+        connects under SSL "strict" and verifies it); returns the Secret holding it."""
+        return self.eks.mesh.install_origin_certificate(certificate, private_key)
+
+    def _grant_app(self, name: str, policy: pulumi.Input[str]) -> aws.iam.RolePolicy:
+        """Attach a data store's client policy to the API's pod role."""
+        return aws.iam.RolePolicy(
+            name,
+            role=self.eks.app_role.id,
+            policy=policy,
+            opts=pulumi.ResourceOptions(parent=self.eks.app_role),
+        )
+
+    def _isolated_cidrs(self) -> list[str]:
+        """The isolated subnets' ranges, where the data stores live."""
+        return [str(s.cidr) for s in self.args.network.subnet_plan().tier(Tier.ISOLATED)]
+
+    def outputs(self) -> dict[str, object]:
+        """What the stack exports for this region (camelCase, as Pulumi stack outputs are)."""
+        return {
+            "region": self.args.region,
+            "role": self.args.role.value,
+            "vpcId": self.vpc_id,
+            "vpcCidr": self.args.network.cidr,
+            "availabilityZones": self.network.availability_zones,
+            "publicSubnetIds": self.public_subnet_ids,
+            "privateSubnetIds": self.private_subnet_ids,
+            "isolatedSubnetIds": self.isolated_subnet_ids,
+            "kmsKeyArn": self.kms_key_arn,
+            "clusterName": self.eks.cluster_name,
+            "clusterEndpoint": self.eks.endpoint,
+            "oidcIssuer": self.eks.oidc_issuer,
+            "nodeSecurityGroupId": self.eks.node_security_group_id,
+            "ingressHostname": self.eks.ingress_hostname,
+            **({"postgres": self.postgres.outputs()} if self.postgres else {}),
+            **({"redis": {n: c.outputs() for n, c in self.redis.items()}} if self.redis else {}),
+        }

@@ -1,0 +1,87 @@
+"""Where things live in `components/`: one folder per family, the same file roles in each.
+
+- a ComponentResource `FooBar` is declared in `<family>/foo_bar.py`, and nothing else declares one;
+- a family's typed inputs (every `*Args`, `*Defaults` and `*Settings` model) are in its `args.py`;
+- `args.py` and `policies.py` import no Pulumi SDK (a stack file is validated before any is loaded,
+  and a policy is a pure function of ARNs);
+- `components` exports every component and its args (the public API).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import components
+
+from .conftest import PROJECT_DIR
+
+PACKAGE = PROJECT_DIR / "components"
+FAMILIES = sorted(p for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists())
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def classes(path: Path) -> list[ast.ClassDef]:
+    return [node for node in ast.parse(path.read_text()).body if isinstance(node, ast.ClassDef)]
+
+
+def bases(node: ast.ClassDef) -> set[str]:
+    return {ast.unparse(base) for base in node.bases}
+
+
+def imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.partition(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.partition(".")[0])
+    return found
+
+
+def test_there_is_no_module_outside_a_family() -> None:
+    assert sorted(p.name for p in PACKAGE.glob("*.py")) == ["__init__.py"]
+    assert {p.name for p in FAMILIES} >= {"core", "network", "eks", "postgres", "redis", "edge", "region"}
+
+
+def test_each_component_lives_in_the_module_named_after_it() -> None:
+    misplaced = [
+        f"{path.relative_to(PROJECT_DIR)}: {node.name}"
+        for path in PACKAGE.rglob("*.py")
+        for node in classes(path)
+        if "pulumi.ComponentResource" in bases(node) and path.stem != snake(node.name)
+    ]
+    assert misplaced == []
+
+
+def test_each_familys_inputs_are_in_its_args() -> None:
+    misplaced = [
+        f"{path.relative_to(PROJECT_DIR)}: {node.name}"
+        for path in PACKAGE.rglob("*.py")
+        for node in classes(path)
+        if re.search(r"(Args|Defaults|Settings)$", node.name) and path.name != "args.py"
+    ]
+    assert misplaced == []
+
+
+def test_args_and_policies_import_no_pulumi_sdk() -> None:
+    heavy = [
+        f"{path.relative_to(PROJECT_DIR)}: {sorted(found)}"
+        for path in [*PACKAGE.rglob("args.py"), *PACKAGE.rglob("policies.py")]
+        if (found := {name for name in imports(path) if name.startswith(("pulumi", "boto"))})
+    ]
+    assert heavy == []
+
+
+def test_every_component_and_its_args_are_exported() -> None:
+    declared = {
+        node.name
+        for path in PACKAGE.rglob("*.py")
+        for node in classes(path)
+        if "pulumi.ComponentResource" in bases(node) or node.name.endswith("Args")
+    }
+    assert declared - set(components.__all__) == set()
