@@ -1,5 +1,5 @@
-"""Shared fixtures: the offline plan of each stack, run once per test session (and once per stack
-file content: `plan_cache.PlanCache` serves every caller of `run_plan`)."""
+"""The fixtures every test module may take, and the session's hooks. Plain helpers (the plans
+themselves among them: `support.plan_of`) are in `support.py`."""
 
 from __future__ import annotations
 
@@ -10,25 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
-from infra.plan import Plan, run_plan
+from infra.plan import Plan
 from infra.stack_config import namespace_values, read_stack_file
 
-from .plan_cache import PlanCache
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-STACKS = ("prod", "staging")
-
-PLANS = PlanCache(run_plan)
-PLANS.install()  # at import, before any test module imports the CLI or the failover
-
-
-def plan_of(stack: str) -> Plan:
-    """The offline plan of the project's own stack file (made once per session)."""
-    return PLANS(PROJECT_DIR, stack)
+from .support import PLANS, PROJECT_DIR, STACKS, plan_of
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -102,8 +90,3 @@ def aws(credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     with mock_aws():
         yield
-
-
-def offline(service: str, region: str = "eu-west-1") -> Any:
-    """A client with throwaway keys for botocore's Stubber: no call leaves the process."""
-    return boto3.client(service, region_name=region, aws_access_key_id="x", aws_secret_access_key="y")

@@ -3,7 +3,6 @@ under the mocks with an explicit provider, then read from the resources the engi
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pulumi
@@ -15,8 +14,22 @@ from components.audit.args import AuditTrailArgs
 from components.audit.audit_trail import AuditTrail
 from components.storage.args import BucketLifecycle, StorageClass, Transition
 from components.storage.private_bucket import PrivateBucket
-from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource
+from infra.mocks import MOCK_ACCOUNT_ID
 from infra.plan import Plan, run_program
+
+from .support import (
+    BUCKET,
+    ENCRYPTION,
+    LIFECYCLE,
+    LOGGING,
+    POLICY,
+    VERSIONING,
+    assert_private_bucket,
+    bucket_parts,
+    document_of,
+    one,
+    statement,
+)
 
 REGION = "eu-west-1"
 PROVIDER = "audit-aws"
@@ -26,15 +39,6 @@ TRAIL_BUCKET = f"team-dev-audit-trail-{MOCK_ACCOUNT_ID}"
 ACCESS_LOG_BUCKET = f"team-dev-audit-access-logs-{MOCK_ACCOUNT_ID}"
 LOG_GROUP = "/aws/cloudtrail/team-dev"
 
-PRIVATE_BUCKET = "meridian:storage:PrivateBucket"
-BUCKET = "aws:s3/bucket:Bucket"
-OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
-PUBLIC_ACCESS = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
-VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
-ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-POLICY = "aws:s3/bucketPolicy:BucketPolicy"
-LOGGING = "aws:s3/bucketLogging:BucketLogging"
-LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
 OBJECT_LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
 TRAIL = "aws:cloudtrail/trail:Trail"
 KEY = "aws:kms/key:Key"
@@ -61,69 +65,6 @@ def plan() -> Plan:
 
 
 # -- helpers the warehouse tests share ---------------------------------------------------------------
-
-
-def one(plan: Plan, type_token: str, name: str) -> RecordedResource:
-    (found,) = [r for r in plan.of_type(type_token) if r.name == name]
-    return found
-
-
-def document_of(resource: RecordedResource, key: str = "policy") -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(resource.inputs[key])
-    return document
-
-
-def statement(document: dict[str, Any], sid: str) -> dict[str, Any]:
-    (found,) = [s for s in document["Statement"] if s.get("Sid") == sid]
-    return found
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def bucket_parts(plan: Plan, component: str) -> dict[str, RecordedResource]:
-    """Type → the one resource of that type directly under the PrivateBucket `component`."""
-    owner = one(plan, PRIVATE_BUCKET, component)
-    parts: dict[str, RecordedResource] = {}
-    for child in plan.children.get(owner.urn, []):
-        assert child.type not in parts, f"{component} has two {child.type}"
-        parts[child.type] = child
-    return parts
-
-
-def assert_private_bucket(
-    plan: Plan, component: str, *, name: str, kms_key_arn: str | None, protect: bool
-) -> dict[str, RecordedResource]:
-    """The hardening every PrivateBucket carries, read from what was declared; returns its parts."""
-    parts = bucket_parts(plan, component)
-    bucket = parts[BUCKET]
-    assert bucket.inputs["bucket"] == name
-    assert bucket.protect is protect
-    assert bucket.inputs["forceDestroy"] is (not protect)
-    for guard in (OWNERSHIP, PUBLIC_ACCESS, VERSIONING, ENCRYPTION, POLICY):
-        assert parts[guard].inputs["bucket"] == name, f"{guard} of {component} configures another bucket"
-    assert parts[OWNERSHIP].inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
-    block = parts[PUBLIC_ACCESS].inputs
-    assert all(
-        block[k] is True
-        for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
-    )
-    assert parts[VERSIONING].inputs["versioningConfiguration"]["status"] == "Enabled"
-    (rule,) = parts[ENCRYPTION].inputs["rules"]
-    default = rule["applyServerSideEncryptionByDefault"]
-    if kms_key_arn is None:
-        assert default == {"sseAlgorithm": "AES256"}
-    else:
-        assert default == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": kms_key_arn}
-    tls = statement(document_of(parts[POLICY]), "DenyInsecureTransport")
-    arn = tls["Resource"][0]
-    assert tls["Effect"] == "Deny" and tls["Principal"] == "*" and tls["Action"] == "s3:*"
-    assert tls["Resource"] == [arn, f"{arn}/*"]
-    assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    # The policy waits for the public access block (S3 rejects concurrent access-setting changes).
-    assert parts[PUBLIC_ACCESS].urn in parts[POLICY].dependencies
-    return parts
 
 
 def assert_pinned(plan: Plan, provider_name: str) -> None:

@@ -12,7 +12,7 @@ from infra.availability import MINUTES_PER_MONTH, Availability, RegionAvailabili
 from infra.cli import main
 from infra.plan import Plan
 
-from .conftest import PROJECT_DIR, plan_of
+from .support import PROJECT_DIR, plan_of
 
 SLA = sla_table()
 EKS, NLB, AURORA, CACHE, EDGE = (

@@ -29,8 +29,7 @@ from infra.cli import main
 from infra.latency import City
 from infra.stack_config import StackConfig, Workload, load_stack_file, validate_config
 
-from .conftest import PROJECT_DIR
-from .test_stack_config import assert_issue, rejected
+from .support import PROJECT_DIR, assert_issue, rejected, write_stack
 
 ENAM, WEU, NEAS = CloudflareRegion.ENAM, CloudflareRegion.WEU, CloudflareRegion.NEAS
 
@@ -238,18 +237,6 @@ def test_explicit_traffic_shares_replace_the_population(prod_values: dict[str, A
     served = {r: load for r, load in report.scenarios[0].load_rps.items() if load}
     assert served == {"us-east-1": 50_000, "eu-west-1": 50_000}
     assert report.met is False  # 50,000 > a primary's 36,000
-
-
-def write_stack(tmp_path: Path, stack: str, change: dict[str, Any]) -> Path:
-    (tmp_path / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
-    values = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
-    for key, value in change.items():
-        if value is None:
-            values["config"].pop(key)
-        else:
-            values["config"][key] = value
-    (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(values))
-    return tmp_path
 
 
 def test_prod_misses_with_a_region_lost_and_says_where(

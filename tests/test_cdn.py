@@ -16,8 +16,7 @@ from components.eks.service_mesh import GATEWAY_NAMESPACE
 from infra.mocks import RecordedResource
 from infra.plan import Plan, run_plan
 
-from .conftest import PROJECT_DIR
-from .test_topology import config_of
+from .support import PROJECT_DIR, config_of
 
 EDGE = "meridian:cdn:CdnEdge"
 SETTING = "cloudflare:index/zoneSetting:ZoneSetting"

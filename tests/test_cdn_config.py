@@ -14,8 +14,7 @@ from components.core.args import RegionRole
 from components.edge.args import CdnEdgeArgs, HealthCheck, SessionAffinity
 from infra.stack_config import ConfigError, load_stack_file, validate_config
 
-from .conftest import PROJECT_DIR
-from .test_stack_config import assert_issue, rejected
+from .support import PROJECT_DIR, assert_issue, rejected
 
 
 def test_both_stack_files_configure_the_edge() -> None:
@@ -240,7 +239,7 @@ def test_an_encrypted_api_token_is_accepted_and_reaches_the_provider_as_a_secret
     (provider,) = plan.of_type("pulumi:providers:cloudflare")
     assert provider.inputs["apiToken"] == "[secret]"
     # Without one, the provider gets no token and reads CLOUDFLARE_API_TOKEN itself.
-    from .conftest import plan_of
+    from .support import plan_of
 
     (ambient,) = plan_of("staging").of_type("pulumi:providers:cloudflare")
     assert "apiToken" not in ambient.inputs

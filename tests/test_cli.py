@@ -17,7 +17,7 @@ from pulumi.runtime.rpc import wrap_rpc_secret
 from infra.cli import main
 from infra.mocks import _mask_secrets
 
-from .conftest import PROJECT_DIR, plan_of
+from .support import PROJECT_DIR, plan_of
 
 
 def copy_project(tmp_path: Path) -> Path:

@@ -30,49 +30,10 @@ from components import (
 )
 from infra.mocks import PlanMocks, PlanMonitor
 
+from .support import team_eks_args, team_vpc
+
 MOCKS = PlanMocks()
 MONITOR = PlanMonitor(MOCKS)
-
-
-def team_eks_args(cluster_name: str) -> EksClusterArgs:
-    """What a platform team writes for its own cluster: versions pinned, its own admins and sizes."""
-    return EksClusterArgs(
-        cluster_name=cluster_name,
-        hostname="api.team.example.com",
-        kubernetes_version="1.36",
-        admin_principal_arns=["arn:aws:iam::123456789012:role/team-admin"],
-        addons={
-            "vpc_cni": "v1.23.1-eksbuild.1",
-            "coredns": "v1.14.3-eksbuild.3",
-            "kube_proxy": "v1.36.0-eksbuild.14",
-            "aws_ebs_csi_driver": "v1.66.0-eksbuild.1",
-            "eks_pod_identity_agent": "v1.3.10-eksbuild.3",
-        },
-        istio={"version": "1.31.1"},
-        karpenter={"version": "1.15.0", "ami_alias": "al2023@v20261119"},
-        nodes={
-            "node_instance_types": ["m7g.large"],
-            "min_nodes": 2, "desired_nodes": 2, "max_nodes": 4,
-            "burst_vcpus": 16, "api_min_replicas": 2, "api_max_replicas": 4,
-        },
-        protect=False,
-    )  # fmt: skip
-
-
-def team_vpc(
-    prefix: str, network: str, zones: str
-) -> tuple[pulumi.ResourceOptions, aws.ec2.Vpc, list[aws.ec2.Subnet]]:
-    """A team's own eu-central-1 provider (`<prefix>-aws`), VPC `<network>.0.0/16` and one /24 per
-    zone letter, as a program that does not use `Network` would declare them."""
-    provider = aws.Provider(f"{prefix}-aws", region="eu-central-1")
-    pinned = pulumi.ResourceOptions(providers=[provider])
-    vpc = aws.ec2.Vpc(f"{prefix}-vpc", cidr_block=f"{network}.0.0/16", opts=pinned)
-    subnets = [
-        aws.ec2.Subnet(f"{prefix}-{zone}", vpc_id=vpc.id, cidr_block=f"{network}.{i}.0/24",
-                       availability_zone=f"eu-central-1{zone}", opts=pinned)
-        for i, zone in enumerate(zones)
-    ]  # fmt: skip
-    return pinned, vpc, subnets
 
 
 @pytest.fixture(autouse=True)

@@ -16,9 +16,7 @@ from infra.cost import GLOBAL, CostReport, Item, Line, Prices, estimate_cost, pr
 from infra.plan import Plan
 from infra.stack_config import Budget, BudgetLine, MonthlyUsage, Workload
 
-from .conftest import PROJECT_DIR, plan_of
-from .test_capacity import write_stack
-from .test_stack_config import assert_issue, rejected
+from .support import PROJECT_DIR, assert_issue, plan_of, rejected, write_stack
 
 PRICES = price_table()
 

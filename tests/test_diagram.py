@@ -34,7 +34,7 @@ from infra.mocks import RecordedResource
 from infra.plan import Plan, run_plan
 from infra.stack_config import load_stack_file
 
-from .conftest import PLANS, PROJECT_DIR, plan_of
+from .support import PLANS, PROJECT_DIR, plan_of
 
 SVG = "{http://www.w3.org/2000/svg}"
 DB_CLUSTER = "aws:rds/cluster:Cluster"

@@ -14,23 +14,13 @@ from components.eks.eks_cluster import CONTROL_PLANE_LOG_TYPES, ami_type
 from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource
 from infra.plan import Plan, run_plan
 
-from .conftest import PROJECT_DIR
-from .test_topology import config_of, region_stack_of, subnets_by_tier
+from .support import PROJECT_DIR, config_of, in_region, region_stack_of, subnets_by_tier
 
 CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 ADDON = "aws:eks/addon:Addon"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
-
-
-def in_region(plan: Plan, type_token: str, region: str) -> list[RecordedResource]:
-    return [r for r in plan.of_type(type_token) if plan.regions[r.urn] == region]
-
-
-def only(plan: Plan, type_token: str, region: str) -> RecordedResource:
-    (resource,) = in_region(plan, type_token, region)
-    return resource
 
 
 def region_key(plan: Plan, region: str) -> RecordedResource:

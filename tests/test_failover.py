@@ -33,8 +33,7 @@ from infra.plan import plan_after
 from infra.plan_diff import diff_plans
 from infra.stack_config import load_stack_file, namespace_values, read_stack_file, validate_config
 
-from .conftest import PROJECT_DIR, offline, plan_of
-from .test_verify import build, factory
+from .support import PROJECT_DIR, build, factory, offline, plan_of
 
 STAGING = load_stack_file(PROJECT_DIR / "Pulumi.staging.yaml")
 GLOBAL_DB = "meridian-staging-postgres"

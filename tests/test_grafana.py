@@ -30,8 +30,7 @@ from components.observability.grafana_workspace import PROVISIONER_ROLE, Grafana
 from infra.mocks import MOCK_TOKEN_CREATED, PlanMocks, RecordedResource, is_provider_type, mock_grafana_token
 from infra.plan import Plan, plan_after, run_program
 
-from .conftest import PROJECT_DIR, plan_of
-from .test_stack_config import assert_issue, rejected
+from .support import PROJECT_DIR, assert_issue, plan_of, rejected
 
 GRAFANA = "meridian:telemetry:GrafanaWorkspace"
 WORKSPACE = "aws:grafana/workspace:Workspace"

@@ -21,7 +21,7 @@ from infra.guardrails.check import check_plan
 from infra.guardrails.model import REQUIRED_TAGS
 from infra.plan import Plan, run_program
 
-from .conftest import plan_of
+from .support import plan_of
 
 PROD_TAGS = {
     "environment": "prod",

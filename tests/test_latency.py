@@ -13,7 +13,7 @@ from components.edge.steering import nearest
 from infra.cli import main
 from infra.latency import MIN_POPULATION, City, analyse, rtt_floor_ms, world_cities
 
-from .conftest import PROJECT_DIR
+from .support import PROJECT_DIR
 
 
 def city(name: str, at: str, population: int, north_km: float = 0.0) -> City:

@@ -4,7 +4,8 @@
 - a family's typed inputs (every `*Args`, `*Defaults` and `*Settings` model) are in its `args.py`;
 - `args.py` and `policies.py` import no Pulumi SDK (a stack file is validated before any is loaded,
   and a policy is a pure function of ARNs);
-- `components` exports every component and its args (the public API).
+- `components` exports every component and its args (the public API);
+- no test module imports another: what they share is in `tests/support.py`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import components
 
-from .conftest import PROJECT_DIR
+from .support import PROJECT_DIR
 
 PACKAGE = PROJECT_DIR / "components"
 FAMILIES = sorted(p for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists())
@@ -85,3 +86,14 @@ def test_every_component_and_its_args_are_exported() -> None:
         if "pulumi.ComponentResource" in bases(node) or node.name.endswith("Args")
     }
     assert declared - set(components.__all__) == set()
+
+
+def test_no_test_module_imports_another() -> None:
+    crossing = [
+        f"{path.name}: {node.module}"
+        for path in (PROJECT_DIR / "tests").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom)
+        and (node.module or "").rpartition(".")[2].startswith(("test_", "conftest"))
+    ]
+    assert crossing == []

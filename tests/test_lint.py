@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import PROJECT_DIR
+from .support import PROJECT_DIR
 
 BIN = Path(sys.executable).parent
 

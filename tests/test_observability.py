@@ -15,8 +15,7 @@ from infra.mocks import RecordedResource
 from infra.plan import Plan, plan_after
 from infra.stack_config import validate_config
 
-from .conftest import PROJECT_DIR, plan_of
-from .test_stack_config import assert_issue, rejected
+from .support import PROJECT_DIR, assert_issue, plan_of, rejected
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TOPIC = "aws:sns/topic:Topic"

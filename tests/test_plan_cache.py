@@ -11,8 +11,8 @@ import pytest
 from infra.plan import Plan
 from infra.stack_config import ConfigError
 
-from .conftest import PLANS, PROJECT_DIR, plan_of
 from .plan_cache import PlanCache
+from .support import PLANS, PROJECT_DIR, plan_of
 
 
 def project_copy(folder: Path) -> Path:

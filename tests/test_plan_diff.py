@@ -12,7 +12,7 @@ import yaml
 from infra.cli import main
 from infra.plan_diff import GLOBAL, PlanDiffError, changed_paths, diff_plans, load_plan_json, summary_markdown
 
-from .conftest import PROJECT_DIR, plan_of
+from .support import PROJECT_DIR, plan_of
 
 
 def resource(

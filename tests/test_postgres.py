@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 import pytest
 
@@ -14,8 +13,7 @@ from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource, mock_password
 from infra.plan import Plan
 from infra.stack_config import PROD_MIN_BACKUP_RETENTION_DAYS
 
-from .test_eks import in_region, only
-from .test_topology import config_of
+from .support import config_of, in_region, key_arn, node_group_id, only, strings_in
 
 GLOBAL = "aws:rds/globalCluster:GlobalCluster"
 CLUSTER = "aws:rds/cluster:Cluster"
@@ -33,25 +31,6 @@ def of_postgres(plan: Plan, type_token: str) -> list[RecordedResource]:
 
 def cluster_in(plan: Plan, region: str) -> RecordedResource:
     return only(plan, CLUSTER, region)
-
-
-def node_group_id(plan: Plan, region: str) -> str:
-    """The id of the EKS node security group of the region."""
-    (nodes,) = [
-        g for g in in_region(plan, "aws:ec2/securityGroup:SecurityGroup", region) if g.name.endswith("-nodes")
-    ]
-    assert nodes.id
-    return nodes.id
-
-
-def _key_arn(plan: Plan, region: str) -> str:
-    """The region's key ARN, as the region's other encrypted resources use it."""
-    (group,) = [
-        g
-        for g in in_region(plan, "aws:cloudwatch/logGroup:LogGroup", region)
-        if g.inputs["name"].endswith("/vpc-flow-logs")
-    ]
-    return group.inputs["kmsKeyId"]
 
 
 # --- global topology -------------------------------------------------------------------------
@@ -111,7 +90,7 @@ def test_instances_writer_plus_readers_at_home_readers_elsewhere_spread_over_azs
             assert inputs["instanceClass"] == sizes.instance_class
             assert inputs["publiclyAccessible"] is False
             assert inputs["performanceInsightsEnabled"] is True
-            assert inputs["performanceInsightsKmsKeyId"] == _key_arn(stack_plan, region)
+            assert inputs["performanceInsightsKmsKeyId"] == key_arn(stack_plan, region)
             assert inputs["monitoringInterval"] == config.postgres.monitoring_interval_seconds
             assert inputs["monitoringRoleArn"].startswith(f"arn:aws:iam::{MOCK_ACCOUNT_ID}:role/")
             assert inputs["caCertIdentifier"] == CA_CERTIFICATE
@@ -140,7 +119,7 @@ def test_every_cluster_encrypted_with_its_own_regions_key(stack_plan: Plan) -> N
     for cluster in stack_plan.of_type(CLUSTER):
         region = stack_plan.regions[cluster.urn]
         assert cluster.inputs["storageEncrypted"] is True
-        assert cluster.inputs["kmsKeyId"] == _key_arn(stack_plan, region)
+        assert cluster.inputs["kmsKeyId"] == key_arn(stack_plan, region)
         assert cluster.inputs["kmsKeyId"].startswith(f"arn:aws:kms:{region}:")
         keys.add(cluster.inputs["kmsKeyId"])
     assert len(keys) == len(stack_plan.of_type(CLUSTER))
@@ -260,14 +239,6 @@ def test_after_a_failover_the_program_does_not_fight_aws(stack_plan: Plan) -> No
 # --- credentials -------------------------------------------------------------------------------
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return [value] if isinstance(value, str) else []
-
-
 def test_no_plain_text_password_anywhere(stack_plan: Plan) -> None:
     config = config_of(stack_plan)
     home = config.write_home
@@ -276,7 +247,7 @@ def test_no_plain_text_password_anywhere(stack_plan: Plan) -> None:
     for resource in stack_plan.resources:
         assert "masterPassword" not in resource.inputs, resource.urn
         assert "secretString" not in resource.inputs, resource.urn
-        assert generated not in _strings(resource.inputs), f"{resource.urn} holds the password"
+        assert generated not in strings_in(resource.inputs), f"{resource.urn} holds the password"
     writer = cluster_in(stack_plan, home)
     assert writer.inputs["masterPasswordWo"] == "[secret]"
     assert writer.inputs["masterPasswordWoVersion"] == config.postgres.master_password_version
@@ -292,9 +263,9 @@ def test_master_secret_encrypted_and_replicated_to_every_member_region(stack_pla
     (secret,) = of_postgres(stack_plan, SECRET)
     assert stack_plan.regions[secret.urn] == config.write_home
     assert secret.inputs["name"] == f"meridian-{stack_plan.stack}/postgres/master"
-    assert secret.inputs["kmsKeyId"] == _key_arn(stack_plan, config.write_home)
+    assert secret.inputs["kmsKeyId"] == key_arn(stack_plan, config.write_home)
     replicas = {r["region"]: r["kmsKeyId"] for r in secret.inputs["replicas"]}
-    assert replicas == {r: _key_arn(stack_plan, r) for r in config.postgres_regions()[1:]}
+    assert replicas == {r: key_arn(stack_plan, r) for r in config.postgres_regions()[1:]}
 
 
 # --- proxy ---------------------------------------------------------------------------------------
@@ -378,7 +349,7 @@ def test_aws_backup_copies_the_writer_to_a_second_region(stack_plan: Plan) -> No
     vaults = {stack_plan.regions[v.urn]: v for v in stack_plan.of_type("aws:backup/vault:Vault")}
     assert set(vaults) == {config.write_home, copy_region}
     for region, vault in vaults.items():
-        assert vault.inputs["kmsKeyArn"] == _key_arn(stack_plan, region)
+        assert vault.inputs["kmsKeyArn"] == key_arn(stack_plan, region)
     (plan,) = stack_plan.of_type("aws:backup/plan:Plan")
     (rule,) = plan.inputs["rules"]
     assert rule["schedule"] == config.postgres.backup.schedule

@@ -19,7 +19,7 @@ from components.postgres.args import (
 )
 from infra.stack_config import validate_config
 
-from .test_stack_config import assert_issue, rejected
+from .support import assert_issue, rejected
 
 #: Regions beyond prod's eight that offer Aurora PostgreSQL global databases.
 MORE_REGIONS = ["eu-west-2", "eu-west-3", "eu-north-1", "ap-south-1", "ap-northeast-2"]

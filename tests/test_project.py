@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import PROJECT_DIR
+from .support import PROJECT_DIR
 
 
 def test_pulumi_yaml_is_a_python_project_whose_main_is_the_program() -> None:
@@ -101,7 +101,7 @@ def test_the_benchmarks_floor_process_replays_what_it_is_given(tmp_path: Path) -
     import pickle
     import sys
 
-    from .conftest import plan_of
+    from .support import plan_of
 
     recorded = plan_of("staging").resources[:40]  # providers and components come before their children
     dump = tmp_path / "registrations.pickle"

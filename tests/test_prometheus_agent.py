@@ -40,8 +40,7 @@ from components.observability.prometheus_agent import (
 from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource
 from infra.plan import Plan, run_program
 
-from .test_stack_config import assert_issue, rejected
-from .test_telemetry import bare_cluster
+from .support import assert_issue, bare_cluster, rejected
 
 REGION = "eu-central-1"
 ACCOUNT = MOCK_ACCOUNT_ID

@@ -15,10 +15,7 @@ from components.redis.redis_cluster import AWS_OWNED, LOG_TYPES
 from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource, mock_password
 from infra.plan import Plan, run_plan
 
-from .conftest import PROJECT_DIR
-from .test_eks import in_region
-from .test_postgres import _key_arn, _strings, node_group_id
-from .test_topology import config_of
+from .support import PROJECT_DIR, config_of, in_region, key_arn, node_group_id, strings_in
 
 COMPONENT = "meridian:redis:RedisCluster"
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
@@ -86,7 +83,7 @@ def test_encrypted_at_rest_with_the_regions_key_and_tls_required(stack_plan: Pla
     stores = redis_args(stack_plan)
     for (store, region), group in groups(stack_plan).items():
         inputs = group.inputs
-        assert inputs["kmsKeyId"] == _key_arn(stack_plan, region), group.urn
+        assert inputs["kmsKeyId"] == key_arn(stack_plan, region), group.urn
         if stores[store][region].membership is Membership.SECONDARY:
             # Encryption and TLS are inherited from the primary, which has both (checked below).
             assert "atRestEncryptionEnabled" not in inputs and "transitEncryptionEnabled" not in inputs
@@ -170,7 +167,7 @@ def test_snapshots_windows_and_logs(stack_plan: Plan) -> None:
         ident = inputs["replicationGroupId"]
         assert set(logs) == {f"/aws/elasticache/{ident}/{t}" for t in LOG_TYPES}
         for log in logs.values():
-            assert log.inputs["kmsKeyId"] == _key_arn(stack_plan, region)
+            assert log.inputs["kmsKeyId"] == key_arn(stack_plan, region)
             assert log.inputs["retentionInDays"] == settings.log_retention_days
             assert log.urn in group.dependencies, "ElastiCache would create the group unencrypted"
         deliveries = {d["logType"]: d for d in inputs["logDeliveryConfigurations"]}
@@ -315,7 +312,7 @@ def test_no_plain_text_secret_in_any_input(stack_plan: Plan) -> None:
     assert passwords
     generated = {mock_password(p.name, int(p.inputs["length"])) for p in passwords}
     for resource in stack_plan.resources:
-        assert not generated & set(_strings(resource.inputs)), f"{resource.urn} holds a password"
+        assert not generated & set(strings_in(resource.inputs)), f"{resource.urn} holds a password"
     for version in stack_plan.within(COMPONENT, "aws:secretsmanager/secretVersion:SecretVersion"):
         assert version.inputs["secretStringWo"] == "[secret]"
         (group,) = [g for g in stack_plan.of_type(GROUP) if g.urn in version.dependencies]
@@ -332,12 +329,12 @@ def test_credentials_secret_per_region_replicated_to_the_secondaries(stack_plan:
         assert {r for n, r in secrets if n == name} == set(owners)
         for region in owners:
             secret = secrets[(name, region)]
-            assert secret.inputs["kmsKeyId"] == _key_arn(stack_plan, region)
+            assert secret.inputs["kmsKeyId"] == key_arn(stack_plan, region)
             replicas = {r["region"]: r["kmsKeyId"] for r in secret.inputs.get("replicas", [])}
             secondaries = (
                 set(config.redis.stores[store].global_regions) if region == config.write_home else set()
             )
-            assert replicas == {r: _key_arn(stack_plan, r) for r in secondaries}
+            assert replicas == {r: key_arn(stack_plan, r) for r in secondaries}
 
 
 def test_outputs_per_region(stack_plan: Plan) -> None:
@@ -387,7 +384,7 @@ def test_api_pods_may_read_their_regions_credentials_and_reach_the_port(stack_pl
         assert readable == expected
         for policy in policies:
             decrypt = policy["Statement"][1]
-            assert decrypt["Resource"] == _key_arn(stack_plan, region)
+            assert decrypt["Resource"] == key_arn(stack_plan, region)
             assert (
                 decrypt["Condition"]["StringEquals"]["kms:ViaService"]
                 == f"secretsmanager.{region}.amazonaws.com"

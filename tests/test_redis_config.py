@@ -24,7 +24,7 @@ from components.redis.args import (
 )
 from infra.stack_config import validate_config
 
-from .test_stack_config import assert_issue, rejected
+from .support import assert_issue, rejected
 
 LARGE = RedisSizes(node_type="cache.r7g.large", shards=2, replicas_per_shard=1)
 

@@ -17,7 +17,7 @@ from infra.guardrails.scanner import Finding, ScanReport, Suppression, load_supp
 from infra.guardrails.terraform import TERRAFORM_TYPES, export_terraform_plan, snake_case
 from infra.plan import run_program
 
-from .conftest import STACKS, plan_of
+from .support import STACKS, plan_of
 
 
 @cache

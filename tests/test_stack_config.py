@@ -19,36 +19,7 @@ from infra.stack_config import (
     validate_config,
 )
 
-from .conftest import PROJECT_DIR
-
-PROD_REGIONS = {
-    "us-east-1": RegionRole.PRIMARY,
-    "eu-west-1": RegionRole.PRIMARY,
-    "ap-northeast-1": RegionRole.PRIMARY,
-    "me-central-1": RegionRole.PRIMARY,
-    "us-west-1": RegionRole.SECONDARY,
-    "eu-central-1": RegionRole.SECONDARY,
-    "ap-southeast-1": RegionRole.SECONDARY,
-    "af-south-1": RegionRole.SECONDARY,
-}
-
-
-def rejected(values: dict[str, Any], source: str = "Pulumi.prod.yaml") -> ConfigError:
-    with pytest.raises(ConfigError) as caught:
-        validate_config(values, source)
-    return caught.value
-
-
-def assert_issue(error: ConfigError, path: str, *fragments: str) -> None:
-    """One issue at *path* whose text holds every fragment; the message names the file."""
-    assert str(error).startswith(f"{error.source}: invalid stack config")
-    matching = [i for i in error.issues if i.path == path]
-    assert matching, f"no issue at {path}; got {[(i.path, i.problem) for i in error.issues]}"
-    text = " ".join(i.problem for i in matching)
-    for fragment in fragments:
-        assert fragment in text, f"{fragment!r} not in {text!r}"
-    assert f"  - {path}: " in str(error)
-
+from .support import PROD_REGIONS, PROJECT_DIR, assert_issue, rejected
 
 # --- the real stack files --------------------------------------------------------------------
 

@@ -9,14 +9,13 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_kubernetes as k8s
 import pytest
 import yaml
 from pydantic import ValidationError
 
 from components.core.iam import checked_cluster_name
 from components.core.kube import SYSTEM_TOLERATION
-from components.eks.eks_cluster import EksCluster, build_kubeconfig
+from components.eks.eks_cluster import EksCluster
 from components.observability.args import GrafanaArgs, TelemetryArgs
 from components.observability.cluster_telemetry import (
     FLUENT_BIT_NAMESPACE,
@@ -25,16 +24,13 @@ from components.observability.cluster_telemetry import (
     scrape_configuration,
 )
 from components.observability.grafana_workspace import GrafanaWorkspace
-from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource
+from infra.mocks import RecordedResource
 from infra.plan import Plan, run_program
 
-from .test_components_standalone import team_eks_args, team_vpc
+from .support import ACCOUNT, SUBNETS, TEAM_REGION, bare_cluster, team_eks_args, team_vpc
 
-REGION = "eu-central-1"
-ACCOUNT = MOCK_ACCOUNT_ID
-KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0f1e2d3c-4b5a-4978-8a9b-0c1d2e3f4a5b"
+KEY = f"arn:aws:kms:{TEAM_REGION}:{ACCOUNT}:key/0f1e2d3c-4b5a-4978-8a9b-0c1d2e3f4a5b"
 CLUSTER = "obs-eu"
-SUBNETS = ["subnet-0a1b2c3d4e5f60718", "subnet-0b1c2d3e4f5a60718"]
 # The managed collector here (tests/test_prometheus_agent.py covers the default, the agent).
 ARGS = TelemetryArgs(
     name_prefix="meridian-test-eu-central-1", log_retention_days=90, protect=False, collector="managed"
@@ -58,27 +54,9 @@ def run(main: Callable[[], dict[str, Any]]) -> Plan:
     return run_program(main, project="telemetry", stack="test")
 
 
-def bare_cluster(
-    prefix: str, cluster_name: str, pinned: pulumi.ResourceOptions
-) -> tuple[aws.eks.Cluster, k8s.Provider]:
-    """An EKS cluster `<prefix>-cluster` named `cluster_name` (nothing else of EksCluster) and a
-    Kubernetes provider `<prefix>-k8s` over its kubeconfig."""
-    cluster = aws.eks.Cluster(
-        f"{prefix}-cluster",
-        name=cluster_name,
-        role_arn=f"arn:aws:iam::{ACCOUNT}:role/{prefix}-cluster",
-        vpc_config={"subnet_ids": SUBNETS},
-        opts=pinned,
-    )
-    kubeconfig = pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority.data).apply(
-        lambda v: json.dumps(build_kubeconfig(v[0], v[1], v[2], REGION))
-    )
-    return cluster, k8s.Provider(f"{prefix}-k8s", kubeconfig=kubeconfig)
-
-
 def observability() -> dict[str, Any]:
     """A region's telemetry over a bare cluster, and two Grafana workspaces, all on one provider."""
-    pinned = pulumi.ResourceOptions(providers=[aws.Provider("obs-aws", region=REGION)])
+    pinned = pulumi.ResourceOptions(providers=[aws.Provider("obs-aws", region=TEAM_REGION)])
     cluster, kubernetes_provider = bare_cluster("obs", CLUSTER, pinned)
     telemetry = ClusterTelemetry(
         "obs",
@@ -170,7 +148,7 @@ def test_workspace_is_encrypted_with_the_region_key_and_logs_to_an_encrypted_gro
     group = by_name(plan, LOG_GROUP, "obs-workspace-logs")
     assert group.inputs["name"] == "/aws/vendedlogs/prometheus/meridian-test-eu-central-1"
     assert group.inputs["kmsKeyId"] == KEY and group.inputs["retentionInDays"] == 90
-    arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group.inputs['name']}"
+    arn = f"arn:aws:logs:{TEAM_REGION}:{ACCOUNT}:log-group:{group.inputs['name']}"
     assert workspace.inputs["loggingConfiguration"] == {"logGroupArn": f"{arn}:*"}
     # Log delivery may write to that group only, and the policy exists before the workspace.
     (delivery,) = within(plan, TELEMETRY, "aws:cloudwatch/logResourcePolicy:LogResourcePolicy")
@@ -184,11 +162,11 @@ def test_telemetry_attributes(plan: Plan) -> None:
     out = plan.outputs
     workspace = one(plan, TELEMETRY, WORKSPACE)
     assert out["workspaceId"] == workspace.id
-    assert out["workspaceArn"].startswith(f"arn:aws:aps:{REGION}:{ACCOUNT}:workspace/ws-")
+    assert out["workspaceArn"].startswith(f"arn:aws:aps:{TEAM_REGION}:{ACCOUNT}:workspace/ws-")
     assert out["prometheusEndpoint"] == (
-        f"https://aps-workspaces.{REGION}.amazonaws.com/workspaces/{out['workspaceArn'].split('/')[-1]}/"
+        f"https://aps-workspaces.{TEAM_REGION}.amazonaws.com/workspaces/{out['workspaceArn'].split('/')[-1]}/"
     )
-    assert out["scraperArn"].startswith(f"arn:aws:aps:{REGION}:{ACCOUNT}:scraper/s-")
+    assert out["scraperArn"].startswith(f"arn:aws:aps:{TEAM_REGION}:{ACCOUNT}:scraper/s-")
     assert out["containerLogGroup"] == f"/aws/eks/{CLUSTER}/containers"
 
 
@@ -216,7 +194,7 @@ def test_scraper_reads_the_cluster_and_writes_the_workspace(plan: Plan) -> None:
 
 def test_scraper_roles_are_this_accounts_and_write_one_workspace(plan: Plan) -> None:
     out = plan.outputs
-    scrapers = f"arn:aws:aps:{REGION}:{ACCOUNT}:scraper/*"
+    scrapers = f"arn:aws:aps:{TEAM_REGION}:{ACCOUNT}:scraper/*"
     source = by_name(plan, ROLE, "obs-scraper-source")
     assert trust_of(source) == {
         "Effect": "Allow",
@@ -242,7 +220,7 @@ def test_scraper_roles_are_this_accounts_and_write_one_workspace(plan: Plan) -> 
     write, key = policy_of(plan, target)
     assert (write["Action"], write["Resource"]) == ("aps:RemoteWrite", out["workspaceArn"])
     assert key["Resource"] == KEY
-    assert key["Condition"] == {"StringEquals": {"kms:ViaService": f"aps.{REGION}.amazonaws.com"}}
+    assert key["Condition"] == {"StringEquals": {"kms:ViaService": f"aps.{TEAM_REGION}.amazonaws.com"}}
     assert not attachments_of(plan, source) and not attachments_of(plan, target)
 
 
@@ -315,7 +293,7 @@ def test_fluent_bit_release_is_pinned_and_ships_to_the_group_only(plan: Plan) ->
     values = release.inputs["values"]
     assert values["cloudWatchLogs"] == {
         "enabled": True,
-        "region": REGION,
+        "region": TEAM_REGION,
         "logGroupName": f"/aws/eks/{CLUSTER}/containers",
         "logGroupTemplate": "",
         "autoCreateGroup": False,
@@ -354,7 +332,8 @@ def test_fluent_bit_role_only_writes_the_container_log_group(plan: Plan) -> None
         "logs:PutLogEvents",
     ]
     assert (
-        statement["Resource"] == f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/eks/{CLUSTER}/containers:*"
+        statement["Resource"]
+        == f"arn:aws:logs:{TEAM_REGION}:{ACCOUNT}:log-group:/aws/eks/{CLUSTER}/containers:*"
     )
     assert not attachments_of(plan, role)
     trust = trust_of(role)
@@ -387,9 +366,9 @@ def test_every_resource_uses_the_given_providers_only(plan: Plan) -> None:
 
 
 def test_cluster_name_and_arn_must_agree(plan: Plan) -> None:
-    assert checked_cluster_name(f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{CLUSTER}", CLUSTER) == CLUSTER
+    assert checked_cluster_name(f"arn:aws:eks:{TEAM_REGION}:{ACCOUNT}:cluster/{CLUSTER}", CLUSTER) == CLUSTER
     with pytest.raises(ValueError, match="is not the cluster of cluster_arn"):
-        checked_cluster_name(f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{CLUSTER}", "another-cluster")
+        checked_cluster_name(f"arn:aws:eks:{TEAM_REGION}:{ACCOUNT}:cluster/{CLUSTER}", "another-cluster")
     # The association's cluster name is the one checked against the ARN (it waits for the cluster).
     (identity,) = within(plan, TELEMETRY, "aws:eks/podIdentityAssociation:PodIdentityAssociation")
     (cluster,) = plan.of_type("aws:eks/cluster:Cluster")
@@ -459,7 +438,7 @@ def test_grafana_workspace(plan: Plan) -> None:
     assert workspace.inputs["grafanaVersion"] == "13.2"
     assert workspace.inputs["notificationDestinations"] == ["SNS"]
     assert plan.outputs["grafanaId"] == workspace.id
-    assert plan.outputs["grafanaEndpoint"].endswith(f".grafana-workspace.{REGION}.amazonaws.com")
+    assert plan.outputs["grafanaEndpoint"].endswith(f".grafana-workspace.{TEAM_REGION}.amazonaws.com")
 
 
 def test_grafana_role_is_this_accounts_and_reads_metrics_and_logs(plan: Plan) -> None:
@@ -470,7 +449,7 @@ def test_grafana_role_is_this_accounts_and_reads_metrics_and_logs(plan: Plan) ->
         "Action": "sts:AssumeRole",
         "Condition": {
             "StringEquals": {"aws:SourceAccount": ACCOUNT},
-            "ArnLike": {"aws:SourceArn": f"arn:aws:grafana:{REGION}:{ACCOUNT}:/workspaces/*"},
+            "ArnLike": {"aws:SourceArn": f"arn:aws:grafana:{TEAM_REGION}:{ACCOUNT}:/workspaces/*"},
         },
     }
     assert attachments_of(plan, role) == [

@@ -10,38 +10,22 @@ import pytest
 
 from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource
 from infra.plan import Plan
-from infra.stack_config import load_stack_file
 
-from .conftest import PROJECT_DIR
-from .test_stack_config import PROD_REGIONS
+from .support import (
+    PROD_REGIONS,
+    REGION_STACK,
+    SUBNET,
+    config_of,
+    region_stack_of,
+    subnets_by_tier,
+)
 
 VPC = "aws:ec2/vpc:Vpc"
-SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE = "aws:ec2/route:Route"
 ROUTE_TABLE_ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
 IGW = "aws:ec2/internetGateway:InternetGateway"
 NAT = "aws:ec2/natGateway:NatGateway"
 CDN_EDGE = "meridian:cdn:CdnEdge"
-REGION_STACK = "meridian:region:RegionStack"
-
-
-def config_of(plan: Plan):
-    return load_stack_file(PROJECT_DIR / f"Pulumi.{plan.stack}.yaml")
-
-
-def region_stack_of(plan: Plan, resource: RecordedResource) -> RecordedResource | None:
-    node = plan.by_urn.get(resource.parent or "")
-    while node is not None and node.type != REGION_STACK:
-        node = plan.by_urn.get(node.parent or "")
-    return node
-
-
-def subnets_by_tier(plan: Plan, region: str) -> dict[str, list[RecordedResource]]:
-    tiers: dict[str, list[RecordedResource]] = {}
-    for subnet in plan.of_type(SUBNET):
-        if plan.regions[subnet.urn] == region:
-            tiers.setdefault(subnet.inputs["tags"]["meridian/tier"], []).append(subnet)
-    return tiers
 
 
 def routes_of_subnet(plan: Plan, subnet: RecordedResource) -> list[RecordedResource]:
@@ -188,7 +172,7 @@ def test_private_subnets_leave_through_a_nat_gateway_in_their_own_az_in_prod(
 
 
 def test_staging_has_one_nat_gateway_per_region() -> None:
-    from .conftest import plan_of
+    from .support import plan_of
 
     staging = plan_of("staging")
     assert len(staging.of_type(NAT)) == len(config_of(staging).regions)
@@ -325,7 +309,7 @@ def test_stack_exports_what_later_components_consume(stack_plan: Plan) -> None:
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])
 def test_plan_counts(stack: str) -> None:
-    from .conftest import plan_of
+    from .support import plan_of
 
     plan = plan_of(stack)
     config = config_of(plan)

@@ -10,125 +10,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
 from infra.cli import main
 from infra.failover import config_after_failover
-from infra.plan import Plan, plan_after
+from infra.plan import plan_after
 from infra.stack_config import namespace_values, read_stack_file
-from infra.verify import RETRIES, Expectation, VerifyError, aws_clients, expectations, verify
+from infra.verify import Expectation, VerifyError, aws_clients, expectations, verify
 
-from .conftest import PROJECT_DIR, offline, plan_of
-
-ACCOUNT = "123456789012"
-
-
-def by_kind(plan: Plan, kind: str) -> list[Expectation]:
-    return [e for e in expectations(plan) if e.kind == kind]
-
-
-def build(plan: Plan, drift: str | None = None) -> dict[str, str]:
-    """Create in moto what *plan* declares, with one setting off where *drift* names it; return the
-    global datastore role each replication group reports (for the after-call shim)."""
-    keys: dict[str, str] = {}
-
-    def key(region: str) -> str:
-        """The region's customer-managed key, made in this moto world on first use."""
-        if region not in keys:
-            keys[region] = boto3.client("kms", region_name=region).create_key()["KeyMetadata"]["Arn"]
-        return keys[region]
-
-    for e in by_kind(plan, "VPC"):
-        cidr = "10.99.0.0/16" if drift == "vpc-cidr" and e.region == "us-east-1" else str(e.checks["cidr"])
-        boto3.client("ec2", region_name=e.region).create_vpc(
-            CidrBlock=cidr,
-            TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": e.name}]}],
-        )
-    for e in by_kind(plan, "EKS cluster"):
-        public = drift == "eks-public" and e.region == "eu-west-1"
-        types = list(e.checks["log_types"])
-        logging = [{"types": types, "enabled": True}]
-        if drift == "eks-logs":  # three types switched off in the console
-            logging = [{"types": types[:2], "enabled": True}, {"types": types[2:], "enabled": False}]
-        boto3.client("eks", region_name=e.region).create_cluster(
-            name=e.name,
-            version=str(e.checks["version"]),
-            roleArn=f"arn:aws:iam::{ACCOUNT}:role/cluster",
-            resourcesVpcConfig={"subnetIds": ["subnet-1"], "endpointPublicAccess": public},
-            encryptionConfig=[{"resources": ["secrets"], "provider": {"keyArn": key(e.region)}}],
-            logging={"clusterLogging": logging},
-        )
-    for e in by_kind(plan, "Aurora cluster"):
-        rds = boto3.client("rds", region_name=e.region)
-        global_id = str(e.checks["global_database"])
-        if e.checks["writer"]:
-            rds.create_global_cluster(
-                GlobalClusterIdentifier=global_id, Engine="aurora-postgresql", EngineVersion="16.8"
-            )
-        if drift == "aurora-missing" and not e.checks["writer"]:
-            continue
-        rds.create_db_cluster(
-            DBClusterIdentifier=e.name,
-            Engine="aurora-postgresql",
-            EngineVersion="16.8",
-            GlobalClusterIdentifier=global_id,
-            StorageEncrypted=True,
-            KmsKeyId=key(e.region),
-            DeletionProtection=bool(e.checks["deletion_protection"]),
-            BackupRetentionPeriod=1 if drift == "backups" else int(e.checks["backup_retention_days"]),
-            **(
-                {"MasterUsername": "meridian_admin", "MasterUserPassword": "a-long-password"}
-                if e.checks["writer"]
-                else {}
-            ),
-        )
-    roles = {}
-    for e in by_kind(plan, "ElastiCache group"):
-        boto3.client("elasticache", region_name=e.region).create_replication_group(
-            ReplicationGroupId=e.name,
-            ReplicationGroupDescription="store",
-            Engine="valkey",
-            CacheNodeType="cache.r7g.large",
-            NumNodeGroups=1,
-            ReplicasPerNodeGroup=1,
-            AutomaticFailoverEnabled=True,
-            MultiAZEnabled=drift != "multi-az",
-            AtRestEncryptionEnabled=True,
-            TransitEncryptionEnabled=drift != "tls",
-            KmsKeyId=f"arn:aws:kms:{e.region}:{ACCOUNT}:key/gone"
-            if drift == "unknown-key"
-            else key(e.region),
-            SnapshotRetentionLimit=int(e.checks["snapshot_retention_days"]),
-        )
-        roles[e.name] = str(e.checks["global_role"])
-    return roles
-
-
-def factory(roles: dict[str, str]) -> Any:
-    """moto clients; DescribeReplicationGroups answers with each group's global role, as AWS does."""
-    clients: dict[tuple[str, str], Any] = {}
-
-    def add_membership(parsed: dict[str, Any], **_: Any) -> None:
-        for group in parsed.get("ReplicationGroups", []):
-            role = roles.get(group["ReplicationGroupId"], "none")
-            if role != "none":
-                group["GlobalReplicationGroupInfo"] = {
-                    "GlobalReplicationGroupId": f"ldgnf-{group['ReplicationGroupId']}",
-                    "GlobalReplicationGroupMemberRole": role.upper(),
-                }
-
-    def client(service: str, region: str) -> Any:
-        if (service, region) not in clients:
-            made = boto3.client(service, region_name=region, config=RETRIES)
-            made.meta.events.register("after-call.elasticache.DescribeReplicationGroups", add_membership)
-            clients[(service, region)] = made
-        return clients[(service, region)]
-
-    return client
+from .support import ACCOUNT, PROJECT_DIR, build, by_kind, factory, offline, plan_of
 
 
 def test_the_expectations_are_what_the_plan_declares() -> None:

@@ -21,7 +21,7 @@ from components.warehouse.args import (
 from infra.mocks import MOCK_ACCOUNT_ID, mock_prefix_list_id
 from infra.plan import Plan, run_program
 
-from .test_audit import (
+from .support import (
     ENCRYPTION,
     LIFECYCLE,
     LOGGING,
