@@ -18,7 +18,6 @@ from components.audit.args import AuditTrailArgs
 from components.audit.audit_trail import AuditTrail
 from components.observability.args import GrafanaArgs
 from components.observability.grafana_workspace import GrafanaWorkspace
-from components.observability.region_alarms import overview_dashboard
 from components.redis.args import Membership
 from components.warehouse.analytics_warehouse import AnalyticsWarehouse
 from components.warehouse.args import WarehouseArgs
@@ -79,7 +78,7 @@ def attach_observability(config: StackConfig, stack: str, regions: dict[str, Reg
     telemetry = {name: region.attach_telemetry(observability.telemetry) for name, region in regions.items()}
     anchor = regions[config.anchor_region]
     prefix = f"{NAMESPACE}-{stack}"
-    overview_dashboard(f"{prefix}-overview", alarms, anchor.pinned)
+    anchor.add_overview_dashboard(f"{prefix}-overview", alarms)
     # A Prometheus data source per region's AMP workspace (the anchor's the default), and CloudWatch.
     GrafanaWorkspace(
         f"{prefix}-grafana",
@@ -113,12 +112,11 @@ def attach_observability(config: StackConfig, stack: str, regions: dict[str, Reg
     for name, region in regions.items():
         region.eks.app.add_service_account(EVENTS_PRODUCER)
         region.eks.app.allow_egress_beyond_private_ranges("events-https", 443)
-        warehouse.allow_producer(
+        region.associate_pod_identity(
             f"{prefix}-{name}-events-producer",
-            cluster_name=region.eks.cluster_name,
             namespace=config.eks.app.namespace,
             service_account=EVENTS_PRODUCER,
-            opts=region.pinned,
+            role_arn=warehouse.producer_role_arn,
         )
 
 

@@ -13,6 +13,7 @@ from infra.plan import Plan
 
 from .support import (
     PROD_REGIONS,
+    PROJECT_DIR,
     REGION_STACK,
     SUBNET,
     config_of,
@@ -317,3 +318,26 @@ def test_plan_counts(stack: str) -> None:
     counts = plan.counts_by_type()
     assert counts[SUBNET] == 3 * azs
     assert counts[VPC] == counts["aws:ec2/flowLog:FlowLog"] == len(config.regions)
+
+
+@pytest.mark.parametrize("store", ["postgres", "redis"])
+def test_a_store_attached_after_the_alarms_is_refused(store: str) -> None:
+    """The alarms watch what the region holds when they are attached; a store attached after them
+    would run unwatched, so the region refuses it instead of leaving it out silently."""
+    from components import RegionStack
+    from infra.plan import run_program
+    from infra.stack_config import load_stack_file
+
+    config = load_stack_file(PROJECT_DIR / "Pulumi.staging.yaml")
+    home = config.write_home
+
+    def main() -> None:
+        region = RegionStack(home, next(a for a in config.region_args("staging") if a.region == home))
+        region.attach_alarms(config.observability.thresholds, config.observability.alarm_subscriptions)
+        if store == "postgres":
+            region.attach_postgres(config.postgres_args("staging")[home])
+        else:
+            region.attach_redis(next(iter(config.redis_args("staging").values()))[home])
+
+    with pytest.raises(ValueError, match=r"after attach_alarms; attach every data store first"):
+        run_program(main, project="meridian", stack="staging")

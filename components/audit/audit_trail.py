@@ -139,14 +139,14 @@ class AuditTrail(pulumi.ComponentResource):
             kms_key_arn=self.key.arn,
             retention_days=args.log_retention_days,
             protect=args.protect,
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         role, role_policy = inline_policy_role(
             f"{name}-cloudtrail-logs",
             description=f"CloudTrail {trail_name} delivers events to {self.log_group_name}",
             trust=service_trust("cloudtrail.amazonaws.com"),
             policy=log_group.arn.apply(lambda arn: json.dumps(log_stream_policy(arn))),
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.trail = aws.cloudtrail.Trail(
             f"{name}-trail",

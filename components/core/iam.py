@@ -29,11 +29,11 @@ def managed_policy_role(
     trust: dict[str, Any] | pulumi.Output[str],
     managed_policies: Sequence[str],
     partition: pulumi.Input[str],
-    parent: pulumi.Resource,
+    opts: pulumi.ResourceOptions,
 ) -> aws.iam.Role:
     """A role assumed as `trust` allows, with the named AWS managed policies (`AmazonEKSClusterPolicy`,
     `service-role/AmazonEBSCSIDriverPolicy`) attached as its children."""
-    role = _role(resource_name, description, trust, parent)
+    role = _role(resource_name, description, trust, opts)
     for policy in managed_policies:
         aws.iam.RolePolicyAttachment(
             f"{resource_name}-{policy.rsplit('/', 1)[-1]}",
@@ -50,12 +50,12 @@ def inline_policy_role(
     description: str,
     trust: dict[str, Any] | pulumi.Output[str],
     policy: pulumi.Input[str],
-    parent: pulumi.Resource,
+    opts: pulumi.ResourceOptions,
 ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
     """A role assumed as `trust` allows, whose only permissions are `policy` (JSON), inline and
     named like the role; the policy is returned too, for what must wait until the role may act
     (a service that checks its role when it is created)."""
-    role = _role(resource_name, description, trust, parent)
+    role = _role(resource_name, description, trust, opts)
     inline = aws.iam.RolePolicy(
         resource_name, role=role.id, policy=policy, opts=pulumi.ResourceOptions(parent=role)
     )
@@ -63,13 +63,16 @@ def inline_policy_role(
 
 
 def _role(
-    resource_name: str, description: str, trust: dict[str, Any] | pulumi.Output[str], parent: pulumi.Resource
+    resource_name: str,
+    description: str,
+    trust: dict[str, Any] | pulumi.Output[str],
+    opts: pulumi.ResourceOptions,
 ) -> aws.iam.Role:
     return aws.iam.Role(
         resource_name,
         description=description,
         assume_role_policy=trust if isinstance(trust, pulumi.Output) else json.dumps(trust),
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=opts,
     )
 
 
@@ -108,7 +111,7 @@ def pod_identity_role(
     namespace: str,
     service_account: str,
     policy: pulumi.Input[str],
-    parent: pulumi.Resource,
+    opts: pulumi.ResourceOptions,
 ) -> PodIdentityRole:
     """A role only this cluster's pods assume, with `policy` (JSON) inline, associated with
     `namespace`/`service_account`. The association names the cluster by `cluster_name`, checked
@@ -118,7 +121,7 @@ def pod_identity_role(
         description=description,
         trust=pod_identity_trust_document(account, cluster_arn),
         policy=policy,
-        parent=parent,
+        opts=opts,
     )
     association = aws.eks.PodIdentityAssociation(
         resource_name,

@@ -20,14 +20,15 @@ def encrypted_log_group(
     kms_key_arn: pulumi.Input[str],
     retention_days: int,
     protect: bool,
-    parent: pulumi.Resource,
+    opts: pulumi.ResourceOptions,
 ) -> aws.cloudwatch.LogGroup:
-    """Log group `name`, encrypted with `kms_key_arn`, kept `retention_days`, protected if `protect`."""
+    """Log group `name`, encrypted with `kms_key_arn`, kept `retention_days`, protected if `protect`
+    (on top of `opts`: its parent and provider)."""
     return aws.cloudwatch.LogGroup(
         resource_name,
         name=name,
         kms_key_id=kms_key_arn,
         retention_in_days=retention_days,
         deletion_protection_enabled=protect,
-        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=protect)),
     )

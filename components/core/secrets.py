@@ -18,11 +18,12 @@ __all__ = ["generated_password", "kms_secret", "replica_arn"]
 
 
 def generated_password(
-    name: str, *, version: int, specials: str, parent: pulumi.Resource, length: int = 40
+    name: str, *, version: int, specials: str, opts: pulumi.ResourceOptions, length: int = 40
 ) -> pulumi.Output[str]:
     """A password of `length` with upper, lower, digits and `specials`, stable until `version`
-    changes (so a replaced resource gets the same one and bumping the version rotates it)."""
-    provider = random.Provider(f"{name}-random", opts=pulumi.ResourceOptions(parent=parent))
+    changes (so a replaced resource gets the same one and bumping the version rotates it). Its own
+    `random` provider, under `opts`' parent, so nothing falls back to an ambient one."""
+    provider = random.Provider(f"{name}-random", opts=pulumi.ResourceOptions(parent=opts.parent))
     password = random.RandomPassword(
         name,
         length=length,
@@ -32,7 +33,7 @@ def generated_password(
         min_special=2,
         override_special=specials,
         keepers={"version": str(version)},
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+        opts=pulumi.ResourceOptions(parent=opts.parent, provider=provider),
     )
     return password.result
 
@@ -45,7 +46,7 @@ def kms_secret(
     kms_key_arn: pulumi.Input[str],
     replicas: Mapping[str, pulumi.Input[str]],
     protect: bool,
-    parent: pulumi.Resource,
+    opts: pulumi.ResourceOptions,
 ) -> aws.secretsmanager.Secret:
     """A secret under the region's key, replicated to `replicas` (region → that region's key ARN)."""
     return aws.secretsmanager.Secret(
@@ -56,7 +57,7 @@ def kms_secret(
         # Unprotected stacks are rebuilt: a name pending deletion would block the next create.
         recovery_window_in_days=30 if protect else 0,
         replicas=[{"region": region, "kms_key_id": key} for region, key in sorted(replicas.items())],
-        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=protect)),
     )
 
 

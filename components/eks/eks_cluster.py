@@ -119,7 +119,8 @@ class EksCluster(pulumi.ComponentResource):
         ingress_hostname: the NLB hostname of the Istio ingress gateway (the CDN's origin).
         kubernetes_provider: the provider for anything else to deploy into this cluster.
         node_groups: the managed node groups, `system` and `apps`.
-        app_role: the IAM role the API's pods get through Pod Identity; attach what they may do.
+        app_role: the IAM role the API's pods get through Pod Identity.
+        grant_app(): add an inline policy to `app_role` (what the API's pods may do).
         pod_role(): a new IAM role that pods of this cluster only may assume (Pod Identity).
         mesh, app: the `ServiceMesh` (Istio) and the API's `AppEnvelope`.
     """
@@ -286,7 +287,7 @@ class EksCluster(pulumi.ComponentResource):
             kms_key_arn=self._key_arn,
             retention_days=args.log_retention_days,
             protect=protect,
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         role = self._role("cluster", eks_trust(), ["AmazonEKSClusterPolicy"])
         secrets_key = aws.iam.RolePolicy(
@@ -352,7 +353,14 @@ class EksCluster(pulumi.ComponentResource):
             trust=trust,
             managed_policies=managed_policies,
             partition=self._partition,
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def grant_app(self, name: str, policy: pulumi.Input[str]) -> aws.iam.RolePolicy:
+        """Let the API's pods do what *policy* (JSON) allows: an inline policy `name` of its role
+        (a data store's client policy, say)."""
+        return aws.iam.RolePolicy(
+            name, role=self.app_role.id, policy=policy, opts=pulumi.ResourceOptions(parent=self.app_role)
         )
 
     def pod_role(self, purpose: str, managed_policies: Sequence[str] = ()) -> aws.iam.Role:

@@ -117,7 +117,7 @@ class Karpenter(pulumi.ComponentResource):
             trust=ec2_trust(),
             managed_policies=NODE_POLICIES,
             partition=partition,
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         node_access = aws.eks.AccessEntry(
             f"{name}-node",
@@ -133,7 +133,7 @@ class Karpenter(pulumi.ComponentResource):
             trust=pod_identity_trust_document(account, cluster.arn),
             managed_policies=(),
             partition=partition,
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         aws.iam.RolePolicy(
             f"{name}-controller",

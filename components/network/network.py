@@ -21,8 +21,10 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_aws as aws
 
+from ..core.iam import inline_policy_role
 from ..core.logs import encrypted_log_group
 from ..core.lookups import AwsContext
+from ..core.policies import service_trust
 from .args import NatGatewayMode, NetworkArgs
 from .policies import flow_log_policy
 from .subnets import SubnetSpec, Tier
@@ -276,41 +278,26 @@ class Network(pulumi.ComponentResource):
 
     def _flow_logs(self, kms_key_arn: pulumi.Input[str]) -> aws.cloudwatch.LogGroup:
         account = self._context.account
-        child = pulumi.ResourceOptions(parent=self)
         log_group = encrypted_log_group(
             f"{self._prefix}-flow-logs",
             name=f"/meridian/{self._prefix}/vpc-flow-logs",
             kms_key_arn=kms_key_arn,
             retention_days=self._args.flow_log_retention_days,
             protect=self._args.protect,
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        role = aws.iam.Role(
+        # Confused-deputy guard: only this account's flow logs may assume the role.
+        trust = account.apply(
+            lambda account_id: json.dumps(
+                service_trust("vpc-flow-logs.amazonaws.com", source_account=account_id)
+            )
+        )
+        role, role_policy = inline_policy_role(
             f"{self._prefix}-flow-logs",
             description=f"VPC flow logs of {self._prefix} write to their log group",
-            assume_role_policy=account.apply(
-                lambda account_id: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                                "Action": "sts:AssumeRole",
-                                # Confused-deputy guard: only this account's flow logs may assume it.
-                                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                            }
-                        ],
-                    }
-                )
-            ),
-            opts=child,
-        )
-        role_policy = aws.iam.RolePolicy(
-            f"{self._prefix}-flow-logs",
-            role=role.id,
+            trust=trust,
             policy=log_group.arn.apply(flow_log_policy),
-            opts=pulumi.ResourceOptions(parent=role),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         aws.ec2.FlowLog(
             f"{self._prefix}-flow-log",

@@ -232,7 +232,7 @@ class ClusterTelemetry(pulumi.ComponentResource):
             kms_key_arn=key_arn,
             retention_days=args.log_retention_days,
             protect=args.protect,
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.container_log_group_name: pulumi.Output[str] = self.container_log_group.name
         fluent_bit = pod_identity_role(
@@ -246,7 +246,7 @@ class ClusterTelemetry(pulumi.ComponentResource):
             policy=pulumi.Output.all(partition, region, account).apply(
                 lambda v: json.dumps(log_writer_policy(v[0], v[1], v[2], container_group))
             ),
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.fluent_bit_role, identity = fluent_bit.role, fluent_bit.association
         in_cluster = pulumi.ResourceOptions(parent=self, provider=kubernetes_provider)
@@ -298,7 +298,7 @@ class ClusterTelemetry(pulumi.ComponentResource):
             ),
             managed_policies=(),
             partition=partition,
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         target_role = self.scraper_target_role = managed_policy_role(
             f"{name}-scraper-target",
@@ -308,7 +308,7 @@ class ClusterTelemetry(pulumi.ComponentResource):
             ),
             managed_policies=(),
             partition=partition,
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         source_policy = aws.iam.RolePolicy(
             f"{name}-scraper-source",
@@ -354,7 +354,7 @@ class ClusterTelemetry(pulumi.ComponentResource):
             kms_key_arn=key_arn,
             retention_days=args.log_retention_days,
             protect=args.protect,
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         # Declared, so that AMP does not add a policy of its own outside the stack (an account has
         # ten per region); log delivery may write to this group only.

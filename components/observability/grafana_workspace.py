@@ -136,7 +136,7 @@ class GrafanaWorkspace(pulumi.ComponentResource):
             ),
             managed_policies=GRAFANA_POLICIES,
             partition=partition,
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         policies = [
             aws.iam.RolePolicy(

@@ -299,7 +299,7 @@ class PrometheusAgent(pulumi.ComponentResource):
             policy=pulumi.Output.from_input(workspace_arn).apply(
                 lambda v: json.dumps(remote_write_policy(v))
             ),
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.role, self.identity = identity.role, identity.association
         self.role_arn: pulumi.Output[str] = self.role.arn

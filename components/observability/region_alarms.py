@@ -39,7 +39,7 @@ __all__ = [
     "CacheWatch",
     "RegionAlarms",
     "cache_node_ids",
-    "overview_dashboard",
+    "overview_dashboard_body",
 ]
 
 #: Metric math's limit on the metrics one alarm may read.
@@ -399,11 +399,8 @@ def _alarm_widget(title: str, arns: Sequence[str], y: int) -> dict[str, Any]:
     }
 
 
-def overview_dashboard(
-    name: str, regions: Sequence[RegionAlarms], opts: pulumi.ResourceOptions
-) -> aws.cloudwatch.Dashboard:
-    """One dashboard over every region: each region's alarm states (a dashboard may show alarms
-    and metrics of any region of the account)."""
+def overview_dashboard_body(regions: Sequence[RegionAlarms]) -> pulumi.Output[str]:
+    """The body of one dashboard over every region: each region's alarm states, a row each."""
     arns = [pulumi.Output.all(*[a.arn for a in r.alarms.values()]) for r in regions]
     titles = [f"{r.region} alarms" for r in regions]
 
@@ -417,6 +414,4 @@ def overview_dashboard(
             }
         )
 
-    return aws.cloudwatch.Dashboard(
-        name, dashboard_name=name, dashboard_body=pulumi.Output.all(*arns).apply(body), opts=opts
-    )
+    return pulumi.Output.all(*arns).apply(body)

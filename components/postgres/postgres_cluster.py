@@ -174,7 +174,7 @@ class PostgresCluster(pulumi.ComponentResource):
             kms_key_arn=kms_key_arn,
             retention_days=args.log_retention_days,
             protect=args.protect,
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.security_group, proxy_group = self._security_groups(vpc_id, client_security_group_id)
         subnet_group = aws.rds.SubnetGroup(
@@ -294,7 +294,7 @@ class PostgresCluster(pulumi.ComponentResource):
             f"{self._name}-master-password",
             version=self._args.master_password_version,
             specials=_PASSWORD_SPECIALS,
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _master_secret(self, replicas: Mapping[str, pulumi.Input[str]]) -> None:
@@ -308,7 +308,7 @@ class PostgresCluster(pulumi.ComponentResource):
             kms_key_arn=self._key_arn,
             replicas=replicas,
             protect=args.protect,
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _store_master_password(self, password: pulumi.Output[str]) -> None:
@@ -381,7 +381,7 @@ class PostgresCluster(pulumi.ComponentResource):
             ),
             managed_policies=["service-role/AmazonRDSEnhancedMonitoringRole"],
             partition=self._partition,
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
         def zone(index: int) -> pulumi.Output[str]:

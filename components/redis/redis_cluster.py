@@ -142,7 +142,7 @@ class RedisCluster(pulumi.ComponentResource):
                 kms_key_arn=kms_key_arn,
                 retention_days=args.log_retention_days,
                 protect=args.protect,
-                parent=self,
+                opts=pulumi.ResourceOptions(parent=self),
             )
             for log_type in LOG_TYPES
         ]
@@ -161,7 +161,7 @@ class RedisCluster(pulumi.ComponentResource):
                     f"{name}-{user}-password",
                     version=args.password_version,
                     specials=_PASSWORD_SPECIALS,
-                    parent=self,
+                    opts=pulumi.ResourceOptions(parent=self),
                 )
                 for user in ("app", "default")
             )
@@ -172,7 +172,7 @@ class RedisCluster(pulumi.ComponentResource):
                 kms_key_arn=kms_key_arn,
                 replicas=secret_replicas or {},
                 protect=args.protect,
-                parent=self,
+                opts=pulumi.ResourceOptions(parent=self),
             )
         else:
             self._password, self._default_password = primary._password, primary._default_password

@@ -35,7 +35,7 @@ from ..network.subnets import Tier
 from ..observability.args import AlarmSubscription, AlarmThresholds, TelemetryArgs, TelemetrySettings
 from ..observability.cluster_telemetry import SIDECAR_METRICS_PORT, ClusterTelemetry
 from ..observability.prometheus_agent import AGENT_NAMESPACE, AGENT_POD_LABELS
-from ..observability.region_alarms import CacheWatch, RegionAlarms
+from ..observability.region_alarms import CacheWatch, RegionAlarms, overview_dashboard_body
 from ..postgres.args import PostgresClusterArgs
 from ..postgres.postgres_cluster import PostgresCluster
 from ..redis.args import MaxmemoryPolicy, RedisClusterArgs
@@ -144,6 +144,7 @@ class RegionStack(pulumi.ComponentResource):
         only, and `rds-db:connect` through this region's proxy for the API's pod role."""
         if self.postgres is not None:
             raise ValueError(f"{self.args.region} already has its PostgreSQL cluster")
+        self._refuse_after_alarms("attach_postgres")
         name = f"{self.args.name_prefix}-{self.args.region}-postgres"
         self.postgres = PostgresCluster(
             name,
@@ -159,7 +160,7 @@ class RegionStack(pulumi.ComponentResource):
             opts=self.pinned,
         )
         self.eks.app.allow_egress("postgres", self._isolated_cidrs(), args.port)
-        self._grant_app(f"{name}-connect", self.postgres.client_policy())
+        self.eks.grant_app(f"{name}-connect", self.postgres.client_policy())
         return self.postgres
 
     def attach_redis(
@@ -174,6 +175,7 @@ class RegionStack(pulumi.ComponentResource):
         port, and read access to its credentials secret for the API's pod role."""
         if args.store in self.redis:
             raise ValueError(f"{self.args.region} already has Redis store {args.store}")
+        self._refuse_after_alarms(f"attach_redis({args.store!r})")
         prefix = f"{self.args.name_prefix}-{self.args.region}"
         if self._log_delivery_policy is None:
             self._log_delivery_policy = log_delivery_resource_policy(
@@ -195,7 +197,7 @@ class RegionStack(pulumi.ComponentResource):
             log_delivery_policy=self._log_delivery_policy,
             opts=self.pinned,
         )
-        self._grant_app(f"{name}-credentials", cluster.client_policy())
+        self.eks.grant_app(f"{name}-credentials", cluster.client_policy())
         self.redis[args.store] = cluster
         return cluster
 
@@ -268,14 +270,35 @@ class RegionStack(pulumi.ComponentResource):
         connects under SSL "strict" and verifies it); returns the Secret holding it."""
         return self.eks.mesh.install_origin_certificate(certificate, private_key)
 
-    def _grant_app(self, name: str, policy: pulumi.Input[str]) -> aws.iam.RolePolicy:
-        """Attach a data store's client policy to the API's pod role."""
-        return aws.iam.RolePolicy(
-            name,
-            role=self.eks.app_role.id,
-            policy=policy,
-            opts=pulumi.ResourceOptions(parent=self.eks.app_role),
+    def add_overview_dashboard(self, name: str, regions: Sequence[RegionAlarms]) -> aws.cloudwatch.Dashboard:
+        """One dashboard, here, of every region's alarm states (a CloudWatch dashboard may show the
+        alarms of any region of the account)."""
+        return aws.cloudwatch.Dashboard(
+            name, dashboard_name=name, dashboard_body=overview_dashboard_body(regions), opts=self.pinned
         )
+
+    def associate_pod_identity(
+        self, name: str, *, namespace: str, service_account: str, role_arn: pulumi.Input[str]
+    ) -> aws.eks.PodIdentityAssociation:
+        """Let this region's pods running as `namespace`/`service_account` assume `role_arn` (EKS
+        Pod Identity): a role of a global component, such as the warehouse's producer role."""
+        return aws.eks.PodIdentityAssociation(
+            name,
+            cluster_name=self.eks.cluster_name,
+            namespace=namespace,
+            service_account=service_account,
+            role_arn=role_arn,
+            opts=self.pinned,
+        )
+
+    def _refuse_after_alarms(self, attach: str) -> None:
+        """The alarms watch what the region holds when they are attached: a store attached later
+        would run unwatched, so it is refused rather than silently left out."""
+        if self.alarms is not None:
+            raise ValueError(
+                f"{self.args.region}: {attach} after attach_alarms; attach every data store first, "
+                "then the alarms (they watch what the region holds when they are attached)"
+            )
 
     def _isolated_cidrs(self) -> list[str]:
         """The isolated subnets' ranges, where the data stores live."""

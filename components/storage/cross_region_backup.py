@@ -89,7 +89,7 @@ class CrossRegionBackup(pulumi.ComponentResource):
             trust=service_trust("backup.amazonaws.com"),
             managed_policies=BACKUP_POLICIES,
             partition=partition,
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.plan = aws.backup.Plan(
             f"{name}-plan",

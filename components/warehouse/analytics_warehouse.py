@@ -268,7 +268,7 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
                 lambda v: json.dumps(producer_trust(v[0], v[1], args.name_prefix))
             ),
             policy=self.stream.arn.apply(lambda arn: json.dumps(producer_policy(arn))),
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.producer_role_arn: pulumi.Output[str] = self.producer_role.arn
 
@@ -348,7 +348,7 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
             kms_key_arn=kms_key_arn,
             retention_days=args.log_retention_days,
             protect=args.protect,
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         log_stream = aws.cloudwatch.LogStream(
             f"{name}-delivery-log-stream",
@@ -373,7 +373,7 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
                     )
                 )
             ),
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         return aws.kinesis.FirehoseDeliveryStream(
             f"{name}-stream",
@@ -419,7 +419,7 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
             policy=pulumi.Output.all(
                 context.partition, context.region, dns_suffix, self.lake_bucket_arn, kms_key_arn
             ).apply(lambda v: json.dumps(lake_reader_policy(*v))),
-            parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         return role
 
