@@ -28,8 +28,8 @@ from typing import Any
 
 import pulumi
 
-from infra.mocks import RecordedResource
-from infra.plan import Plan, find_project_dir, run_plan, run_program
+from infra.plan.mocks import RecordedResource
+from infra.plan.run import Plan, find_project_dir, run_plan, run_program
 
 #: Top-level packages whose loaded modules the floor process imports too (the SDKs and their RPC).
 SDK_PACKAGES = ("pulumi", "pulumi_aws", "pulumi_kubernetes", "pulumi_cloudflare", "pulumi_random",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 # Lazy (PEP 562): importing the package imports none of its modules; `__getattr__` imports a name's
 # module on its first use (mypy and IDEs read the imports under TYPE_CHECKING). Validating a stack
-# file (`infra.stack_config`) reads only the pulumi-free `*_args` modules and must not pay for the
+# file (`infra.config`) reads only the pulumi-free `*_args` modules and must not pay for the
 # Pulumi SDKs that the component modules import (pulumi_cloudflare alone takes seconds).
 if TYPE_CHECKING:
     from .audit.args import AuditSettings, AuditTrailArgs

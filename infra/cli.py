@@ -36,106 +36,31 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.table import Table
-from rich.tree import Tree
 
-from components.edge.geo import CloudflareRegion
-
-from .failover_defaults import DEFAULT_MAX_LAG_MS, DEFAULT_TIMEOUT_S
+from .config.component_args import cdn_args
+from .config.errors import ConfigError, ConfigIssue
+from .config.loading import load_stack_file
+from .config.naming import NAMESPACE
+from .config.schema import StackConfig
+from .config.workload import Workload
+from .operations.failover_defaults import DEFAULT_MAX_LAG_MS, DEFAULT_TIMEOUT_S
 from .project import find_project_dir
-from .stack_config import NAMESPACE, ConfigError, ConfigIssue, StackConfig, Workload, load_stack_file
 
 # What a command needs beyond the stack file (the Pulumi SDKs, boto3, checkov's exporter) is imported
 # by the command itself, after the stack file passed validation: a bad stack file is refused without
 # them, in well under a second (README, "Fast feedback").
 if TYPE_CHECKING:
-    from .guardrails.scanner import ScanReport
-    from .mocks import RecordedResource
-    from .plan import Plan
-    from .plan_diff import PlanDiff
-    from .verify import ClientFactory
+    from .operations.verify import ClientFactory
+    from .plan.diff import PlanDiff
+    from .plan.run import Plan
 
-__all__ = ["main", "render_plan", "run"]
+__all__ = ["main", "run"]
 
 #: A command's handler: parsed arguments, the console for results and the one for errors → exit code.
 Handler = Callable[[argparse.Namespace, Console, Console], int]
 
 EXIT_VIOLATIONS = 1
 EXIT_INVALID_CONFIG = 2
-
-
-def _label(resource: RecordedResource, plan: Plan) -> str:
-    kind = resource.type.rsplit(":", 1)[-1]
-    if resource.type == "meridian:region:RegionStack":
-        role = plan.outputs.get("regions", {}).get(resource.name, {}).get("role", "")
-        return f"[bold]{resource.name}[/] [dim]({role}) RegionStack[/]"
-    return f"[cyan]{kind}[/] {resource.name}"
-
-
-def _add_component(node: Tree, component: RecordedResource, plan: Plan, itemise: bool) -> None:
-    """Sub-components as branches; the resources below a component (at any depth) as a tally."""
-    below = plan.children.get(component.urn, [])
-    for child in below:
-        if not child.custom:
-            _add_component(node.add(_label(child, plan)), child, plan, itemise)
-    resources = [
-        r for r in plan.descendants(component.urn) if r.custom and _owning_component(r, plan) == component.urn
-    ]
-    by_type: dict[str, list[str]] = {}
-    for r in resources:
-        by_type.setdefault(r.type, []).append(r.name)
-    for type_token in sorted(by_type):
-        names = sorted(by_type[type_token])
-        if itemise:
-            for name in names:
-                node.add(f"{type_token} [dim]{name}[/]")
-        else:
-            node.add(f"{type_token} [bold]×{len(names)}[/]")
-
-
-def _owning_component(resource: RecordedResource, plan: Plan) -> str | None:
-    parent = plan.by_urn.get(resource.parent or "")
-    while parent is not None and parent.custom:
-        parent = plan.by_urn.get(parent.parent or "")
-    return parent.urn if parent else None
-
-
-def render_plan(plan: Plan, console: Console, itemise: bool = False) -> None:
-    """Print the resource tree (regions → components → resources), counts by type and the total."""
-    regions = list(plan.outputs.get("regions", {}))
-    tree = Tree(f"[bold]{plan.project}[/] stack [bold]{plan.stack}[/]: {len(regions)} regions")
-    order = {name: i for i, name in enumerate(plan.outputs.get("regions", {}))}  # stack-file order
-    for root in sorted(plan.children.get(None, []), key=lambda r: order.get(r.name, len(order))):
-        _add_component(tree.add(_label(root, plan)), root, plan, itemise)
-    console.print(tree)
-
-    table = Table(title="Resources by type", show_footer=True)
-    table.add_column("type", footer="total")
-    counts = plan.counts_by_type()
-    table.add_column("count", justify="right", footer=str(sum(counts.values())))
-    for type_token, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-        table.add_row(type_token, str(count))
-    console.print(table)
-    render_steering(plan, console)
-    console.print(
-        f"Plan: [bold]{sum(counts.values())}[/] resources to create in {len(regions)} regions "
-        f"({', '.join(regions)}); write home {plan.outputs.get('writeHome')}."
-    )
-
-
-def render_steering(plan: Plan, console: Console) -> None:
-    """Which users go where: each Cloudflare region's AWS regions, in failover order."""
-    edge = plan.outputs.get("cdn") or {}
-    if not edge.get("steering"):
-        return
-    table = Table(title=f"Cloudflare geo steering of {edge.get('hostname')} (failover order →)")
-    table.add_column("Cloudflare region")
-    table.add_column("users near")
-    table.add_column("served by, then failover")
-    for code, order in edge["steering"].items():
-        table.add_row(code, CloudflareRegion(code).place.name, " → ".join(order))
-    console.print(table)
-    console.print(f"Fallback when every pool is down: {edge.get('fallbackRegion')}.")
 
 
 def _print_error(errors: Console, exc: Exception) -> None:
@@ -151,15 +76,15 @@ def _verdict(met: bool, json_path: Path | None, figures: dict[str, object]) -> i
 
 
 def run_plan(project_dir: Path, stack: str, on_register: Callable[[int], None] | None = None) -> Plan:
-    """`infra.plan.run_plan`, imported when a command first needs a plan."""
-    from .plan import run_plan
+    """`infra.plan.run.run_plan`, imported when a command first needs a plan."""
+    from .plan.run import run_plan
 
     return run_plan(project_dir, stack, on_register)
 
 
 def aws_clients() -> ClientFactory:
-    """`infra.verify.aws_clients` (boto3), imported when a command first reads the account."""
-    from .verify import aws_clients
+    """`infra.operations.verify.aws_clients` (boto3), imported when a command first reads the account."""
+    from .operations.verify import aws_clients
 
     return aws_clients()
 
@@ -187,7 +112,7 @@ def _plan_command(args: argparse.Namespace, console: Console, errors: Console) -
     plan = _load_plan(args, errors)
     if plan is None:
         return EXIT_INVALID_CONFIG
-    from .plan_diff import PlanDiffError, diff_plans, load_plan_json, render_diff, summary_markdown
+    from .plan.diff import PlanDiffError, diff_plans, load_plan_json, render_diff, summary_markdown
 
     document = plan.document()
     diff: PlanDiff | None = None
@@ -197,6 +122,8 @@ def _plan_command(args: argparse.Namespace, console: Console, errors: Console) -
         except PlanDiffError as exc:
             _print_error(errors, exc)
             return EXIT_INVALID_CONFIG
+    from .plan.render import render_plan
+
     render_plan(plan, console, itemise=args.resources)
     if diff is not None:
         render_diff(diff, console)
@@ -222,7 +149,7 @@ def _check_command(args: argparse.Namespace, console: Console, errors: Console) 
 
 
 def _diagram_command(args: argparse.Namespace, console: Console, errors: Console) -> int:
-    from .diagram import check_diagram_path, diagram_path, write_diagram
+    from .reports.diagram import check_diagram_path, diagram_path, write_diagram
 
     try:
         output = args.output or diagram_path(args.project_dir or find_project_dir(), args.stack)
@@ -263,10 +190,10 @@ def _latency_command(args: argparse.Namespace, console: Console, errors: Console
     config = _load_config(args, errors)
     if config is None:
         return EXIT_INVALID_CONFIG
-    from .latency import analyse, render_latency, report_json
+    from .analyses.latency import analyse, render_latency, report_json
 
     targets = config.targets
-    serving = config.cdn_args(args.stack).steering().first_choice().values()
+    serving = cdn_args(config, args.stack).steering().first_choice().values()
     report = analyse(
         serving,
         inflation=targets.path_inflation,
@@ -282,7 +209,7 @@ def _availability_command(args: argparse.Namespace, console: Console, errors: Co
     if plan is None:
         return EXIT_INVALID_CONFIG
     assert plan.config is not None  # run_plan validated the stack file
-    from .availability import availability_json, compose, render_availability
+    from .analyses.availability import availability_json, compose, render_availability
 
     figures = compose(plan, plan.config.targets.availability)
     render_availability(figures, plan.stack, console)
@@ -294,8 +221,8 @@ def _capacity_command(args: argparse.Namespace, console: Console, errors: Consol
     workload = _workload(args, config, errors) if config else None
     if config is None or workload is None:
         return EXIT_INVALID_CONFIG
-    from .capacity import analyse_capacity, capacity_json, render_capacity
-    from .catalog import CatalogError
+    from .analyses.capacity import analyse_capacity, capacity_json, render_capacity
+    from .analyses.catalog import CatalogError
 
     try:
         report = analyse_capacity(config, args.stack, workload)
@@ -312,8 +239,8 @@ def _cost_command(args: argparse.Namespace, console: Console, errors: Console) -
     workload = _workload(args, config, errors) if config else None
     if plan is None or config is None or workload is None:
         return EXIT_INVALID_CONFIG
-    from .catalog import CatalogError
-    from .cost import cost_json, estimate_cost, render_cost
+    from .analyses.catalog import CatalogError
+    from .analyses.cost import cost_json, estimate_cost, render_cost
 
     try:
         report = estimate_cost(plan, workload.monthly, config.budget)
@@ -328,7 +255,7 @@ def _verify_command(args: argparse.Namespace, console: Console, errors: Console)
     plan = _load_plan(args, errors)
     if plan is None:
         return EXIT_INVALID_CONFIG
-    from .verify import VerifyError, expectations, render_verify, verify, verify_json
+    from .operations.verify import VerifyError, expectations, render_verify, verify, verify_json
 
     try:
         findings = verify(expectations(plan), aws_clients())
@@ -343,8 +270,8 @@ def _failover_command(args: argparse.Namespace, console: Console, errors: Consol
     config = _load_config(args, errors)
     if config is None:
         return EXIT_INVALID_CONFIG
-    from .failover import FailoverError, failover_cache, failover_db, render_failover
-    from .verify import VerifyError
+    from .operations.failover import FailoverError, failover_cache, failover_db, render_failover
+    from .operations.verify import VerifyError
 
     if args.managed and (args.what != "db" or not args.unplanned):
         errors.print("meridian: --managed is for `failover db --unplanned` (AWS's failover with data loss)")
@@ -383,9 +310,9 @@ def _drill_command(args: argparse.Namespace, console: Console, errors: Console) 
     config = _load_config(args, errors)
     if config is None:
         return EXIT_INVALID_CONFIG
-    from .drill import drill, render_drill, write_report
-    from .failover import FailoverError
-    from .verify import VerifyError
+    from .operations.drill import drill, render_drill, write_report
+    from .operations.failover import FailoverError
+    from .operations.verify import VerifyError
 
     try:
         report = drill(config, args.stack, aws_clients(), console, timeout=args.timeout)
@@ -402,7 +329,7 @@ def _scan_command(args: argparse.Namespace, console: Console, errors: Console) -
     plan = _load_plan(args, errors)
     if plan is None:
         return EXIT_INVALID_CONFIG
-    from .guardrails.scanner import scan_plan
+    from .guardrails.scanner import render_scan, scan_plan
 
     try:
         report = scan_plan(plan, args.checkov, keep_in=args.export)
@@ -413,36 +340,6 @@ def _scan_command(args: argparse.Namespace, console: Console, errors: Console) -
     if args.export:
         console.print(f"The exported plan and manifests are in {args.export}.")
     return 0 if not report.unsuppressed else EXIT_VIOLATIONS
-
-
-def render_scan(report: ScanReport, console: Console) -> None:
-    """Counts, every accepted failure with its reason (grouped), and every new failure."""
-    if report.suppressed:
-        table = Table(title=f"checkov failures accepted in {report.stack} (policy/checkov-suppressions.yaml)")
-        table.add_column("check")
-        table.add_column("resources", justify="right")
-        table.add_column("reason")
-        grouped: dict[tuple[str, str], int] = {}
-        for finding, rule in report.suppressed:
-            grouped[(finding.check, rule.reason)] = grouped.get((finding.check, rule.reason), 0) + 1
-        for (check, reason), count in sorted(grouped.items()):
-            table.add_row(check, str(count), reason)
-        console.print(table)
-    if report.unsuppressed:
-        table = Table(title="checkov failures not accepted: fix the component or suppress with a reason")
-        table.add_column("check")
-        table.add_column("resource")
-        table.add_column("what checkov wants")
-        for finding in report.unsuppressed:
-            table.add_row(finding.check, finding.resource, finding.name)
-        console.print(table)
-    console.print(
-        f"checkov {report.stack}: {report.ran} checks ran over {report.resources['terraform_plan']} AWS "
-        f"resources and {report.resources['kubernetes']} Kubernetes objects: {report.passed} passed, "
-        f"{len(report.suppressed)} failed and are suppressed with a reason, "
-        f"{len(report.unsuppressed)} failed unsuppressed. Helm releases not rendered offline: "
-        f"{len(report.not_rendered)}."
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -526,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
         _availability_command,
         help="published SLAs composed over the plan's topology; exit 1 below target",
         description="Each region's parts in series, regions in parallel behind Cloudflare, with the "
-        "figures of infra/data/sla.yaml, against meridian:targets.availability.",
+        "figures of infra/analyses/data/sla.yaml, against meridian:targets.availability.",
         figures=True,
     )
     command(
@@ -541,7 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
         "cost",
         _cost_command,
         help="the monthly on-demand bill of the plan, per region and budget line; exit 1 over budget",
-        description="Prices of infra/data/prices.yaml over what the offline plan declares and the "
+        description="Prices of infra/analyses/data/prices.yaml over what the offline plan declares and the "
         "volumes of meridian:workload.monthly, against meridian:budget.",
         figures=True,
     )

@@ -22,15 +22,12 @@ from components.redis.args import Membership
 from components.warehouse.analytics_warehouse import AnalyticsWarehouse
 from components.warehouse.args import WarehouseArgs
 
-from .stack_config import (
-    NAMESPACE,
-    ConfigError,
-    StackConfig,
-    decode_engine_value,
-    namespace_values,
-    secret_key_issues,
-    validate_config,
-)
+from .config.component_args import cdn_args, postgres_args, redis_args, region_args
+from .config.errors import ConfigError
+from .config.loading import decode_engine_value, namespace_values, validate_config
+from .config.naming import NAMESPACE
+from .config.rules import secret_key_issues
+from .config.schema import StackConfig
 
 __all__ = ["EVENTS_PRODUCER", "build", "load_runtime_config", "main"]
 
@@ -57,7 +54,7 @@ def build(config: StackConfig, stack: str) -> tuple[dict[str, RegionStack], CdnE
     """Declare the platform: one RegionStack per configured region, named after the region, then
     the global PostgreSQL database across the regions config lists for it, then the Redis stores,
     then the Cloudflare edge in front of them all."""
-    regions = {args.region: RegionStack(args.region, args) for args in config.region_args(stack)}
+    regions = {args.region: RegionStack(args.region, args) for args in region_args(config, stack)}
     attach_database(config, stack, regions)
     attach_redis_stores(config, stack, regions)
     attach_observability(config, stack, regions)
@@ -127,7 +124,7 @@ def attach_edge(config: StackConfig, stack: str, regions: dict[str, RegionStack]
     CLOUDFLARE_API_TOKEN."""
     edge = CdnEdge(
         f"{NAMESPACE}-{stack}-edge",
-        config.cdn_args(stack),
+        cdn_args(config, stack),
         origins={name: region.eks.ingress_hostname for name, region in regions.items()},
         api_token=pulumi.Config("cloudflare").get_secret("apiToken"),
         install_origin_certificate=lambda certificate, key: [
@@ -142,7 +139,7 @@ def attach_database(config: StackConfig, stack: str, regions: dict[str, RegionSt
     other member's key and copies its backups to `backup.copyRegion`), then each other member, which
     joins it. Which member writes is AWS's business after that (a failover moves it), so none of
     these declarations changes when it moves."""
-    members = config.postgres_args(stack)
+    members = postgres_args(config, stack)
     anchor, *secondaries = members
     copy_region = config.postgres.backup.copy_region
     copy_vault_arn = (
@@ -164,7 +161,7 @@ def attach_redis_stores(config: StackConfig, stack: str, regions: dict[str, Regi
     """Every Redis store in every region: a global store's primary first (it creates the datastore
     and replicates its secret to the secondaries' keys), then its secondaries, then the regions
     with a cluster of their own."""
-    for members in config.redis_args(stack).values():
+    for members in redis_args(config, stack).values():
         secondaries = [r for r, a in members.items() if a.membership is Membership.SECONDARY]
         primary: RedisCluster | None = None
         for region, args in members.items():

@@ -1,6 +1,6 @@
 """Where the project is: the folder of `Pulumi.yaml`, found from the working directory.
 
-Apart from `infra.plan` so that the CLI can find and validate a stack file without importing the
+Apart from `infra.plan.run` so that the CLI can find and validate a stack file without importing the
 Pulumi SDKs the plan needs.
 """
 

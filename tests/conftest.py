@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from infra.plan import Plan
-from infra.stack_config import namespace_values, read_stack_file
+from infra.config.loading import namespace_values, read_stack_file
+from infra.plan.run import Plan
 
 from .support import PLANS, PROJECT_DIR, STACKS, plan_of
 

@@ -29,11 +29,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from infra.plan import Plan
+from infra.plan.run import Plan
 
 __all__ = ["PlanCache"]
 
-RunPlan = Callable[..., Plan]  # infra.plan.run_plan
+RunPlan = Callable[..., Plan]  # infra.plan.run.run_plan
 Progress = Callable[[int], None]
 
 

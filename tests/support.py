@@ -22,10 +22,11 @@ from components import (
     RegionRole,
 )
 from components.eks.eks_cluster import build_kubeconfig
-from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource
-from infra.plan import Plan, run_plan
-from infra.stack_config import ConfigError, load_stack_file, validate_config
-from infra.verify import RETRIES, Expectation, expectations
+from infra.config.errors import ConfigError
+from infra.config.loading import load_stack_file, validate_config
+from infra.operations.verify import RETRIES, Expectation, expectations
+from infra.plan.mocks import MOCK_ACCOUNT_ID, RecordedResource
+from infra.plan.run import Plan, run_plan
 
 from .plan_cache import PlanCache
 

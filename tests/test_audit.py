@@ -14,8 +14,8 @@ from components.audit.args import AuditTrailArgs
 from components.audit.audit_trail import AuditTrail
 from components.storage.args import BucketLifecycle, StorageClass, Transition
 from components.storage.private_bucket import PrivateBucket
-from infra.mocks import MOCK_ACCOUNT_ID
-from infra.plan import Plan, run_program
+from infra.plan.mocks import MOCK_ACCOUNT_ID
+from infra.plan.run import Plan, run_program
 
 from .support import (
     BUCKET,

@@ -8,9 +8,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.availability import MINUTES_PER_MONTH, Availability, RegionAvailability, compose, sla_table
+from infra.analyses.availability import (
+    MINUTES_PER_MONTH,
+    Availability,
+    RegionAvailability,
+    compose,
+    sla_table,
+)
 from infra.cli import main
-from infra.plan import Plan
+from infra.plan.run import Plan
 
 from .support import PROJECT_DIR, plan_of
 

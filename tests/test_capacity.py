@@ -12,7 +12,7 @@ import yaml
 from components.core.args import RegionRole
 from components.edge.geo import CloudflareRegion
 from components.redis.args import RedisRole
-from infra.capacity import (
+from infra.analyses.capacity import (
     CapacityReport,
     RegionCeiling,
     Scenario,
@@ -24,10 +24,12 @@ from infra.capacity import (
     region_ceiling,
     route,
 )
-from infra.catalog import CatalogError, instance_spec
+from infra.analyses.catalog import CatalogError, instance_spec
+from infra.analyses.latency import City
 from infra.cli import main
-from infra.latency import City
-from infra.stack_config import StackConfig, Workload, load_stack_file, validate_config
+from infra.config.loading import load_stack_file, validate_config
+from infra.config.schema import StackConfig
+from infra.config.workload import Workload
 
 from .support import PROJECT_DIR, assert_issue, rejected, write_stack
 
@@ -281,7 +283,7 @@ def test_an_instance_type_without_figures_stops_naming_the_table(
     sizes["primary"]["eks"]["nodeInstanceTypes"] = ["c8g.medium"]
     project = write_stack(tmp_path, "staging", {"meridian:sizes": sizes})
     assert main(["capacity", "--stack", "staging", "--project-dir", str(project)]) == 2
-    assert "c8g.medium is not in infra/data/instances.yaml" in capsys.readouterr().err
+    assert "c8g.medium is not in infra/analyses/data/instances.yaml" in capsys.readouterr().err
     with pytest.raises(CatalogError):
         instance_spec("db.x9.huge")
 

@@ -13,8 +13,8 @@ from components.core.args import RegionRole
 from components.edge.cdn_edge import CLOUDFLARE_MANAGED_RULESET, OWASP_ANOMALY_SCORE_RULE, OWASP_CORE_RULESET
 from components.edge.geo import AWS_REGION_LOCATIONS, CloudflareRegion, distance_km
 from components.eks.service_mesh import GATEWAY_NAMESPACE
-from infra.mocks import RecordedResource
-from infra.plan import Plan, run_plan
+from infra.plan.mocks import RecordedResource
+from infra.plan.run import Plan, run_plan
 
 from .support import PROJECT_DIR, config_of
 

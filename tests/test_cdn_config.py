@@ -12,7 +12,9 @@ from pydantic import ValidationError
 
 from components.core.args import RegionRole
 from components.edge.args import CdnEdgeArgs, HealthCheck, SessionAffinity
-from infra.stack_config import ConfigError, load_stack_file, validate_config
+from infra.config.component_args import cdn_args
+from infra.config.errors import ConfigError
+from infra.config.loading import load_stack_file, validate_config
 
 from .support import PROJECT_DIR, assert_issue, rejected
 
@@ -20,7 +22,7 @@ from .support import PROJECT_DIR, assert_issue, rejected
 def test_both_stack_files_configure_the_edge() -> None:
     for stack in ("prod", "staging"):
         config = load_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml")
-        args = config.cdn_args(stack)
+        args = cdn_args(config, stack)
         assert args.hostname == config.domain and args.fallback_region == config.write_home
         assert list(args.regions) == [r.name for r in config.regions]
 
@@ -58,7 +60,7 @@ def test_an_override_naming_a_region_twice_is_refused(prod_values: dict[str, Any
 def test_an_override_that_is_valid_is_accepted(prod_values: dict[str, Any]) -> None:
     prod_values["cdn"]["steeringOverrides"] = {"SAF": ["af-south-1"], "SEAS": ["ap-southeast-1"]}
     config = validate_config(prod_values, "Pulumi.prod.yaml")
-    steering = config.cdn_args("prod").steering().regions
+    steering = cdn_args(config, "prod").steering().regions
     assert steering["SAF"][0] == "af-south-1" and steering["SEAS"][0] == "ap-southeast-1"  # type: ignore[index]
 
 
@@ -232,7 +234,7 @@ def test_a_plain_text_api_token_in_the_stack_file_is_refused(tmp_path: Path) -> 
 
 
 def test_an_encrypted_api_token_is_accepted_and_reaches_the_provider_as_a_secret(tmp_path: Path) -> None:
-    from infra.plan import run_plan
+    from infra.plan.run import run_plan
 
     folder = _stack_dir(tmp_path, {"cloudflare:apiToken": {"secure": "v1:c2VjcmV0Y2lwaGVydGV4dA=="}})
     plan = run_plan(folder, "staging")

@@ -15,7 +15,7 @@ import pytest
 from pulumi.runtime.rpc import wrap_rpc_secret
 
 from infra.cli import main
-from infra.mocks import _mask_secrets
+from infra.plan.mocks import _mask_secrets
 
 from .support import PROJECT_DIR, plan_of
 
@@ -152,7 +152,7 @@ def _bad_plan(stack: str) -> object:
     import pulumi
     import pulumi_aws as aws
 
-    from infra.plan import run_program
+    from infra.plan.run import run_program
 
     def program() -> None:
         provider = aws.Provider("aws", region="eu-west-1", default_tags={"tags": {"environment": stack}})
@@ -258,7 +258,7 @@ def test_the_plan_shows_its_progress_on_a_terminal_only(
 def test_the_monitor_reports_each_registration() -> None:
     import pulumi
 
-    from infra.plan import run_program
+    from infra.plan.run import run_program
 
     counts: list[int] = []
 

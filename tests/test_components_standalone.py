@@ -28,7 +28,7 @@ from components import (
     RegionStack,
     RegionStackArgs,
 )
-from infra.mocks import PlanMocks, PlanMonitor
+from infra.plan.mocks import PlanMocks, PlanMonitor
 
 from .support import team_eks_args, team_vpc
 

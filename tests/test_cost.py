@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.catalog import CatalogError
+from infra.analyses.catalog import CatalogError
+from infra.analyses.cost import GLOBAL, CostReport, Item, Line, Prices, estimate_cost, price_table
 from infra.cli import main
-from infra.cost import GLOBAL, CostReport, Item, Line, Prices, estimate_cost, price_table
-from infra.plan import Plan
-from infra.stack_config import Budget, BudgetLine, MonthlyUsage, Workload
+from infra.config.workload import Budget, BudgetLine, MonthlyUsage, Workload
+from infra.plan.run import Plan
 
 from .support import PROJECT_DIR, assert_issue, plan_of, rejected, write_stack
 
@@ -133,7 +133,9 @@ def test_a_type_without_a_price_stops_naming_the_table() -> None:
     plan = plan_of("staging")
     prices = unit_prices()
     prices.raw["elasticache_node_hour"]["prices"].pop("cache.r7g.large")
-    with pytest.raises(CatalogError, match=r"infra/data/prices.yaml has no price for .*cache.r7g.large"):
+    with pytest.raises(
+        CatalogError, match=r"infra/analyses/data/prices.yaml has no price for .*cache.r7g.large"
+    ):
         estimate_cost(plan, workload_of(plan).monthly, None, prices)
     prices.raw["ec2_instance_hour"]["prices"]["m7i.large"]["us-east-1"] = None
     with pytest.raises(CatalogError, match=r"none of m7i\.large as offered in us-east-1"):

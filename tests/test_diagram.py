@@ -14,7 +14,10 @@ import pytest
 import yaml
 
 from infra.cli import main
-from infra.diagram import (
+from infra.config.loading import load_stack_file
+from infra.plan.mocks import RecordedResource
+from infra.plan.run import Plan, run_plan
+from infra.reports.diagram import (
     BOX_WIDTH,
     CHAR,
     FONT,
@@ -29,10 +32,7 @@ from infra.diagram import (
     render_svg,
     write_diagram,
 )
-from infra.docs import README_DIAGRAM_STACK
-from infra.mocks import RecordedResource
-from infra.plan import Plan, run_plan
-from infra.stack_config import load_stack_file
+from infra.reports.docs import README_DIAGRAM_STACK
 
 from .support import PLANS, PROJECT_DIR, plan_of
 
@@ -437,7 +437,7 @@ def test_the_readme_embeds_the_prod_picture_drawn_from_the_current_plan(prod_pla
     committed = diagram_path(PROJECT_DIR, README_DIAGRAM_STACK)
     assert f"]({committed.relative_to(PROJECT_DIR)})" in (PROJECT_DIR / "README.md").read_text()
     assert committed.read_text(encoding="utf-8") == render_svg(architecture(prod_plan)), (
-        "the picture is out of date: run `python -m infra.docs --write` (or `make diagram`)"
+        "the picture is out of date: run `python -m infra.reports.docs --write` (or `make diagram`)"
     )
 
 
@@ -468,9 +468,9 @@ def test_diagram_command_refuses_other_formats_before_planning(
 def test_after_a_failover_the_links_run_from_the_new_write_home() -> None:
     """The plan still declares the global resources in the anchor (us-east-1); the picture shows
     where writes go now."""
-    from infra.failover import config_after_failover
-    from infra.plan import plan_after
-    from infra.stack_config import namespace_values, read_stack_file
+    from infra.config.loading import namespace_values, read_stack_file
+    from infra.operations.failover import config_after_failover
+    from infra.plan.run import plan_after
 
     values = namespace_values(read_stack_file(PROJECT_DIR / "Pulumi.staging.yaml"))
     after, _ = config_after_failover(values, "eu-west-1")

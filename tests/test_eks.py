@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from components.eks.eks_cluster import CONTROL_PLANE_LOG_TYPES, ami_type
-from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource
-from infra.plan import Plan, run_plan
+from infra.plan.mocks import MOCK_ACCOUNT_ID, RecordedResource
+from infra.plan.run import Plan, run_plan
 
 from .support import PROJECT_DIR, config_of, in_region, region_stack_of, subnets_by_tier
 

@@ -21,8 +21,8 @@ from unittest import mock
 import pulumi
 import pytest
 
-from infra.docs import COMPONENTS, EXAMPLES_DIR, documented_outputs, example_path, parameter_meanings
-from infra.plan import AWS_PROVIDER_TYPE, Plan, run_program
+from infra.plan.run import AWS_PROVIDER_TYPE, Plan, run_program
+from infra.reports.docs import COMPONENTS, EXAMPLES_DIR, documented_outputs, example_path, parameter_meanings
 
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.py"))
 

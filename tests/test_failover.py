@@ -19,8 +19,9 @@ from botocore.stub import ANY, Stubber
 from rich.console import Console
 
 from infra.cli import main
-from infra.drill import drill, drill_target, write_report
-from infra.failover import (
+from infra.config.loading import load_stack_file, namespace_values, read_stack_file, validate_config
+from infra.operations.drill import drill, drill_target, write_report
+from infra.operations.failover import (
     FailoverError,
     _changes,
     config_after_failover,
@@ -29,9 +30,8 @@ from infra.failover import (
     render_failover,
     stateful_changes,
 )
-from infra.plan import plan_after
-from infra.plan_diff import diff_plans
-from infra.stack_config import load_stack_file, namespace_values, read_stack_file, validate_config
+from infra.plan.diff import diff_plans
+from infra.plan.run import plan_after
 
 from .support import PROJECT_DIR, build, factory, offline, plan_of
 
@@ -552,7 +552,7 @@ def test_failing_back_to_the_write_home_needs_no_change() -> None:
 
 def test_a_store_failed_over_alone_says_what_else_writeHome_moves() -> None:
     """staging's one global store is `shared`; prod copies two stores to us-west-1."""
-    from infra.failover import stores_copied_to
+    from infra.operations.failover import stores_copied_to
 
     prod = load_stack_file(PROJECT_DIR / "Pulumi.prod.yaml")
     assert stores_copied_to(prod, "us-west-1") == ["sessions", "queues"]
@@ -723,7 +723,9 @@ def test_a_change_that_would_replace_stateful_resources_is_refused(monkeypatch: 
     ]
     moved["redis"]["stores"]["shared"]["globalRegions"] = ["us-east-1"]
     moved["postgres"]["backup"]["copyRegion"] = "us-east-1"
-    monkeypatch.setattr("infra.failover.config_after_failover", lambda values, target: (moved, ["moved"]))
+    monkeypatch.setattr(
+        "infra.operations.failover.config_after_failover", lambda values, target: (moved, ["moved"])
+    )
     changes = _changes(STAGING, "staging", "eu-west-1", PROJECT_DIR)
     verdict = changes[-1]
     assert (

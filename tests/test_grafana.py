@@ -27,8 +27,14 @@ from components.observability.grafana_sources import (
     token_window,
 )
 from components.observability.grafana_workspace import PROVISIONER_ROLE, GrafanaWorkspace
-from infra.mocks import MOCK_TOKEN_CREATED, PlanMocks, RecordedResource, is_provider_type, mock_grafana_token
-from infra.plan import Plan, plan_after, run_program
+from infra.plan.mocks import (
+    MOCK_TOKEN_CREATED,
+    PlanMocks,
+    RecordedResource,
+    is_provider_type,
+    mock_grafana_token,
+)
+from infra.plan.run import Plan, plan_after, run_program
 
 from .support import PROJECT_DIR, assert_issue, plan_of, rejected
 

@@ -19,7 +19,7 @@ import pytest
 from infra.guardrails import RESOURCE_RULES, STACK_RULES
 from infra.guardrails.check import check_plan
 from infra.guardrails.model import REQUIRED_TAGS
-from infra.plan import Plan, run_program
+from infra.plan.run import Plan, run_program
 
 from .support import plan_of
 

@@ -10,8 +10,8 @@ import yaml
 
 from components.edge.geo import AWS_REGION_LOCATIONS, Place, distance_km
 from components.edge.steering import nearest
+from infra.analyses.latency import MIN_POPULATION, City, analyse, rtt_floor_ms, world_cities
 from infra.cli import main
-from infra.latency import MIN_POPULATION, City, analyse, rtt_floor_ms, world_cities
 
 from .support import PROJECT_DIR
 

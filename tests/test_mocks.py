@@ -7,7 +7,7 @@ import pytest
 from pulumi.runtime import MockCallArgs, MockResourceArgs
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
-from infra.mocks import MOCK_ACCOUNT_ID, PlanMocks
+from infra.plan.mocks import MOCK_ACCOUNT_ID, PlanMocks
 
 
 def mocks_with_provider(region: str) -> tuple[PlanMocks, str]:
@@ -132,7 +132,7 @@ def test_the_sdk_stack_walk_is_skipped_only_while_the_mocks_run() -> None:
     it, so the plan skips it, and puts the SDK's own function back afterwards, even after a failure."""
     import pulumi.runtime.resource as sdk_resource
 
-    from infra.plan import run_program
+    from infra.plan.run import run_program
 
     capture = sdk_resource._get_stack_trace
     seen = []
@@ -159,7 +159,7 @@ def test_the_cyclic_collector_pauses_only_while_the_mocks_run() -> None:
     again; the collector pauses for the run and resumes as it was afterwards, even after a failure."""
     import gc
 
-    from infra.plan import run_program
+    from infra.plan.run import run_program
 
     seen: list[bool] = []
 
@@ -192,7 +192,7 @@ def test_the_aws_context_is_asked_once_per_provider_and_afresh_in_each_run(
     import pulumi_aws as aws
 
     from components.core.lookups import AwsContext
-    from infra.plan import run_program
+    from infra.plan.run import run_program
 
     asked: list[str] = []
     answer = PlanMocks.call
@@ -232,7 +232,7 @@ def test_the_mocked_rpcs_run_on_one_thread() -> None:
     contend for the GIL; the plan hands them all to one."""
     import threading
 
-    from infra.plan import run_program
+    from infra.plan.run import run_program
 
     threads: set[str] = set()
 

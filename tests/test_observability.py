@@ -11,9 +11,10 @@ import yaml
 
 from components.network.subnets import Tier
 from components.observability.region_alarms import cache_node_ids
-from infra.mocks import RecordedResource
-from infra.plan import Plan, plan_after
-from infra.stack_config import validate_config
+from infra.config.component_args import region_args
+from infra.config.loading import validate_config
+from infra.plan.mocks import RecordedResource
+from infra.plan.run import Plan, plan_after
 
 from .support import PROJECT_DIR, assert_issue, plan_of, rejected
 
@@ -285,7 +286,7 @@ def test_every_region_has_its_workspace_collector_and_log_shipper(staging_values
     assert config is not None
     policies = scraper_policies(plan)
     assert set(policies) == regions
-    for entry in config.region_args("staging"):
+    for entry in region_args(config, "staging"):
         private = [str(s.cidr) for s in entry.network.subnet_plan().tier(Tier.PRIVATE)]
         (rule,) = policies[entry.region].inputs["spec"]["ingress"]
         assert rule == {

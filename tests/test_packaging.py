@@ -32,7 +32,7 @@ TEAM_PROGRAM = textwrap.dedent(
 
     import components
     from components import Network, NetworkArgs
-    from infra.plan import run_program
+    from infra.plan.run import run_program
 
 
     def main():
@@ -94,7 +94,7 @@ def test_the_wheel_holds_the_packages_their_typing_marker_and_data_only(wheel: P
         "infra/py.typed",
         "components/region/region_stack.py",
         "infra/guardrails/check.py",
-        "infra/data/sla.yaml",  # the availability command's SLA table travels with the package
+        "infra/analyses/data/sla.yaml",  # the availability command's SLA table travels with the package
     } <= set(names)
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.plan import Plan
-from infra.stack_config import ConfigError
+from infra.config.errors import ConfigError
+from infra.plan.run import Plan
 
 from .plan_cache import PlanCache
 from .support import PLANS, PROJECT_DIR, plan_of
@@ -90,11 +90,13 @@ def test_the_program_is_deterministic_which_the_cache_relies_on() -> None:
 
 def test_every_caller_of_run_plan_is_served_by_the_cache() -> None:
     import infra.cli
-    import infra.docs
-    import infra.failover
-    import infra.plan
+    import infra.operations.failover
+    import infra.plan.run
+    import infra.reports.docs
 
-    assert all(module.run_plan is PLANS for module in (infra.plan, infra.docs, infra.failover))
+    assert all(
+        module.run_plan is PLANS for module in (infra.plan.run, infra.reports.docs, infra.operations.failover)
+    )
     # The CLI imports the plan's module on first use, and so reaches the cache through it.
     assert infra.cli.run_plan(PROJECT_DIR, "staging") is plan_of("staging")
 

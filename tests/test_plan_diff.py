@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from infra.cli import main
-from infra.plan_diff import GLOBAL, PlanDiffError, changed_paths, diff_plans, load_plan_json, summary_markdown
+from infra.plan.diff import GLOBAL, PlanDiffError, changed_paths, diff_plans, load_plan_json, summary_markdown
 
 from .support import PROJECT_DIR, plan_of
 

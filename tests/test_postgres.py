@@ -9,9 +9,9 @@ import pytest
 
 from components.network.subnets import Tier
 from components.postgres.postgres_cluster import AWS_OWNED, CA_CERTIFICATE
-from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource, mock_password
-from infra.plan import Plan
-from infra.stack_config import PROD_MIN_BACKUP_RETENTION_DAYS
+from infra.config.rules import PROD_MIN_BACKUP_RETENTION_DAYS
+from infra.plan.mocks import MOCK_ACCOUNT_ID, RecordedResource, mock_password
+from infra.plan.run import Plan
 
 from .support import config_of, in_region, key_arn, node_group_id, only, strings_in
 

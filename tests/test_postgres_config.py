@@ -17,7 +17,8 @@ from components.postgres.args import (
     global_database_instance_class,
     global_database_problems,
 )
-from infra.stack_config import validate_config
+from infra.config.component_args import region_args
+from infra.config.loading import validate_config
 
 from .support import assert_issue, rejected
 
@@ -72,7 +73,7 @@ def test_leaving_the_region_out_of_the_database_is_the_fix(prod_values: dict[str
     prod_values["postgres"]["regions"] = [r["name"] for r in prod_values["regions"][:8]]
     config = validate_config(prod_values, "Pulumi.prod.yaml")
     assert "ap-southeast-4" not in config.postgres_regions()
-    assert len(config.region_args("prod")) == 9
+    assert len(region_args(config, "prod")) == 9
 
 
 def test_database_region_must_be_a_region_of_the_stack(prod_values: dict[str, Any]) -> None:

@@ -12,8 +12,8 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from infra import program
-from infra.mocks import PlanMocks, PlanMonitor
-from infra.stack_config import engine_config
+from infra.config.loading import engine_config
+from infra.plan.mocks import PlanMocks, PlanMonitor
 
 
 def run_program(values: dict[str, Any], stack: str = "prod") -> PlanMonitor:

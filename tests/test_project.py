@@ -54,10 +54,10 @@ def test_no_machine_paths_in_tracked_files() -> None:
 
 
 def test_readme_config_reference_is_generated_from_the_models() -> None:
-    from infra.docs import replace_block
+    from infra.reports.docs import replace_block
 
     readme = (PROJECT_DIR / "README.md").read_text()
-    assert replace_block(readme) == readme, "run: python -m infra.docs --write"
+    assert replace_block(readme) == readme, "run: python -m infra.reports.docs --write"
 
 
 def test_readme_steering_table_is_prods_computed_one(prod_plan) -> None:
@@ -73,7 +73,8 @@ def test_readme_steering_table_is_prods_computed_one(prod_plan) -> None:
 def test_readme_validation_example_is_what_the_program_prints(prod_values) -> None:
     import pytest as _pytest
 
-    from infra.stack_config import ConfigError, validate_config
+    from infra.config.errors import ConfigError
+    from infra.config.loading import validate_config
 
     prod_values["regions"][5]["cidr"] = "10.1.0.0/16"
     with _pytest.raises(ConfigError) as caught:
@@ -108,14 +109,14 @@ def test_the_benchmarks_floor_process_replays_what_it_is_given(tmp_path: Path) -
     dump.write_bytes(pickle.dumps((["pulumi_random", "pulumi_tls"], recorded)))
     probe = (
         "import runpy, sys\n"
-        "import infra.plan\n"
+        "import infra.plan.run\n"
         "seen = []\n"
-        "real = infra.plan.run_program\n"
+        "real = infra.plan.run.run_program\n"
         "def recording(*a, **k):\n"
         "    plan = real(*a, **k)\n"
         "    seen.append(sorted(r.urn.split('::', 2)[-1] for r in plan.resources))\n"
         "    return plan\n"
-        "infra.plan.run_program = recording\n"
+        "infra.plan.run.run_program = recording\n"
         f"sys.argv = ['plan_benchmark.py', '--floor-from', {str(dump)!r}]\n"
         "runpy.run_path('benchmarks/plan_benchmark.py', run_name='__main__')\n"
         "print('pulumi_tls' in sys.modules, seen[0])\n"

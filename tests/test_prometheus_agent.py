@@ -37,8 +37,8 @@ from components.observability.prometheus_agent import (
     disruption_budget_spec,
     remote_write_url,
 )
-from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource
-from infra.plan import Plan, run_program
+from infra.plan.mocks import MOCK_ACCOUNT_ID, RecordedResource
+from infra.plan.run import Plan, run_program
 
 from .support import assert_issue, bare_cluster, rejected
 

@@ -12,8 +12,9 @@ import yaml
 from components.network.subnets import Tier
 from components.redis.args import Membership, RedisRole
 from components.redis.redis_cluster import AWS_OWNED, LOG_TYPES
-from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource, mock_password
-from infra.plan import Plan, run_plan
+from infra.config.component_args import redis_args as members_of_stores
+from infra.plan.mocks import MOCK_ACCOUNT_ID, RecordedResource, mock_password
+from infra.plan.run import Plan, run_plan
 
 from .support import PROJECT_DIR, config_of, in_region, key_arn, node_group_id, strings_in
 
@@ -39,7 +40,7 @@ def groups(plan: Plan) -> dict[tuple[str, str], RecordedResource]:
 
 
 def redis_args(plan: Plan):
-    return config_of(plan).redis_args(plan.stack)
+    return members_of_stores(config_of(plan), plan.stack)
 
 
 def children_of(plan: Plan, group: RecordedResource, type_token: str) -> list[RecordedResource]:

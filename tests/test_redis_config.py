@@ -22,7 +22,8 @@ from components.redis.args import (
     global_datastore_node_type,
     global_datastore_problems,
 )
-from infra.stack_config import validate_config
+from infra.config.component_args import redis_args
+from infra.config.loading import validate_config
 
 from .support import assert_issue, rejected
 
@@ -66,7 +67,7 @@ def test_a_shared_store_must_not_evict(staging_values: dict[str, Any]) -> None:
 def test_a_cache_may_evict_as_it_likes(prod_values: dict[str, Any]) -> None:
     prod_values["redis"]["stores"]["cache"]["maxmemoryPolicy"] = "allkeys-lfu"
     config = validate_config(prod_values, "Pulumi.prod.yaml")
-    assert config.redis_args("prod")["cache"]["us-east-1"].maxmemory_policy is MaxmemoryPolicy.ALLKEYS_LFU
+    assert redis_args(config, "prod")["cache"]["us-east-1"].maxmemory_policy is MaxmemoryPolicy.ALLKEYS_LFU
 
 
 def test_every_role_served_exactly_once(prod_values: dict[str, Any]) -> None:

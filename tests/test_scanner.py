@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from infra.guardrails.manifests import export_manifests, manifest_of
 from infra.guardrails.scanner import Finding, ScanReport, Suppression, load_suppressions, scan_plan
 from infra.guardrails.terraform import TERRAFORM_TYPES, export_terraform_plan, snake_case
-from infra.plan import run_program
+from infra.plan.run import run_program
 
 from .support import STACKS, plan_of
 

@@ -11,13 +11,9 @@ import pytest
 
 from components.core.args import AWS_REGIONS, RegionRole
 from components.network.args import NatGatewayMode
-from infra.stack_config import (
-    ConfigError,
-    Environment,
-    load_stack_file,
-    read_stack_file,
-    validate_config,
-)
+from infra.config.errors import ConfigError
+from infra.config.loading import load_stack_file, read_stack_file, validate_config
+from infra.config.schema import Environment
 
 from .support import PROD_REGIONS, PROJECT_DIR, assert_issue, rejected
 

@@ -24,8 +24,8 @@ from components.observability.cluster_telemetry import (
     scrape_configuration,
 )
 from components.observability.grafana_workspace import GrafanaWorkspace
-from infra.mocks import RecordedResource
-from infra.plan import Plan, run_program
+from infra.plan.mocks import RecordedResource
+from infra.plan.run import Plan, run_program
 
 from .support import ACCOUNT, SUBNETS, TEAM_REGION, bare_cluster, team_eks_args, team_vpc
 

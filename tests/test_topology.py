@@ -8,8 +8,9 @@ import json
 
 import pytest
 
-from infra.mocks import MOCK_ACCOUNT_ID, RecordedResource
-from infra.plan import Plan
+from infra.config.component_args import postgres_args, redis_args, region_args
+from infra.plan.mocks import MOCK_ACCOUNT_ID, RecordedResource
+from infra.plan.run import Plan
 
 from .support import (
     PROD_REGIONS,
@@ -325,19 +326,19 @@ def test_a_store_attached_after_the_alarms_is_refused(store: str) -> None:
     """The alarms watch what the region holds when they are attached; a store attached after them
     would run unwatched, so the region refuses it instead of leaving it out silently."""
     from components import RegionStack
-    from infra.plan import run_program
-    from infra.stack_config import load_stack_file
+    from infra.config.loading import load_stack_file
+    from infra.plan.run import run_program
 
     config = load_stack_file(PROJECT_DIR / "Pulumi.staging.yaml")
     home = config.write_home
 
     def main() -> None:
-        region = RegionStack(home, next(a for a in config.region_args("staging") if a.region == home))
+        region = RegionStack(home, next(a for a in region_args(config, "staging") if a.region == home))
         region.attach_alarms(config.observability.thresholds, config.observability.alarm_subscriptions)
         if store == "postgres":
-            region.attach_postgres(config.postgres_args("staging")[home])
+            region.attach_postgres(postgres_args(config, "staging")[home])
         else:
-            region.attach_redis(next(iter(config.redis_args("staging").values()))[home])
+            region.attach_redis(next(iter(redis_args(config, "staging").values()))[home])
 
     with pytest.raises(ValueError, match=r"after attach_alarms; attach every data store first"):
         run_program(main, project="meridian", stack="staging")

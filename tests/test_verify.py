@@ -15,10 +15,10 @@ import pytest
 from botocore.stub import Stubber
 
 from infra.cli import main
-from infra.failover import config_after_failover
-from infra.plan import plan_after
-from infra.stack_config import namespace_values, read_stack_file
-from infra.verify import Expectation, VerifyError, aws_clients, expectations, verify
+from infra.config.loading import namespace_values, read_stack_file
+from infra.operations.failover import config_after_failover
+from infra.operations.verify import Expectation, VerifyError, aws_clients, expectations, verify
+from infra.plan.run import plan_after
 
 from .support import ACCOUNT, PROJECT_DIR, build, by_kind, factory, offline, plan_of
 

@@ -18,8 +18,8 @@ from components.warehouse.args import (
     RedshiftSettings,
     WarehouseArgs,
 )
-from infra.mocks import MOCK_ACCOUNT_ID, mock_prefix_list_id
-from infra.plan import Plan, run_program
+from infra.plan.mocks import MOCK_ACCOUNT_ID, mock_prefix_list_id
+from infra.plan.run import Plan, run_program
 
 from .support import (
     ENCRYPTION,

@@ -3,7 +3,7 @@
 `AuditSettings` is what a stack file sets under `meridian:observability.audit`; `AuditTrailArgs`
 adds what the stack program derives (the name prefix, protection). The log files are kept under
 COMPLIANCE Object Lock by default: nobody deletes one before its retention ends. They live apart
-from `components/audit/audit_trail.py` so that validating a stack file (`infra.stack_config`) does not import
+from `components/audit/audit_trail.py` so that validating a stack file (`infra.config`) does not import
 the Pulumi SDKs.
 """
 

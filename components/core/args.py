@@ -1,7 +1,7 @@
 """Typed, validated arguments of meridian's components.
 
 These pydantic models are the single source of truth for what a component accepts: the stack config
-(`infra.stack_config`) is built from them, and a platform team constructing a component in its own
+(`infra.config`) is built from them, and a platform team constructing a component in its own
 program gets the same validation and defaults. Secure choices are the defaults; turning one off means
 writing it down.
 

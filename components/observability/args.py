@@ -3,7 +3,7 @@
 
 A stack file sets them under `meridian:observability` (`alarmSubscriptions`, `thresholds`,
 `telemetry`, `grafana`); the stack program adds each region's name prefix and protection. They
-live apart from the component modules so that validating a stack file (`infra.stack_config`) does
+live apart from the component modules so that validating a stack file (`infra.config`) does
 not import the Pulumi SDKs.
 
 - The Prometheus agent's image is a Prometheus 3 release pinned by its tag, never `latest` (the

@@ -4,7 +4,7 @@ that own buckets.
 `BucketLifecycle` and `ObjectLock` are checked against S3's own limits (the earliest transition to
 an infrequent-access class, the gaps between transitions, expiration after the last one) when the
 model is built, so a rule S3 would refuse fails before any resource exists. They live apart from
-`private_bucket.py` so that validating a stack file (`infra.stack_config`) does not import
+`private_bucket.py` so that validating a stack file (`infra.config`) does not import
 the Pulumi SDKs.
 """
 

@@ -5,7 +5,7 @@ cutoff, the `events` table's columns and optional Redshift Serverless.
 `WarehouseArgs` adds the name prefix and protection, which the stack program derives. Each limit is
 the service's own (S3's transition gaps, Athena's 10 MB minimum cutoff, Redshift Serverless's RPU
 steps), checked when the model is built. They live apart from `analytics_warehouse.py` so
-that validating a stack file (`infra.stack_config`) does not import the Pulumi SDKs.
+that validating a stack file (`infra.config`) does not import the Pulumi SDKs.
 """
 
 from __future__ import annotations

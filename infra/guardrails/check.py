@@ -14,7 +14,7 @@ from functools import partial
 from rich.console import Console
 from rich.table import Table
 
-from infra.plan import Plan
+from infra.plan.run import Plan
 
 from .model import RESOURCE_RULES, STACK_RULES, Stack, Subject, Undetermined, Violation
 

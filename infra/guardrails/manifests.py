@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from infra.plan import Plan
+from infra.plan.run import Plan
 
 __all__ = ["ExportedManifests", "export_manifests", "manifest_of"]
 

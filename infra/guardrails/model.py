@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from infra.stack_config import Environment
+from infra.config.schema import Environment
 
 __all__ = [
     "NON_PROD",

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from infra.stack_config import PROD_MIN_BACKUP_RETENTION_DAYS
+from infra.config.rules import PROD_MIN_BACKUP_RETENTION_DAYS
 
 from .model import REQUIRED_TAGS, UNKNOWN, Subject, Undetermined, is_false, is_set, is_true, resource_rule
 

@@ -22,9 +22,11 @@ from typing import Any
 
 import yaml
 from pydantic import Field
+from rich.console import Console
+from rich.table import Table
 
 from components.core.args import MeridianModel
-from infra.plan import Plan
+from infra.plan.run import Plan
 
 from .manifests import export_manifests
 from .model import is_set
@@ -37,6 +39,7 @@ __all__ = [
     "Suppression",
     "default_checkov",
     "load_suppressions",
+    "render_scan",
     "scan_plan",
 ]
 
@@ -206,4 +209,34 @@ def scan_plan(
         unsuppressed=unsuppressed,
         resources={"terraform_plan": terraform["resource_count"], "kubernetes": kubernetes["resource_count"]},
         not_rendered=manifests.helm_releases,
+    )
+
+
+def render_scan(report: ScanReport, console: Console) -> None:
+    """Counts, every accepted failure with its reason (grouped), and every new failure."""
+    if report.suppressed:
+        table = Table(title=f"checkov failures accepted in {report.stack} (policy/checkov-suppressions.yaml)")
+        table.add_column("check")
+        table.add_column("resources", justify="right")
+        table.add_column("reason")
+        grouped: dict[tuple[str, str], int] = {}
+        for finding, rule in report.suppressed:
+            grouped[(finding.check, rule.reason)] = grouped.get((finding.check, rule.reason), 0) + 1
+        for (check, reason), count in sorted(grouped.items()):
+            table.add_row(check, str(count), reason)
+        console.print(table)
+    if report.unsuppressed:
+        table = Table(title="checkov failures not accepted: fix the component or suppress with a reason")
+        table.add_column("check")
+        table.add_column("resource")
+        table.add_column("what checkov wants")
+        for finding in report.unsuppressed:
+            table.add_row(finding.check, finding.resource, finding.name)
+        console.print(table)
+    console.print(
+        f"checkov {report.stack}: {report.ran} checks ran over {report.resources['terraform_plan']} AWS "
+        f"resources and {report.resources['kubernetes']} Kubernetes objects: {report.passed} passed, "
+        f"{len(report.suppressed)} failed and are suppressed with a reason, "
+        f"{len(report.unsuppressed)} failed unsuppressed. Helm releases not rendered offline: "
+        f"{len(report.not_rendered)}."
     )

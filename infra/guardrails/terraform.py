@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.plan import Plan
+from infra.plan.run import Plan
 
 from .check import subjects_of
 from .resource_rules import is_taggable

@@ -42,11 +42,14 @@ from rich.table import Table
 
 from components.redis.args import Membership
 
+from ..config.component_args import postgres_args, redis_args
+from ..config.errors import ConfigError
+from ..config.loading import validate_config
+from ..config.schema import StackConfig
+from ..guardrails.resource_rules import STATEFUL_TYPES
+from ..plan.diff import diff_plans
+from ..plan.run import plan_after, run_plan
 from .failover_defaults import DEFAULT_MAX_LAG_MS, DEFAULT_TIMEOUT_S
-from .guardrails.resource_rules import STATEFUL_TYPES
-from .plan import plan_after, run_plan
-from .plan_diff import diff_plans
-from .stack_config import ConfigError, StackConfig, validate_config
 from .verify import ClientFactory, account_error
 
 __all__ = [
@@ -302,7 +305,7 @@ def failover_db(
     project_dir: Path | None = None,
 ) -> FailoverReport:
     """Make *target*'s Aurora cluster the writer of the stack's global database."""
-    members = config.postgres_args(stack)
+    members = postgres_args(config, stack)
     if target not in members:
         raise FailoverError(
             f"{target} is not a region of {stack}'s global database ({', '.join(members)}); "
@@ -531,7 +534,7 @@ def failover_cache(
     project_dir: Path | None = None,
 ) -> FailoverReport:
     """Make *target*'s replication group the primary of each global store copied there (or *store*)."""
-    layout = config.redis_args(stack)
+    layout = redis_args(config, stack)
     # Every region of a store's global datastore can be promoted: the config's primary too, once a
     # failover has made it a secondary (failing back); the live pre-check says which it is now.
     members = {name: layout[name][target] for name in stores_copied_to(config, target)}

@@ -1,4 +1,4 @@
-"""The failover's defaults, apart from `infra.failover` (boto3, the offline plan) so that the CLI
+"""The failover's defaults, apart from `infra.operations.failover` (boto3, the offline plan) so that the CLI
 can show them in its help without importing either."""
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .mocks import is_provider_type
-from .plan import GLOBAL
+from .run import GLOBAL
 
 __all__ = [
     "GLOBAL",

@@ -1,9 +1,9 @@
-"""The instance types the stacks size with: vCPUs and memory, from `infra/data/instances.yaml`.
+"""The instance types the stacks size with: vCPUs and memory, from `infra/analyses/data/instances.yaml`.
 
 `meridian capacity` packs pods onto nodes and divides instance vCPUs by per-vCPU rates with these;
 `meridian cost` bills an RDS Proxy by the vCPUs behind it. One table, so the two cannot disagree on
 what a type is; a type the table lacks is an error that names the file to add it to. `load_data`
-reads any of the package's data tables (`infra/data/`).
+reads any of the package's data tables (`infra/analyses/data/`).
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ class InstanceSpec:
 
 
 def load_data(name: str) -> Any:
-    """A YAML data file shipped in the `infra` package (`data/<name>`)."""
-    return yaml.safe_load(files("infra").joinpath(name).read_text(encoding="utf-8"))
+    """A YAML data file shipped with the analyses: `name` is under `infra/analyses/` (`data/sla.yaml`)."""
+    return yaml.safe_load(files("infra.analyses").joinpath(name).read_text(encoding="utf-8"))
 
 
 @cache
@@ -51,6 +51,6 @@ def instance_spec(name: str) -> InstanceSpec:
         return _specs()[name]
     except KeyError:
         raise CatalogError(
-            f"{name} is not in infra/{INSTANCES_FILE}; add its vCPUs and memory from the AWS page "
+            f"{name} is not in infra/analyses/{INSTANCES_FILE}; add its vCPUs and memory from the AWS page "
             "the file's source names"
         ) from None

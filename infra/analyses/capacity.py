@@ -39,9 +39,11 @@ from components.core.sizes import ComponentSizes
 from components.edge.geo import CloudflareRegion, distance_km
 from components.redis.args import RedisRole
 
+from ..config.component_args import cdn_args
+from ..config.schema import StackConfig
+from ..config.workload import Workload
 from .catalog import instance_spec
 from .latency import City, world_cities
-from .stack_config import StackConfig, Workload
 
 __all__ = [
     "CapacityReport",
@@ -270,7 +272,7 @@ def route(
 
 def analyse_capacity(config: StackConfig, stack: str, workload: Workload) -> CapacityReport:
     """Every region's ceiling, and the load each scenario (all up, each region lost) puts on it."""
-    cdn = config.cdn_args(stack)
+    cdn = cdn_args(config, stack)
     steering = cdn.steering()
     roles = {r.name: r.role for r in config.regions}
     db_regions = set(config.postgres_regions())

@@ -465,7 +465,7 @@ class PlanMocks(Mocks):
         }.get(args.token)
         if handler is None:
             raise NotImplementedError(
-                f"no mock answer for {args.token}; add a realistic one to infra/mocks.py"
+                f"no mock answer for {args.token}; add a realistic one to infra/plan/mocks.py"
             )
         return handler(region, args.args), []
 

@@ -27,16 +27,12 @@ from pulumi.runtime.settings import ROOT
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from ..config.loading import engine_config, load_stack_file, read_stack_file
+from ..config.naming import NAMESPACE
+from ..config.rules import is_encrypted
+from ..config.schema import StackConfig
+from ..project import find_project_dir
 from .mocks import PlanMocks, PlanMonitor, RecordedResource, is_provider_type
-from .project import find_project_dir
-from .stack_config import (
-    NAMESPACE,
-    StackConfig,
-    engine_config,
-    is_encrypted,
-    load_stack_file,
-    read_stack_file,
-)
 
 __all__ = ["GLOBAL", "Plan", "find_project_dir", "plan_after", "run_plan", "run_program"]
 
@@ -169,7 +165,7 @@ def run_plan(project_dir: Path, stack: str, on_register: Callable[[int], None] |
     validated = load_stack_file(stack_file)
     config = read_stack_file(stack_file)
     with _collector_paused():  # (importing the SDKs makes long-lived objects too)
-        from . import program  # the components and their SDKs: only once the stack file is valid
+        from .. import program
 
     # Encrypted values reach the program as secrets, as under the engine (their ciphertext stands
     # in for the plaintext the engine would decrypt).

@@ -3,7 +3,7 @@ the secondary, check each took, fail them back, and write down how long each pha
 
 The target is the first database region the write home's users fail over to (the steering's
 default order), the region a real outage would move writes to. The phases are the runbook's own
-(`infra.failover`, planned switchovers: no data is lost), so a drill rehearses exactly the code an
+(`infra.operations.failover`, planned switchovers: no data is lost), so a drill rehearses exactly the code an
 outage would run:
 
 1. database → target; 2. caches → target (every store copied there);
@@ -25,8 +25,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from ..config.component_args import cdn_args, postgres_args
+from ..config.schema import Environment, StackConfig
 from .failover import FailoverError, FailoverReport, failover_cache, failover_db, stores_copied_to
-from .stack_config import Environment, StackConfig
 from .verify import ClientFactory
 
 __all__ = ["DrillReport", "drill", "drill_target", "render_drill", "write_report"]
@@ -70,8 +71,8 @@ class DrillReport:
 
 def drill_target(config: StackConfig, stack: str) -> str:
     """The first database region after the write home in the steering's default failover order."""
-    database = set(config.postgres_args(stack))
-    order = config.cdn_args(stack).steering().default
+    database = set(postgres_args(config, stack))
+    order = cdn_args(config, stack).steering().default
     target = next((r for r in order if r != config.write_home and r in database), None)
     if target is None:
         raise FailoverError(

@@ -34,9 +34,9 @@ from botocore.exceptions import (
 from rich.console import Console
 from rich.table import Table
 
-from .mocks import RecordedResource
-from .plan import Plan
-from .stack_config import redis_group_id
+from ..config.naming import redis_group_id
+from ..plan.mocks import RecordedResource
+from ..plan.run import Plan
 
 __all__ = [
     "RETRIES",

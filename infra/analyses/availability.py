@@ -8,7 +8,7 @@ to any healthy pool, so the regions are in parallel; Cloudflare itself is in ser
     region  = Π uptime of its parts
     global  = Cloudflare × (1 - Π over regions (1 - region))
 
-with the figures of `infra/data/sla.yaml`, each a provider's published monthly commitment. Failures
+with the figures of `infra/analyses/data/sla.yaml`, each a provider's published monthly commitment. Failures
 are taken as independent, which they are not always (a bad deploy reaches every region): the figure
 is the ceiling the contracts allow, not a forecast. Writes are the exception to the parallel rule:
 they go to the write home until an Aurora global-database failover moves it, so the write path is
@@ -27,8 +27,8 @@ from functools import cache
 from rich.console import Console
 from rich.table import Table
 
+from ..plan.run import Plan
 from .catalog import load_data
-from .plan import Plan
 
 __all__ = [
     "MINUTES_PER_MONTH",
@@ -56,7 +56,7 @@ _PARTS_BY_TYPE = {
 
 @dataclass(frozen=True)
 class Part:
-    """One published commitment (an entry of `infra/data/sla.yaml`)."""
+    """One published commitment (an entry of `infra/analyses/data/sla.yaml`)."""
 
     key: str
     label: str

@@ -5,7 +5,7 @@ estimate follows the code: a node group is billed at its desired size (Karpenter
 under load and is left out), an Aurora instance at its class, a replication group at its shards ×
 (1 + replicas) nodes, an ingress gateway's NLB per LoadBalancer Service. Usage-priced items (storage,
 I/O, logs, NAT and NLB traffic, replication) take the month's volumes from
-`meridian:workload.monthly`. Prices are `infra/data/prices.yaml`, each section with its source and
+`meridian:workload.monthly`. Prices are `infra/analyses/data/prices.yaml`, each section with its source and
 the date it was read; they are used as written, never adjusted. A preferred instance type that the
 table says a region does not offer (`null`) is priced as the next type the group lists, and the
 substitution is reported.
@@ -28,11 +28,11 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from ..config.workload import Budget, BudgetLine, MonthlyUsage
+from ..plan.mocks import RecordedResource
+from ..plan.run import GLOBAL, Plan
 from .availability import asks_for_load_balancer
 from .catalog import CatalogError, instance_spec, load_data
-from .mocks import RecordedResource
-from .plan import GLOBAL, Plan
-from .stack_config import Budget, BudgetLine, MonthlyUsage
 
 __all__ = [
     "GLOBAL",
@@ -84,7 +84,7 @@ class Substitution:
 
 
 class Prices:
-    """`infra/data/prices.yaml`: each section's `prices` by region (and by type for instances)."""
+    """`infra/analyses/data/prices.yaml`: each section's `prices` by region (and by type for instances)."""
 
     def __init__(self, raw: dict[str, Any]) -> None:
         self.raw = raw
@@ -96,7 +96,7 @@ class Prices:
 
     def _missing(self, what: str) -> CatalogError:
         return CatalogError(
-            f"infra/{PRICES_FILE} has no price for {what}; add it from the section's source page"
+            f"infra/analyses/{PRICES_FILE} has no price for {what}; add it from the section's source page"
         )
 
     def regional(self, section: str, region: str) -> float:
@@ -114,8 +114,8 @@ class Prices:
             if table[name].get(region) is not None:
                 return name
         raise CatalogError(
-            f"infra/{PRICES_FILE} lists none of {', '.join(types)} as offered in {region} ({section}); "
-            "add a type offered there to the group's instance types in the stack file"
+            f"infra/analyses/{PRICES_FILE} lists none of {', '.join(types)} as offered in {region} "
+            f"({section}); add a type offered there to the group's instance types in the stack file"
         )
 
     def typed(self, section: str, name: str, region: str) -> float:

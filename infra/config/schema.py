@@ -1,0 +1,189 @@
+"""The stack file's schema: `StackConfig`, what `Pulumi.<stack>.yaml` holds under `meridian:`.
+
+It is composed of the components' own argument models (each family's `args.py`, and
+`components.core.sizes`), so each setting is defined once.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from components.audit.args import AuditSettings
+from components.core.args import AwsRegionName, DomainName, MeridianModel, RegionRole
+from components.core.sizes import ComponentSizes
+from components.edge.args import CdnDefaults
+from components.eks.args import EksDefaults
+from components.network.args import AzCount, NetworkDefaults, PrivateCidr
+from components.observability.args import (
+    AlarmSubscription,
+    AlarmThresholds,
+    GrafanaSettings,
+    TelemetrySettings,
+)
+from components.postgres.args import (
+    PostgresDefaults,
+)
+from components.redis.args import (
+    RedisDefaults,
+)
+from components.warehouse.args import WarehouseSettings
+
+from .naming import NAMESPACE
+from .workload import Budget, Targets, Workload
+
+__all__ = [
+    "Environment",
+    "Observability",
+    "RegionEntry",
+    "StackConfig",
+    "TagValue",
+    "Tags",
+]
+
+
+class Environment(str, Enum):
+    PROD = "prod"
+    STAGING = "staging"
+    DEV = "dev"
+
+
+_TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
+
+
+def _tag_value(value: str) -> str:
+    if not _TAG_VALUE.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid AWS tag value; use 1-256 letters, digits, spaces or _.:/=+-@"
+        )
+    return value
+
+
+TagValue = Annotated[str, AfterValidator(_tag_value)]
+
+
+class Tags(MeridianModel):
+    """Who owns the stack and who pays; `environment` is added from `meridian:environment`.
+
+    Attributes:
+        owner: the team that owns the stack (AWS tag `owner`).
+        cost_center: the cost center that pays for it (AWS tag `cost-center`).
+    """
+
+    owner: TagValue
+    cost_center: TagValue
+
+
+class RegionEntry(MeridianModel):
+    """One region of the stack (an item of `meridian:regions`).
+
+    Attributes:
+        name: the AWS region, e.g. `eu-west-1`; listed once per stack.
+        role: `primary` (full capacity, can take writes) or `secondary` (backs up a primary).
+        cidr: the VPC's private IPv4 range (RFC 1918); disjoint from every other region's.
+        az_count: AZs the VPC spans (at least 2, as EKS requires; prod needs 3).
+        fewer_azs_reason: why a prod region runs in fewer than 3 AZs (e.g. us-west-1 offers EKS
+            only two). The deviation is explicit and reasoned, never an omission; unset by default.
+    """
+
+    name: AwsRegionName
+    role: RegionRole
+    cidr: PrivateCidr
+    az_count: AzCount = 3
+    fewer_azs_reason: str | None = Field(default=None, min_length=20)
+
+
+class Observability(MeridianModel):
+    """`meridian:observability`: alarms, metrics, logs, the audit trail and the warehouse.
+
+    Attributes:
+        alarm_subscriptions: who each region's alarm topic notifies (`AlarmSubscription`s; prod
+            needs at least one).
+        thresholds: when the alarms fire (`AlarmThresholds`).
+        telemetry: every region's metrics and container logs (`TelemetrySettings`).
+        grafana: the platform's Grafana workspace, in the anchor region (`GrafanaSettings`).
+        audit: the account's CloudTrail trail, in the anchor region (`AuditSettings`).
+        warehouse: the analytics warehouse, in the anchor region (`WarehouseSettings`).
+    """
+
+    alarm_subscriptions: list[AlarmSubscription] = Field(default_factory=list)
+    thresholds: AlarmThresholds = AlarmThresholds()
+    telemetry: TelemetrySettings = TelemetrySettings()
+    grafana: GrafanaSettings = GrafanaSettings()
+    audit: AuditSettings = AuditSettings()
+    warehouse: WarehouseSettings = WarehouseSettings()
+
+
+class StackConfig(MeridianModel):
+    """Everything under `meridian:` in a stack file.
+
+    Attributes:
+        environment: `prod`, `staging` or `dev`; prod gets the strictest checks.
+        domain: the public DNS name the platform serves (Cloudflare zone).
+        write_home: the region that takes writes now: the database writer and every global store's
+            primary. A failover moves it (`meridian failover` says when to change it).
+        anchor_region: the region whose stack declares the global database, the global datastores,
+            their master secrets and the database's backup plan: where they were created (a new
+            stack sets it to its write home). A failover never moves it; changing it re-creates them.
+        tags: `owner` and `costCenter`; every AWS resource carries them.
+        network: network settings shared by every region (`NetworkDefaults`).
+        eks: EKS settings shared by every region's cluster (`EksDefaults`).
+        postgres: the global PostgreSQL database: version, regions, backups (`PostgresDefaults`).
+        redis: the Redis stores (cache, sessions, queues), engine and snapshots (`RedisDefaults`).
+        cdn: Cloudflare in front of the regions: account, zone, TLS, WAF, steering (`CdnDefaults`).
+        regions: the regions, each with its role, VPC CIDR and AZ count.
+        sizes: component sizes for `primary` and `secondary` regions.
+        protect_stateful_resources: protect keys, logs and data stores from deletion (default true;
+            prod may not turn it off).
+        kms_deletion_window_days: waiting period of a deleted KMS key (7-30, default 30).
+        targets: the promises the analysis commands check (`Targets`).
+        workload: the application's demand profile, for `meridian capacity` and `cost` (`Workload`).
+        budget: the monthly budget by line, for `meridian cost` (`Budget`).
+        observability: alarms and where they go, metrics, logs, audit and analytics
+            (`Observability`).
+    """
+
+    environment: Environment
+    domain: DomainName
+    write_home: AwsRegionName
+    anchor_region: AwsRegionName
+    tags: Tags
+    network: NetworkDefaults = NetworkDefaults()
+    eks: EksDefaults
+    postgres: PostgresDefaults
+    redis: RedisDefaults = RedisDefaults()
+    cdn: CdnDefaults
+    regions: list[RegionEntry] = Field(min_length=1)
+    sizes: dict[RegionRole, ComponentSizes]
+    protect_stateful_resources: bool = True
+    kms_deletion_window_days: int = Field(default=30, ge=7, le=30)
+    targets: Targets = Targets()
+    workload: Workload | None = None
+    budget: Budget | None = None
+    observability: Observability = Observability()
+
+    def aws_tags(self, stack: str) -> dict[str, str]:
+        """The default tags of every AWS resource in the stack."""
+        return {
+            "environment": self.environment.value,
+            "owner": self.tags.owner,
+            "cost-center": self.tags.cost_center,
+            "project": NAMESPACE,
+            "stack": stack,
+        }
+
+    def store_primary(self, store: str) -> str | None:
+        """Where a global store takes writes now: the write home when it holds a copy of the store,
+        else the anchor region, where it was created; None for a store without a global datastore."""
+        members = (self.anchor_region, *self.redis.stores[store].global_regions)
+        if len(members) == 1:
+            return None
+        return self.write_home if self.write_home in members else self.anchor_region
+
+    def postgres_regions(self) -> list[str]:
+        """The regions of the global database, the anchor first, then in stack-file order."""
+        listed = self.postgres.regions or tuple(r.name for r in self.regions)
+        return [self.anchor_region, *(r for r in listed if r != self.anchor_region)]
