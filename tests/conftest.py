@@ -15,8 +15,7 @@ from moto import mock_aws
 
 from infra.config.loading import namespace_values, read_stack_file
 from infra.plan.run import Plan
-
-from .support import PLANS, PROJECT_DIR, STACKS, plan_of
+from tests.support import PLANS, PROJECT_DIR, STACKS, plan_of
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -27,8 +27,7 @@ from infra.config.loading import load_stack_file, validate_config
 from infra.operations.verify import RETRIES, Expectation, expectations
 from infra.plan.mocks import MOCK_ACCOUNT_ID, RecordedResource
 from infra.plan.run import Plan, run_plan
-
-from .plan_cache import PlanCache
+from tests.plan_cache import PlanCache
 
 # --- the offline plans ----------------------------------------------------------------------------
 

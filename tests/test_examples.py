@@ -1,6 +1,6 @@
 """The programs in examples/: each runs under the mocks as `pulumi up` would run it, pins every AWS
 resource to a region through an explicit provider and exports what it promises. The README shows
-them as they are (its blocks are generated, tests/test_project.py checks them), so this is what
+them as they are (its blocks are generated, tests/infra/test_project.py checks them), so this is what
 makes the README's examples tested code.
 
 Every file in examples/ is run by the parametrized tests; each also has an assertion of its own.

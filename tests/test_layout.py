@@ -5,7 +5,8 @@
 - `args.py` and `policies.py` import no Pulumi SDK (a stack file is validated before any is loaded,
   and a policy is a pure function of ARNs);
 - `components` exports every component and its args (the public API);
-- no test module imports another: what they share is in `tests/support.py`.
+- no test module imports another: what they share is in `tests/support.py`;
+- `tests/components/<family>/` and `tests/infra/<job>/` test the package of the same path.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ import re
 from pathlib import Path
 
 import components
-
-from .support import PROJECT_DIR
+from tests.support import PROJECT_DIR
 
 PACKAGE = PROJECT_DIR / "components"
 FAMILIES = sorted(p for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists())
@@ -97,3 +97,17 @@ def test_no_test_module_imports_another() -> None:
         and (node.module or "").rpartition(".")[2].startswith(("test_", "conftest"))
     ]
     assert crossing == []
+
+
+def test_the_tests_mirror_the_packages() -> None:
+    """`tests/components/eks/` tests `components/eks/`, `tests/infra/plan/` tests `infra/plan/`."""
+    tests = PROJECT_DIR / "tests"
+    orphans = [
+        str(folder.relative_to(tests))
+        for top in ("components", "infra")
+        for folder in (tests / top).rglob("*")
+        if folder.is_dir()
+        and folder.name != "__pycache__"
+        and not (PROJECT_DIR / folder.relative_to(tests) / "__init__.py").exists()
+    ]
+    assert orphans == []

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .support import PROJECT_DIR
+from tests.support import PROJECT_DIR
 
 BIN = Path(sys.executable).parent
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .support import PROJECT_DIR
+from tests.support import PROJECT_DIR
 
 # Runs in the clean virtualenv, from a folder outside the repository: a team's own program that
 # declares a network through the installed components, run under the installed mocks.

@@ -10,9 +10,8 @@ import pytest
 
 from infra.config.errors import ConfigError
 from infra.plan.run import Plan
-
-from .plan_cache import PlanCache
-from .support import PLANS, PROJECT_DIR, plan_of
+from tests.plan_cache import PlanCache
+from tests.support import PLANS, PROJECT_DIR, plan_of
 
 
 def project_copy(folder: Path) -> Path:

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .support import PROJECT_DIR, STACKS
+from tests.support import PROJECT_DIR, STACKS
 
 WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
 BIN = Path(sys.executable).parent  # the venv's bin, where the test extras put actionlint and shellcheck

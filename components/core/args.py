@@ -45,7 +45,7 @@ class MeridianModel(BaseModel):
 
 
 #: Every region pulumi-aws knows: pulumi-aws 7.51.1's `aws.Region`, written out so that validating a
-#: stack file does not import the SDK (tests/test_stack_config.py keeps the two equal).
+#: stack file does not import the SDK (tests/infra/config/test_stack_config.py keeps the two equal).
 AWS_REGIONS: frozenset[str] = frozenset({
     "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
     "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
