@@ -11,6 +11,7 @@ model is built, before any resource is declared.
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import TYPE_CHECKING, Any
 
 # Lazy (PEP 562): importing the package imports none of its modules; `__getattr__` imports a name's
@@ -22,12 +23,12 @@ if TYPE_CHECKING:
     from .audit.audit_trail import AuditTrail
     from .core.args import RegionRole
     from .core.sizes import EksSizes, PostgresSizes, RedisSizes
-    from .edge.args import CdnDefaults, CdnEdgeArgs
+    from .edge.args import CdnEdgeArgs, CdnSettings
     from .edge.cdn_edge import CdnEdge
     from .edge.geo import CloudflareRegion
     from .edge.steering import SteeringPlan, plan_steering
     from .eks.app_envelope import AppEnvelope
-    from .eks.args import AddonVersions, EksClusterArgs, EksDefaults, IstioSettings, KarpenterSettings
+    from .eks.args import AddonVersions, EksClusterArgs, EksSettings, IstioSettings, KarpenterSettings
     from .eks.eks_cluster import EksCluster
     from .eks.karpenter import Karpenter
     from .eks.service_mesh import ServiceMesh
@@ -47,15 +48,15 @@ if TYPE_CHECKING:
     from .observability.grafana_workspace import GrafanaWorkspace
     from .observability.prometheus_agent import PrometheusAgent
     from .observability.region_alarms import RegionAlarms
-    from .postgres.args import ClusterRole, PostgresClusterArgs, PostgresDefaults
+    from .postgres.args import ClusterRole, PostgresClusterArgs, PostgresSettings
     from .postgres.postgres_cluster import PostgresCluster
     from .redis.args import (
         MaxmemoryPolicy,
         Membership,
         RedisClusterArgs,
-        RedisDefaults,
         RedisEngine,
         RedisRole,
+        RedisSettings,
     )
     from .redis.redis_cluster import RedisCluster
     from .region.args import RegionStackArgs
@@ -83,16 +84,16 @@ __all__ = [
     "AuditSettings",
     "AuditTrail",
     "AuditTrailArgs",
-    "CdnDefaults",
     "CdnEdge",
     "CdnEdgeArgs",
+    "CdnSettings",
     "CloudflareRegion",
     "ClusterRole",
     "ClusterTelemetry",
     "CrossRegionBackup",
     "EksCluster",
     "EksClusterArgs",
-    "EksDefaults",
+    "EksSettings",
     "EksSizes",
     "EventColumn",
     "GrafanaArgs",
@@ -110,16 +111,16 @@ __all__ = [
     "NetworkError",
     "PostgresCluster",
     "PostgresClusterArgs",
-    "PostgresDefaults",
+    "PostgresSettings",
     "PostgresSizes",
     "PrivateBucket",
     "PrometheusAgent",
     "PrometheusAgentArgs",
     "RedisCluster",
     "RedisClusterArgs",
-    "RedisDefaults",
     "RedisEngine",
     "RedisRole",
+    "RedisSettings",
     "RedisSizes",
     "RedshiftSettings",
     "RegionAlarms",
@@ -153,7 +154,7 @@ _MODULES: dict[str, str] = {
     "AuditSettings": "audit.args",
     "AuditTrail": "audit.audit_trail",
     "AuditTrailArgs": "audit.args",
-    "CdnDefaults": "edge.args",
+    "CdnSettings": "edge.args",
     "CdnEdge": "edge.cdn_edge",
     "CdnEdgeArgs": "edge.args",
     "CloudflareRegion": "edge.geo",
@@ -162,7 +163,7 @@ _MODULES: dict[str, str] = {
     "CrossRegionBackup": "storage.cross_region_backup",
     "EksCluster": "eks.eks_cluster",
     "EksClusterArgs": "eks.args",
-    "EksDefaults": "eks.args",
+    "EksSettings": "eks.args",
     "EksSizes": "core.sizes",
     "EventColumn": "warehouse.args",
     "GrafanaArgs": "observability.args",
@@ -180,14 +181,14 @@ _MODULES: dict[str, str] = {
     "NetworkError": "network.network",
     "PostgresCluster": "postgres.postgres_cluster",
     "PostgresClusterArgs": "postgres.args",
-    "PostgresDefaults": "postgres.args",
+    "PostgresSettings": "postgres.args",
     "PostgresSizes": "core.sizes",
     "PrivateBucket": "storage.private_bucket",
     "PrometheusAgent": "observability.prometheus_agent",
     "PrometheusAgentArgs": "observability.args",
     "RedisCluster": "redis.redis_cluster",
     "RedisClusterArgs": "redis.args",
-    "RedisDefaults": "redis.args",
+    "RedisSettings": "redis.args",
     "RedisEngine": "redis.args",
     "RedisRole": "redis.args",
     "RedisSizes": "core.sizes",
@@ -213,10 +214,25 @@ _MODULES: dict[str, str] = {
 }
 
 
+#: Public names that were renamed → their new names. A stack file's section is a `*Settings` model
+#: everywhere now (`AuditSettings` already was); the old names resolve, with a DeprecationWarning.
+_RENAMED: dict[str, str] = {
+    "CdnDefaults": "CdnSettings",
+    "EksDefaults": "EksSettings",
+    "PostgresDefaults": "PostgresSettings",
+    "RedisDefaults": "RedisSettings",
+}
+
+
 if not TYPE_CHECKING:  # mypy sees the imports above: a misspelt name stays a type error
 
     def __getattr__(name: str) -> Any:
         """Import a public name's module on its first use, and keep the name here for the next."""
+        if name in _RENAMED:
+            warnings.warn(
+                f"components.{name} is now components.{_RENAMED[name]}", DeprecationWarning, stacklevel=2
+            )
+            return __getattr__(_RENAMED[name])
         module = _MODULES.get(name)
         if module is None:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

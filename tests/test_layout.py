@@ -15,6 +15,8 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 import components
 from tests.support import PROJECT_DIR
 
@@ -111,3 +113,9 @@ def test_the_tests_mirror_the_packages() -> None:
         and not (PROJECT_DIR / folder.relative_to(tests) / "__init__.py").exists()
     ]
     assert orphans == []
+
+
+def test_a_renamed_public_name_still_resolves_with_a_warning() -> None:
+    with pytest.warns(DeprecationWarning, match=r"components\.EksDefaults is now components\.EksSettings"):
+        renamed = components.EksDefaults  # type: ignore[attr-defined]
+    assert renamed is components.EksSettings

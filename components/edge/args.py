@@ -1,6 +1,6 @@
 """Arguments of `CdnEdge`: Cloudflare in front of every region.
 
-`CdnDefaults` is what a stack file sets under `meridian:cdn`; `CdnEdgeArgs` adds what the stack
+`CdnSettings` is what a stack file sets under `meridian:cdn`; `CdnEdgeArgs` adds what the stack
 program derives (the hostname, the regions and their roles, the fallback). Every default is the
 secure or the durable one: TLS strict to the origin, HSTS for a year, the managed WAF on, a rate
 limit on the API. Limits are Cloudflare's (API reference for zone settings, load balancer monitors
@@ -26,8 +26,8 @@ __all__ = [
     "ORIGIN_CERTIFICATE_VALIDITY_DAYS",
     "RATE_LIMIT_PERIODS",
     "AffinityMode",
-    "CdnDefaults",
     "CdnEdgeArgs",
+    "CdnSettings",
     "CloudflareId",
     "HealthCheck",
     "OwaspSettings",
@@ -238,7 +238,7 @@ class OwaspSettings(MeridianModel):
     action: RateLimitAction = RateLimitAction.BLOCK
 
 
-class CdnDefaults(MeridianModel):
+class CdnSettings(MeridianModel):
     """Cloudflare settings of a stack (`meridian:cdn` in the stack file).
 
     Attributes:
@@ -290,7 +290,7 @@ class CdnDefaults(MeridianModel):
     ] = 5475
 
     @model_validator(mode="after")
-    def _preload_needs_a_year(self) -> CdnDefaults:
+    def _preload_needs_a_year(self) -> CdnSettings:
         if self.hsts_preload and self.hsts_max_age_seconds < HSTS_MAX_AGE_ONE_YEAR:
             raise ValueError(
                 f"hstsPreload needs hstsMaxAgeSeconds of a year ({HSTS_MAX_AGE_ONE_YEAR}), the "
@@ -299,7 +299,7 @@ class CdnDefaults(MeridianModel):
         return self
 
 
-def cdn_problems(settings: CdnDefaults, roles: dict[str, RegionRole], fallback: str) -> list[TopologyProblem]:
+def cdn_problems(settings: CdnSettings, roles: dict[str, RegionRole], fallback: str) -> list[TopologyProblem]:
     """Why `settings` cannot steer over `roles` (AWS region → role): overrides or load shedding
     naming a region that has no pool, fewer than two regions (a Cloudflare region would have no
     failover pool), or a fallback without a pool."""
@@ -350,8 +350,8 @@ def cdn_problems(settings: CdnDefaults, roles: dict[str, RegionRole], fallback: 
     return problems
 
 
-class CdnEdgeArgs(CdnDefaults):
-    """Arguments of `CdnEdge` (plus everything in `CdnDefaults`).
+class CdnEdgeArgs(CdnSettings):
+    """Arguments of `CdnEdge` (plus everything in `CdnSettings`).
 
     Attributes:
         hostname: the load balancer's hostname, which users reach (the zone apex or a name in it);

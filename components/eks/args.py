@@ -1,6 +1,6 @@
 """Typed arguments of `EksCluster`: versions, access, node groups, mesh and the app's envelope.
 
-`EksDefaults` is what a stack sets once for all its regions (`meridian:eks`); `EksClusterArgs` adds
+`EksSettings` is what a stack sets once for all its regions (`meridian:eks`); `EksClusterArgs` adds
 what differs per region (cluster name, node sizes, protection). A platform team builds
 `EksClusterArgs` directly. Every version is pinned here, never "latest": an upgrade is a reviewed
 config change, not a surprise during `pulumi up`.
@@ -22,7 +22,7 @@ __all__ = [
     "AddonVersions",
     "AppSettings",
     "EksClusterArgs",
-    "EksDefaults",
+    "EksSettings",
     "EndpointAccess",
     "IstioSettings",
     "KarpenterSettings",
@@ -170,7 +170,7 @@ class AppSettings(MeridianModel):
     canary_weight: CanaryWeight = 0
 
 
-class EksDefaults(MeridianModel):
+class EksSettings(MeridianModel):
     """Settings shared by every region's cluster (`meridian:eks`).
 
     Attributes:
@@ -201,7 +201,7 @@ class EksDefaults(MeridianModel):
     app: AppSettings = AppSettings()
 
     @model_validator(mode="after")
-    def _kube_proxy_matches(self) -> EksDefaults:
+    def _kube_proxy_matches(self) -> EksSettings:
         minor = ".".join(self.addons.kube_proxy.lstrip("v").split(".")[:2])
         if minor != self.kubernetes_version:
             raise ValueError(
@@ -211,7 +211,7 @@ class EksDefaults(MeridianModel):
         return self
 
 
-class EksClusterArgs(EksDefaults):
+class EksClusterArgs(EksSettings):
     """Everything `EksCluster` needs besides the network it runs in.
 
     Attributes:

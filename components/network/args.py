@@ -18,7 +18,7 @@ __all__ = [
     "AzCount",
     "NatGatewayMode",
     "NetworkArgs",
-    "NetworkDefaults",
+    "NetworkSettings",
     "PrivateCidr",
 ]
 
@@ -45,7 +45,7 @@ PrivateCidr = Annotated[str, AfterValidator(_private_cidr)]
 AzCount = Annotated[int, Field(ge=1, le=MAX_AZ_COUNT)]
 
 
-class NetworkDefaults(MeridianModel):
+class NetworkSettings(MeridianModel):
     """Network settings every region of a stack shares (`meridian:network` in the stack file).
 
     Attributes:
@@ -73,8 +73,8 @@ class NetworkDefaults(MeridianModel):
         return services
 
 
-class NetworkArgs(NetworkDefaults):
-    """Arguments of `Network`: one VPC across several AZs (plus everything in `NetworkDefaults`).
+class NetworkArgs(NetworkSettings):
+    """Arguments of `Network`: one VPC across several AZs (plus everything in `NetworkSettings`).
 
     Attributes:
         cidr: the VPC's IPv4 range, RFC 1918, large enough for the subnet plan (see

@@ -26,7 +26,7 @@ __all__ = [
     "BackupCopy",
     "ClusterRole",
     "PostgresClusterArgs",
-    "PostgresDefaults",
+    "PostgresMemberSettings",
     "PostgresSettings",
     "ProxySettings",
     "global_database_instance_class",
@@ -142,7 +142,7 @@ class BackupCopy(MeridianModel):
     copy_retention_days: int = Field(default=35, ge=1, le=36500)
 
 
-class PostgresSettings(MeridianModel):
+class PostgresMemberSettings(MeridianModel):
     """What every member cluster of one database shares (the stack file's `meridian:postgres`).
 
     Attributes:
@@ -194,7 +194,7 @@ class PostgresSettings(MeridianModel):
     backup: BackupCopy = BackupCopy()
 
     @model_validator(mode="after")
-    def _windows_apart(self) -> PostgresSettings:
+    def _windows_apart(self) -> PostgresMemberSettings:
         if overlaps(self.backup_window, self.maintenance_window):
             raise ValueError(
                 f"maintenanceWindow {self.maintenance_window} overlaps backupWindow {self.backup_window}; "
@@ -203,7 +203,7 @@ class PostgresSettings(MeridianModel):
         return self
 
 
-class PostgresDefaults(PostgresSettings):
+class PostgresSettings(PostgresMemberSettings):
     """`meridian:postgres`: the database's settings and which regions it spans.
 
     Attributes:
@@ -214,7 +214,7 @@ class PostgresDefaults(PostgresSettings):
     regions: tuple[AwsRegionName, ...] | None = Field(default=None, min_length=1)
 
 
-class PostgresClusterArgs(PostgresSettings):
+class PostgresClusterArgs(PostgresMemberSettings):
     """Everything one regional member cluster needs besides its network.
 
     Attributes:

@@ -31,8 +31,8 @@ __all__ = [
     "MaxmemoryPolicy",
     "Membership",
     "RedisClusterArgs",
-    "RedisDefaults",
     "RedisEngine",
+    "RedisMemberSettings",
     "RedisRole",
     "RedisSettings",
     "RedisStore",
@@ -180,7 +180,7 @@ ReplicationGroupId = Annotated[
 StoreName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{0,9}$")]
 
 
-class RedisSettings(MeridianModel):
+class RedisMemberSettings(MeridianModel):
     """What every store and region share (`meridian:redis`, less `stores`).
 
     Attributes:
@@ -214,7 +214,7 @@ class RedisSettings(MeridianModel):
     access_string: str = Field(default="on ~* &* +@all -@dangerous", pattern=r"^on ")
 
     @model_validator(mode="after")
-    def _supported(self) -> RedisSettings:
+    def _supported(self) -> RedisMemberSettings:
         if self.app_username == "default":
             raise ValueError("appUsername may not be 'default': that user is kept switched off; pick another")
         versions = PARAMETER_GROUP_FAMILIES[self.engine]
@@ -249,7 +249,7 @@ def _one_store_per_role(stores: dict[str, RedisStore]) -> dict[str, RedisStore]:
     return stores
 
 
-class RedisDefaults(RedisSettings):
+class RedisSettings(RedisMemberSettings):
     """`meridian:redis`: the engine and the stores.
 
     Attributes:
@@ -262,7 +262,7 @@ class RedisDefaults(RedisSettings):
     )
 
 
-class RedisClusterArgs(RedisSettings):
+class RedisClusterArgs(RedisMemberSettings):
     """Everything one region's replication group of one store needs besides its network.
 
     Attributes:

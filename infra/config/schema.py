@@ -15,9 +15,9 @@ from pydantic import AfterValidator, Field
 from components.audit.args import AuditSettings
 from components.core.args import AwsRegionName, DomainName, MeridianModel, RegionRole
 from components.core.sizes import ComponentSizes
-from components.edge.args import CdnDefaults
-from components.eks.args import EksDefaults
-from components.network.args import AzCount, NetworkDefaults, PrivateCidr
+from components.edge.args import CdnSettings
+from components.eks.args import EksSettings
+from components.network.args import AzCount, NetworkSettings, PrivateCidr
 from components.observability.args import (
     AlarmSubscription,
     AlarmThresholds,
@@ -25,10 +25,10 @@ from components.observability.args import (
     TelemetrySettings,
 )
 from components.postgres.args import (
-    PostgresDefaults,
+    PostgresSettings,
 )
 from components.redis.args import (
-    RedisDefaults,
+    RedisSettings,
 )
 from components.warehouse.args import WarehouseSettings
 
@@ -129,11 +129,11 @@ class StackConfig(MeridianModel):
             their master secrets and the database's backup plan: where they were created (a new
             stack sets it to its write home). A failover never moves it; changing it re-creates them.
         tags: `owner` and `costCenter`; every AWS resource carries them.
-        network: network settings shared by every region (`NetworkDefaults`).
-        eks: EKS settings shared by every region's cluster (`EksDefaults`).
-        postgres: the global PostgreSQL database: version, regions, backups (`PostgresDefaults`).
-        redis: the Redis stores (cache, sessions, queues), engine and snapshots (`RedisDefaults`).
-        cdn: Cloudflare in front of the regions: account, zone, TLS, WAF, steering (`CdnDefaults`).
+        network: network settings shared by every region (`NetworkSettings`).
+        eks: EKS settings shared by every region's cluster (`EksSettings`).
+        postgres: the global PostgreSQL database: version, regions, backups (`PostgresSettings`).
+        redis: the Redis stores (cache, sessions, queues), engine and snapshots (`RedisSettings`).
+        cdn: Cloudflare in front of the regions: account, zone, TLS, WAF, steering (`CdnSettings`).
         regions: the regions, each with its role, VPC CIDR and AZ count.
         sizes: component sizes for `primary` and `secondary` regions.
         protect_stateful_resources: protect keys, logs and data stores from deletion (default true;
@@ -151,11 +151,11 @@ class StackConfig(MeridianModel):
     write_home: AwsRegionName
     anchor_region: AwsRegionName
     tags: Tags
-    network: NetworkDefaults = NetworkDefaults()
-    eks: EksDefaults
-    postgres: PostgresDefaults
-    redis: RedisDefaults = RedisDefaults()
-    cdn: CdnDefaults
+    network: NetworkSettings = NetworkSettings()
+    eks: EksSettings
+    postgres: PostgresSettings
+    redis: RedisSettings = RedisSettings()
+    cdn: CdnSettings
     regions: list[RegionEntry] = Field(min_length=1)
     sizes: dict[RegionRole, ComponentSizes]
     protect_stateful_resources: bool = True

@@ -15,7 +15,7 @@ from components.redis.args import (
     MaxmemoryPolicy,
     Membership,
     RedisClusterArgs,
-    RedisDefaults,
+    RedisMemberSettings,
     RedisRole,
     RedisSettings,
     RedisStore,
@@ -36,7 +36,7 @@ def test_policy_defaults_follow_the_roles() -> None:
     assert RedisStore(roles=(RedisRole.CACHE,)).policy is MaxmemoryPolicy.ALLKEYS_LRU
     assert RedisStore(roles=(RedisRole.SESSIONS,)).policy is MaxmemoryPolicy.NOEVICTION
     assert RedisStore(roles=(RedisRole.CACHE, RedisRole.QUEUES)).policy is MaxmemoryPolicy.NOEVICTION
-    (shared,) = RedisDefaults().stores.values()
+    (shared,) = RedisSettings().stores.values()
     assert set(shared.roles) == set(RedisRole) and shared.policy is MaxmemoryPolicy.NOEVICTION
 
 
@@ -246,7 +246,7 @@ def test_store_names_are_short_identifiers(prod_values: dict[str, Any]) -> None:
     ("engine", "version", "family"), [("valkey", "7.2", "valkey7"), ("redis", "7.1", "redis7")]
 )
 def test_engine_versions_map_to_their_parameter_group_family(engine: str, version: str, family: str) -> None:
-    assert RedisSettings(engine=engine, engine_version=version).parameter_group_family == family  # type: ignore[arg-type]
+    assert RedisMemberSettings(engine=engine, engine_version=version).parameter_group_family == family  # type: ignore[arg-type]
 
 
 def test_unknown_engine_version_fails(prod_values: dict[str, Any]) -> None:
