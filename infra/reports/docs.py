@@ -153,7 +153,7 @@ def _default(field: Any) -> str:
         # Each item by its first field (its name, as a rule); the item's fields are the rows below.
         return "`[" + ", ".join(str(next(iter(v.model_dump().values()))) for v in value) + "]`"
     if isinstance(value, dict) and any(isinstance(v, BaseModel) for v in value.values()):
-        return " ".join(f"`{k}`" for k in value) + " (see README)"
+        return " ".join(f"`{k}`" for k in value) + " (see its meaning)"
     if isinstance(value, enum.Enum):
         value = value.value
     if isinstance(value, bool):
