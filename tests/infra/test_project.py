@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -60,6 +61,25 @@ def test_docs_reference_blocks_are_generated_from_the_code() -> None:
     for page in sorted(set(PAGES.values())):
         text = page.read_text()
         assert replace_blocks(page, text) == text, f"{page.name}: run: python -m infra.reports.docs --write"
+
+
+#: A Markdown link or image, `[text](target)` (the target ends at a space: `(x.md "title")`).
+LINK = re.compile(r"\]\(([^)\s]+)")
+
+
+def test_readme_is_a_front_page_and_every_docs_link_resolves() -> None:
+    """README.md stays a front page; the reference lives in docs/, and no relative link there is dead."""
+    readme = PROJECT_DIR / "README.md"
+    assert len(readme.read_text().splitlines()) <= 420, "README.md is the front page: move reference to docs/"
+    dead = []
+    for page in [readme, *sorted((PROJECT_DIR / "docs").rglob("*.md"))]:
+        prose = re.sub(r"^```.*?^```", "", page.read_text(), flags=re.MULTILINE | re.DOTALL)
+        for target in LINK.findall(prose):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue  # a URL, or a heading of the page itself
+            if not (page.parent / target.split("#", 1)[0]).exists():
+                dead.append(f"{page.relative_to(PROJECT_DIR)}: {target}")
+    assert not dead, dead
 
 
 def test_edge_steering_table_is_prods_computed_one(prod_plan) -> None:
