@@ -2,7 +2,7 @@
 
 - rejection: `meridian plan` on a copy of the project whose stack file names a write home outside
   the stack, as a whole process, until it exits 2 with the message;
-- quick loop and suite (with --suite): `pytest -m "not slow"` and `pytest`, as the README runs
+- quick loop and suite (with --suite): `pytest -m "not slow"` and `pytest`, as docs/fast-feedback.md runs
   them (checkov from `make scanner`, when MERIDIAN_CHECKOV is set), each once.
 
     python benchmarks/feedback_benchmark.py --repeat 5 [--suite]

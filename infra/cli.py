@@ -48,7 +48,7 @@ from .project import find_project_dir
 
 # What a command needs beyond the stack file (the Pulumi SDKs, boto3, checkov's exporter) is imported
 # by the command itself, after the stack file passed validation: a bad stack file is refused without
-# them, in well under a second (README, "Fast feedback").
+# them, in well under a second (docs/fast-feedback.md).
 if TYPE_CHECKING:
     from .operations.verify import ClientFactory
     from .plan.diff import PlanDiff
@@ -180,7 +180,7 @@ def _load_config(args: argparse.Namespace, errors: Console) -> StackConfig | Non
 def _workload(args: argparse.Namespace, config: StackConfig, errors: Console) -> Workload | None:
     """`meridian:workload`, which capacity and cost cannot run without, or None after saying so."""
     if config.workload is None:
-        problem = f"is not set; `meridian {args.command}` needs it: add it (README, Config reference)"
+        problem = f"is not set; `meridian {args.command}` needs it: add it (docs/config-reference.md)"
         issue = ConfigIssue(f"{NAMESPACE}:workload", problem)
         _print_error(errors, ConfigError(f"Pulumi.{args.stack}.yaml", [issue]))
     return config.workload

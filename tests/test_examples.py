@@ -1,7 +1,7 @@
 """The programs in examples/: each runs under the mocks as `pulumi up` would run it, pins every AWS
-resource to a region through an explicit provider and exports what it promises. The README shows
-them as they are (its blocks are generated, tests/infra/test_project.py checks them), so this is what
-makes the README's examples tested code.
+resource to a region through an explicit provider and exports what it promises. Each component's page in
+docs/components/ shows them as they are (its blocks are generated, tests/infra/test_project.py checks
+them), so this is what makes the docs' examples tested code.
 
 Every file in examples/ is run by the parametrized tests; each also has an assertion of its own.
 """
@@ -130,12 +130,12 @@ def test_running_the_file_as_pulumi_does_declares_the_same_resources(example: Ex
     assert run_file("imported").resources == []
 
 
-# -- the README's reference of each component --------------------------------------------------------
+# -- the reference of each component (docs/components/) ----------------------------------------------
 
 
 @pytest.mark.parametrize("component", COMPONENTS, ids=lambda c: c.__name__)
 def test_every_documented_output_exists(component: type[pulumi.ComponentResource]) -> None:
-    """The README's outputs table (from the class docstring) names only what the objects the
+    """The component page's outputs table (from the class docstring) names only what the objects the
     examples build have; a method there is callable."""
     objects = [c for stem in (p.stem for p in EXAMPLES) for c in run_example(stem).components]
     built = [o for o in objects if type(o) is component]

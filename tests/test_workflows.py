@@ -1,4 +1,4 @@
-"""The GitHub Actions workflows: actionlint-clean, and doing what the README promises of CI.
+"""The GitHub Actions workflows: actionlint-clean, and doing what docs/ci-and-deployments.md promises of CI.
 
 actionlint checks syntax, expressions, the inputs of known actions (pulumi/actions included) and,
 with shellcheck, every `run:` script. The structural tests pin down the promises actionlint cannot

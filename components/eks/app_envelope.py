@@ -10,7 +10,8 @@
     └── DestinationRule + VirtualService   `stable`/`canary` subsets, split by the canary weight
 
 Rolling out: set `meridian:eks.app.canaryWeight` to 5, 25, 50, then 100 and `pulumi up` after each
-step; rolling back is setting it to 0 (see README). The Deployments are the application's own.
+step; rolling back is setting it to 0 (see docs/components/eks-cluster.md,
+"Canary releases"). The Deployments are the application's own.
 """
 
 from __future__ import annotations

@@ -151,7 +151,8 @@ class PostgresMemberSettings(MeridianModel):
         database_name: the database created in the writer (default `meridian`).
         master_username: the administrator; applications connect as their own IAM-authenticated
             users through the proxy (default `meridian_admin`).
-        master_password_version: bump it to rotate the master password (default 1, see README).
+        master_password_version: bump it to rotate the master password (default 1, see
+            docs/components/postgres-cluster.md).
         port: the PostgreSQL port (default 5432).
         backup_retention_days: automated backups kept (1-35, default 14); point-in-time recovery
             reaches back this far. Prod needs at least 14.
@@ -163,8 +164,8 @@ class PostgresMemberSettings(MeridianModel):
         monitoring_interval_seconds: Enhanced Monitoring granularity (default 15).
         performance_insights_retention_days: 7 or whole months up to 731 (default 7, free tier).
         iam_users: database users applications connect as with IAM tokens, through the proxy
-            (default `api`); each is granted `rds_iam` in the database (README). The proxy may
-            connect as these users only.
+            (default `api`); each is granted `rds_iam` in the database
+            (docs/components/postgres-cluster.md). The proxy may connect as these users only.
         proxy: the RDS Proxy's pool settings.
         backup: AWS Backup with its cross-region copy (taken of the member that created the global
             database: the anchor region's).

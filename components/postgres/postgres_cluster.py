@@ -17,7 +17,8 @@
 
 One database spans the regions: the writer member creates the global cluster and secondaries join
 it (`writer=`). Failover and switchover move the writer between members without changing this
-program's view of them (see README "PostgreSQL failover"): what AWS then owns is ignored here.
+program's view of them (see docs/components/postgres-cluster.md, "PostgreSQL failover"): what AWS then
+owns is ignored here.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ LOG_EXPORTS = ("postgresql",)
 
 #: Cluster attributes AWS changes by itself in a global database: a managed switchover or failover
 #: re-points replication and moves the writer, and engine upgrades run through the global cluster.
-#: Reconciling them would fight the topology AWS just set up (see README "PostgreSQL failover").
+#: Reconciling them would fight the topology AWS just set up (see docs/components/postgres-cluster.md,
+#: "PostgreSQL failover").
 AWS_OWNED = ["engineVersion", "replicationSourceIdentifier", "globalClusterIdentifier"]
 
 #: Punctuation a master password may use: RDS refuses `/`, `"`, `@` and spaces.

@@ -196,7 +196,7 @@ class RedisMemberSettings(MeridianModel):
         slow_log_microseconds: commands slower than this go to the slow log (default 10000).
         app_username: the RBAC user applications authenticate as (default `app`); its password is
             generated and kept in Secrets Manager only. The `default` user is disabled.
-        password_version: bump it to rotate that password (default 1; README "Redis").
+        password_version: bump it to rotate that password (default 1; docs/components/redis-cluster.md).
         access_string: what that user may do (default: every key and channel, no `@dangerous`
             commands such as FLUSHALL, KEYS, CONFIG).
     """
@@ -254,7 +254,7 @@ class RedisSettings(RedisMemberSettings):
 
     Attributes:
         stores: name → `RedisStore`. Default: one store `shared` serving every role (so
-            `noeviction`); prod separates them (README "Redis").
+            `noeviction`); prod separates them (docs/components/redis-cluster.md).
     """
 
     stores: Annotated[dict[StoreName, RedisStore], AfterValidator(_one_store_per_role)] = Field(

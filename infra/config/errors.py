@@ -99,7 +99,7 @@ def _issue_from_error(error: Any) -> ConfigIssue:
         hint = f" (did you mean {guess[0]!r}?)" if guess else ""
         return ConfigIssue(path, f"unknown key{hint}; valid keys here: {', '.join(valid)}")
     if kind == "missing":
-        return ConfigIssue(path, "required key is missing; add it (README.md, config reference)")
+        return ConfigIssue(path, "required key is missing; add it (docs/config-reference.md)")
     message = error["msg"].removeprefix("Value error, ")
     given = error.get("input")
     shown = isinstance(given, str) and given in message

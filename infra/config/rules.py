@@ -444,7 +444,8 @@ def stack_rules(config: StackConfig, stack: str) -> list[ConfigIssue]:
                 f"{NAMESPACE}:anchorRegion",
                 f"{config.anchor_region} is not a region of this stack; anchorRegion names the region "
                 "where the global database and datastores were created (a new stack's write home): "
-                "restore that region (moving them is a migration: README, PostgreSQL failover)",
+                "restore that region (moving them is a migration: docs/components/postgres-cluster.md, "
+                "PostgreSQL failover)",
             )
         )
     if config.write_home == config.anchor_region and config.write_home not in primaries:

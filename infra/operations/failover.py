@@ -436,7 +436,7 @@ def failover_db(
     if not planned and not managed:
         notes += [
             f"{cluster_id} now writes outside the global database {global_id}, which still holds "
-            "the old writer: re-join once its region is back (README, Re-joining after an "
+            "the old writer: re-join once its region is back (docs/operations.md, Re-joining after an "
             "unplanned failover)",
             f"AWS Backup snapshots the anchor's cluster ({config.anchor_region}), not {cluster_id}: "
             "take manual snapshots of it (`aws rds create-db-cluster-snapshot`) until the re-join",
@@ -579,7 +579,7 @@ def failover_cache(
     if not planned:
         notes.append(
             f"the detached groups in {target} write outside their datastores: re-join once the old "
-            "primary's region is back (README, Re-joining after an unplanned failover)"
+            "primary's region is back (docs/operations.md, Re-joining after an unplanned failover)"
         )
     if report.ok and not dry_run:
         report.config_changes = _changes(config, stack, target, project_dir, notes)
@@ -638,7 +638,7 @@ def _changes(
             *edits,
             f"NOT SAFE TO APPLY: with these changes the next `pulumi up` {'; '.join(touched)}. Keep "
             "the stack file as it is, run `pulumi refresh`, and plan the re-join before any `pulumi up` "
-            "(README, Regional failover)",
+            "(docs/operations.md, Regional failover)",
         ]
     return [
         *edits,

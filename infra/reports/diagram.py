@@ -986,7 +986,7 @@ def _draw_edge(svg: _Svg, edge: Edge, top: int, width: int) -> int:
 
 
 def diagram_path(project_dir: Path, stack: str) -> Path:
-    """Where a stack's picture lives: `docs/architecture-<stack>.svg` (the README embeds prod's)."""
+    """Where a stack's picture lives: `docs/architecture-<stack>.svg` (README.md embeds prod's)."""
     return project_dir / "docs" / f"architecture-{stack}.svg"
 
 

@@ -123,7 +123,7 @@ STACK_COMMANDS = ("plan", "check", "scan", "diagram", "cost", "capacity", "avail
 
 
 def test_bad_config_is_refused_before_any_sdk_is_imported(tmp_path: Path) -> None:
-    """The fast refusal (README, "Fast feedback"): validation needs pydantic and the args models
+    """The fast refusal (docs/fast-feedback.md): validation needs pydantic and the args models
     only, so a bad stack file costs no Pulumi SDK or boto3 import (2-3 s before)."""
     project = copy_project(tmp_path)
     (project / "Pulumi.staging.yaml").write_text(

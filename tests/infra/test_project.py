@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -53,24 +54,46 @@ def test_no_machine_paths_in_tracked_files() -> None:
             assert not any(p in text for p in machine_paths), name
 
 
-def test_readme_config_reference_is_generated_from_the_models() -> None:
-    from infra.reports.docs import replace_block
+def test_docs_reference_blocks_are_generated_from_the_code() -> None:
+    """The config reference, the guardrails and each component's reference, in the pages that hold them."""
+    from infra.reports.docs import PAGES, replace_blocks
 
-    readme = (PROJECT_DIR / "README.md").read_text()
-    assert replace_block(readme) == readme, "run: python -m infra.reports.docs --write"
+    for page in sorted(set(PAGES.values())):
+        text = page.read_text()
+        assert replace_blocks(page, text) == text, f"{page.name}: run: python -m infra.reports.docs --write"
 
 
-def test_readme_steering_table_is_prods_computed_one(prod_plan) -> None:
-    """The table in "The edge" is what the program steers, row for row (edit the code, not the table)."""
+#: A Markdown link or image, `[text](target)` (the target ends at a space: `(x.md "title")`).
+LINK = re.compile(r"\]\(([^)\s]+)")
+
+
+def test_readme_is_a_front_page_and_every_docs_link_resolves() -> None:
+    """README.md stays a front page; the reference lives in docs/, and no relative link there is dead."""
+    readme = PROJECT_DIR / "README.md"
+    assert len(readme.read_text().splitlines()) <= 420, "README.md is the front page: move reference to docs/"
+    dead = []
+    for page in [readme, *sorted((PROJECT_DIR / "docs").rglob("*.md"))]:
+        prose = re.sub(r"^```.*?^```", "", page.read_text(), flags=re.MULTILINE | re.DOTALL)
+        for target in LINK.findall(prose):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue  # a URL, or a heading of the page itself
+            if not (page.parent / target.split("#", 1)[0]).exists():
+                dead.append(f"{page.relative_to(PROJECT_DIR)}: {target}")
+    assert not dead, dead
+
+
+def test_edge_steering_table_is_prods_computed_one(prod_plan) -> None:
+    """The table in "The edge" (docs/components/cdn-edge.md) is what the program steers, row for row
+    (edit the code, not the table)."""
     from components.edge.geo import CloudflareRegion
 
-    readme = (PROJECT_DIR / "README.md").read_text()
+    edge = (PROJECT_DIR / "docs" / "components" / "cdn-edge.md").read_text()
     for code, order in prod_plan.outputs["cdn"]["steering"].items():
         row = f"| {code} | {CloudflareRegion(code).place.name} | {' → '.join(order)} |"
-        assert row in readme, f"README steering row out of date: {row}"
+        assert row in edge, f"docs/components/cdn-edge.md steering row out of date: {row}"
 
 
-def test_readme_validation_example_is_what_the_program_prints(prod_values) -> None:
+def test_config_reference_validation_example_is_what_the_program_prints(prod_values) -> None:
     import pytest as _pytest
 
     from infra.config.errors import ConfigError
@@ -79,7 +102,7 @@ def test_readme_validation_example_is_what_the_program_prints(prod_values) -> No
     prod_values["regions"][5]["cidr"] = "10.1.0.0/16"
     with _pytest.raises(ConfigError) as caught:
         validate_config(prod_values, "Pulumi.prod.yaml")
-    assert str(caught.value) in (PROJECT_DIR / "README.md").read_text()
+    assert str(caught.value) in (PROJECT_DIR / "docs" / "config-reference.md").read_text()
 
 
 @pytest.mark.slow

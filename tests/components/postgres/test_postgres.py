@@ -228,7 +228,8 @@ def test_prod_keeps_every_byte_staging_can_be_torn_down(stack_plan: Plan) -> Non
 
 
 def test_after_a_failover_the_program_does_not_fight_aws(stack_plan: Plan) -> None:
-    """What a managed switchover or failover changes is AWS's: the program ignores it (README)."""
+    """What a managed switchover or failover changes is AWS's: the program ignores it
+    (docs/components/postgres-cluster.md, "PostgreSQL failover")."""
     assert set(AWS_OWNED) == {"engineVersion", "replicationSourceIdentifier", "globalClusterIdentifier"}
     for cluster in stack_plan.of_type(CLUSTER):
         assert "replicationSourceIdentifier" not in cluster.inputs

@@ -256,8 +256,8 @@ def test_prod_misses_with_a_region_lost_and_says_where(
     by_lost = {s["lost"]: s for s in figures["scenarios"]}
     me_lost = by_lost["me-central-1"]
     utilisation = me_lost["loadRps"]["af-south-1"] / me_lost["ceilingRps"]["af-south-1"]
-    readme = (PROJECT_DIR / "README.md").read_text()
-    assert f"af-south-1 at **{utilisation:.0%}**" in readme, "update README's capacity figures"
+    analyses = (PROJECT_DIR / "docs" / "analyses.md").read_text()
+    assert f"af-south-1 at **{utilisation:.0%}**" in analyses, "update docs/analyses.md's capacity figures"
 
 
 def test_staging_meets_its_peak(capsys: pytest.CaptureFixture[str]) -> None:

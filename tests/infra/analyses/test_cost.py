@@ -188,8 +188,8 @@ def test_prod_is_over_budget_and_says_by_how_much(tmp_path: Path, capsys: pytest
     assert {"compute", "postgres", "redis"} <= set(figures["over"])
     text = capsys.readouterr().out
     assert "over by $" in text and "compute by $" in text
-    readme = (PROJECT_DIR / "README.md").read_text()
-    assert f"**${figures['total']:,.0f} a month**" in readme, "update README's cost figures"
+    analyses = (PROJECT_DIR / "docs" / "analyses.md").read_text()
+    assert f"**${figures['total']:,.0f} a month**" in analyses, "update docs/analyses.md's cost figures"
 
 
 def test_staging_without_a_budget_prints_the_estimate_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:

@@ -97,7 +97,8 @@ def test_unplanned_detaches_and_promotes_the_secondary() -> None:
         "meridian:writeHome also names the primary of the global stores copied to eu-west-1 (shared): "
         "fail them over too (`meridian failover cache --to eu-west-1`)",
         f"{TARGET_DB} now writes outside the global database {GLOBAL_DB}, which still holds the old "
-        "writer: re-join once its region is back (README, Re-joining after an unplanned failover)",
+        "writer: re-join once its region is back (docs/operations.md, Re-joining after an unplanned "
+        "failover)",
         f"AWS Backup snapshots the anchor's cluster (us-east-1), not {TARGET_DB}: take manual snapshots "
         "of it (`aws rds create-db-cluster-snapshot`) until the re-join",
     ]
