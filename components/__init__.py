@@ -4,8 +4,8 @@ Import what you need into your own Pulumi program::
 
     from components import EksCluster, EksClusterArgs, Network, NetworkArgs, RegionStack, RegionStackArgs
 
-Every class takes a validated pydantic args model (see `components.core.args`); invalid input fails when the
-model is built, before any resource is declared.
+Every class takes a validated pydantic args model (each family's `args.py`, e.g.
+`components.eks.args`); invalid input fails when the model is built, before any resource is declared.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 # Lazy (PEP 562): importing the package imports none of its modules; `__getattr__` imports a name's
 # module on its first use (mypy and IDEs read the imports under TYPE_CHECKING). Validating a stack
-# file (`infra.config`) reads only the pulumi-free `*_args` modules and must not pay for the
+# file (`infra.config`) reads only the pulumi-free `<family>/args.py` modules and must not pay for the
 # Pulumi SDKs that the component modules import (pulumi_cloudflare alone takes seconds).
 if TYPE_CHECKING:
     from .audit.args import AuditSettings, AuditTrailArgs
@@ -73,6 +73,12 @@ if TYPE_CHECKING:
         WarehouseArgs,
         WarehouseSettings,
     )
+
+if TYPE_CHECKING:  # the renamed names (`_RENAMED` below), for type checkers too
+    CdnDefaults = CdnSettings
+    EksDefaults = EksSettings
+    PostgresDefaults = PostgresSettings
+    RedisDefaults = RedisSettings
 
 __all__ = [
     "DEFAULT_EVENT_COLUMNS",

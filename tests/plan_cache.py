@@ -92,8 +92,8 @@ class PlanCache:
         return self._run_plan(project_dir, stack, on_register)
 
     def install(self) -> None:
-        """Put the cache in place of `run_plan` in every `infra` module imported so far (`plan`
-        among them, so a module imported later takes the cache with `from .plan import run_plan`)."""
+        """Put the cache in place of `run_plan` in every `infra` module imported so far (`plan.run`
+        among them, so a module imported later takes the cache with `from ..plan.run import run_plan`)."""
         for name, module in list(sys.modules.items()):
             if name.partition(".")[0] == "infra" and getattr(module, "run_plan", None) is self._run_plan:
                 module.run_plan = self  # type: ignore[attr-defined]

@@ -7,6 +7,8 @@ No test module imports another; they import from here, and take fixtures from co
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,15 @@ PLANS.install()  # at import, before any test module imports the CLI or the fail
 def plan_of(stack: str) -> Plan:
     """The offline plan of the project's own stack file (made once per session)."""
     return PLANS(PROJECT_DIR, stack)
+
+
+def plan_with(tmp_path: Path, stack: str, change: Callable[[dict[str, Any]], None]) -> Plan:
+    """The offline plan of `stack` after `change(config)` edits a copy of its stack file."""
+    shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    document = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
+    change(document["config"])
+    (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document))
+    return PLANS(tmp_path, stack)
 
 
 def write_stack(tmp_path: Path, stack: str, change: dict[str, Any]) -> Path:

@@ -1,9 +1,9 @@
-"""Typed, validated arguments of meridian's components.
+"""What every family's typed arguments are built from: the base model and the shared field types.
 
-These pydantic models are the single source of truth for what a component accepts: the stack config
-(`infra.config`) is built from them, and a platform team constructing a component in its own
-program gets the same validation and defaults. Secure choices are the defaults; turning one off means
-writing it down.
+Each family's `args.py` (the single source of truth for what its components accept: the stack
+config, `infra.config`, is built from them, and a platform team constructing a component in its
+own program gets the same validation and defaults) derives from `MeridianModel` and uses these
+types. Secure choices are the defaults; turning one off means writing it down.
 
 Field names are snake_case in Python; in YAML they are camelCase (`azCount`), as Pulumi config is.
 """

@@ -23,7 +23,7 @@ def encrypted_log_group(
     opts: pulumi.ResourceOptions,
 ) -> aws.cloudwatch.LogGroup:
     """Log group `name`, encrypted with `kms_key_arn`, kept `retention_days`, protected if `protect`
-    (on top of `opts`: its parent and provider)."""
+    (applied on top of `opts`, whatever they say; they give its parent and provider)."""
     return aws.cloudwatch.LogGroup(
         resource_name,
         name=name,

@@ -21,8 +21,9 @@ def generated_password(
     name: str, *, version: int, specials: str, opts: pulumi.ResourceOptions, length: int = 40
 ) -> pulumi.Output[str]:
     """A password of `length` with upper, lower, digits and `specials`, stable until `version`
-    changes (so a replaced resource gets the same one and bumping the version rotates it). Its own
-    `random` provider, under `opts`' parent, so nothing falls back to an ambient one."""
+    changes (so a replaced resource gets the same one and bumping the version rotates it). The
+    password takes `opts` and its own `random` provider, which takes only their parent: nothing
+    falls back to an ambient provider."""
     provider = random.Provider(f"{name}-random", opts=pulumi.ResourceOptions(parent=opts.parent))
     password = random.RandomPassword(
         name,
@@ -33,7 +34,7 @@ def generated_password(
         min_special=2,
         override_special=specials,
         keepers={"version": str(version)},
-        opts=pulumi.ResourceOptions(parent=opts.parent, provider=provider),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(provider=provider)),
     )
     return password.result
 
@@ -48,7 +49,8 @@ def kms_secret(
     protect: bool,
     opts: pulumi.ResourceOptions,
 ) -> aws.secretsmanager.Secret:
-    """A secret under the region's key, replicated to `replicas` (region → that region's key ARN)."""
+    """A secret under the region's key, replicated to `replicas` (region → that region's key ARN);
+    `protect` is applied on top of `opts`, whatever they say."""
     return aws.secretsmanager.Secret(
         name,
         name=secret_name,

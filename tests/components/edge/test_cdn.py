@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from components.core.args import RegionRole
 from components.edge.cdn_edge import CLOUDFLARE_MANAGED_RULESET, OWASP_ANOMALY_SCORE_RULE, OWASP_CORE_RULESET
 from components.edge.geo import AWS_REGION_LOCATIONS, CloudflareRegion, distance_km
 from components.eks.service_mesh import GATEWAY_NAMESPACE
 from infra.plan.mocks import RecordedResource
-from infra.plan.run import Plan, run_plan
-from tests.support import PROJECT_DIR, config_of
+from infra.plan.run import Plan
+from tests.support import config_of, plan_with
 
 EDGE = "meridian:cdn:CdnEdge"
 SETTING = "cloudflare:index/zoneSetting:ZoneSetting"
@@ -36,15 +34,6 @@ def pools_by_region(plan: Plan) -> dict[str, RecordedResource]:
 
 def rulesets(plan: Plan) -> dict[str, RecordedResource]:
     return {r.inputs["phase"]: r for r in plan.of_type(RULESET)}
-
-
-def _plan_with(tmp_path: Path, stack: str, change: Any) -> Plan:
-    """The offline plan of `stack` after `change(config)` edits a copy of its stack file."""
-    shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
-    document = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
-    change(document["config"])
-    (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document))
-    return run_plan(tmp_path, stack)
 
 
 # --- zone hardening ------------------------------------------------------------------------------
@@ -182,7 +171,7 @@ def test_removing_a_region_removes_its_pool_and_re_steers_its_users(tmp_path: Pa
         config["meridian:regions"] = [r for r in config["meridian:regions"] if r["name"] != "me-central-1"]
 
     before = pools_by_region(prod_plan)
-    plan = _plan_with(tmp_path, "prod", drop_uae)
+    plan = plan_with(tmp_path, "prod", drop_uae)
     pools = pools_by_region(plan)
     assert set(before) - set(pools) == {"me-central-1"} and len(pools) == 7
     steering = plan.outputs["cdn"]["steering"]
@@ -200,7 +189,7 @@ def test_session_affinity_and_load_shedding_come_from_config(tmp_path: Path) -> 
             "loadSheddingPercent": {"eu-west-1": 25},
         }
 
-    plan = _plan_with(tmp_path, "staging", sticky)
+    plan = plan_with(tmp_path, "staging", sticky)
     lb = one(plan, LOAD_BALANCER).inputs
     assert lb["sessionAffinity"] == "cookie" and lb["sessionAffinityTtl"] == 3600
     assert lb["sessionAffinityAttributes"]["secure"] == "Always"

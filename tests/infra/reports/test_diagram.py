@@ -6,17 +6,15 @@ import dataclasses
 import re
 import shutil
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from infra.cli import main
 from infra.config.loading import load_stack_file
 from infra.plan.mocks import RecordedResource
-from infra.plan.run import Plan, run_plan
+from infra.plan.run import Plan
 from infra.reports.diagram import (
     BOX_WIDTH,
     CHAR,
@@ -33,7 +31,7 @@ from infra.reports.diagram import (
     write_diagram,
 )
 from infra.reports.docs import README_DIAGRAM_STACK
-from tests.support import PLANS, PROJECT_DIR, plan_of
+from tests.support import PLANS, PROJECT_DIR, plan_of, plan_with
 
 SVG = "{http://www.w3.org/2000/svg}"
 DB_CLUSTER = "aws:rds/cluster:Cluster"
@@ -46,15 +44,6 @@ VPC = "aws:ec2/vpc:Vpc"
 @pytest.fixture
 def staging_plan() -> Plan:
     return plan_of("staging")
-
-
-def _plan_with(tmp_path: Path, stack: str, change: Callable[[dict[str, Any]], None]) -> Plan:
-    """The offline plan of `stack` after `change(config)` edits a copy of its stack file."""
-    shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
-    document = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
-    change(document["config"])
-    (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document))
-    return run_plan(tmp_path, stack)
 
 
 def _texts(svg: str) -> list[str]:
@@ -253,7 +242,7 @@ def test_model_follows_the_plan_not_fixed_values(tmp_path: Path, staging_plan: P
         config["meridian:sizes"]["primary"]["postgres"]["readerInstances"] = 2
 
     before = architecture(staging_plan)
-    after = architecture(_plan_with(tmp_path, "staging", change))
+    after = architecture(plan_with(tmp_path, "staging", change))
     assert after.region_names == ("us-east-1", "eu-west-1", "us-west-2")
     assert after.region("us-west-2").role == "secondary" and after.region("us-west-2").cidr == "10.64.32.0/20"
     # eu-west-1 left the database: no component, no link membership.
