@@ -1,4 +1,4 @@
-"""IAM policy documents every family shares, as pure functions of ARNs (unit-tested on their own).
+"""IAM policy documents every family shares, as pure functions of ARNs (no Pulumi: testable on their own).
 
 `Document` and `document` are the form of every policy here and in each family's `policies.py`.
 Service roles trust one AWS service; where the service documents that it sends `aws:SourceAccount`

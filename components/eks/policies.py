@@ -1,4 +1,4 @@
-"""IAM policy documents of the EKS cluster, as pure functions of ARNs (unit-tested on their own).
+"""IAM policy documents of the EKS cluster, as pure functions of ARNs (no Pulumi: testable on their own).
 
 Each grants what its principal does and nothing else: actions scoped to this cluster's resources
 (by ARN or by the `kubernetes.io/cluster/<name>` tag Karpenter puts on what it launches), KMS use

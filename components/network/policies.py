@@ -1,8 +1,10 @@
-"""IAM documents of the network family, as pure functions of ARNs (unit-tested on their own)."""
+"""IAM documents of the network family, as pure functions of ARNs (no Pulumi: testable on their own)."""
 
 from __future__ import annotations
 
 import json
+
+from ..core.policies import document
 
 __all__ = [
     "flow_log_policy",
@@ -14,21 +16,18 @@ def flow_log_policy(log_group_arn: str) -> str:
     log groups (AWS's documented role has DescribeLogGroups; it cannot be scoped to one group)."""
     region_groups = log_group_arn.split(":log-group:")[0] + ":log-group:*"
     return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "WriteOwnLogGroup",
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                    "Resource": [log_group_arn, f"{log_group_arn}:*"],
-                },
-                {
-                    "Sid": "FindLogGroupsOfThisAccountAndRegion",
-                    "Effect": "Allow",
-                    "Action": ["logs:DescribeLogGroups"],
-                    "Resource": [region_groups],
-                },
-            ],
-        }
+        document(
+            {
+                "Sid": "WriteOwnLogGroup",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                "Resource": [log_group_arn, f"{log_group_arn}:*"],
+            },
+            {
+                "Sid": "FindLogGroupsOfThisAccountAndRegion",
+                "Effect": "Allow",
+                "Action": ["logs:DescribeLogGroups"],
+                "Resource": [region_groups],
+            },
+        )
     )

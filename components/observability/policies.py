@@ -1,4 +1,4 @@
-"""IAM documents of the observability family, as pure functions of ARNs (unit-tested on their own)."""
+"""IAM documents of the observability family, as pure functions of ARNs (no Pulumi: testable on their own)."""
 
 from __future__ import annotations
 
@@ -178,27 +178,24 @@ def remote_write_policy(workspace_arn: str) -> Document:
 def topic_policy(topic_arn: str, account: str, partition: str, region: str) -> dict[str, Any]:
     """CloudWatch alarms of this account and region may publish, over TLS only. The account's own
     principals need no statement here: their IAM policies already govern a same-account topic."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ThisAccountsAlarmsPublish",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account},
-                    "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account}:alarm:*"},
-                },
+    return document(
+        {
+            "Sid": "ThisAccountsAlarmsPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account},
+                "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account}:alarm:*"},
             },
-            {
-                "Sid": "TlsOnly",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-        ],
-    }
+        },
+        {
+            "Sid": "TlsOnly",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    )

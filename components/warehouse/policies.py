@@ -1,4 +1,4 @@
-"""IAM documents of the warehouse family, as pure functions of ARNs (unit-tested on their own)."""
+"""IAM documents of the warehouse family, as pure functions of ARNs (no Pulumi: testable on their own)."""
 
 from __future__ import annotations
 
