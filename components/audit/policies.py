@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..core.policies import Document, document, logs_key_statement
+from ..core.policies import Document, account_administers_key, document, logs_key_statement
 
 __all__ = [
     "audit_key_policy",
@@ -20,13 +20,7 @@ def audit_key_policy(
     log group only."""
     this_accounts_trails = f"arn:{partition}:cloudtrail:*:{account}:trail/*"
     return document(
-        {
-            "Sid": "AccountAdministersThroughIam",
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-            "Action": "kms:*",
-            "Resource": "*",
-        },
+        account_administers_key(partition, account),
         {
             "Sid": "CloudTrailEncryptsThisTrail",
             "Effect": "Allow",

@@ -15,6 +15,7 @@ from typing import Any
 
 __all__ = [
     "Document",
+    "account_administers_key",
     "document",
     "log_delivery_policy",
     "logs_key_statement",
@@ -85,6 +86,18 @@ def secret_read_policy(secret_arns: Sequence[str], key_arn: str, region: str, *,
             "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
         },
     )
+
+
+def account_administers_key(partition: str, account: str) -> Document:
+    """The statement every customer-managed key policy opens with: the account administers the key
+    through IAM (without it, no IAM policy can grant the key's use)."""
+    return {
+        "Sid": "AccountAdministersThroughIam",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
 
 
 def log_delivery_policy(partition: str, region: str, account: str, log_group_prefix: str) -> Document:

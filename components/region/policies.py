@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..core.policies import Document, document, logs_key_statement
+from ..core.policies import Document, account_administers_key, document, logs_key_statement
 
 __all__ = ["region_key_policy"]
 
@@ -14,13 +14,7 @@ def region_key_policy(account: str, region: str, partition: str, dns_suffix: str
     only; CloudWatch Logs may use it only for this account's log groups in this region (the
     encryption-context condition AWS documents)."""
     return document(
-        {
-            "Sid": "AccountAdministersThroughIam",
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-            "Action": "kms:*",
-            "Resource": "*",
-        },
+        account_administers_key(partition, account),
         {
             # Managed node groups launch through Auto Scaling, whose service-linked role must
             # use the key for the nodes' encrypted volumes. Named by condition, not principal,
