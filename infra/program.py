@@ -53,10 +53,15 @@ def load_runtime_config(stack: str) -> StackConfig:
 def build(config: StackConfig, stack: str) -> tuple[dict[str, RegionStack], CdnEdge]:
     """Declare the platform: one RegionStack per configured region, named after the region, then
     the global PostgreSQL database across the regions config lists for it, then the Redis stores,
-    then the Cloudflare edge in front of them all."""
+    then each region's endpoints for its API (where it writes and reads each store), then the
+    observability, then the Cloudflare edge in front of the regions that take writes."""
     regions = {args.region: RegionStack(args.region, args) for args in region_args(config, stack)}
     attach_database(config, stack, regions)
     attach_redis_stores(config, stack, regions)
+    for name, region in regions.items():
+        region.publish_app_endpoints(
+            holds_database_writer=name == config.write_home, writable_stores=config.writable_stores(name)
+        )
     attach_observability(config, stack, regions)
     return regions, attach_edge(config, stack, regions)
 

@@ -6,16 +6,18 @@ from __future__ import annotations
 import copy
 import gc
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from moto import mock_aws
 
 from infra.config.loading import namespace_values, read_stack_file
 from infra.plan.run import Plan
-from tests.support import PLANS, PROJECT_DIR, STACKS, plan_of
+from tests.support import PLANS, PROJECT_DIR, STACKS, plan_of, with_global_stores
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -62,6 +64,20 @@ def prod_values() -> dict[str, Any]:
 @pytest.fixture
 def staging_values() -> dict[str, Any]:
     return copy.deepcopy(namespace_values(read_stack_file(PROJECT_DIR / "Pulumi.staging.yaml")))
+
+
+@pytest.fixture(scope="session")
+def global_stores_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project directory whose two stack files replicate their Redis stores as they did before
+    every region wrote its own (`tests.support.with_global_stores`); its plans are cached like
+    the project's (`PLANS(global_stores_project, stack)`)."""
+    directory = tmp_path_factory.mktemp("global-stores")
+    shutil.copy(PROJECT_DIR / "Pulumi.yaml", directory / "Pulumi.yaml")
+    for stack in STACKS:
+        document = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
+        with_global_stores(stack, document["config"])
+        (directory / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document))
+    return directory
 
 
 @pytest.fixture

@@ -69,6 +69,41 @@ def write_stack(tmp_path: Path, stack: str, change: dict[str, Any]) -> Path:
     return tmp_path
 
 
+# --- stacks with global Redis stores -------------------------------------------------------------
+#
+# Neither stack file replicates a Redis store across regions any more (a global datastore's copies
+# are read-only, and every region that serves must write its sessions and queues), but the
+# component, the validation and `meridian failover cache` still support one. These variants keep
+# the topology the stack files had before, made valid: the regions holding a read-only copy are
+# standbys, out of the steering.
+
+
+def with_global_stores(stack: str, config: dict[str, Any]) -> None:
+    """Edit a stack file's `config` (namespaced keys) to replicate its stores as before: prod's
+    sessions and queues to us-west-1 and eu-central-1; staging's one store to eu-west-1, with a
+    third region, us-west-2, for its users to fail over to while eu-west-1 is read-only."""
+    stores = config["meridian:redis"]["stores"]
+    if stack == "prod":
+        for store in ("sessions", "queues"):
+            stores[store]["globalRegions"] = ["us-west-1", "eu-central-1"]
+    else:
+        stores["shared"]["globalRegions"] = ["eu-west-1"]
+        config["meridian:regions"].append(
+            {"name": "us-west-2", "role": "secondary", "cidr": "10.64.32.0/20", "azCount": 2}
+        )
+
+
+def global_stores_config(stack: str, change: Callable[[dict[str, Any]], None] | None = None) -> Any:
+    """The StackConfig of `stack` with its stores replicated (`with_global_stores`), after
+    `change(values)` edits its `meridian:` values (namespace stripped)."""
+    document = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
+    with_global_stores(stack, document["config"])
+    values = {k.split(":", 1)[1]: v for k, v in document["config"].items() if k.startswith("meridian:")}
+    if change is not None:
+        change(values)
+    return validate_config(values, f"Pulumi.{stack}.yaml")
+
+
 # --- stack files that fail validation -------------------------------------------------------------
 
 
@@ -110,7 +145,10 @@ SUBNET = "aws:ec2/subnet:Subnet"
 
 
 def config_of(plan: Plan):
-    return load_stack_file(PROJECT_DIR / f"Pulumi.{plan.stack}.yaml")
+    """The validated stack file `plan` ran with (a variant's own, not the project's)."""
+    return (
+        plan.config if plan.config is not None else load_stack_file(PROJECT_DIR / f"Pulumi.{plan.stack}.yaml")
+    )
 
 
 def region_stack_of(plan: Plan, resource: RecordedResource) -> RecordedResource | None:

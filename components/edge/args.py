@@ -11,6 +11,7 @@ resource exists.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from enum import Enum
 from typing import Annotated
 
@@ -299,18 +300,26 @@ class CdnSettings(MeridianModel):
         return self
 
 
-def cdn_problems(settings: CdnSettings, roles: dict[str, RegionRole], fallback: str) -> list[TopologyProblem]:
-    """Why `settings` cannot steer over `roles` (AWS region → role): overrides or load shedding
-    naming a region that has no pool, fewer than two regions (a Cloudflare region would have no
-    failover pool), or a fallback without a pool."""
+def cdn_problems(
+    settings: CdnSettings,
+    roles: dict[str, RegionRole],
+    fallback: str,
+    read_only: Collection[str] = (),
+) -> list[TopologyProblem]:
+    """Why `settings` cannot steer over `roles` (AWS region → role) but the `read_only` regions
+    (no pool: writes fail there): overrides or load shedding naming a region that has no pool,
+    fewer than two pools (a Cloudflare region would have none to fail over to), or a fallback
+    without a pool."""
     problems = []
-    if len(roles) < 2:
+    steered = [r for r in roles if r not in read_only]
+    if len(steered) < 2:
+        barred = f" ({', '.join(sorted(read_only))} cannot take writes, so gets none)" if read_only else ""
         problems.append(
             TopologyProblem(
                 "regions",
                 None,
                 f"every Cloudflare region needs a pool to fail over to, and this stack has "
-                f"{len(roles)} region; add a second region",
+                f"{len(steered)}{barred}; add a second region that takes writes",
             )
         )
     if fallback not in roles:
@@ -322,16 +331,20 @@ def cdn_problems(settings: CdnSettings, roles: dict[str, RegionRole], fallback: 
                 f"the fallback {fallback} has no pool: it is not one of {', '.join(roles)}",
             )
         )
+
+    def no_pool(region: str) -> str | None:
+        if region not in roles:
+            return f"{region} has no pool: it is not a region of this stack ({', '.join(roles)})"
+        if region in read_only:
+            return (
+                f"{region} has no pool: its API cannot write every store it uses, so users are not sent there"
+            )
+        return None
+
     for cf_region, regions in settings.steering_overrides.items():
         for i, region in enumerate(regions):
-            if region not in roles:
-                problems.append(
-                    TopologyProblem(
-                        f"steeringOverrides.{cf_region.value}[{i}]",
-                        region,
-                        f"{region} has no pool: it is not a region of this stack ({', '.join(roles)})",
-                    )
-                )
+            if reason := no_pool(region):
+                problems.append(TopologyProblem(f"steeringOverrides.{cf_region.value}[{i}]", region, reason))
         if len(set(regions)) != len(regions):
             problems.append(
                 TopologyProblem(
@@ -339,14 +352,8 @@ def cdn_problems(settings: CdnSettings, roles: dict[str, RegionRole], fallback: 
                 )
             )
     for region in settings.load_shedding_percent:
-        if region not in roles:
-            problems.append(
-                TopologyProblem(
-                    f"loadSheddingPercent.{region}",
-                    region,
-                    f"{region} has no pool: it is not a region of this stack ({', '.join(roles)})",
-                )
-            )
+        if reason := no_pool(region):
+            problems.append(TopologyProblem(f"loadSheddingPercent.{region}", region, reason))
     return problems
 
 
@@ -360,16 +367,19 @@ class CdnEdgeArgs(CdnSettings):
         fallback_region: the pool used when every pool is unhealthy (the write home, which holds
             the writers: a secondary region after a failover there).
         name_prefix: prefix of the pools' and monitor's names (`meridian-prod`).
+        read_only_regions: regions whose API cannot write every store it uses: they get no pool
+            and appear in no steering order (default none).
     """
 
     hostname: DomainName
     regions: dict[AwsRegionName, RegionRole] = Field(min_length=1)
     fallback_region: AwsRegionName
     name_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
+    read_only_regions: tuple[AwsRegionName, ...] = ()
 
     @model_validator(mode="after")
     def _steerable(self) -> CdnEdgeArgs:
-        problems = cdn_problems(self, self.regions, self.fallback_region)
+        problems = cdn_problems(self, self.regions, self.fallback_region, self.read_only_regions)
         if problems:
             raise ValueError("; ".join(f"{p.setting}: {p.problem}" for p in problems))
         self.steering()  # raises for what cdn_problems cannot see (a region with no location)
@@ -377,7 +387,12 @@ class CdnEdgeArgs(CdnSettings):
 
     def steering(self) -> SteeringPlan:
         """The steering table over `regions` (raises SteeringError)."""
-        return plan_steering(self.regions, fallback=self.fallback_region, overrides=self.steering_overrides)
+        return plan_steering(
+            self.regions,
+            fallback=self.fallback_region,
+            overrides=self.steering_overrides,
+            read_only=self.read_only_regions,
+        )
 
 
 # Raised through pydantic as a ValueError; re-exported so callers can catch the planning error too.

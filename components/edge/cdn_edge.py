@@ -7,8 +7,9 @@
     ├── Origin CA certificate  for the hostname, from a key made here; the regions' ingress
     │                          gateways present it, so "strict" can verify every origin
     ├── monitor                HTTPS GET of the health path through each region's gateway
-    ├── pools ×regions         one per AWS region: its ingress NLB, the monitor, minimum origins,
-    │                          the region's coordinates, optional load shedding
+    ├── pools ×regions         one per AWS region that takes writes (none for a read-only one): its
+    │                          ingress NLB, the monitor, minimum origins, the region's coordinates,
+    │                          optional load shedding
     ├── notification policy    pool and origin health changes → the alert emails
     ├── load balancer          the hostname, proxied, geo steering from `components.edge.steering`,
     │                          failover across pools, the write home as fallback
@@ -193,6 +194,7 @@ class CdnEdge(pulumi.ComponentResource):
                 opts=child,
             )
             for region in args.regions
+            if region not in plan.read_only  # a region where writes fail gets no pool
         }
         pool_ids = {region: pool.id for region, pool in pools.items()}
         cloudflare.NotificationPolicy(

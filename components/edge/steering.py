@@ -9,14 +9,18 @@ pools and a load balancer. For every Cloudflare region the order is:
 3. the next nearest primary, then its partners, and so on until every region is listed.
 
 So a user is served by the closest full-capacity region, fails over first to that region's standby
-(which holds replicas of the same data stores), and only then crosses to another primary. An
+(which holds a member of the same database), and only then crosses to another primary. An
 override puts chosen regions first for one Cloudflare region; the computed order follows for the
 rest. Adding or removing a region changes the table by recomputation, never by editing it.
+
+A **read-only** region, one whose API cannot write a store it uses (a global datastore's secondary,
+a database member without write forwarding), appears in no order at all: not first, not as a
+failover, not as the default. Users sent there could read but not log in or save anything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..core.args import RegionRole
@@ -68,7 +72,8 @@ class SteeringPlan:
     """The steering of one load balancer.
 
     Attributes:
-        regions: Cloudflare region → AWS regions in failover order (every region of the stack).
+        regions: Cloudflare region → AWS regions in failover order (every region of the stack
+            but the read-only ones).
         partners: primary → its partner secondaries.
         fallback: the region whose pool serves when every pool is unhealthy (the write home: it
             holds the writers, so it can serve every request).
@@ -79,6 +84,7 @@ class SteeringPlan:
     partners: dict[str, list[str]]
     fallback: str
     default: list[str]
+    read_only: frozenset[str] = frozenset()
 
     def first_choice(self) -> dict[CloudflareRegion, str]:
         return {cf: order[0] for cf, order in self.regions.items()}
@@ -97,17 +103,34 @@ def plan_steering(
     *,
     fallback: str,
     overrides: Mapping[CloudflareRegion, Sequence[str]] | None = None,
+    read_only: Collection[str] = (),
 ) -> SteeringPlan:
-    """Steer every Cloudflare region over the regions in `roles` (AWS region → role, stack order).
+    """Steer every Cloudflare region over the regions in `roles` (AWS region → role, stack order)
+    but those in `read_only`, where the users' writes would fail.
 
-    Raises SteeringError when there is no primary, the fallback is not a region given, or an
-    override names a region that is not given or names one twice."""
-    primaries = [r for r, role in roles.items() if role is RegionRole.PRIMARY]
-    if not primaries:
+    Where every primary is read-only (a failover moved the writes to secondaries), the secondaries
+    that take writes serve first. Raises SteeringError when no region takes writes, the fallback is
+    not a region given or is read-only, or an override names a region that is not given, is
+    read-only, or comes twice."""
+    read_only = frozenset(read_only)
+    unknown_read_only = sorted(read_only - set(roles))
+    if unknown_read_only:
+        raise SteeringError(
+            f"read-only {', '.join(unknown_read_only)} not among the regions: {', '.join(roles)}"
+        )
+    if RegionRole.PRIMARY not in roles.values():
         raise SteeringError("no primary region: at least one region must serve users first")
+    writable = {r: role for r, role in roles.items() if r not in read_only}
+    if not writable:
+        raise SteeringError("no region takes writes: at least one must serve users")
+    if RegionRole.PRIMARY not in writable.values():
+        # Every primary is read-only (a failover moved the writes to standbys): those serve first.
+        writable = dict.fromkeys(writable, RegionRole.PRIMARY)
     if fallback not in roles:
         raise SteeringError(f"fallback {fallback} is not one of the regions: {', '.join(roles)}")
-    partners = partner_secondaries(roles)
+    if fallback in read_only:
+        raise SteeringError(f"fallback {fallback} is read-only: the fallback must take every write")
+    partners = partner_secondaries(writable)
     table: dict[CloudflareRegion, list[str]] = {}
     for cf_region in CloudflareRegion:
         order = _failover_order(cf_region.place, partners)
@@ -118,11 +141,18 @@ def plan_steering(
                 f"override for {cf_region.value} names {', '.join(unknown)}, not among the regions: "
                 f"{', '.join(roles)}"
             )
+        barred = [r for r in lead if r in read_only]
+        if barred:
+            raise SteeringError(
+                f"override for {cf_region.value} names {', '.join(barred)}, where writes fail (read-only)"
+            )
         if len(set(lead)) != len(lead):
             raise SteeringError(f"override for {cf_region.value} names a region twice: {', '.join(lead)}")
         table[cf_region] = [*lead, *(r for r in order if r not in lead)]
     default = [fallback, *(r for r in _failover_order(_place(fallback), partners) if r != fallback)]
-    return SteeringPlan(regions=table, partners=partners, fallback=fallback, default=default)
+    return SteeringPlan(
+        regions=table, partners=partners, fallback=fallback, default=default, read_only=read_only
+    )
 
 
 def check_regions(plan: SteeringPlan) -> dict[str, list[CloudflareRegion]]:

@@ -317,6 +317,16 @@ class AppEnvelope(pulumi.ComponentResource):
         }
         return self._allow(purpose, spec, opts)
 
+    def add_config_map(self, name: str, data: Mapping[str, pulumi.Input[str]]) -> k8s.core.v1.ConfigMap:
+        """A ConfigMap in the API's namespace (the application reads it with `envFrom`)."""
+        metadata: Any = {"name": name, "namespace": self.namespace.metadata.name}
+        return k8s.core.v1.ConfigMap(
+            f"{self._name}-{name}",
+            metadata=metadata,
+            data=dict(data),
+            opts=pulumi.ResourceOptions(parent=self.namespace),
+        )
+
     def add_service_account(self, name: str) -> k8s.core.v1.ServiceAccount:
         """A service account in the API's namespace (for an EKS Pod Identity association)."""
         metadata: Any = {"name": name, "namespace": self.namespace.metadata.name}

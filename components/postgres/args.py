@@ -29,6 +29,7 @@ __all__ = [
     "PostgresMemberSettings",
     "PostgresSettings",
     "ProxySettings",
+    "WriteForwarding",
     "global_database_instance_class",
     "global_database_problems",
 ]
@@ -98,19 +99,26 @@ class ClusterRole(str, Enum):
     SECONDARY = "secondary"
 
 
+#: The lowest managed RPO Aurora PostgreSQL accepts in `rds.global_db_rpo`, and its highest
+#: ("Using switchover or failover in Amazon Aurora Global Database", managing RPOs).
+MIN_MANAGED_RPO_SECONDS = 20
+MAX_MANAGED_RPO_SECONDS = 2_147_483_647
+
+
 class ProxySettings(MeridianModel):
     """The RDS Proxy in front of each regional cluster.
 
     Attributes:
         idle_client_timeout_seconds: close client connections idle this long (default 1800).
         max_connections_percent: share of the database's `max_connections` the proxy may use
-            (default 90; the rest stays for administrators and replication).
+            (default 65: with write forwarding's default 25 % for other regions' forwarded
+            sessions, 10 % stays for administrators and replication).
         max_idle_connections_percent: share it keeps open while idle (default 50).
         borrow_timeout_seconds: how long a client waits for a pooled connection (default 120).
     """
 
     idle_client_timeout_seconds: int = Field(default=1800, ge=1, le=28800)
-    max_connections_percent: int = Field(default=90, ge=1, le=100)
+    max_connections_percent: int = Field(default=65, ge=1, le=100)
     max_idle_connections_percent: int = Field(default=50, ge=0, le=100)
     borrow_timeout_seconds: int = Field(default=120, ge=1, le=3600)
 
@@ -122,6 +130,49 @@ class ProxySettings(MeridianModel):
                 f"maxConnectionsPercent ({self.max_connections_percent})"
             )
         return self
+
+
+def _consistency_mode(mode: str) -> str:
+    mode = mode.lower()
+    if mode == "session":
+        raise ValueError(
+            "SESSION is not supported through RDS Proxy on a secondary with write forwarding (AWS, "
+            "'Using RDS Proxy with Aurora global databases'), and every application connection goes "
+            "through the proxy; use eventual, or global where a read must see every committed write"
+        )
+    if mode == "off":
+        raise ValueError(
+            "OFF turns forwarding off in every session, so no secondary could write, and Cloudflare "
+            "sends users to every region; use eventual or global"
+        )
+    if mode not in ("eventual", "global"):
+        raise ValueError(f"{mode!r} is not a consistency mode; use eventual or global")
+    return mode
+
+
+class WriteForwarding(MeridianModel):
+    """Global write forwarding: each secondary member forwards the writes its region's API sends it
+    to the writer, wherever that is now, so every region of the database can take writes
+    ("Using write forwarding in an Aurora PostgreSQL global database"; every Aurora PostgreSQL 16
+    minor version has it). Aurora carries the writes between regions itself: no peering.
+
+    Forwarding is always on: without it only the writer's region could write, and every region
+    serves users.
+
+    Attributes:
+        consistency_mode: `apg_write_forward.consistency_mode` in every member's cluster parameter
+            group: `eventual` (default: reads never wait; a session may briefly not see its own
+            forwarded write) or `global` (each query waits until the region has every write
+            committed when it started). SESSION is refused: RDS Proxy does not support it with
+            write forwarding, and applications connect through the proxy.
+        max_forwarding_connections_percent: `apg_write_forward.max_forwarding_connections_percent`,
+            the writer's `max_connections` share for forwarded sessions (default 25, AWS's). The
+            proxy's `maxConnectionsPercent` plus this may not exceed 100: AWS asks to reduce the
+            proxy's share by it ('Using RDS Proxy with Aurora global databases').
+    """
+
+    consistency_mode: Annotated[str, AfterValidator(_consistency_mode)] = "eventual"
+    max_forwarding_connections_percent: int = Field(default=25, ge=1, le=100)
 
 
 class BackupCopy(MeridianModel):
@@ -167,6 +218,13 @@ class PostgresMemberSettings(MeridianModel):
             (default `api`); each is granted `rds_iam` in the database
             (docs/components/postgres-cluster.md). The proxy may connect as these users only.
         proxy: the RDS Proxy's pool settings.
+        write_forwarding: how secondaries forward their region's writes to the writer
+            (`WriteForwarding`).
+        managed_rpo_seconds: `rds.global_db_rpo`, Aurora's managed RPO: when every secondary lags
+            the writer by more than this, the writer's commits wait until one catches up, so a
+            region lost loses at most this many seconds of committed writes. 20 to 2,147,483,647;
+            unset (the default) means no bound. A database of two members may not set it: losing
+            the one secondary would stop every commit. Prod sets it.
         backup: AWS Backup with its cross-region copy (taken of the member that created the global
             database: the anchor region's).
     """
@@ -192,6 +250,10 @@ class PostgresMemberSettings(MeridianModel):
     ] = 7
     iam_users: tuple[PgIdentifier, ...] = Field(default=("api",), min_length=1)
     proxy: ProxySettings = ProxySettings()
+    write_forwarding: WriteForwarding = WriteForwarding()
+    managed_rpo_seconds: int | None = Field(
+        default=None, ge=MIN_MANAGED_RPO_SECONDS, le=MAX_MANAGED_RPO_SECONDS
+    )
     backup: BackupCopy = BackupCopy()
 
     @model_validator(mode="after")
@@ -200,6 +262,18 @@ class PostgresMemberSettings(MeridianModel):
             raise ValueError(
                 f"maintenanceWindow {self.maintenance_window} overlaps backupWindow {self.backup_window}; "
                 "AWS rejects that, move one of them"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _connections_shared(self) -> PostgresMemberSettings:
+        forwarded = self.write_forwarding.max_forwarding_connections_percent
+        if self.proxy.max_connections_percent + forwarded > 100:
+            raise ValueError(
+                f"proxy.maxConnectionsPercent ({self.proxy.max_connections_percent}) plus "
+                f"writeForwarding.maxForwardingConnectionsPercent ({forwarded}) exceed 100 % of the "
+                "writer's connections; AWS asks to reduce the proxy's share by the forwarding quota, so "
+                f"set maxConnectionsPercent to {100 - forwarded} or less"
             )
         return self
 
@@ -269,8 +343,8 @@ def global_database_problems(home: str, members: dict[str, PostgresSizes]) -> li
                     "regions",
                     region,
                     f"Aurora PostgreSQL global databases are not offered in {region}, so it cannot "
-                    "join the global database; leave it out of the database's regions (its "
-                    "applications then use the nearest member's endpoints)",
+                    "join the global database; leave it out of the database's regions (a secondary "
+                    "region then serves no users: its API could not write)",
                 )
             )
     secondaries = len(members) - (1 if home in members else 0)

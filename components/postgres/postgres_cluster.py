@@ -37,7 +37,7 @@ from ..core.policies import rds_connect_policy, service_trust
 from ..core.secrets import generated_password, kms_secret, replica_arn
 from ..network.network import admit_group
 from ..storage.cross_region_backup import CrossRegionBackup
-from .args import ENGINE, PARAMETER_GROUP_FAMILY, ClusterRole, PostgresClusterArgs
+from .args import ENGINE, PARAMETER_GROUP_FAMILY, ClusterRole, PostgresClusterArgs, PostgresMemberSettings
 
 __all__ = ["CA_CERTIFICATE", "LOG_EXPORTS", "PostgresCluster", "cluster_parameters"]
 
@@ -56,13 +56,16 @@ AWS_OWNED = ["engineVersion", "replicationSourceIdentifier", "globalClusterIdent
 _PASSWORD_SPECIALS = "!#$%^&*()-_=+[]{}<>:?"
 
 
-def cluster_parameters(slow_statement_ms: int) -> list[dict[str, str]]:
-    """The cluster parameter group: TLS only, and logs that answer "what was slow, who connected,
-    who changed the schema or the roles"."""
+def cluster_parameters(args: PostgresMemberSettings) -> list[dict[str, str]]:
+    """The cluster parameter group: TLS only; logs that answer "what was slow, who connected, who
+    changed the schema or the roles"; how forwarded writes are read back and how many of the
+    writer's connections they may hold; and the managed RPO. Every member carries the same group
+    settings, so whichever member writes after a failover enforces them."""
+    forwarding = args.write_forwarding
     immediate = {
         "rds.force_ssl": "1",
         "ssl_min_protocol_version": "TLSv1.2",
-        "log_min_duration_statement": str(slow_statement_ms),
+        "log_min_duration_statement": str(args.slow_statement_ms),
         "log_connections": "1",
         "log_disconnections": "1",
         "log_lock_waits": "1",
@@ -70,9 +73,17 @@ def cluster_parameters(slow_statement_ms: int) -> list[dict[str, str]]:
         "log_autovacuum_min_duration": "10000",
         "log_temp_files": "102400",
         "pgaudit.log": "ddl,role",
+        "apg_write_forward.consistency_mode": forwarding.consistency_mode.upper(),
+        **({"rds.global_db_rpo": str(args.managed_rpo_seconds)} if args.managed_rpo_seconds else {}),
     }
-    # Libraries load at start-up only: applied at the next reboot, never by surprise.
-    on_reboot = {"shared_preload_libraries": "pg_stat_statements,pgaudit"}
+    # Libraries load at start-up only, and the forwarding quota is a static parameter: applied at
+    # the next reboot, never by surprise.
+    on_reboot = {
+        "shared_preload_libraries": "pg_stat_statements,pgaudit",
+        "apg_write_forward.max_forwarding_connections_percent": str(
+            forwarding.max_forwarding_connections_percent
+        ),
+    }
     return [
         *({"name": k, "value": v, "apply_method": "immediate"} for k, v in immediate.items()),
         *({"name": k, "value": v, "apply_method": "pending-reboot"} for k, v in on_reboot.items()),
@@ -191,7 +202,7 @@ class PostgresCluster(pulumi.ComponentResource):
             name=f"{args.cluster_identifier}-{PARAMETER_GROUP_FAMILY}",
             family=PARAMETER_GROUP_FAMILY,
             description=f"TLS only and audit logging for {args.cluster_identifier}",
-            parameters=cast(Any, cluster_parameters(args.slow_statement_ms)),
+            parameters=cast(Any, cluster_parameters(args)),
             opts=child,
         )
         credentials: dict[str, Any] = {}
@@ -215,6 +226,10 @@ class PostgresCluster(pulumi.ComponentResource):
             storage_encrypted=True,
             kms_key_id=kms_key_arn,
             iam_database_authentication_enabled=True,
+            # A secondary forwards its region's writes to the writer; on the writer it takes effect
+            # when a switchover or failover makes it a secondary (AWS: "used immediately if the
+            # primary is demoted").
+            enable_global_write_forwarding=True,
             backup_retention_period=args.backup_retention_days,
             preferred_backup_window=args.backup_window,
             preferred_maintenance_window=args.maintenance_window,
@@ -258,6 +273,14 @@ class PostgresCluster(pulumi.ComponentResource):
         self.reader_endpoint = self.cluster.reader_endpoint
         self.port = self.cluster.port
         self.register_outputs(self.outputs())
+
+    def write_endpoint_for_app(self, *, holds_writer: bool) -> pulumi.Output[str]:
+        """The endpoint this region's API writes through. Where the writer is: the proxy's
+        read/write endpoint. Elsewhere: the proxy's read-only endpoint, whose readers forward the
+        writes to the writer (a secondary's read/write endpoint has no instance behind it: "The
+        target group doesn't have any associated read/write instances", AWS, 'Using RDS Proxy with
+        Aurora global databases')."""
+        return self.proxy_endpoint if holds_writer else self.proxy_reader_endpoint
 
     def client_policy(self) -> pulumi.Output[str]:
         """The IAM policy (JSON) an application role needs to connect through this region's proxy

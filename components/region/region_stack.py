@@ -10,6 +10,7 @@
     │                         `install_origin_certificate`)
     ├── PostgresCluster       the region's member of the global database (`attach_postgres`)
     ├── RedisClusters         one replication group per Redis store (`attach_redis`)
+    ├── ConfigMap             where the API writes and reads each store (`publish_app_endpoints`)
     ├── RegionAlarms          alarms over all of the above, an SNS topic, a dashboard (`attach_alarms`)
     └── ClusterTelemetry      AMP workspace + Prometheus agent (or AMP's managed collector), Fluent
                               Bit to CloudWatch Logs (`attach_telemetry`)
@@ -23,7 +24,7 @@ primary of each store, then the rest.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -38,13 +39,16 @@ from ..observability.prometheus_agent import AGENT_NAMESPACE, AGENT_POD_LABELS
 from ..observability.region_alarms import CacheWatch, RegionAlarms, overview_dashboard_body
 from ..postgres.args import PostgresClusterArgs
 from ..postgres.postgres_cluster import PostgresCluster
-from ..redis.args import MaxmemoryPolicy, RedisClusterArgs
+from ..redis.args import MaxmemoryPolicy, Membership, RedisClusterArgs
 from ..redis.redis_cluster import RedisCluster, log_delivery_resource_policy
 from ..storage.cross_region_backup import copy_vault
 from .args import RegionStackArgs
 from .region_key import RegionKey
 
-__all__ = ["RegionStack"]
+__all__ = ["APP_ENDPOINTS_CONFIG_MAP", "RegionStack"]
+
+#: The ConfigMap, in the API's namespace, that says where the API writes and reads each store.
+APP_ENDPOINTS_CONFIG_MAP = "meridian-endpoints"
 
 
 class RegionStack(pulumi.ComponentResource):
@@ -92,6 +96,7 @@ class RegionStack(pulumi.ComponentResource):
         self.postgres: PostgresCluster | None = None
         self.redis: dict[str, RedisCluster] = {}
         self.alarms: RegionAlarms | None = None
+        self.app_endpoints: dict[str, pulumi.Input[str]] = {}
         self.telemetry: ClusterTelemetry | None = None
         self._egress_ports: set[int] = set()
         self._log_delivery_policy: aws.cloudwatch.LogResourcePolicy | None = None
@@ -200,6 +205,50 @@ class RegionStack(pulumi.ComponentResource):
         self.eks.grant_app(f"{name}-credentials", cluster.client_policy())
         self.redis[args.store] = cluster
         return cluster
+
+    def publish_app_endpoints(
+        self, *, holds_database_writer: bool, writable_stores: Collection[str] | None = None
+    ) -> pulumi.Resource:
+        """Tell the API where to write and read each data store of this region: a ConfigMap
+        `meridian-endpoints` in its namespace (`envFrom`), and the stack output `appEndpoints`.
+
+        PostgreSQL: `DATABASE_WRITE_HOST` is the proxy's read/write endpoint where the writer is
+        (`holds_database_writer`: the stack's write home), else the read-only endpoint, whose
+        readers forward writes to the writer; `DATABASE_WRITES` says which (`local`, `forwarded`).
+        Redis: `REDIS_<STORE>_HOST` takes writes: the group's own configuration endpoint, for the
+        stores in `writable_stores` (default: the regional ones and the global primaries declared
+        here; after a failover, the stores whose primary is here now). A region whose copy of a
+        global store is read-only gets no write host for it; `REDIS_<STORE>_READ_HOST` is always the
+        local copy. Call it after every store is attached."""
+        if self.app_endpoints:
+            raise ValueError(f"{self.args.region} already published its endpoints")
+        data: dict[str, pulumi.Input[str]] = {}
+        if self.postgres is not None:
+            pg = self.postgres
+            data |= {
+                "DATABASE_WRITE_HOST": pg.write_endpoint_for_app(holds_writer=holds_database_writer),
+                "DATABASE_READ_HOST": pg.proxy_reader_endpoint,
+                "DATABASE_PORT": str(pg.args.port),
+                "DATABASE_NAME": pg.args.database_name,
+                "DATABASE_WRITES": "local" if holds_database_writer else "forwarded",
+            }
+        for store, cluster in self.redis.items():
+            key = f"REDIS_{store.upper().replace('-', '_')}"
+            data |= {
+                f"{key}_READ_HOST": cluster.configuration_endpoint,
+                f"{key}_PORT": cluster.port.apply(str),
+                f"{key}_ROLES": ",".join(r.value for r in cluster.args.roles),
+                f"{key}_SECRET_ARN": cluster.secret_arn,
+            }
+            writable = (
+                cluster.args.membership is not Membership.SECONDARY
+                if writable_stores is None
+                else store in writable_stores
+            )
+            if writable:
+                data[f"{key}_HOST"] = cluster.configuration_endpoint
+        self.app_endpoints = data
+        return self.eks.app.add_config_map(APP_ENDPOINTS_CONFIG_MAP, data)
 
     def attach_alarms(
         self, thresholds: AlarmThresholds, subscriptions: Sequence[AlarmSubscription]
@@ -323,4 +372,5 @@ class RegionStack(pulumi.ComponentResource):
             "ingressHostname": self.eks.ingress_hostname,
             **({"postgres": self.postgres.outputs()} if self.postgres else {}),
             **({"redis": {n: c.outputs() for n, c in self.redis.items()}} if self.redis else {}),
+            **({"appEndpoints": self.app_endpoints} if self.app_endpoints else {}),
         }

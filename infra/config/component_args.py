@@ -115,12 +115,14 @@ def redis_args(config: StackConfig, stack: str) -> dict[str, dict[str, RedisClus
 
 
 def cdn_args(config: StackConfig, stack: str) -> CdnEdgeArgs:
-    """The edge's arguments: a pool per region, the domain as the load balancer's hostname,
-    the write home (it holds the writers) as the fallback."""
+    """The edge's arguments: a pool per region that can take every write (a read-only region gets
+    none), the domain as the load balancer's hostname, the write home (it holds the writers) as
+    the fallback."""
     return CdnEdgeArgs(
         **config.cdn.model_dump(),
         hostname=config.domain,
         regions={r.name: r.role for r in config.regions},
         fallback_region=config.write_home,
+        read_only_regions=tuple(r.name for r in config.regions if r.name not in config.writable_regions()),
         name_prefix=f"{NAMESPACE}-{stack}",
     )

@@ -251,6 +251,48 @@ def _postgres_issues(config: StackConfig, prod: bool) -> list[ConfigIssue]:
     return issues
 
 
+def _database_write_issues(config: StackConfig, prod: bool) -> list[ConfigIssue]:
+    """A primary region serves users every day, so its API must write the database: it needs a
+    member there (the others forward their writes to the writer). The managed RPO bounds data
+    loss only where it cannot stop the writer: with one secondary, losing it would block every
+    commit, so two members may not set it; prod with more sets it."""
+    at = f"{NAMESPACE}:postgres"
+    issues = []
+    members = config.postgres_regions()
+    for region in config.regions:
+        if region.role is not RegionRole.PRIMARY or region.name == config.write_home:
+            continue  # secondaries that cannot write are left out of the steering; writeHome rule
+        for key, reason in config.write_problems(region.name):
+            if key == f"{at}.regions":
+                fix = f"add {region.name} to {at}.regions"
+                issues.append(
+                    ConfigIssue(
+                        key,
+                        f"{region.name} is a primary region, whose users write every day, but "
+                        f"{reason}; {fix}",
+                    )
+                )
+    rpo = config.postgres.managed_rpo_seconds
+    if rpo is not None and len(members) < 3:
+        issues.append(
+            ConfigIssue(
+                f"{at}.managedRpoSeconds",
+                f"with {len(members) - 1} secondary, losing it would stop every commit on the writer "
+                "(Aurora holds commits while every secondary lags past the RPO); remove the key, or "
+                "add a third member",
+            )
+        )
+    if rpo is None and prod and len(members) >= 3:
+        issues.append(
+            ConfigIssue(
+                f"{at}.managedRpoSeconds",
+                "prod bounds what a lost region may take with it; set managedRpoSeconds (20 or more: "
+                "commits wait only when every secondary lags past it)",
+            )
+        )
+    return issues
+
+
 def _redis_issues(config: StackConfig, stack: str) -> list[ConfigIssue]:
     """Every store has sizes in every kind of region, fits ElastiCache's names, and its global
     datastore (if any) is one AWS accepts: secondaries in the stack, at most two, matching sizes."""
@@ -343,7 +385,8 @@ def _cdn_issues(config: StackConfig, prod: bool) -> list[ConfigIssue]:
                     "components/edge/geo.py AWS_REGION_LOCATIONS",
                 )
             )
-    for problem in cdn_problems(config.cdn, roles, config.write_home):
+    read_only = [r for r in roles if r not in config.writable_regions()]
+    for problem in cdn_problems(config.cdn, roles, config.write_home, read_only):
         if problem.setting == "fallback":
             continue  # the write home: reported by the writeHome rule
         path = f"{NAMESPACE}:regions" if problem.setting == "regions" else f"{at}.{problem.setting}"
@@ -500,6 +543,7 @@ def stack_rules(config: StackConfig, stack: str) -> list[ConfigIssue]:
             )
         )
     issues.extend(_postgres_issues(config, prod))
+    issues.extend(_database_write_issues(config, prod))
     issues.extend(_redis_issues(config, stack))
     issues.extend(_cdn_issues(config, prod))
     issues.extend(_workload_issues(config))

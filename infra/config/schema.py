@@ -183,6 +183,50 @@ class StackConfig(MeridianModel):
             return None
         return self.write_home if self.write_home in members else self.anchor_region
 
+    def write_problems(self, region: str) -> list[tuple[str, str]]:
+        """Why the API in `region` cannot write a store it uses, as (config key, reason) pairs;
+        none where every write works. The database takes writes at the write home and, forwarded,
+        at every other member (never elsewhere: no region reaches another's proxy); a global store
+        takes them at its primary only (ElastiCache has no write forwarding: a secondary is
+        read-only until promoted); a regional store everywhere."""
+        problems: list[tuple[str, str]] = []
+        at = f"{NAMESPACE}:postgres"
+        if region not in self.postgres_regions():
+            problems.append(
+                (
+                    f"{at}.regions",
+                    f"{region} holds no member of the global database, and no other region's is "
+                    "reachable from it",
+                )
+            )
+        writable = self.writable_stores(region)
+        for store in self.redis.stores:
+            if store not in writable:
+                problems.append(
+                    (
+                        f"{NAMESPACE}:redis.stores.{store}.globalRegions",
+                        f"{region}'s copy of store {store!r} is read-only until promoted (its primary "
+                        f"is {self.store_primary(store)}; ElastiCache has no write forwarding)",
+                    )
+                )
+        return problems
+
+    def writable_regions(self) -> list[str]:
+        """The regions whose API can write every store it uses, in stack order: the only ones
+        Cloudflare may steer users to."""
+        return [r.name for r in self.regions if not self.write_problems(r.name)]
+
+    def writable_stores(self, region: str) -> list[str]:
+        """The Redis stores the API in `region` can write: its regional ones, and the global ones
+        whose primary is there now."""
+        return [
+            store
+            for store, settings in self.redis.stores.items()
+            if (primary := self.store_primary(store)) is None
+            or primary == region
+            or region not in (self.anchor_region, *settings.global_regions)
+        ]
+
     def postgres_regions(self) -> list[str]:
         """The regions of the global database, the anchor first, then in stack-file order."""
         listed = self.postgres.regions or tuple(r.name for r in self.regions)

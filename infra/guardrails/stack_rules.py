@@ -112,9 +112,12 @@ def _regions(subjects: list[Subject]) -> set[str]:
 
 @stack_rule(
     "data-replicated-beyond-write-home",
-    "In prod, the database and the cache replicate to at least one region beyond the write home",
+    "In prod, the database (and any global datastore) replicates to at least one region beyond the "
+    "write home",
 )
 def _replicated(stack: Stack) -> Iterator[Violation]:
+    # Redis stores may be regional: each region then writes its own sessions and queues, and a
+    # region lost signs its users out (docs/components/redis-cluster.md). The database may not.
     if not stack.in_prod:
         return
     databases = stack.of_type(RDS_GLOBAL)
@@ -122,10 +125,6 @@ def _replicated(stack: Stack) -> Iterator[Violation]:
     anchor = next((s.urn for s in stack.subjects if s.type.startswith("aws:")), "")
     if not databases:
         yield Violation(anchor, "no Aurora global database: prod's data would live in one region")
-    if not caches:
-        yield Violation(
-            anchor, "no ElastiCache global datastore: prod's sessions and queues would live in one region"
-        )
     for database in databases:
         members = [
             c

@@ -1,16 +1,17 @@
-"""`meridian drill --stack staging`: a scripted game day. Fail the database and the caches over to
-the secondary, check each took, fail them back, and write down how long each phase took.
+"""`meridian drill --stack staging`: a scripted game day. Fail the database over to the secondary,
+check it took, fail it back, and write down how long each phase took.
 
 The target is the first database region the write home's users fail over to (the steering's
 default order), the region a real outage would move writes to. The phases are the runbook's own
 (`infra.operations.failover`, planned switchovers: no data is lost), so a drill rehearses exactly the code an
-outage would run:
+outage would run: 1. database → target; 2. database → write home.
 
-1. database → target; 2. caches → target (every store copied there);
-3. database → write home; 4. caches → write home.
+The caches are not drilled: the steering only sends users to regions that write every store they
+use, so the target holds no read-only copy of a global store to promote (its stores are its own),
+and a global store's standby is failed over by hand (`meridian failover cache`).
 
 A phase that fails stops the drill where it is; the report says which phases ran, so the operator
-knows what to fail back by hand (`meridian failover ... --to <write home>`). Each phase's recovery
+knows what to fail back by hand (`meridian failover db --to <write home>`). Each phase's recovery
 time is from its call to AWS reporting the new topology. Prod is refused: a drill there is a change
 window, run phase by phase with `meridian failover`.
 """
@@ -27,7 +28,7 @@ from rich.table import Table
 
 from ..config.component_args import cdn_args, postgres_args
 from ..config.schema import Environment, StackConfig
-from .failover import FailoverError, FailoverReport, failover_cache, failover_db, stores_copied_to
+from .failover import FailoverError, FailoverReport, failover_db
 from .verify import ClientFactory
 
 __all__ = ["DrillReport", "drill", "drill_target", "render_drill", "write_report"]
@@ -39,7 +40,7 @@ class DrillReport:
     home: str
     target: str
     started: datetime
-    planned: int = 4  # phases the drill means to run
+    planned: int = 2  # phases the drill means to run
     phases: list[tuple[str, FailoverReport]] = field(default_factory=list)
 
     @property
@@ -84,7 +85,7 @@ def drill_target(config: StackConfig, stack: str) -> str:
 def drill(
     config: StackConfig, stack: str, clients: ClientFactory, console: Console, **waits: Any
 ) -> DrillReport:
-    """Run the four phases in order, stopping at the first that fails."""
+    """Run the two phases in order, stopping at the first that fails."""
     if config.environment is Environment.PROD:
         raise FailoverError(
             "drills run on staging (or dev); in prod, fail over phase by phase with `meridian failover`"
@@ -95,24 +96,10 @@ def drill(
             f"{config.anchor_region}; meridian:writeHome is {config.write_home}: fail back first"
         )
     home, target = config.write_home, drill_target(config, stack)
-    # The stores copied to the target, both ways (the home holds every global store's primary).
-    copied = stores_copied_to(config, target)
-    phases = [(f"database → {target}", lambda: failover_db(config, stack, target, clients, console, **waits))]
-    if copied:
-        phases.append(
-            (
-                f"caches → {target}",
-                lambda: failover_cache(config, stack, target, clients, console, stores=copied, **waits),
-            )
-        )
-    phases.append((f"database → {home}", lambda: failover_db(config, stack, home, clients, console, **waits)))
-    if copied:
-        phases.append(
-            (
-                f"caches → {home}",
-                lambda: failover_cache(config, stack, home, clients, console, stores=copied, **waits),
-            )
-        )
+    phases = [
+        (f"database → {target}", lambda: failover_db(config, stack, target, clients, console, **waits)),
+        (f"database → {home}", lambda: failover_db(config, stack, home, clients, console, **waits)),
+    ]
     report = DrillReport(stack, home, target, datetime.now(UTC), planned=len(phases))
     for name, run in phases:
         console.rule(name)

@@ -369,7 +369,8 @@ def _postgres(reader: _Reader, cluster: RecordedResource) -> Component:
         readers = max(len(instances) - 1, 0)
         shape = f"writer + {_plural(readers, 'reader')}" if instances else "no instances"
     else:
-        shape = f"secondary, {_plural(len(instances), 'reader')}"
+        forwards = ", forwards writes" if cluster.inputs.get("enableGlobalWriteForwarding") else ""
+        shape = f"secondary, {_plural(len(instances), 'reader')}{forwards}"
     classes = sorted({str(i.inputs["instanceClass"]) for i in instances if i.inputs.get("instanceClass")})
     details = [", ".join(classes)] if classes else []
     component = reader.ancestor(cluster, POSTGRES)

@@ -80,13 +80,24 @@ def test_a_one_region_stack_leaves_every_cloudflare_region_without_failover(
 ) -> None:
     staging_values["regions"] = staging_values["regions"][:1]
     staging_values["postgres"]["backup"].pop("copyRegion")
-    staging_values["redis"]["stores"]["shared"].pop("globalRegions")
     staging_values["sizes"].pop("secondary")
     assert_issue(
         rejected(staging_values, "Pulumi.staging.yaml"),
         "meridian:regions",
         "needs a pool to fail over to",
         "add a second region",
+    )
+
+
+def test_a_region_that_cannot_write_its_store_is_no_failover_pool(staging_values: dict[str, Any]) -> None:
+    """Staging as it was: its store replicated to eu-west-1, whose copy is read-only. eu-west-1
+    then gets no pool, and us-east-1's users would have nowhere to fail over to."""
+    staging_values["redis"]["stores"]["shared"]["globalRegions"] = ["eu-west-1"]
+    assert_issue(
+        rejected(staging_values, "Pulumi.staging.yaml"),
+        "meridian:regions",
+        "this stack has 1 (eu-west-1 cannot take writes, so gets none)",
+        "add a second region that takes writes",
     )
 
 

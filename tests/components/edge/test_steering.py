@@ -176,3 +176,54 @@ def test_pools_are_checked_from_where_their_users_are_and_from_nearby() -> None:
     for region, cf_regions in checked.items():
         firsts = {cf for cf, order in plan.regions.items() if order[0] == region}
         assert firsts <= set(cf_regions) and len(cf_regions) <= len(firsts) + 1
+
+
+# --- regions where writes fail -------------------------------------------------------------------
+
+
+def _subsets(regions: list[str]) -> list[frozenset[str]]:
+    return [frozenset(r for i, r in enumerate(regions) if mask >> i & 1) for mask in range(1 << len(regions))]
+
+
+def test_no_order_puts_first_or_fails_over_to_a_region_where_writes_fail() -> None:
+    """Over every set of read-only regions of prod that leaves the write home writable (128):
+    every order, and the default, lists exactly the regions that take writes, a primary first
+    while one takes writes."""
+    planned = 0
+    for read_only in _subsets([r for r in PROD if r != "us-east-1"]):
+        plan = plan_steering(PROD, fallback="us-east-1", read_only=read_only)
+        writable = [r for r in PROD if r not in read_only]
+        primaries = {r for r in writable if PROD[r] is P}
+        for cf_region, order in plan.regions.items():
+            assert sorted(order) == sorted(writable), (cf_region, read_only)
+            assert order[0] in primaries, (cf_region, read_only)
+        assert plan.default[0] == "us-east-1" and sorted(plan.default) == sorted(writable)
+        assert plan.read_only == read_only
+        planned += 1
+    assert planned == 128  # 2 ** 7 subsets of the other seven regions
+
+
+def test_with_every_primary_read_only_the_writable_secondaries_serve() -> None:
+    """After a failover moved every write to us-west-1 (its stores' primaries there), the primaries'
+    read-only copies are out, and the secondaries that take writes serve, nearest first."""
+    read_only = {r for r, role in PROD.items() if role is P}
+    plan = plan_steering(PROD, fallback="us-west-1", read_only=read_only)
+    assert plan.regions[CloudflareRegion.WEU][0] == "eu-central-1"
+    assert plan.regions[CloudflareRegion.SEAS][0] == "ap-southeast-1"
+    assert all(not read_only & set(order) for order in plan.regions.values())
+
+
+@pytest.mark.parametrize(
+    ("fallback", "overrides", "read_only", "message"),
+    [
+        ("us-west-1", None, {"us-west-1"}, "fallback us-west-1 is read-only"),
+        ("us-east-1", {CloudflareRegion.WEU: ["eu-central-1"]}, {"eu-central-1"}, "where writes fail"),
+        ("us-east-1", None, {"sa-east-1"}, "read-only sa-east-1 not among the regions"),
+        ("us-east-1", None, set(PROD) - {"us-east-1"} | {"us-east-1"}, "no region takes writes"),
+    ],
+)
+def test_a_read_only_region_is_never_chosen(
+    fallback: str, overrides: dict[CloudflareRegion, list[str]] | None, read_only: set[str], message: str
+) -> None:
+    with pytest.raises(SteeringError, match=message):
+        plan_steering(PROD, fallback=fallback, overrides=overrides, read_only=read_only)

@@ -153,7 +153,24 @@ def test_parameter_group_forces_tls_and_logs_slow_statements(stack_plan: Plan) -
         assert parameters["log_min_duration_statement"]["value"] == str(config.postgres.slow_statement_ms)
         assert parameters["shared_preload_libraries"]["applyMethod"] == "pending-reboot"
         assert "pgaudit" in parameters["shared_preload_libraries"]["value"]
+        # Forwarded writes read back as configured; their quota is static (applied at a reboot).
+        forwarding = config.postgres.write_forwarding
+        assert (
+            parameters["apg_write_forward.consistency_mode"]["value"] == forwarding.consistency_mode.upper()
+        )
+        quota = parameters["apg_write_forward.max_forwarding_connections_percent"]
+        assert quota == {
+            "name": "apg_write_forward.max_forwarding_connections_percent",
+            "value": str(forwarding.max_forwarding_connections_percent),
+            "applyMethod": "pending-reboot",
+        }
+        # Every member carries the managed RPO, so the writer enforces it wherever it is now.
+        rpo = config.postgres.managed_rpo_seconds
+        assert parameters.get("rds.global_db_rpo", {}).get("value") == (str(rpo) if rpo else None)
+    assert (config.postgres.managed_rpo_seconds == 20) is (stack_plan.stack == "prod")
     for cluster in stack_plan.of_type(CLUSTER):
+        # A secondary forwards its region's writes; the writer does once a failover demotes it.
+        assert cluster.inputs["enableGlobalWriteForwarding"] is True
         region = stack_plan.regions[cluster.urn]
         (group,) = in_region(stack_plan, PARAMETER_GROUP, region)
         assert cluster.inputs["dbClusterParameterGroupName"] == group.inputs["name"]
@@ -287,6 +304,10 @@ def test_a_proxy_per_region_tls_and_end_to_end_iam(stack_plan: Plan) -> None:
         assert instances <= set(target.dependencies)
         (readers,) = in_region(stack_plan, "aws:rds/proxyEndpoint:ProxyEndpoint", region)
         assert readers.inputs["targetRole"] == "READ_ONLY"
+        # The proxy leaves the writer's forwarding quota free (AWS: reduce MaxConnectionsPercent by it).
+        (pool,) = in_region(stack_plan, "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup", region)
+        share = pool.inputs["connectionPoolConfig"]["maxConnectionsPercent"]
+        assert share + config.postgres.write_forwarding.max_forwarding_connections_percent <= 100
         role = roles[proxy.name]
         (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
         assert trust["Principal"] == {"Service": "rds.amazonaws.com"}

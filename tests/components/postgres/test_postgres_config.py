@@ -17,7 +17,7 @@ from components.postgres.args import (
     global_database_instance_class,
     global_database_problems,
 )
-from infra.config.component_args import region_args
+from infra.config.component_args import cdn_args, region_args
 from infra.config.loading import validate_config
 from tests.support import assert_issue, rejected
 
@@ -203,3 +203,89 @@ def test_member_args_reject_what_a_global_database_cannot_take() -> None:
         PostgresClusterArgs(**base, role="writer")
     assert PostgresClusterArgs(**base, role="writer", secret_name="team/db").instance_count == 2
     assert PostgresClusterArgs(**base, role="secondary").instance_count == 1
+
+
+# --- writes from every region --------------------------------------------------------------------
+
+
+def test_every_region_writes_through_forwarding(prod_values: dict[str, Any]) -> None:
+    config = validate_config(prod_values, "Pulumi.prod.yaml")
+    assert config.postgres.write_forwarding.consistency_mode == "eventual"
+    assert config.writable_regions() == [r["name"] for r in prod_values["regions"]]
+
+
+@pytest.mark.parametrize(
+    ("mode", "fragment"),
+    [
+        ("SESSION", "SESSION is not supported through RDS Proxy"),
+        ("off", "no secondary could write"),
+        ("strong", "'strong' is not a consistency mode"),
+    ],
+)
+def test_consistency_modes_the_proxy_cannot_carry_are_refused(
+    prod_values: dict[str, Any], mode: str, fragment: str
+) -> None:
+    prod_values["postgres"]["writeForwarding"]["consistencyMode"] = mode
+    assert_issue(rejected(prod_values), "meridian:postgres.writeForwarding.consistencyMode", fragment)
+
+
+def test_global_consistency_is_accepted(prod_values: dict[str, Any]) -> None:
+    prod_values["postgres"]["writeForwarding"]["consistencyMode"] = "GLOBAL"
+    assert (
+        validate_config(prod_values, "Pulumi.prod.yaml").postgres.write_forwarding.consistency_mode
+        == "global"
+    )
+
+
+def test_the_proxy_leaves_the_forwarding_quota_free(prod_values: dict[str, Any]) -> None:
+    prod_values["postgres"]["proxy"] = {"maxConnectionsPercent": 90}
+    assert_issue(
+        rejected(prod_values),
+        "meridian:postgres",
+        "proxy.maxConnectionsPercent (90) plus writeForwarding.maxForwardingConnectionsPercent (25)",
+        "exceed 100",
+        "set maxConnectionsPercent to 75 or less",
+    )
+    prod_values["postgres"]["writeForwarding"]["maxForwardingConnectionsPercent"] = 10
+    validate_config(prod_values, "Pulumi.prod.yaml")
+
+
+def test_a_secondary_outside_the_database_serves_no_one(prod_values: dict[str, Any]) -> None:
+    """Its API could not write (no member, and no other region's proxy is reachable): no pool."""
+    prod_values["postgres"]["regions"] = [
+        r["name"] for r in prod_values["regions"] if r["name"] != "af-south-1"
+    ]
+    config = validate_config(prod_values, "Pulumi.prod.yaml")
+    assert "af-south-1" not in config.writable_regions()
+    assert all("af-south-1" not in order for order in cdn_args(config, "prod").steering().regions.values())
+
+
+def test_a_primary_region_outside_the_database_is_refused(prod_values: dict[str, Any]) -> None:
+    prod_values["postgres"]["regions"] = [
+        r["name"] for r in prod_values["regions"] if r["name"] != "eu-west-1"
+    ]
+    assert_issue(
+        rejected(prod_values),
+        "meridian:postgres.regions",
+        "eu-west-1 is a primary region",
+        "holds no member of the global database",
+        "add eu-west-1 to meridian:postgres.regions",
+    )
+
+
+def test_prod_bounds_its_data_loss(prod_values: dict[str, Any]) -> None:
+    del prod_values["postgres"]["managedRpoSeconds"]
+    assert_issue(
+        rejected(prod_values), "meridian:postgres.managedRpoSeconds", "prod bounds what a lost region"
+    )
+    prod_values["postgres"]["managedRpoSeconds"] = 10
+    assert_issue(rejected(prod_values), "meridian:postgres.managedRpoSeconds", "greater than or equal to 20")
+
+
+def test_two_members_may_not_set_a_managed_rpo(staging_values: dict[str, Any]) -> None:
+    staging_values["postgres"]["managedRpoSeconds"] = 20
+    assert_issue(
+        rejected(staging_values, "Pulumi.staging.yaml"),
+        "meridian:postgres.managedRpoSeconds",
+        "with 1 secondary, losing it would stop every commit",
+    )

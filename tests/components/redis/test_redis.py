@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 from components.network.subnets import Tier
 from components.redis.args import Membership, RedisRole
 from components.redis.redis_cluster import AWS_OWNED, LOG_TYPES
 from infra.config.component_args import redis_args as members_of_stores
 from infra.plan.mocks import MOCK_ACCOUNT_ID, RecordedResource, mock_password
-from infra.plan.run import Plan, run_plan
-from tests.support import PROJECT_DIR, config_of, in_region, key_arn, node_group_id, strings_in
+from infra.plan.run import Plan
+from tests.support import (
+    PLANS,
+    config_of,
+    global_stores_config,
+    in_region,
+    key_arn,
+    node_group_id,
+    strings_in,
+)
 
 COMPONENT = "meridian:redis:RedisCluster"
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
@@ -214,13 +220,21 @@ def test_prod_keeps_every_store_staging_can_be_torn_down(stack_plan: Plan) -> No
 # --- across regions ------------------------------------------------------------------------------
 
 
-def test_global_datastore_membership_matches_config(stack_plan: Plan) -> None:
+@pytest.fixture(params=[pytest.param("prod", marks=pytest.mark.slow), "staging"])
+def replicated_plan(request: pytest.FixtureRequest, global_stores_project: Path) -> Plan:
+    """A stack's plan with its stores replicated as before (`tests.support.with_global_stores`):
+    neither stack file has a global store now, but the component still declares one."""
+    return PLANS(global_stores_project, request.param)
+
+
+def test_global_datastore_membership_matches_config(replicated_plan: Plan) -> None:
+    stack_plan = replicated_plan
     config = config_of(stack_plan)
     found = groups(stack_plan)
     datastores = {g.inputs["globalReplicationGroupIdSuffix"]: g for g in stack_plan.of_type(GLOBAL)}
     expected = {s for s, store in config.redis.stores.items() if store.global_regions}
     assert set(datastores) == {f"meridian-{stack_plan.stack}-{s}" for s in expected}
-    assert expected, "both stacks replicate a store across regions"
+    assert expected, "the variant replicates a store across regions"
     for name, store in config.redis.stores.items():
         members = {
             region for (s, region), g in found.items() if s == name and "globalReplicationGroupId" in g.inputs
@@ -248,39 +262,51 @@ def test_global_datastore_membership_matches_config(stack_plan: Plan) -> None:
     assert stack_plan.outputs["redisGlobalDatastoreIds"] == {
         name.removeprefix(f"meridian-{stack_plan.stack}-"): d.id for name, d in datastores.items()
     }
-    # Where each global store takes writes now: the write home, which holds a copy in both stacks.
+    # Where each global store takes writes now: the write home, which holds a copy.
     assert stack_plan.outputs["redisPrimaryRegions"] == dict.fromkeys(
         stack_plan.outputs["redisGlobalDatastoreIds"], config_of(stack_plan).write_home
     )
+    # A read-only copy's region gets no write host for the store, and no Cloudflare pool.
+    for name, store in config.redis.stores.items():
+        for region in store.global_regions:
+            endpoints = stack_plan.outputs["regions"][region]["appEndpoints"]
+            key = f"REDIS_{name.upper()}"
+            assert f"{key}_HOST" not in endpoints and f"{key}_READ_HOST" in endpoints
+    pools = {
+        p.inputs["name"] for p in stack_plan.of_type("cloudflare:index/loadBalancerPool:LoadBalancerPool")
+    }
+    read_only = {r for store in config.redis.stores.values() for r in store.global_regions}
+    assert pools == {
+        f"meridian-{stack_plan.stack}-{r.name}" for r in config.regions if r.name not in read_only
+    }
 
 
-def test_prod_global_stores_stay_within_aws_limits(prod_plan: Plan) -> None:
-    config = config_of(prod_plan)
+def test_the_global_variant_stays_within_aws_limits() -> None:
+    config = global_stores_config("prod")
     for name in ("sessions", "queues"):
         store = config.redis.stores[name]
         assert len(store.global_regions) == 2  # AWS's maximum
         sizes = {config.sizes[r.role].redis[name] for r in config.regions if r.name in store.global_regions}
         home = config.sizes[next(r.role for r in config.regions if r.name == config.write_home)].redis[name]
         assert {(s.node_type, s.shards) for s in sizes} == {(home.node_type, home.shards)}
-    assert len(prod_plan.of_type(GLOBAL)) == 2
 
 
-@pytest.mark.slow
-def test_a_store_without_global_regions_is_regional_everywhere(tmp_path: Path) -> None:
-    """Removing the secondaries from config removes the datastore; every region keeps its cluster."""
-    shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
-    document = yaml.safe_load((PROJECT_DIR / "Pulumi.staging.yaml").read_text())
-    del document["config"]["meridian:redis"]["stores"]["shared"]["globalRegions"]
-    (tmp_path / "Pulumi.staging.yaml").write_text(yaml.safe_dump(document))
-    plan = run_plan(tmp_path, "staging")
-    assert not plan.of_type(GLOBAL)
-    found = groups(plan)
-    assert set(found) == {("shared", "us-east-1"), ("shared", "eu-west-1")}
+def test_every_store_is_regional_everywhere(stack_plan: Plan) -> None:
+    """Neither stack replicates a store: every region writes its own sessions, queues and cache
+    (a global datastore's copies are read-only, and Cloudflare may send users to any region)."""
+    config = config_of(stack_plan)
+    assert not stack_plan.of_type(GLOBAL)
+    found = groups(stack_plan)
+    assert set(found) == {(s, r.name) for s in config.redis.stores for r in config.regions}
     for group in found.values():
         assert "globalReplicationGroupId" not in group.inputs
-        assert group.inputs["numNodeGroups"] == 1 and group.inputs["autoMinorVersionUpgrade"] is True
-    assert len(plan.within(COMPONENT, SECRET)) == 2  # each region's own credentials
-    assert plan.outputs["redisGlobalDatastoreIds"] == {}
+        assert group.inputs["autoMinorVersionUpgrade"] is True
+    # Each region's own credentials, and a write host for every store.
+    assert len(stack_plan.within(COMPONENT, SECRET)) == len(found)
+    assert stack_plan.outputs["redisGlobalDatastoreIds"] == {}
+    for region in config.regions:
+        endpoints = stack_plan.outputs["regions"][region.name]["appEndpoints"]
+        assert {f"REDIS_{s.upper()}_HOST" for s in config.redis.stores} <= set(endpoints)
 
 
 # --- credentials ---------------------------------------------------------------------------------
@@ -402,5 +428,5 @@ def test_api_pods_may_read_their_regions_credentials_and_reach_the_port(stack_pl
 @pytest.mark.parametrize("stack", ["prod"])
 def test_prod_counts(stack: str, prod_plan: Plan) -> None:
     assert len(prod_plan.of_type(GROUP)) == 24  # 3 stores x 8 regions
-    assert len(prod_plan.of_type(PARAMETERS)) == 20  # the 4 secondaries run their primary's
-    assert len(prod_plan.within(COMPONENT, SECRET)) == 20
+    assert len(prod_plan.of_type(PARAMETERS)) == 24  # every group is regional: its own parameters
+    assert len(prod_plan.within(COMPONENT, SECRET)) == 24

@@ -122,6 +122,7 @@ def test_two_secondaries_pass_three_fail(prod_values: dict[str, Any]) -> None:
 def test_unsupported_node_types_fail_for_a_global_store(
     prod_values: dict[str, Any], node_type: str, fragment: str
 ) -> None:
+    prod_values["redis"]["stores"]["queues"]["globalRegions"] = ["us-west-1", "eu-central-1"]
     for role in ("primary", "secondary"):
         prod_values["sizes"][role]["redis"]["queues"]["nodeType"] = node_type
     error = rejected(prod_values)
@@ -147,6 +148,7 @@ def test_node_type_families_match_the_aws_list() -> None:
 def test_a_secondary_runs_the_primarys_node_type_and_shards(
     prod_values: dict[str, Any], key: str, value: Any, expected: str
 ) -> None:
+    prod_values["redis"]["stores"]["queues"]["globalRegions"] = ["us-west-1", "eu-central-1"]
     prod_values["sizes"]["secondary"]["redis"]["queues"][key] = value
     assert_issue(
         rejected(prod_values),
@@ -156,6 +158,7 @@ def test_a_secondary_runs_the_primarys_node_type_and_shards(
 
 
 def test_replicas_may_differ_between_members(prod_values: dict[str, Any]) -> None:
+    prod_values["redis"]["stores"]["queues"]["globalRegions"] = ["us-west-1", "eu-central-1"]
     prod_values["sizes"]["secondary"]["redis"]["queues"]["replicasPerShard"] = 3
     validate_config(prod_values, "Pulumi.prod.yaml")
 

@@ -211,13 +211,21 @@ def test_a_promoted_cluster_reads_with_one_instance_fewer_or_what_its_writes_lea
     assert reads(sizes, None) == 16_000 and reads(sizes, 20_000) == pytest.approx(12_000)
 
 
-def test_the_writer_fails_over_only_to_a_database_region(staging_values: dict[str, Any]) -> None:
-    staging_values["postgres"]["regions"] = ["us-east-1"]
-    config = validate_config(staging_values, "Pulumi.staging.yaml")
-    report = analyse_capacity(config, "staging", workload(config))
+def test_a_region_without_a_database_member_takes_no_users_and_not_the_writer(
+    prod_values: dict[str, Any],
+) -> None:
+    """us-west-1 out of the database: its API could not write, so the steering sends it no one,
+    and the write home's writer fails over to the next database region its users go to."""
+    prod_values["postgres"]["regions"] = [
+        r["name"] for r in prod_values["regions"] if r["name"] != "us-west-1"
+    ]
+    config = validate_config(prod_values, "Pulumi.prod.yaml")
+    assert "us-west-1" not in config.writable_regions()
+    report = analyse_capacity(config, "prod", workload(config))
+    assert all(s.load_rps.get("us-west-1", 0) == 0 for s in report.scenarios)
     lost_home = next(s for s in report.scenarios if s.lost == "us-east-1")
-    assert lost_home.writer is None and lost_home.writer_ceiling_rps == 0
-    assert report.writes(lost_home) == float("inf") and not report.met
+    assert lost_home.writer in config.postgres_regions() and lost_home.writer != "us-west-1"
+    assert lost_home.writer_ceiling_rps > 0
 
 
 def test_load_shedding_sends_its_share_to_the_next_region() -> None:

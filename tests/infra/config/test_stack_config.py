@@ -182,7 +182,15 @@ def test_the_anchor_is_required(prod_values: dict[str, Any]) -> None:
 # --- after a failover: the write home moves, the anchor stays -------------------------------
 
 
+def replicate_sessions_and_queues(values: dict[str, Any]) -> None:
+    """prod's sessions and queues replicated to us-west-1 and eu-central-1, as they were before
+    every region wrote its own: the write home's moves are about global stores."""
+    for store in ("sessions", "queues"):
+        values["redis"]["stores"][store]["globalRegions"] = ["us-west-1", "eu-central-1"]
+
+
 def test_a_pinned_anchor_lets_the_write_home_move_to_a_secondary(prod_values: dict[str, Any]) -> None:
+    replicate_sessions_and_queues(prod_values)
     prod_values["anchorRegion"], prod_values["writeHome"] = "us-east-1", "us-west-1"
     config = validate_config(prod_values, "Pulumi.prod.yaml")
     assert config.anchor_region == "us-east-1" and config.write_home == "us-west-1"
@@ -194,6 +202,7 @@ def test_a_pinned_anchor_lets_the_write_home_move_to_a_secondary(prod_values: di
 def test_a_store_without_a_copy_in_the_write_home_keeps_its_primary_in_the_anchor(
     prod_values: dict[str, Any],
 ) -> None:
+    replicate_sessions_and_queues(prod_values)
     prod_values["anchorRegion"], prod_values["writeHome"] = "us-east-1", "eu-west-1"
     config = validate_config(prod_values, "Pulumi.prod.yaml")
     assert config.store_primary("sessions") == "us-east-1" == config.store_primary("queues")
@@ -215,6 +224,7 @@ def test_the_anchor_is_a_region_of_the_stack_and_is_never_suggested_elsewhere(
 def test_after_a_failover_the_roles_may_swap_to_size_the_new_home(prod_values: dict[str, Any]) -> None:
     """us-west-1 took over and is resized as a primary; us-east-1, still the anchor, becomes a
     secondary. The stores keep their copies: us-west-1's holds the primary now."""
+    replicate_sessions_and_queues(prod_values)
     prod_values["writeHome"] = "us-west-1"
     for region in prod_values["regions"]:
         if region["name"] in ("us-east-1", "us-west-1"):

@@ -32,9 +32,12 @@ from infra.operations.failover import (
 )
 from infra.plan.diff import diff_plans
 from infra.plan.run import plan_after
-from tests.support import PROJECT_DIR, build, factory, offline, plan_of
+from tests.support import PROJECT_DIR, build, factory, global_stores_config, offline, plan_of
 
 STAGING = load_stack_file(PROJECT_DIR / "Pulumi.staging.yaml")
+#: Staging with its store replicated to eu-west-1 as it was (a standby then, out of the steering):
+#: the cache runbook's tests need a global datastore, and neither stack file has one now.
+STAGING_GLOBAL = global_stores_config("staging")
 GLOBAL_DB = "meridian-staging-postgres"
 TARGET_DB = "meridian-staging-eu-west-1-postgres"
 TARGET_ARN = f"arn:aws:rds:eu-west-1:123456789012:cluster:{TARGET_DB}"
@@ -93,9 +96,7 @@ def test_unplanned_detaches_and_promotes_the_secondary() -> None:
     assert [s.outcome for s in report.steps] == ["done", "done"]
     assert report.state == [f"{TARGET_DB}: available, global database none (standalone)"]
     assert report.config_changes[0] == "meridian:writeHome: us-east-1 → eu-west-1"
-    assert report.config_changes[1:4] == [
-        "meridian:writeHome also names the primary of the global stores copied to eu-west-1 (shared): "
-        "fail them over too (`meridian failover cache --to eu-west-1`)",
+    assert report.config_changes[1:3] == [
         f"{TARGET_DB} now writes outside the global database {GLOBAL_DB}, which still holds the old "
         "writer: re-join once its region is back (docs/operations.md, Re-joining after an unplanned "
         "failover)",
@@ -461,7 +462,7 @@ def test_the_cache_fails_over_against_the_real_api_shapes() -> None:
     cache = offline("elasticache")
     with Stubber(cache) as stub:
         cache_phase(stub, "eu-west-1", before="us-east-1")
-        report = failover_cache(STAGING, "staging", "eu-west-1", lambda s, r: cache, QUIET, interval=0)
+        report = failover_cache(STAGING_GLOBAL, "staging", "eu-west-1", lambda s, r: cache, QUIET, interval=0)
         stub.assert_no_pending_responses()
     assert report.ok, report.error
     assert report.steps[-1].description == "store shared: make meridian-staging-eu-west-1-shared the primary"
@@ -492,7 +493,7 @@ def test_the_cache_unplanned_detaches_the_secondary() -> None:
             {"ReplicationGroupId": "meridian-staging-eu-west-1-shared"},
         )
         report = failover_cache(
-            STAGING, "staging", "eu-west-1", lambda s, r: cache, QUIET, planned=False, interval=0
+            STAGING_GLOBAL, "staging", "eu-west-1", lambda s, r: cache, QUIET, planned=False, interval=0
         )
     assert report.ok, report.error
 
@@ -502,7 +503,7 @@ def test_the_cache_unplanned_detaches_the_secondary() -> None:
     [
         (["db", "--to", "ap-south-1"], "ap-south-1 is not a region of staging's global database"),
         (["cache", "--to", "ap-south-1"], "ap-south-1 holds no global datastore copy of staging's stores"),
-        (["cache", "--to", "eu-west-1", "--store", "queues"], "store queues has no global copy in eu-west-1"),
+        (["cache", "--to", "eu-west-1"], "eu-west-1 holds no global datastore copy of staging's stores"),
     ],
 )
 def test_a_target_that_is_not_a_secondary_stops_before_any_call(
@@ -554,7 +555,8 @@ def test_a_store_failed_over_alone_says_what_else_writeHome_moves() -> None:
     """staging's one global store is `shared`; prod copies two stores to us-west-1."""
     from infra.operations.failover import stores_copied_to
 
-    prod = load_stack_file(PROJECT_DIR / "Pulumi.prod.yaml")
+    prod = global_stores_config("prod")
+    assert stores_copied_to(load_stack_file(PROJECT_DIR / "Pulumi.prod.yaml"), "us-west-1") == []
     assert stores_copied_to(prod, "us-west-1") == ["sessions", "queues"]
     assert stores_copied_to(prod, "eu-west-1") == [] and stores_copied_to(prod, "us-east-1") == [
         "sessions",
@@ -597,7 +599,7 @@ def test_a_planned_cache_failover_waits_for_an_available_datastore() -> None:
     busy["GlobalReplicationGroups"][0]["Status"] = "modifying"
     with Stubber(cache) as stub:
         stub.add_response("describe_global_replication_groups", busy, {"ShowMemberInfo": True})
-        report = failover_cache(STAGING, "staging", "eu-west-1", lambda s, r: cache, QUIET, interval=0)
+        report = failover_cache(STAGING_GLOBAL, "staging", "eu-west-1", lambda s, r: cache, QUIET, interval=0)
     assert "ldgnf-meridian-staging-shared is modifying, not available" in str(report.error)
     assert [s.outcome.split(":")[0] for s in report.steps] == ["failed"]
 
@@ -610,7 +612,7 @@ def test_the_current_primary_is_refused_live() -> None:
         stub.add_response(
             "describe_global_replication_groups", datastore("us-east-1"), {"ShowMemberInfo": True}
         )
-        report = failover_cache(STAGING, "staging", "us-east-1", lambda s, r: cache, QUIET, interval=0)
+        report = failover_cache(STAGING_GLOBAL, "staging", "us-east-1", lambda s, r: cache, QUIET, interval=0)
     assert "meridian-staging-us-east-1-shared is primary in ldgnf-meridian-staging-shared" in str(
         report.error
     )
@@ -619,20 +621,25 @@ def test_the_current_primary_is_refused_live() -> None:
 # --- the drill ----------------------------------------------------------------------------------
 
 
-def drill_world(fail_back_cache: bool = False) -> tuple[Any, list[Stubber]]:
-    """Stubbed clients for staging's drill: eu-west-1 and back to us-east-1."""
+def drill_world(fail_back: bool = False) -> tuple[Any, list[Stubber]]:
+    """Stubbed clients for staging's drill: the database to eu-west-1 and back to us-east-1 (the
+    switchover back refused when `fail_back`)."""
     made: dict[tuple[str, str], Any] = {}
     stubs: dict[tuple[str, str], Stubber] = {}
-    for service in ("rds", "cloudwatch", "elasticache"):
+    for service in ("rds", "cloudwatch"):
         for region in ("eu-west-1", "us-east-1"):
             made[(service, region)] = offline(service, region)
             stubs[(service, region)] = Stubber(made[(service, region)])
     rds_phase(stubs[("rds", "eu-west-1")], TARGET_DB, TARGET_ARN, HOME_ARN)
     lag_answer(stubs[("cloudwatch", "eu-west-1")], TARGET_DB)
-    cache_phase(stubs[("elasticache", "eu-west-1")], "eu-west-1", "us-east-1")
-    rds_phase(stubs[("rds", "us-east-1")], HOME_DB, HOME_ARN, TARGET_ARN)
+    rds_phase(
+        stubs[("rds", "us-east-1")],
+        HOME_DB,
+        HOME_ARN,
+        TARGET_ARN,
+        switchover_error="InvalidGlobalClusterStateFault" if fail_back else None,
+    )
     lag_answer(stubs[("cloudwatch", "us-east-1")], HOME_DB)
-    cache_phase(stubs[("elasticache", "us-east-1")], "us-east-1", "eu-west-1", fail=fail_back_cache)
     for stub in stubs.values():
         stub.activate()
     return (lambda service, region: made[(service, region)]), list(stubs.values())
@@ -646,30 +653,22 @@ def test_the_drill_fails_over_and_back_and_writes_its_report(
     for stub in stubs:
         stub.assert_no_pending_responses()
     assert report.ok and (report.home, report.target) == ("us-east-1", "eu-west-1")
-    assert [phase for phase, _ in report.phases] == [
-        "database → eu-west-1",
-        "caches → eu-west-1",
-        "database → us-east-1",
-        "caches → us-east-1",
-    ]
+    assert [phase for phase, _ in report.phases] == ["database → eu-west-1", "database → us-east-1"]
     text = write_report(report, tmp_path / "drill.md").read_text()
     assert "**every phase succeeded**" in text and "| database → eu-west-1 | replication lag | done |" in text
-    assert text.count("| caches → ") == 2 * 2 + 2  # two phases of two steps, and their recovery rows
+    assert "caches" not in text  # every region the steering uses writes its own stores
 
 
 def test_a_drill_that_fails_halfway_says_where_it_stopped(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    clients, _ = drill_world(fail_back_cache=True)
+    clients, _ = drill_world(fail_back=True)
     monkeypatch.setattr("infra.cli.aws_clients", lambda: clients)
     out = tmp_path / "drill.md"
     assert main(["drill", "--stack", "staging", "--project-dir", str(PROJECT_DIR), "--report", str(out)]) == 1
     text = out.read_text()
-    assert "**stopped**" in text and "InvalidGlobalReplicationGroupState" in text
-    assert (
-        "| caches → us-east-1 | store shared: make meridian-staging-us-east-1-shared the primary | failed"
-        in text
-    )
+    assert "**stopped**" in text and "InvalidGlobalClusterStateFault" in text
+    assert "| database → us-east-1 | switch the writer over to us-east-1 | failed" in text
 
 
 def test_prod_is_not_drilled(capsys: pytest.CaptureFixture[str]) -> None:
@@ -698,9 +697,20 @@ def test_the_suggested_change_keeps_every_stateful_resource(stack: str, target: 
     after, _ = config_after_failover(values, target)
     diff = diff_plans(plan_of(stack).document(), plan_after(PROJECT_DIR, stack, after).document())
     assert diff.added == () and diff.removed == ()
-    assert [(c.type, c.properties) for c in diff.changed] == [
-        ("cloudflare:index/loadBalancer:LoadBalancer", ("defaultPools[0]", "defaultPools[1]", "fallbackPool"))
+    # The edge's fallback follows the writes, and so does the API's write path: the target writes
+    # through its own proxy now, the old write home forwards its writes.
+    endpoints = ("kubernetes:core/v1:ConfigMap", ("data.DATABASE_WRITES", "data.DATABASE_WRITE_HOST"))
+    assert sorted((c.type, c.properties) for c in diff.changed) == [
+        (
+            "cloudflare:index/loadBalancer:LoadBalancer",
+            ("defaultPools[0]", "defaultPools[1]", "fallbackPool"),
+        ),
+        endpoints,
+        endpoints,
     ]
+    assert sorted(c.name for c in diff.changed if c.type == endpoints[0]) == sorted(
+        f"meridian-{stack}-{region}-app-meridian-endpoints" for region in ("us-east-1", target)
+    )
     assert stateful_changes(PROJECT_DIR, stack, after) == []
 
 
@@ -721,7 +731,6 @@ def test_a_change_that_would_replace_stateful_resources_is_refused(monkeypatch: 
     moved["regions"] = [
         {**r, "role": "primary" if r["name"] == "eu-west-1" else "secondary"} for r in moved["regions"]
     ]
-    moved["redis"]["stores"]["shared"]["globalRegions"] = ["us-east-1"]
     moved["postgres"]["backup"]["copyRegion"] = "us-east-1"
     monkeypatch.setattr(
         "infra.operations.failover.config_after_failover", lambda values, target: (moved, ["moved"])

@@ -19,10 +19,10 @@ from infra.config.loading import namespace_values, read_stack_file
 from infra.operations.failover import config_after_failover
 from infra.operations.verify import Expectation, VerifyError, aws_clients, expectations, verify
 from infra.plan.run import plan_after
-from tests.support import ACCOUNT, PROJECT_DIR, build, by_kind, factory, offline, plan_of
+from tests.support import ACCOUNT, PLANS, PROJECT_DIR, build, by_kind, factory, offline, plan_of
 
 
-def test_the_expectations_are_what_the_plan_declares() -> None:
+def test_the_expectations_are_what_the_plan_declares(global_stores_project: Path) -> None:
     plan = plan_of("staging")
     found = {(e.kind, e.region): e for e in expectations(plan)}
     assert len(found) == 8  # a VPC, a cluster, a database and a store in each of two regions
@@ -31,22 +31,32 @@ def test_the_expectations_are_what_the_plan_declares() -> None:
     assert found[("Aurora cluster", "us-east-1")].checks["writer"] is True
     assert found[("Aurora cluster", "eu-west-1")].checks["writer"] is False
     assert found[("Aurora cluster", "eu-west-1")].checks["backup_retention_days"] == 7
-    assert found[("ElastiCache group", "us-east-1")].checks["global_role"] == "primary"
-    assert found[("ElastiCache group", "eu-west-1")].checks["global_role"] == "secondary"
+    # Every region writes its own store: none is in a global datastore.
+    assert {found[("ElastiCache group", r)].checks["global_role"] for r in ("us-east-1", "eu-west-1")} == {
+        "none"
+    }
+    replicated = {(e.kind, e.region): e for e in expectations(PLANS(global_stores_project, "staging"))}
+    assert replicated[("ElastiCache group", "us-east-1")].checks["global_role"] == "primary"
+    assert replicated[("ElastiCache group", "eu-west-1")].checks["global_role"] == "secondary"
+    assert replicated[("ElastiCache group", "us-west-2")].checks["global_role"] == "none"
     prod = {(e.kind, e.name): e for e in expectations(plan_of("prod"))}
     assert prod[("Aurora cluster", "meridian-prod-us-east-1-postgres")].checks["deletion_protection"] is True
     assert prod[("ElastiCache group", "meridian-prod-eu-west-1-cache")].checks["global_role"] == "none"
 
 
-def expected_after_failover(stack: str, target: str) -> dict[tuple[str, str], dict[str, object]]:
+def expected_after_failover(
+    stack: str, target: str, project: Path = PROJECT_DIR
+) -> dict[tuple[str, str], dict[str, object]]:
     """(kind, name) → checks, for the stack file as `meridian failover` suggests it after *target*."""
-    values = namespace_values(read_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml"))
+    values = namespace_values(read_stack_file(project / f"Pulumi.{stack}.yaml"))
     after, _ = config_after_failover(values, target)
-    return {(e.kind, e.name): e.checks for e in expectations(plan_after(PROJECT_DIR, stack, after))}
+    return {(e.kind, e.name): e.checks for e in expectations(plan_after(project, stack, after))}
 
 
-def test_after_a_failover_the_new_write_home_holds_the_writer_and_primaries() -> None:
-    found = expected_after_failover("staging", "eu-west-1")
+def test_after_a_failover_the_new_write_home_holds_the_writer_and_primaries(
+    global_stores_project: Path,
+) -> None:
+    found = expected_after_failover("staging", "eu-west-1", global_stores_project)
     assert found[("Aurora cluster", "meridian-staging-eu-west-1-postgres")]["writer"] is True
     assert found[("Aurora cluster", "meridian-staging-us-east-1-postgres")]["writer"] is False
     assert found[("ElastiCache group", "meridian-staging-eu-west-1-shared")]["global_role"] == "primary"
@@ -55,18 +65,13 @@ def test_after_a_failover_the_new_write_home_holds_the_writer_and_primaries() ->
 
 def test_a_stack_file_that_moved_the_write_home_alone_is_drift(aws: None) -> None:
     """The live account still writes in us-east-1; a stack file that says eu-west-1 disagrees on
-    exactly the writer and the datastore roles."""
+    exactly the writer (every store is regional: no datastore role moves)."""
     clients = factory(build(plan_of("staging")))
     values = namespace_values(read_stack_file(PROJECT_DIR / "Pulumi.staging.yaml"))
     after, _ = config_after_failover(values, "eu-west-1")
     findings = verify(expectations(plan_after(PROJECT_DIR, "staging", after)), clients)
     drifted = sorted((f.check, f.region) for f in findings if not f.ok)
-    assert drifted == [
-        ("global_role", "eu-west-1"),
-        ("global_role", "us-east-1"),
-        ("writer", "eu-west-1"),
-        ("writer", "us-east-1"),
-    ]
+    assert drifted == [("writer", "eu-west-1"), ("writer", "us-east-1")]
 
 
 def test_a_conforming_account_has_no_drift(aws: None) -> None:
@@ -141,7 +146,7 @@ def test_access_denied_is_a_clear_error() -> None:
     ],
 )
 def test_the_global_role_and_key_against_the_real_api_shapes(
-    reported: str, manager: str, drifted: list[str]
+    reported: str, manager: str, drifted: list[str], global_stores_project: Path
 ) -> None:
     """AWS answers with a key ARN even for its own managed key; only DescribeKey tells them apart."""
     cache, kms = offline("elasticache"), offline("kms")
@@ -159,7 +164,8 @@ def test_the_global_role_and_key_against_the_real_api_shapes(
             "GlobalReplicationGroupMemberRole": reported,
         },
     }
-    expected = next(e for e in by_kind(plan_of("staging"), "ElastiCache group") if e.region == "eu-west-1")
+    replicated = PLANS(global_stores_project, "staging")
+    expected = next(e for e in by_kind(replicated, "ElastiCache group") if e.region == "eu-west-1")
     with Stubber(cache) as stub, Stubber(kms) as keys:
         stub.add_response(
             "describe_replication_groups",
@@ -180,11 +186,13 @@ def test_clients_retry_throttling_adaptively(credentials: None) -> None:
 
 
 @pytest.mark.slow
-def test_a_store_without_a_copy_in_the_write_home_is_expected_primary_in_the_anchor() -> None:
+def test_a_store_without_a_copy_in_the_write_home_is_expected_primary_in_the_anchor(
+    global_stores_project: Path,
+) -> None:
     """prod's database fails over to eu-west-1, where no store has a copy: sessions and queues keep
     their primary in us-east-1 (the anchor); the regional cache stays outside any datastore."""
-    found = expected_after_failover("prod", "eu-west-1")
-    assert found[("Aurora cluster", "meridian-prod-eu-west-1-postgres")]["writer"] is True
+    found = expected_after_failover("prod", "ap-southeast-1", global_stores_project)
+    assert found[("Aurora cluster", "meridian-prod-ap-southeast-1-postgres")]["writer"] is True
     assert found[("Aurora cluster", "meridian-prod-us-east-1-postgres")]["writer"] is False
     assert found[("ElastiCache group", "meridian-prod-us-east-1-sessions")]["global_role"] == "primary"
     assert found[("ElastiCache group", "meridian-prod-us-west-1-sessions")]["global_role"] == "secondary"

@@ -137,14 +137,20 @@ def test_each_database_member_shows_its_instances(stack_plan: Plan) -> None:
             assert postgres.summary == f"Aurora PostgreSQL 16.8: writer + {readers}"
         else:
             readers = f"{count} reader" + ("s" if count != 1 else "")
-            assert postgres.summary == f"Aurora PostgreSQL 16.8: secondary, {readers}"
+            # Every secondary forwards its region's writes to the writer.
+            assert postgres.summary == f"Aurora PostgreSQL 16.8: secondary, {readers}, forwards writes"
 
 
-def test_redis_links_match_the_replication_groups_of_each_global_datastore(stack_plan: Plan) -> None:
+def test_redis_links_match_the_replication_groups_of_each_global_datastore(
+    global_stores_project: Path,
+) -> None:
+    """On staging with its store replicated (neither stack file replicates one now)."""
+    stack_plan = PLANS(global_stores_project, "staging")
     arch = architecture(stack_plan)
     links = {link.tag: link for link in arch.links if link.kind == "redis"}
     datastore_ids = stack_plan.outputs["redisGlobalDatastoreIds"]
     assert set(links) == set(datastore_ids) and len(stack_plan.of_type(GLOBAL_DATASTORE)) == len(links)
+    assert links, "the variant replicates a store"
     for store, datastore_id in datastore_ids.items():
         groups = [g for g in stack_plan.of_type(REPLICATION_GROUP) if _store_of(g) == store]
         secondaries = {
@@ -453,15 +459,20 @@ def test_diagram_command_refuses_other_formats_before_planning(
     assert "drawn as SVG only" in capsys.readouterr().err
 
 
-def test_after_a_failover_the_links_run_from_the_new_write_home() -> None:
+def test_after_a_failover_the_links_run_from_the_new_write_home(global_stores_project: Path) -> None:
     """The plan still declares the global resources in the anchor (us-east-1); the picture shows
-    where writes go now."""
+    where writes go now. Staging's store is regional (no link); with it replicated, its link moves too."""
     from infra.config.loading import namespace_values, read_stack_file
     from infra.operations.failover import config_after_failover
     from infra.plan.run import plan_after
 
-    values = namespace_values(read_stack_file(PROJECT_DIR / "Pulumi.staging.yaml"))
-    after, _ = config_after_failover(values, "eu-west-1")
-    links = {link.kind: link for link in architecture(plan_after(PROJECT_DIR, "staging", after)).links}
-    assert links["postgres"].source == "eu-west-1" and links["postgres"].targets == ("us-east-1",)
-    assert links["redis"].source == "eu-west-1" and links["redis"].targets == ("us-east-1",)
+    for project in (PROJECT_DIR, global_stores_project):
+        values = namespace_values(read_stack_file(project / "Pulumi.staging.yaml"))
+        after, _ = config_after_failover(values, "eu-west-1")
+        links = {link.kind: link for link in architecture(plan_after(project, "staging", after)).links}
+        assert links["postgres"].source == "eu-west-1"
+        assert set(links["postgres"].targets) == {r["name"] for r in values["regions"]} - {"eu-west-1"}
+        if project == PROJECT_DIR:
+            assert "redis" not in links
+        else:
+            assert links["redis"].source == "eu-west-1" and links["redis"].targets == ("us-east-1",)
