@@ -417,6 +417,7 @@ def build(plan: Plan, drift: str | None = None) -> dict[str, str]:
             KmsKeyId=key(e.region),
             DeletionProtection=bool(e.checks["deletion_protection"]),
             BackupRetentionPeriod=1 if drift == "backups" else int(e.checks["backup_retention_days"]),
+            EnableGlobalWriteForwarding=drift != "no-forwarding" and bool(e.checks["write_forwarding"]),
             **(
                 {"MasterUsername": "meridian_admin", "MasterUserPassword": "a-long-password"}
                 if e.checks["writer"]

@@ -12,7 +12,7 @@ What is checked, per kind:
 - EKS cluster: exists, Kubernetes version, secrets encrypted with a KMS key, control-plane log
   types, public endpoint.
 - Aurora cluster: exists, encrypted with a customer key, deletion protection, backup retention,
-  global database, writer.
+  global database, writer, global write forwarding requested.
 - ElastiCache group: exists, at rest with a customer key, TLS in transit, Multi-AZ, automatic
   failover, snapshot retention, global datastore role.
 """
@@ -165,6 +165,8 @@ def expectations(plan: Plan) -> list[Expectation]:
                 backup_retention_days=int(i.get("backupRetentionPeriod") or 1),
                 global_database=i.get("globalClusterIdentifier"),
                 writer=plan.regions.get(cluster.urn) == write_home,
+                # Each secondary forwards its region's writes (the writer once a failover demotes it).
+                write_forwarding=bool(i.get("enableGlobalWriteForwarding")),
             )
         )
     primaries = {
@@ -268,6 +270,7 @@ def _aurora(clients: ClientFactory, region: str, name: str) -> dict[str, object]
         "backup_retention_days": cluster.get("BackupRetentionPeriod"),
         "global_database": global_id,
         "writer": writer if global_id else not cluster.get("ReplicationSourceIdentifier"),
+        "write_forwarding": bool(cluster.get("GlobalWriteForwardingRequested")),
     }
 
 

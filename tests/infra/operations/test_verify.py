@@ -31,6 +31,9 @@ def test_the_expectations_are_what_the_plan_declares(global_stores_project: Path
     assert found[("Aurora cluster", "us-east-1")].checks["writer"] is True
     assert found[("Aurora cluster", "eu-west-1")].checks["writer"] is False
     assert found[("Aurora cluster", "eu-west-1")].checks["backup_retention_days"] == 7
+    assert {found[("Aurora cluster", r)].checks["write_forwarding"] for r in ("us-east-1", "eu-west-1")} == {
+        True
+    }
     # Every region writes its own store: none is in a global datastore.
     assert {found[("ElastiCache group", r)].checks["global_role"] for r in ("us-east-1", "eu-west-1")} == {
         "none"
@@ -89,6 +92,7 @@ def test_a_conforming_account_has_no_drift(aws: None) -> None:
         ("eks-logs", "EKS cluster", "log_types", ["api", "audit"]),
         ("backups", "Aurora cluster", "backup_retention_days", 1),
         ("aurora-missing", "Aurora cluster", "exists", "missing"),
+        ("no-forwarding", "Aurora cluster", "write_forwarding", False),
         ("multi-az", "ElastiCache group", "multi_az", False),
         ("tls", "ElastiCache group", "tls", False),
         ("unknown-key", "ElastiCache group", "customer_key", False),
