@@ -91,6 +91,7 @@ class RegionAlarms(pulumi.ComponentResource):
         thresholds: `AlarmThresholds`.
         subscriptions: who is notified (`AlarmSubscription`s).
         postgres_cluster_id: the region's Aurora cluster identifier, if it has one.
+        postgres_instance_ids: its instances' identifiers (forwarding is measured per reader).
         caches: the region's Redis stores (`CacheWatch`).
         nat_gateway_ids: the region's NAT gateways.
         eks_cluster_name: the region's EKS cluster.
@@ -111,6 +112,7 @@ class RegionAlarms(pulumi.ComponentResource):
         subscriptions: Sequence[AlarmSubscription],
         postgres_cluster_id: str | None,
         caches: Sequence[CacheWatch],
+        postgres_instance_ids: Sequence[str] = (),
         nat_gateway_ids: Sequence[pulumi.Input[str]],
         eks_cluster_name: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
@@ -144,7 +146,7 @@ class RegionAlarms(pulumi.ComponentResource):
         self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
         self._graphs: list[dict[str, Any]] = []
         if postgres_cluster_id:
-            self._aurora(postgres_cluster_id)
+            self._aurora(postgres_cluster_id, postgres_instance_ids)
         for cache in caches:
             self._cache(cache)
         for i, nat in enumerate(nat_gateway_ids):
@@ -156,7 +158,7 @@ class RegionAlarms(pulumi.ComponentResource):
 
     # --- the signals -------------------------------------------------------------------------
 
-    def _aurora(self, cluster_id: str) -> None:
+    def _aurora(self, cluster_id: str, instance_ids: Sequence[str]) -> None:
         t = self._thresholds
         cluster = {"DBClusterIdentifier": cluster_id}
         for signal, metric, statistic in (
@@ -196,6 +198,17 @@ class RegionAlarms(pulumi.ComponentResource):
         self._query(
             _Signal("aurora-global-lag", f"{cluster_id}: behind the global writer", t.aurora_global_lag_ms),
             query,
+        )
+        # A secondary's readers forward its region's writes; the writer refuses a forwarded session
+        # once its forwarding quota (or max_connections) is full, and that region's writes fail.
+        # Published per reader of a secondary only: missing data is the writer's normal state.
+        self._over_nodes(
+            _Signal("aurora-forwarding-refused", f"{cluster_id}: forwarded write sessions refused", 0),
+            "AuroraForwardingReplicaErrorSessionsLimit",
+            "SUM",
+            instance_ids,
+            namespace="AWS/RDS",
+            dimension="DBInstanceIdentifier",
         )
 
     def _cache(self, cache: CacheWatch) -> None:
@@ -307,7 +320,15 @@ class RegionAlarms(pulumi.ComponentResource):
             }
         )
 
-    def _over_nodes(self, signal: _Signal, metric: str, reduce: str, nodes: Sequence[str]) -> None:
+    def _over_nodes(
+        self,
+        signal: _Signal,
+        metric: str,
+        reduce: str,
+        nodes: Sequence[str],
+        namespace: str = "AWS/ElastiCache",
+        dimension: str = "CacheClusterId",
+    ) -> None:
         """One alarm per 10 nodes: `reduce` (MAX or SUM) of `metric` over them."""
         chunks = [nodes[i : i + MAX_METRICS_PER_ALARM] for i in range(0, len(nodes), MAX_METRICS_PER_ALARM)]
         for part, chunk in enumerate(chunks):
@@ -315,9 +336,9 @@ class RegionAlarms(pulumi.ComponentResource):
                 {
                     "id": f"n{i}",
                     "metric": {
-                        "namespace": "AWS/ElastiCache",
+                        "namespace": namespace,
                         "metric_name": metric,
-                        "dimensions": {"CacheClusterId": node},
+                        "dimensions": {dimension: node},
                         "period": PERIOD,
                         "stat": "Maximum" if reduce == "MAX" else "Sum",
                     },
@@ -331,7 +352,7 @@ class RegionAlarms(pulumi.ComponentResource):
         self._graphs.append(
             {
                 "title": signal.description,
-                "metrics": [["AWS/ElastiCache", metric, "CacheClusterId", node] for node in nodes],
+                "metrics": [[namespace, metric, dimension, node] for node in nodes],
                 "stat": "Maximum",
             }
         )

@@ -274,6 +274,11 @@ class PostgresCluster(pulumi.ComponentResource):
         self.port = self.cluster.port
         self.register_outputs(self.outputs())
 
+    @property
+    def instance_identifiers(self) -> list[str]:
+        """The instances' identifiers, `<cluster identifier>-1`, `-2`, … (instance 1 is tier 0)."""
+        return [f"{self._args.cluster_identifier}-{index + 1}" for index in range(self._args.instance_count)]
+
     def write_endpoint_for_app(self, *, holds_writer: bool) -> pulumi.Output[str]:
         """The endpoint this region's API writes through. Where the writer is: the proxy's
         read/write endpoint. Elsewhere: the proxy's read-only endpoint, whose readers forward the
@@ -417,7 +422,7 @@ class PostgresCluster(pulumi.ComponentResource):
             instances.append(
                 aws.rds.ClusterInstance(
                     f"{self._name}-{index + 1}",
-                    identifier=f"{args.cluster_identifier}-{index + 1}",
+                    identifier=self.instance_identifiers[index],
                     cluster_identifier=self.cluster.id,
                     engine=aws.rds.EngineType.AURORA_POSTGRESQL,
                     instance_class=args.sizes.instance_class,

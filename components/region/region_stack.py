@@ -274,6 +274,7 @@ class RegionStack(pulumi.ComponentResource):
             thresholds=thresholds,
             subscriptions=subscriptions,
             postgres_cluster_id=self.postgres.args.cluster_identifier if self.postgres else None,
+            postgres_instance_ids=self.postgres.instance_identifiers if self.postgres else (),
             caches=caches,
             nat_gateway_ids=[nat.id for nat in self.network.nat_gateways],
             eks_cluster_name=self.eks.cluster_name,

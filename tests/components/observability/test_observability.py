@@ -51,6 +51,7 @@ def expected_keys(plan: Plan, region: str) -> set[str]:
         keys |= {
             "aurora-replica-lag",
             "aurora-global-lag",
+            "aurora-forwarding-refused",
             "aurora-cpu",
             "aurora-freeable-memory",
             "aurora-deadlocks",
@@ -119,6 +120,22 @@ def test_thresholds_come_from_config(prod_values: dict[str, Any]) -> None:
     assert home["aurora-deadlocks"].inputs["threshold"] == 0.5
     assert home["nlb-unhealthy-hosts"].inputs["threshold"] == 2
     assert home["sessions-evictions"].inputs["threshold"] == 0 == home["queues-evictions"].inputs["threshold"]
+
+
+def test_refused_forwarded_writes_alarm_over_every_instance_of_the_cluster(stack_plan: Plan) -> None:
+    """Aurora publishes the forwarding metrics per reader of a secondary: the alarm sums every
+    instance of the region's cluster, so a region whose writes are refused at the writer pages."""
+    instances = stack_plan.of_type("aws:rds/clusterInstance:ClusterInstance")
+    for region, alarms in alarms_by_region(stack_plan).items():
+        alarm = alarms["aurora-forwarding-refused"]
+        queries = alarm.inputs["metricQueries"]
+        read = {q["metric"]["dimensions"]["DBInstanceIdentifier"] for q in queries if "metric" in q}
+        assert read == {i.inputs["identifier"] for i in instances if stack_plan.regions[i.urn] == region}
+        assert {q["metric"]["metricName"] for q in queries if "metric" in q} == {
+            "AuroraForwardingReplicaErrorSessionsLimit"
+        }
+        assert queries[-1]["expression"] == "SUM(METRICS())" and alarm.inputs["threshold"] == 0
+        assert alarm.inputs["treatMissingData"] == "notBreaching"
 
 
 def test_a_cache_alarm_reads_every_node_of_its_group(prod_plan: Plan) -> None:
