@@ -10,9 +10,11 @@ to any healthy pool, so the regions are in parallel; Cloudflare itself is in ser
 
 with the figures of `infra/analyses/data/sla.yaml`, each a provider's published monthly commitment. Failures
 are taken as independent, which they are not always (a bad deploy reaches every region): the figure
-is the ceiling the contracts allow, not a forecast. Writes are the exception to the parallel rule:
-they go to the write home until an Aurora global-database failover moves it, so the write path is
-the write home's chain, shown beside the global figure.
+is the ceiling the contracts allow, not a forecast. Only regions Cloudflare may send users to count
+(those with a pool: a region that could not write every store has none). Writes are the exception
+to the parallel rule: from every region they end at the one writer (the secondaries forward them),
+in the write home until an Aurora global-database failover moves it, so the write path is the write
+home's chain, shown beside the global figure.
 
 The parts are read from the offline plan (the resources each region declares), not from config.
 """
@@ -27,6 +29,7 @@ from functools import cache
 from rich.console import Console
 from rich.table import Table
 
+from ..config.naming import NAMESPACE
 from ..plan.run import Plan
 from .catalog import load_data
 
@@ -122,6 +125,12 @@ def compose(plan: Plan, target: float) -> Availability:
     """The parts each region of *plan* declares, in series, and the regions in parallel."""
     table = sla_table()
     order = list(plan.outputs.get("regions") or {})
+    pools = {
+        str(p.inputs.get("name", ""))
+        for p in plan.of_type("cloudflare:index/loadBalancerPool:LoadBalancerPool")
+    }
+    if pools:  # behind Cloudflare, a region without a pool serves no one
+        order = [r for r in order if f"{NAMESPACE}-{plan.stack}-{r}" in pools]
     parts: dict[str, list[Part]] = {region: [] for region in order}
     for resource in plan.custom_resources:
         region = plan.regions.get(resource.urn)

@@ -17,7 +17,7 @@ from infra.analyses.availability import (
 )
 from infra.cli import main
 from infra.plan.run import Plan
-from tests.support import PROJECT_DIR, plan_of
+from tests.support import PLANS, PROJECT_DIR, plan_of
 
 SLA = sla_table()
 EKS, NLB, AURORA, CACHE, EDGE = (
@@ -83,6 +83,15 @@ def test_a_region_without_a_database_has_no_aurora_in_its_chain() -> None:
     by_region = {r.region: r for r in figures.regions}
     assert AURORA not in by_region["eu-west-1"].parts and AURORA in by_region["us-east-1"].parts
     assert by_region["eu-west-1"].uptime == pytest.approx(by_region["us-east-1"].uptime / AURORA.uptime)
+
+
+def test_only_regions_cloudflare_sends_users_to_count(global_stores_project: Path) -> None:
+    """Staging with its store copied to eu-west-1: that region cannot write it, has no pool, and
+    so adds nothing to the parallel (us-west-2, which writes its own, does)."""
+    figures = compose(PLANS(global_stores_project, "staging"), 0.9999)
+    assert [r.region for r in figures.regions] == ["us-east-1", "us-west-2"]
+    plan = plan_of("staging")
+    assert [r.region for r in compose(plan, 0.9999).regions] == ["us-east-1", "eu-west-1"]
 
 
 def test_prod_meets_the_target_and_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
