@@ -203,7 +203,9 @@ class RegionAlarms(pulumi.ComponentResource):
         # once its forwarding quota (or max_connections) is full, and that region's writes fail.
         # Published per reader of a secondary only: missing data is the writer's normal state.
         self._over_nodes(
-            _Signal("aurora-forwarding-refused", f"{cluster_id}: forwarded write sessions refused", 0),
+            _Signal(
+                "aurora-forwarding-refused", f"{cluster_id}: forwarded write sessions refused", 0, minutes=1
+            ),
             "AuroraForwardingReplicaErrorSessionsLimit",
             "SUM",
             instance_ids,

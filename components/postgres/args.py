@@ -134,44 +134,37 @@ class ProxySettings(MeridianModel):
 
 def _consistency_mode(mode: str) -> str:
     mode = mode.lower()
-    if mode == "session":
-        raise ValueError(
-            "SESSION is not supported through RDS Proxy on a secondary with write forwarding (AWS, "
-            "'Using RDS Proxy with Aurora global databases'), and every application connection goes "
-            "through the proxy; use eventual, or global where a read must see every committed write"
-        )
     if mode == "off":
         raise ValueError(
             "OFF turns forwarding off in every session, so no secondary could write, and Cloudflare "
-            "sends users to every region; use eventual or global"
+            "sends users to every region; use session, eventual or global"
         )
-    if mode not in ("eventual", "global"):
-        raise ValueError(f"{mode!r} is not a consistency mode; use eventual or global")
+    if mode not in ("session", "eventual", "global"):
+        raise ValueError(f"{mode!r} is not a consistency mode; use session, eventual or global")
     return mode
 
 
 class WriteForwarding(MeridianModel):
-    """Global write forwarding: each secondary member forwards the writes its region's API sends it
-    to the writer, wherever that is now, so every region of the database can take writes
-    ("Using write forwarding in an Aurora PostgreSQL global database"; every Aurora PostgreSQL 16
-    minor version has it). Aurora carries the writes between regions itself: no peering.
-
-    Forwarding is always on: without it only the writer's region could write, and every region
-    serves users.
+    """Global write forwarding: each secondary member forwards the writes its region's API sends
+    to the cluster's reader endpoint on to the writer, wherever that is now, so every region of the
+    database can take writes ("Using write forwarding in an Aurora PostgreSQL global database";
+    every Aurora PostgreSQL 16 minor version has it). Aurora carries the writes between regions
+    itself: no peering. Forwarding is always on: without it only the writer's region could write,
+    and every region serves users.
 
     Attributes:
         consistency_mode: `apg_write_forward.consistency_mode` in every member's cluster parameter
-            group: `eventual` (default: reads never wait; a session may briefly not see its own
-            forwarded write) or `global` (each query waits until the region has every write
-            committed when it started). SESSION is refused: RDS Proxy does not support it with
-            write forwarding, and applications connect through the proxy.
+            group: `session` (default, AWS's: a session reads its own forwarded writes, waiting for
+            them to replicate back if need be), `eventual` (reads never wait; a session may briefly
+            not see its own write) or `global` (each query waits until the region has every write
+            committed when it began).
         max_forwarding_connections_percent: `apg_write_forward.max_forwarding_connections_percent`,
             the writer's `max_connections` share for forwarded sessions (default 25, AWS's). The
-            proxy's `maxConnectionsPercent` plus this may not exceed 100: AWS asks to reduce the
-            proxy's share by it ('Using RDS Proxy with Aurora global databases').
+            proxy's `maxConnectionsPercent` plus this may not exceed 100 (AWS: reduce the proxy's
+            share by the forwarding quota, 'Using RDS Proxy with Aurora global databases').
     """
 
-    consistency_mode: Annotated[str, AfterValidator(_consistency_mode)] = "eventual"
+    consistency_mode: Annotated[str, AfterValidator(_consistency_mode)] = "session"
     max_forwarding_connections_percent: int = Field(default=25, ge=1, le=100)
 
 

@@ -6,7 +6,7 @@
     │                        member region; the password is write-only: never in config or state
     ├── LogGroup             `/aws/rds/cluster/<id>/postgresql`, KMS-encrypted, with retention
     ├── SecurityGroups       proxy: 5432 from the client (EKS node) group only; database: from the
-    │                        proxy only, so every connection is IAM-authenticated
+    │                        proxy and, for forwarded writes, the client group (IAM tokens only)
     ├── SubnetGroup          the isolated subnets (no route to or from the internet)
     ├── ClusterParameterGroup  TLS forced, slow-statement/connection/DDL logging, pgaudit
     ├── Cluster              encrypted with the region's key, IAM auth, backups, deletion protection
@@ -33,7 +33,7 @@ import pulumi_aws as aws
 from ..core.iam import managed_policy_role
 from ..core.logs import encrypted_log_group
 from ..core.lookups import AwsContext
-from ..core.policies import rds_connect_policy, service_trust
+from ..core.policies import document, rds_connect_policy, service_trust
 from ..core.secrets import generated_password, kms_secret, replica_arn
 from ..network.network import admit_group
 from ..storage.cross_region_backup import CrossRegionBackup
@@ -73,13 +73,14 @@ def cluster_parameters(args: PostgresMemberSettings) -> list[dict[str, str]]:
         "log_autovacuum_min_duration": "10000",
         "log_temp_files": "102400",
         "pgaudit.log": "ddl,role",
-        "apg_write_forward.consistency_mode": forwarding.consistency_mode.upper(),
         **({"rds.global_db_rpo": str(args.managed_rpo_seconds)} if args.managed_rpo_seconds else {}),
     }
-    # Libraries load at start-up only, and the forwarding quota is a static parameter: applied at
-    # the next reboot, never by surprise.
+    # Static parameters (the libraries, and both forwarding settings: `describe-engine-default-
+    # cluster-parameters` lists them so, values in lower case): set at creation, and applied at
+    # the next reboot after a change, never by surprise. The managed RPO is dynamic.
     on_reboot = {
         "shared_preload_libraries": "pg_stat_statements,pgaudit",
+        "apg_write_forward.consistency_mode": forwarding.consistency_mode,
         "apg_write_forward.max_forwarding_connections_percent": str(
             forwarding.max_forwarding_connections_percent
         ),
@@ -281,20 +282,33 @@ class PostgresCluster(pulumi.ComponentResource):
 
     def write_endpoint_for_app(self, *, holds_writer: bool) -> pulumi.Output[str]:
         """The endpoint this region's API writes through. Where the writer is: the proxy's
-        read/write endpoint. Elsewhere: the proxy's read-only endpoint, whose readers forward the
-        writes to the writer (a secondary's read/write endpoint has no instance behind it: "The
-        target group doesn't have any associated read/write instances", AWS, 'Using RDS Proxy with
-        Aurora global databases')."""
-        return self.proxy_endpoint if holds_writer else self.proxy_reader_endpoint
+        read/write endpoint. Elsewhere: the cluster's own reader endpoint, whose readers forward the
+        writes to the writer, the path AWS documents ("Using write forwarding in an Aurora
+        PostgreSQL global database"; "Connecting to Amazon Aurora Global Database": after a
+        failover, connect to "the newly promoted primary Region's reader endpoint"). Not the
+        proxy: a secondary's read/write proxy endpoint has no instance behind it ("The target group
+        doesn't have any associated read/write instances"), and AWS documents RDS Proxy with
+        forwarding for Aurora MySQL only. The connection is IAM-authenticated like the proxy's."""
+        return self.proxy_endpoint if holds_writer else self.reader_endpoint
 
     def client_policy(self) -> pulumi.Output[str]:
-        """The IAM policy (JSON) an application role needs to connect through this region's proxy
-        as the `iam_users`; attach it to the pods' role."""
+        """The IAM policy (JSON) an application role needs to connect as the `iam_users` through
+        this region's proxy, and to this region's cluster itself (its forwarded writes: see
+        `write_endpoint_for_app`); attach it to the pods' role."""
         users = self._args.iam_users
         proxy_id = self.proxy.arn.apply(lambda arn: arn.rsplit(":", 1)[-1])  # prx-0123456789abcdef0
-        return pulumi.Output.all(self._partition, self.region, self._account, proxy_id).apply(
+        return pulumi.Output.all(
+            self._partition, self.region, self._account, proxy_id, self.cluster.cluster_resource_id
+        ).apply(
             lambda v: json.dumps(
-                rds_connect_policy(v[0], v[1], v[2], v[3], users, sid="ConnectThroughTheProxy")
+                document(
+                    *rds_connect_policy(v[0], v[1], v[2], v[3], users, sid="ConnectThroughTheProxy")[
+                        "Statement"
+                    ],
+                    *rds_connect_policy(v[0], v[1], v[2], v[4], users, sid="ForwardWritesThroughTheCluster")[
+                        "Statement"
+                    ],
+                )
             )
         )
 
@@ -365,22 +379,30 @@ class PostgresCluster(pulumi.ComponentResource):
     def _security_groups(
         self, vpc_id: pulumi.Input[str], client_group: pulumi.Input[str]
     ) -> tuple[aws.ec2.SecurityGroup, aws.ec2.SecurityGroup]:
-        """The proxy admits the clients; the database admits the proxy only, so no pod reaches it
-        around the proxy's IAM check. No CIDR anywhere; no egress but the proxy's to the database."""
+        """The proxy admits the clients; the database admits the proxy, and the clients for their
+        forwarded writes (a secondary's reader endpoint, `write_endpoint_for_app`): the app users
+        log in with IAM tokens only, on TLS (`rds.force_ssl`). No CIDR anywhere; no egress but the
+        proxy's to the database."""
         port = self._args.port
         ident = self._args.cluster_identifier
         groups = {}
-        for role, purpose in (("db", "Aurora cluster"), ("proxy", "RDS Proxy")):
+        purposes = {
+            "db": f"Aurora cluster of {ident}: PostgreSQL from its proxy and the EKS nodes (IAM)",
+            # Unchanged since the proxy's first release: a group's description cannot change in place.
+            "proxy": f"RDS Proxy of {ident}: PostgreSQL through the proxy only",
+        }
+        for role, description in purposes.items():
             groups[role] = aws.ec2.SecurityGroup(
                 f"{self._name}-{role}",
                 vpc_id=vpc_id,
-                description=f"{purpose} of {ident}: PostgreSQL through the proxy only",
+                description=description,
                 tags={"Name": f"{ident}-{role}"},
                 opts=pulumi.ResourceOptions(parent=self),
             )
         db, proxy = groups["db"], groups["proxy"]
         rules = (
             ("db", "from-proxy", proxy.id, "RDS Proxy"),
+            ("db", "from-clients", client_group, "EKS nodes: forwarded writes"),
             ("proxy", "from-clients", client_group, "EKS nodes"),
         )
         for role, label, source, who in rules:

@@ -427,6 +427,17 @@ def failover_db(
 
     _run(report, runbook, clients=clients, console=console, timeout=timeout, interval=interval)
     notes = []
+    if target != config.write_home:
+        # The API reads where to write from its ConfigMap: the writer's region through the proxy's
+        # read/write endpoint, the others through their cluster's reader endpoint, which forwards.
+        # The other regions follow the new writer by themselves; these two swap paths.
+        app = config.eks.app
+        notes.append(
+            f"writes fail in {config.write_home} and {target} until their API reads the new "
+            "meridian-endpoints: apply this change (`pulumi up`; with a region down, `pulumi up "
+            "--target` the two regions' `meridian-endpoints` ConfigMaps), then restart the API in both "
+            f"(`kubectl -n {app.namespace} rollout restart deployment/{app.deployment_name}`)"
+        )
     copied = stores_copied_to(config, target)
     if copied and target != config.write_home:
         notes.append(

@@ -5,7 +5,7 @@ takes is followed from the API's pods to an endpoint that accepts writes:
 
 1. the write endpoint the API is given (`meridian-endpoints`, `DATABASE_WRITE_HOST`,
    `REDIS_<STORE>_HOST`) names a resource of that region;
-2. that resource takes writes: the proxy's read/write endpoint where the writer is, the read-only
+2. that resource takes writes: the proxy's read/write endpoint where the writer is, the reader
    endpoint of a member that forwards writes elsewhere, a replication group that is regional (or
    its global datastore's primary);
 3. its subnets are the region's own (same VPC: the local route carries the traffic), and the API's
@@ -34,8 +34,7 @@ CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 POOL = "cloudflare:index/loadBalancerPool:LoadBalancerPool"
 PROXY = "aws:rds/proxy:Proxy"
-PROXY_ENDPOINT = "aws:rds/proxyEndpoint:ProxyEndpoint"
-PROXY_TARGET = "aws:rds/proxyTarget:ProxyTarget"
+DB_SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
 DB_CLUSTER = "aws:rds/cluster:Cluster"
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 SUBNET_GROUP = "aws:elasticache/subnetGroup:SubnetGroup"
@@ -79,44 +78,37 @@ class WritePaths:
         return dict(config_map.inputs["data"])
 
     def database_entry(self, region: str, host: str) -> Entry:
-        """The proxy or proxy endpoint `host` names, checked to take writes."""
+        """The proxy or cluster `host` names, checked to take writes: the proxy's read/write
+        endpoint where the writer is; elsewhere the reader endpoint of a cluster that forwards."""
         label = host.split(".", 1)[0]
         proxies = {str(p.inputs["name"]): p for p in self.in_region(PROXY, region)}
-        readers = {str(e.inputs["dbProxyEndpointName"]): e for e in self.in_region(PROXY_ENDPOINT, region)}
+        clusters = {str(c.inputs["clusterIdentifier"]): c for c in self.in_region(DB_CLUSTER, region)}
         port = self.config.postgres.port
-        if label in proxies:
+        if ".proxy-" in host:
+            assert label in proxies, f"{region}: database write host {host} is no proxy of the region"
             # The read/write endpoint sends to the writer instance: only where the writer is.
             assert region == self.config.write_home, (
-                f"{region}: database writes to the read/write endpoint of a secondary"
+                f"{region}: database writes go to the read/write proxy endpoint of a secondary"
             )
-            resource = proxies[label]
-        else:
-            assert label in readers, (
-                f"{region}: database write host {host} is no proxy endpoint of the region"
+            proxy = proxies[label]
+            return Entry(
+                proxy, tuple(proxy.inputs["vpcSubnetIds"]), tuple(proxy.inputs["vpcSecurityGroupIds"]), port
             )
-            resource = readers[label]
-            assert resource.inputs["targetRole"] == "READ_ONLY"
-            (target,) = [
-                t
-                for t in self.in_region(PROXY_TARGET, region)
-                if t.inputs["dbProxyName"] == resource.inputs["dbProxyName"]
-            ]
-            (cluster,) = [
-                c
-                for c in self.in_region(DB_CLUSTER, region)
-                if c.inputs["clusterIdentifier"] == target.inputs["dbClusterIdentifier"]
-            ]
-            assert region != self.config.write_home, (
-                f"{region}: the writer's region writes through its readers"
-            )
-            assert cluster.inputs.get("enableGlobalWriteForwarding") is True, (
-                f"{region}: database writes go to readers that do not forward them"
-            )
+        assert label in clusters and ".cluster-ro-" in host, (
+            f"{region}: database write host {host} is neither the proxy nor a cluster reader endpoint"
+        )
+        cluster = clusters[label]
+        assert region != self.config.write_home, f"{region}: the writer's region writes through its readers"
+        assert cluster.inputs.get("enableGlobalWriteForwarding") is True, (
+            f"{region}: database writes go to readers that do not forward them"
+        )
+        (subnets,) = [
+            g
+            for g in self.in_region(DB_SUBNET_GROUP, region)
+            if g.inputs["name"] == cluster.inputs["dbSubnetGroupName"]
+        ]
         return Entry(
-            resource,
-            tuple(resource.inputs["vpcSubnetIds"]),
-            tuple(resource.inputs["vpcSecurityGroupIds"]),
-            port,
+            cluster, tuple(subnets.inputs["subnetIds"]), tuple(cluster.inputs["vpcSecurityGroupIds"]), port
         )
 
     def redis_entry(self, region: str, store: str, host: str) -> Entry:

@@ -126,7 +126,11 @@ def test_load_balancer_is_proxied_on_the_domain_with_geo_steering(stack_plan: Pl
     assert lb["name"] == config.domain and lb["zoneId"] == config.cdn.zone_id
     assert lb["proxied"] is True and lb["steeringPolicy"] == "geo"
     assert lb["adaptiveRouting"] == {"failoverAcrossPools": True}
-    assert lb["sessionAffinity"] == "none"
+    # Sessions are regional: both stacks keep a user with the region holding theirs, re-pinned
+    # once on failover (sticky), and secure cookies only.
+    assert lb["sessionAffinity"] == "cookie" and "sessionAffinityTtl" not in lb
+    attributes = lb["sessionAffinityAttributes"]
+    assert attributes["zeroDowntimeFailover"] == "sticky" and attributes["secure"] == "Always"
 
 
 def test_every_cloudflare_region_has_two_or_more_pools_nearest_primary_first(stack_plan: Plan) -> None:

@@ -136,6 +136,7 @@ def test_refused_forwarded_writes_alarm_over_every_instance_of_the_cluster(stack
         }
         assert queries[-1]["expression"] == "SUM(METRICS())" and alarm.inputs["threshold"] == 0
         assert alarm.inputs["treatMissingData"] == "notBreaching"
+        assert alarm.inputs["evaluationPeriods"] == 1 == alarm.inputs["datapointsToAlarm"]  # any minute
 
 
 def test_a_cache_alarm_reads_every_node_of_its_group(prod_plan: Plan) -> None:

@@ -153,11 +153,14 @@ def test_parameter_group_forces_tls_and_logs_slow_statements(stack_plan: Plan) -
         assert parameters["log_min_duration_statement"]["value"] == str(config.postgres.slow_statement_ms)
         assert parameters["shared_preload_libraries"]["applyMethod"] == "pending-reboot"
         assert "pgaudit" in parameters["shared_preload_libraries"]["value"]
-        # Forwarded writes read back as configured; their quota is static (applied at a reboot).
+        # Forwarded writes read back as configured. Both settings are static (applied at a reboot),
+        # in the lower case of AWS's AllowedValues ("off,eventual,session,global").
         forwarding = config.postgres.write_forwarding
-        assert (
-            parameters["apg_write_forward.consistency_mode"]["value"] == forwarding.consistency_mode.upper()
-        )
+        assert parameters["apg_write_forward.consistency_mode"] == {
+            "name": "apg_write_forward.consistency_mode",
+            "value": forwarding.consistency_mode,
+            "applyMethod": "pending-reboot",
+        }
         quota = parameters["apg_write_forward.max_forwarding_connections_percent"]
         assert quota == {
             "name": "apg_write_forward.max_forwarding_connections_percent",
@@ -167,6 +170,8 @@ def test_parameter_group_forces_tls_and_logs_slow_statements(stack_plan: Plan) -
         # Every member carries the managed RPO, so the writer enforces it wherever it is now.
         rpo = config.postgres.managed_rpo_seconds
         assert parameters.get("rds.global_db_rpo", {}).get("value") == (str(rpo) if rpo else None)
+        if rpo:  # dynamic: a change applies at once
+            assert parameters["rds.global_db_rpo"]["applyMethod"] == "immediate"
     assert (config.postgres.managed_rpo_seconds == 20) is (stack_plan.stack == "prod")
     for cluster in stack_plan.of_type(CLUSTER):
         # A secondary forwards its region's writes; the writer does once a failover demotes it.
@@ -176,9 +181,11 @@ def test_parameter_group_forces_tls_and_logs_slow_statements(stack_plan: Plan) -
         assert cluster.inputs["dbClusterParameterGroupName"] == group.inputs["name"]
 
 
-def test_isolated_subnets_nodes_reach_the_proxy_only_the_proxy_reaches_the_database(
+def test_isolated_subnets_nodes_reach_the_proxy_and_the_database_nothing_else_does(
     stack_plan: Plan,
 ) -> None:
+    """The nodes reach the proxy, and the database itself for forwarded writes (a secondary's
+    reader endpoint: AWS documents forwarding there, not through a proxy); both with IAM tokens."""
     config = config_of(stack_plan)
     for cluster in stack_plan.of_type(CLUSTER):
         region = stack_plan.regions[cluster.urn]
@@ -196,7 +203,7 @@ def test_isolated_subnets_nodes_reach_the_proxy_only_the_proxy_reaches_the_datab
         rules = [r for r in in_region(stack_plan, INGRESS_RULE, region) if "postgres" in r.name]
         sources = {(r.inputs["securityGroupId"], r.inputs["referencedSecurityGroupId"]) for r in rules}
         nodes = node_group_id(stack_plan, region)
-        assert sources == {(db_group, proxy_group), (proxy_group, nodes)}
+        assert sources == {(db_group, proxy_group), (db_group, nodes), (proxy_group, nodes)}
         for rule in rules:
             assert rule.inputs["fromPort"] == rule.inputs["toPort"] == config.postgres.port
 
@@ -344,14 +351,18 @@ def test_the_apis_pods_may_connect_through_their_regions_proxy_as_the_app_users(
             for p in in_region(stack_plan, "aws:iam/rolePolicy:RolePolicy", region)
             if p.parent == role.urn and p.name.endswith("-postgres-connect")
         ]
-        (statement,) = json.loads(connect.inputs["policy"])["Statement"]
-        assert statement["Action"] == "rds-db:connect"
-        users = [arn.rsplit("/", 1)[1] for arn in statement["Resource"]]
-        assert users == list(config.postgres.iam_users)
-        for arn in statement["Resource"]:  # through this region's proxy (its prx- id), nothing else
-            assert re.fullmatch(
-                rf"arn:aws:rds-db:{region}:{MOCK_ACCOUNT_ID}:dbuser:prx-[0-9a-f]{{17}}/\w+", arn
-            )
+        proxy_statement, cluster_statement = json.loads(connect.inputs["policy"])["Statement"]
+        # Through this region's proxy (its prx- id), and to its own cluster (cluster- resource id)
+        # for forwarded writes, as the app users only; nothing else.
+        for statement, resource in (
+            (proxy_statement, "prx-[0-9a-f]{17}"),
+            (cluster_statement, "cluster-[0-9A-F]{26}"),
+        ):
+            assert statement["Action"] == "rds-db:connect"
+            users = [arn.rsplit("/", 1)[1] for arn in statement["Resource"]]
+            assert users == list(config.postgres.iam_users)
+            for arn in statement["Resource"]:
+                assert re.fullmatch(rf"arn:aws:rds-db:{region}:{MOCK_ACCOUNT_ID}:dbuser:{resource}/\w+", arn)
         (agent,) = [
             p
             for p in in_region(stack_plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy", region)

@@ -210,31 +210,29 @@ def test_member_args_reject_what_a_global_database_cannot_take() -> None:
 
 def test_every_region_writes_through_forwarding(prod_values: dict[str, Any]) -> None:
     config = validate_config(prod_values, "Pulumi.prod.yaml")
-    assert config.postgres.write_forwarding.consistency_mode == "eventual"
+    assert config.postgres.write_forwarding.consistency_mode == "session"  # AWS's default
     assert config.writable_regions() == [r["name"] for r in prod_values["regions"]]
 
 
 @pytest.mark.parametrize(
     ("mode", "fragment"),
     [
-        ("SESSION", "SESSION is not supported through RDS Proxy"),
         ("off", "no secondary could write"),
         ("strong", "'strong' is not a consistency mode"),
     ],
 )
-def test_consistency_modes_the_proxy_cannot_carry_are_refused(
+def test_a_consistency_mode_that_stops_forwarding_is_refused(
     prod_values: dict[str, Any], mode: str, fragment: str
 ) -> None:
     prod_values["postgres"]["writeForwarding"]["consistencyMode"] = mode
     assert_issue(rejected(prod_values), "meridian:postgres.writeForwarding.consistencyMode", fragment)
 
 
-def test_global_consistency_is_accepted(prod_values: dict[str, Any]) -> None:
-    prod_values["postgres"]["writeForwarding"]["consistencyMode"] = "GLOBAL"
-    assert (
-        validate_config(prod_values, "Pulumi.prod.yaml").postgres.write_forwarding.consistency_mode
-        == "global"
-    )
+@pytest.mark.parametrize("mode", ["EVENTUAL", "global", "Session"])
+def test_the_three_forwarding_modes_are_accepted(prod_values: dict[str, Any], mode: str) -> None:
+    prod_values["postgres"]["writeForwarding"]["consistencyMode"] = mode
+    config = validate_config(prod_values, "Pulumi.prod.yaml")
+    assert config.postgres.write_forwarding.consistency_mode == mode.lower()
 
 
 def test_the_proxy_leaves_the_forwarding_quota_free(prod_values: dict[str, Any]) -> None:

@@ -96,7 +96,11 @@ def test_unplanned_detaches_and_promotes_the_secondary() -> None:
     assert [s.outcome for s in report.steps] == ["done", "done"]
     assert report.state == [f"{TARGET_DB}: available, global database none (standalone)"]
     assert report.config_changes[0] == "meridian:writeHome: us-east-1 → eu-west-1"
-    assert report.config_changes[1:3] == [
+    assert report.config_changes[1:4] == [
+        "writes fail in us-east-1 and eu-west-1 until their API reads the new meridian-endpoints: "
+        "apply this change (`pulumi up`; with a region down, `pulumi up --target` the two regions' "
+        "`meridian-endpoints` ConfigMaps), then restart the API in both "
+        "(`kubectl -n api rollout restart deployment/api`)",
         f"{TARGET_DB} now writes outside the global database {GLOBAL_DB}, which still holds the old "
         "writer: re-join once its region is back (docs/operations.md, Re-joining after an unplanned "
         "failover)",
