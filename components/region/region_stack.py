@@ -45,10 +45,15 @@ from ..storage.cross_region_backup import copy_vault
 from .args import RegionStackArgs
 from .region_key import RegionKey
 
-__all__ = ["APP_ENDPOINTS_CONFIG_MAP", "RegionStack"]
+__all__ = ["APP_ENDPOINTS_CONFIG_MAP", "RegionStack", "redis_env_prefix"]
 
 #: The ConfigMap, in the API's namespace, that says where the API writes and reads each store.
 APP_ENDPOINTS_CONFIG_MAP = "meridian-endpoints"
+
+
+def redis_env_prefix(store: str) -> str:
+    """The prefix of a Redis store's keys in `meridian-endpoints`: `REDIS_<STORE>`."""
+    return f"REDIS_{store.upper().replace('-', '_')}"
 
 
 class RegionStack(pulumi.ComponentResource):
@@ -233,7 +238,7 @@ class RegionStack(pulumi.ComponentResource):
                 "DATABASE_WRITES": "local" if holds_database_writer else "forwarded",
             }
         for store, cluster in self.redis.items():
-            key = f"REDIS_{store.upper().replace('-', '_')}"
+            key = redis_env_prefix(store)
             data |= {
                 f"{key}_READ_HOST": cluster.configuration_endpoint,
                 f"{key}_PORT": cluster.port.apply(str),

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from components.region.region_stack import APP_ENDPOINTS_CONFIG_MAP
+from components.region.region_stack import APP_ENDPOINTS_CONFIG_MAP, redis_env_prefix
 from infra.plan.mocks import RecordedResource
 from infra.plan.run import Plan
 from tests.support import PLANS, config_of
@@ -179,7 +179,7 @@ class WritePaths:
             else:
                 found.extend(self.reachable(region, "postgres", self.database_entry(region, host)))
             for store in self.config.redis.stores:
-                host = endpoints.get(f"REDIS_{store.upper()}_HOST")
+                host = endpoints.get(f"{redis_env_prefix(store)}_HOST")
                 if host is None:
                     found.append(f"{region}: no write endpoint for store {store}")
                     continue
@@ -227,3 +227,27 @@ def test_a_broken_path_names_the_region_and_the_store(
             f"{home}: the API's egress policy does not reach store {store}'s subnet" in p for p in problems
         )
     assert all(p.startswith(f"{home}:") for p in problems)
+
+
+def test_a_secondary_sent_to_the_read_write_proxy_is_caught(
+    stack_plan: Plan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A secondary's read/write proxy endpoint has no writer behind it: named, with its region."""
+    paths = WritePaths(stack_plan)
+    secondary = next(r for r in paths.serving() if r != paths.config.write_home)
+    real = paths.endpoints
+
+    def to_the_proxy(region: str) -> dict[str, str]:
+        data = real(region)
+        if region == secondary:
+            (proxy,) = paths.in_region(PROXY, region)
+            data["DATABASE_WRITE_HOST"] = (
+                f"{proxy.inputs['name']}.proxy-0123456789ab.{region}.rds.amazonaws.com"
+            )
+        return data
+
+    monkeypatch.setattr(paths, "endpoints", to_the_proxy)
+    with pytest.raises(
+        AssertionError, match=f"{secondary}: database writes go to the read/write proxy endpoint"
+    ):
+        paths.problems()

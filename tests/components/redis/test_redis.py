@@ -10,6 +10,7 @@ import pytest
 from components.network.subnets import Tier
 from components.redis.args import Membership, RedisRole
 from components.redis.redis_cluster import AWS_OWNED, LOG_TYPES
+from components.region.region_stack import redis_env_prefix
 from infra.config.component_args import redis_args as members_of_stores
 from infra.plan.mocks import MOCK_ACCOUNT_ID, RecordedResource, mock_password
 from infra.plan.run import Plan
@@ -270,7 +271,7 @@ def test_global_datastore_membership_matches_config(replicated_plan: Plan) -> No
     for name, store in config.redis.stores.items():
         for region in store.global_regions:
             endpoints = stack_plan.outputs["regions"][region]["appEndpoints"]
-            key = f"REDIS_{name.upper()}"
+            key = redis_env_prefix(name)
             assert f"{key}_HOST" not in endpoints and f"{key}_READ_HOST" in endpoints
     pools = {
         p.inputs["name"] for p in stack_plan.of_type("cloudflare:index/loadBalancerPool:LoadBalancerPool")
@@ -306,7 +307,7 @@ def test_every_store_is_regional_everywhere(stack_plan: Plan) -> None:
     assert stack_plan.outputs["redisGlobalDatastoreIds"] == {}
     for region in config.regions:
         endpoints = stack_plan.outputs["regions"][region.name]["appEndpoints"]
-        assert {f"REDIS_{s.upper()}_HOST" for s in config.redis.stores} <= set(endpoints)
+        assert {f"{redis_env_prefix(s)}_HOST" for s in config.redis.stores} <= set(endpoints)
 
 
 # --- credentials ---------------------------------------------------------------------------------
