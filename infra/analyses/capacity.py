@@ -12,7 +12,15 @@ Each region's **ceiling** is the least of what its tiers can answer, in requests
 
 Writes are global: every request's writes go to the one writer, in the write home, or, with the
 write home lost, in the region the write home's users fail over to first (where the database fails
-over too). So the writer's ceiling is checked against the whole peak.
+over too). So the writer's ceiling is checked against the whole peak. The writes of every other
+region reach it forwarded, and each forwarded write holds one of the writer's forwarding sessions
+for its statement's and its commit's round trips (`forwarded_sessions`, by Little's law, at the
+round-trip floor of `meridian latency`); those sessions are capped at
+`writeForwarding.maxForwardingConnectionsPercent` of the writer's `max_connections`
+(`forwarding_slots`: Aurora PostgreSQL's default, LEAST(DBInstanceClassMemory / 9,531,392, 5,000),
+taken at the class's whole memory, so an upper bound). Idle pooled connections keep their session
+up to `apg_write_forward.idle_session_timeout` (5 minutes), so the figure is the least the quota
+must hold, not the most it may meet.
 
 **Demand.** The peak (`meridian:targets.requestsPerSecond`) is split over Cloudflare's regions by
 `meridian:workload.trafficShares`, or, unset, by the population of GeoNames' large cities nearest to
@@ -36,14 +44,14 @@ from rich.console import Console
 from rich.table import Table
 
 from components.core.sizes import ComponentSizes
-from components.edge.geo import CloudflareRegion, distance_km
+from components.edge.geo import AWS_REGION_LOCATIONS, CloudflareRegion, Place, distance_km
 from components.redis.args import RedisRole
 
 from ..config.component_args import cdn_args
 from ..config.schema import StackConfig
 from ..config.workload import Workload
 from .catalog import instance_spec
-from .latency import City, world_cities
+from .latency import City, rtt_floor_ms, world_cities
 
 __all__ = [
     "CapacityReport",
@@ -95,6 +103,8 @@ class Scenario:
         writer: the region whose Aurora writer takes every write in this state (None: no
             database region survives).
         writer_ceiling_rps: the requests a second whose writes that writer can commit.
+        forwarded_sessions: the writer's forwarding sessions the other regions' writes hold at once.
+        forwarding_slots: how many the writer allows (its forwarding share of `max_connections`).
     """
 
     lost: str | None
@@ -102,6 +112,8 @@ class Scenario:
     ceilings: dict[str, RegionCeiling]
     writer: str | None
     writer_ceiling_rps: float
+    forwarded_sessions: float = 0.0
+    forwarding_slots: float = math.inf
 
     @property
     def total_rps(self) -> float:
@@ -122,13 +134,22 @@ class CapacityReport:
         """The writer's utilisation in *scenario*."""
         return _share(scenario.total_rps, scenario.writer_ceiling_rps)
 
+    def forwarding(self, scenario: Scenario) -> float:
+        """The writer's forwarding sessions in use in *scenario*, as a share of its quota."""
+        return _share(scenario.forwarded_sessions, scenario.forwarding_slots)
+
     def busiest(self, scenario: Scenario) -> str:
         """The surviving region nearest its ceiling in *scenario*."""
         return max(scenario.load_rps, key=lambda r: self.utilisation(scenario, r))
 
     def headroom(self, scenario: Scenario) -> float:
-        """Least spare fraction of *scenario*: 1 - the busiest region's (or the writer's) utilisation."""
-        return 1 - max(self.utilisation(scenario, self.busiest(scenario)), self.writes(scenario))
+        """Least spare fraction of *scenario*: 1 - the busiest region's (or the writer's, or its
+        forwarding quota's) utilisation."""
+        return 1 - max(
+            self.utilisation(scenario, self.busiest(scenario)),
+            self.writes(scenario),
+            self.forwarding(scenario),
+        )
 
     @property
     def worst(self) -> Scenario:
@@ -238,6 +259,39 @@ def writer_ceiling(sizes: ComponentSizes, workload: Workload) -> float:
     return writer.vcpu * workload.postgres.writes_per_vcpu_second / writes
 
 
+#: Aurora PostgreSQL's default `max_connections`: LEAST({DBInstanceClassMemory/9531392}, 5000)
+#: (Aurora User Guide, "Maximum connections to an Aurora PostgreSQL DB instance").
+MAX_CONNECTIONS_BYTES_EACH = 9_531_392
+MAX_CONNECTIONS_CAP = 5_000
+
+
+def forwarding_slots(sizes: ComponentSizes, percent: int) -> float:
+    """The forwarded sessions a writer of *sizes*' instance class allows: *percent* of its default
+    `max_connections`, from the class's whole memory (DBInstanceClassMemory is a little less)."""
+    memory = instance_spec(sizes.postgres.instance_class).memory_gib * 2**30
+    return min(memory // MAX_CONNECTIONS_BYTES_EACH, MAX_CONNECTIONS_CAP) * percent / 100
+
+
+def forwarded_sessions(
+    load: Mapping[str, float], writer: str, writes_per_request: float, inflation: float
+) -> float:
+    """Forwarding sessions held at once by the writes of every region but *writer*'s: each holds one
+    for two round trips to the writer's region (the statement, then its commit), Little's law."""
+    return sum(
+        rps
+        * writes_per_request
+        * 2
+        * rtt_floor_ms(distance_km(_located(region), _located(writer)), inflation)
+        / 1000
+        for region, rps in load.items()
+        if region != writer
+    )
+
+
+def _located(region: str) -> Place:
+    return AWS_REGION_LOCATIONS[region]
+
+
 @cache
 def population_shares(cities: tuple[City, ...] | None = None) -> dict[CloudflareRegion, float]:
     """Each Cloudflare region's share of the large cities' population, a city going to the region
@@ -303,13 +357,25 @@ def analyse_capacity(config: StackConfig, stack: str, workload: Workload) -> Cap
     }
     # The database fails over where the write home's users do: the first database region after it.
     failover = next((r for r in steering.default if r != config.write_home and r in db_regions), None)
+    quota = config.postgres.write_forwarding.max_forwarding_connections_percent
+
+    def forwarding(load: Mapping[str, float], writer: str | None) -> tuple[float, float]:
+        if writer is None:
+            return 0.0, math.inf
+        held = forwarded_sessions(
+            load, writer, workload.postgres.writes_per_request, config.targets.path_inflation
+        )
+        return held, forwarding_slots(config.sizes[roles[writer]], quota)
+
+    load = route(shares, steering.regions, target, None, cdn.load_shedding_percent)
     scenarios = [
         Scenario(
             None,
-            route(shares, steering.regions, target, None, cdn.load_shedding_percent),
+            load,
             dict(ceilings),
             config.write_home,
             writer_ceiling(config.sizes[roles[config.write_home]], workload),
+            *forwarding(load, config.write_home),
         )
     ]
     for lost in roles if len(roles) > 1 else ():
@@ -319,7 +385,7 @@ def analyse_capacity(config: StackConfig, stack: str, workload: Workload) -> Cap
         if writer is not None and writer != config.anchor_region:
             here[writer] = ceiling(writer, promoted_writes_rps=sum(load.values()))
         limit = writer_ceiling(config.sizes[roles[writer]], workload) if writer else 0.0
-        scenarios.append(Scenario(lost, load, here, writer, limit))
+        scenarios.append(Scenario(lost, load, here, writer, limit, *forwarding(load, writer)))
     return CapacityReport(target, ceilings, shares, tuple(scenarios))
 
 
@@ -356,10 +422,17 @@ def render_capacity(report: CapacityReport, stack: str, console: Console) -> Non
         table.add_row(f"{c.region} ({c.role})", _rps(c.ceiling_rps), bottleneck, others)
     console.print(table)
     scenarios = Table(title=f"{report.target_rps:,.0f} req/s as the steering sends them")
-    for column in ("region lost", "busiest region", "its load", "of its ceiling", "writer", "writes"):
-        scenarios.add_column(
-            column, justify="right" if column in ("its load", "of its ceiling", "writes") else "left"
-        )
+    right = ("its load", "of its ceiling", "writes", "forwarded sessions")
+    for column in (
+        "region lost",
+        "busiest region",
+        "its load",
+        "of its ceiling",
+        "writer",
+        "writes",
+        *right[3:],
+    ):
+        scenarios.add_column(column, justify="right" if column in right else "left")
     for s in report.scenarios:
         busiest = report.busiest(s)
         scenarios.add_row(
@@ -369,6 +442,7 @@ def render_capacity(report: CapacityReport, stack: str, console: Console) -> Non
             _percent(report.utilisation(s, busiest)),
             _writer(s),
             _percent(report.writes(s)),
+            f"{s.forwarded_sessions:,.0f} of {s.forwarding_slots:,.0f} ({_percent(report.forwarding(s))})",
         )
     console.print(scenarios)
     for region, s in report.overflows().items():
@@ -380,6 +454,12 @@ def render_capacity(report: CapacityReport, stack: str, console: Console) -> Non
             f"{ceiling.bottleneck.name}: {ceiling.bottleneck.detail})."
         )
     worst = report.worst
+    crowded = max(report.scenarios, key=report.forwarding)
+    console.print(
+        f"Forwarded writes hold at most {crowded.forwarded_sessions:,.0f} of the writer's "
+        f"{crowded.forwarding_slots:,.0f} forwarding sessions ({_percent(report.forwarding(crowded))}, "
+        + (f"with {crowded.lost} lost)." if crowded.lost else "with every region up).")
+    )
     busiest = report.busiest(worst)
     lost = f"with {worst.lost} lost" if worst.lost else "with every region up"
     verdict = "meets" if report.met else "misses"
@@ -411,6 +491,8 @@ def capacity_json(report: CapacityReport) -> dict[str, object]:
                 "ceilingRps": {r: _finite(c.ceiling_rps) for r, c in s.ceilings.items()},
                 "writer": s.writer,
                 "writerCeilingRps": _finite(s.writer_ceiling_rps),
+                "forwardedSessions": round(s.forwarded_sessions, 1),
+                "forwardingSlots": _finite(s.forwarding_slots),
             }
             for s in report.scenarios
         ],

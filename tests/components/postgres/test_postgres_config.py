@@ -237,6 +237,7 @@ def test_the_three_forwarding_modes_are_accepted(prod_values: dict[str, Any], mo
 
 def test_the_proxy_leaves_the_forwarding_quota_free(prod_values: dict[str, Any]) -> None:
     prod_values["postgres"]["proxy"] = {"maxConnectionsPercent": 90}
+    prod_values["postgres"]["writeForwarding"]["maxForwardingConnectionsPercent"] = 25
     assert_issue(
         rejected(prod_values),
         "meridian:postgres",

@@ -19,6 +19,8 @@ from infra.analyses.capacity import (
     Tier,
     analyse_capacity,
     capacity_json,
+    forwarded_sessions,
+    forwarding_slots,
     kube_reserved_vcpu,
     population_shares,
     region_ceiling,
@@ -339,3 +341,43 @@ def test_a_write_home_moved_by_a_failover_writes_with_a_promoted_reader(prod_val
     assert (
         back.writer == "us-east-1" and back.ceilings["us-east-1"] == before.scenarios[0].ceilings["us-east-1"]
     )
+
+
+# --- forwarded writes ------------------------------------------------------------------------------
+
+
+def test_forwarding_slots_are_the_quota_of_the_default_max_connections(prod_values: dict[str, Any]) -> None:
+    """LEAST(memory / 9,531,392, 5,000) × the quota: 64 GiB gives 7,209, capped at 5,000; 16 GiB 1,802."""
+    two_xl = validate_config(prod_values, "Pulumi.prod.yaml").sizes[RegionRole.PRIMARY]
+    assert two_xl.postgres.instance_class == "db.r7g.2xlarge"
+    large = two_xl.model_copy(
+        update={"postgres": two_xl.postgres.model_copy(update={"instance_class": "db.r7g.large"})}
+    )
+    assert forwarding_slots(two_xl, 25) == 1_250
+    assert forwarding_slots(large, 25) == pytest.approx(1_802 * 0.25)
+
+
+def test_forwarded_sessions_worked_by_hand() -> None:
+    """1,000 req/s in eu-west-1 at 0.05 writes each, two round trips to us-east-1 of
+    2 × 5,462 km × 1.5 / 200 km/ms = 81.9 ms: 50 × 2 × 0.0819 s = 8.2 sessions. The writer's own
+    region forwards nothing."""
+    load = {"us-east-1": 1_000.0, "eu-west-1": 1_000.0}
+    assert forwarded_sessions(load, "us-east-1", 0.05, 1.5) == pytest.approx(8.19, rel=0.01)
+    assert forwarded_sessions({"us-east-1": 1_000.0}, "us-east-1", 0.05, 1.5) == 0
+
+
+def test_aws_default_quota_is_too_small_for_prods_peak(prod_values: dict[str, Any]) -> None:
+    """At 100,000 req/s the other seven regions hold about 1,300 forwarding sessions: AWS's 25 %
+    of the writer's 5,000 is exceeded even with every region up, prod's 35 % is not."""
+    config = validate_config(prod_values, "Pulumi.prod.yaml")
+    report = analyse_capacity(config, "prod", workload(config))
+    (all_up,) = [s for s in report.scenarios if s.lost is None]
+    assert 1_200 < all_up.forwarded_sessions < 1_400 and all_up.forwarding_slots == 1_750
+    assert report.forwarding(all_up) < 1
+    prod_values["postgres"]["writeForwarding"]["maxForwardingConnectionsPercent"] = 25
+    prod_values["postgres"]["proxy"]["maxConnectionsPercent"] = 65
+    config = validate_config(prod_values, "Pulumi.prod.yaml")
+    report = analyse_capacity(config, "prod", workload(config))
+    (all_up,) = [s for s in report.scenarios if s.lost is None]
+    assert report.forwarding(all_up) > 1 and report.headroom(all_up) < 0
+    assert capacity_json(report)["scenarios"][0]["forwardingSlots"] == 1_250
