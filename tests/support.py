@@ -369,8 +369,9 @@ def by_kind(plan: Plan, kind: str) -> list[Expectation]:
 
 
 def build(plan: Plan, drift: str | None = None) -> dict[str, str]:
-    """Create in moto what *plan* declares, with one setting off where *drift* names it; return the
-    global datastore role each replication group reports (for the after-call shim)."""
+    """Create in moto what *plan* declares, with one setting off where *drift* names it; return what
+    moto does not report and the after-call shims add (`factory`): the global datastore role of
+    each replication group, and (as `aurora:<cluster>`) each secondary's forwarding status."""
     keys: dict[str, str] = {}
 
     def key(region: str) -> str:
@@ -424,7 +425,12 @@ def build(plan: Plan, drift: str | None = None) -> dict[str, str]:
                 else {}
             ),
         )
-    roles = {}
+    roles = {
+        # AWS reports a secondary's forwarding as enabled once it took effect (moto reports none).
+        f"aurora:{e.name}": "disabled" if drift in ("no-forwarding", "forwarding-stuck") else "enabled"
+        for e in by_kind(plan, "Aurora cluster")
+        if not e.checks["writer"]
+    }
     for e in by_kind(plan, "ElastiCache group"):
         boto3.client("elasticache", region_name=e.region).create_replication_group(
             ReplicationGroupId=e.name,
@@ -447,7 +453,8 @@ def build(plan: Plan, drift: str | None = None) -> dict[str, str]:
 
 
 def factory(roles: dict[str, str]) -> Any:
-    """moto clients; DescribeReplicationGroups answers with each group's global role, as AWS does."""
+    """moto clients; DescribeReplicationGroups answers with each group's global role and
+    DescribeDBClusters with each secondary's forwarding status, as AWS does."""
     clients: dict[tuple[str, str], Any] = {}
 
     def add_membership(parsed: dict[str, Any], **_: Any) -> None:
@@ -459,10 +466,17 @@ def factory(roles: dict[str, str]) -> Any:
                     "GlobalReplicationGroupMemberRole": role.upper(),
                 }
 
+    def add_forwarding_status(parsed: dict[str, Any], **_: Any) -> None:
+        for cluster in parsed.get("DBClusters", []):
+            status = roles.get(f"aurora:{cluster['DBClusterIdentifier']}")
+            if status is not None:
+                cluster["GlobalWriteForwardingStatus"] = status
+
     def client(service: str, region: str) -> Any:
         if (service, region) not in clients:
             made = boto3.client(service, region_name=region, config=RETRIES)
             made.meta.events.register("after-call.elasticache.DescribeReplicationGroups", add_membership)
+            made.meta.events.register("after-call.rds.DescribeDBClusters", add_forwarding_status)
             clients[(service, region)] = made
         return clients[(service, region)]
 

@@ -12,7 +12,7 @@ What is checked, per kind:
 - EKS cluster: exists, Kubernetes version, secrets encrypted with a KMS key, control-plane log
   types, public endpoint.
 - Aurora cluster: exists, encrypted with a customer key, deletion protection, backup retention,
-  global database, writer, global write forwarding requested.
+  global database, writer, global write forwarding requested (and, on a secondary, enabled).
 - ElastiCache group: exists, at rest with a customer key, TLS in transit, Multi-AZ, automatic
   failover, snapshot retention, global datastore role.
 """
@@ -167,6 +167,12 @@ def expectations(plan: Plan) -> list[Expectation]:
                 writer=plan.regions.get(cluster.urn) == write_home,
                 # Each secondary forwards its region's writes (the writer once a failover demotes it).
                 write_forwarding=bool(i.get("enableGlobalWriteForwarding")),
+                # ... and on a secondary it must have taken effect, not be stuck `enabling`.
+                **(
+                    {"forwarding_active": True}
+                    if i.get("enableGlobalWriteForwarding") and plan.regions.get(cluster.urn) != write_home
+                    else {}
+                ),
             )
         )
     primaries = {
@@ -271,6 +277,7 @@ def _aurora(clients: ClientFactory, region: str, name: str) -> dict[str, object]
         "global_database": global_id,
         "writer": writer if global_id else not cluster.get("ReplicationSourceIdentifier"),
         "write_forwarding": bool(cluster.get("GlobalWriteForwardingRequested")),
+        "forwarding_active": cluster.get("GlobalWriteForwardingStatus") == "enabled",
     }
 
 

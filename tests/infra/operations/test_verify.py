@@ -68,13 +68,14 @@ def test_after_a_failover_the_new_write_home_holds_the_writer_and_primaries(
 
 def test_a_stack_file_that_moved_the_write_home_alone_is_drift(aws: None) -> None:
     """The live account still writes in us-east-1; a stack file that says eu-west-1 disagrees on
-    exactly the writer (every store is regional: no datastore role moves)."""
+    exactly the writer, and on us-east-1's forwarding, which a secondary would report in effect
+    (every store is regional: no datastore role moves)."""
     clients = factory(build(plan_of("staging")))
     values = namespace_values(read_stack_file(PROJECT_DIR / "Pulumi.staging.yaml"))
     after, _ = config_after_failover(values, "eu-west-1")
     findings = verify(expectations(plan_after(PROJECT_DIR, "staging", after)), clients)
     drifted = sorted((f.check, f.region) for f in findings if not f.ok)
-    assert drifted == [("writer", "eu-west-1"), ("writer", "us-east-1")]
+    assert drifted == [("forwarding_active", "us-east-1"), ("writer", "eu-west-1"), ("writer", "us-east-1")]
 
 
 def test_a_conforming_account_has_no_drift(aws: None) -> None:
@@ -92,7 +93,7 @@ def test_a_conforming_account_has_no_drift(aws: None) -> None:
         ("eks-logs", "EKS cluster", "log_types", ["api", "audit"]),
         ("backups", "Aurora cluster", "backup_retention_days", 1),
         ("aurora-missing", "Aurora cluster", "exists", "missing"),
-        ("no-forwarding", "Aurora cluster", "write_forwarding", False),
+        ("forwarding-stuck", "Aurora cluster", "forwarding_active", False),
         ("multi-az", "ElastiCache group", "multi_az", False),
         ("tls", "ElastiCache group", "tls", False),
         ("unknown-key", "ElastiCache group", "customer_key", False),
@@ -103,6 +104,17 @@ def test_each_drift_is_reported(aws: None, drift: str, kind: str, check: str, ac
     drifted = [f for f in verify(expectations(plan), factory(build(plan, drift))) if not f.ok]
     assert {(f.kind, f.check) for f in drifted} == {(kind, check)}
     assert drifted[0].actual == actual
+
+
+def test_forwarding_turned_off_is_drift_on_every_member(aws: None) -> None:
+    """Off in the console: every member stops asking for it, and the secondary stops forwarding."""
+    plan = plan_of("staging")
+    drifted = [f for f in verify(expectations(plan), factory(build(plan, "no-forwarding"))) if not f.ok]
+    assert sorted((f.region, f.check) for f in drifted) == [
+        ("eu-west-1", "forwarding_active"),
+        ("eu-west-1", "write_forwarding"),
+        ("us-east-1", "write_forwarding"),
+    ]
 
 
 def test_the_command_prints_the_drift_and_exits_1(
