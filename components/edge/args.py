@@ -196,7 +196,7 @@ class SessionAffinity(MeridianModel):
         mode: `none` (default: each request goes to the first healthy pool of its order), `cookie`,
             `ip_cookie` or `header`. With regional session stores, `cookie` keeps a user in the
             region that holds their session, also after a failover (re-pinned to the failover
-            pool, and kept there when home recovers); `none` signs them out on every move.
+            pool, and kept there until the cookie expires); `none` signs them out on every move.
         ttl_seconds: how long a session sticks (cookie modes 1,800-604,800; header 30-3,600;
             default Cloudflare's: 23 hours for cookies, 1,800 s for headers).
         headers: the headers that identify a session (mode `header` only; at least one).

@@ -379,5 +379,8 @@ def test_aws_default_quota_is_too_small_for_prods_peak(prod_values: dict[str, An
     config = validate_config(prod_values, "Pulumi.prod.yaml")
     report = analyse_capacity(config, "prod", workload(config))
     (all_up,) = [s for s in report.scenarios if s.lost is None]
-    assert report.forwarding(all_up) > 1 and report.headroom(all_up) < 0
+    # Forwarding is the scenario's tightest limit then (me-central-1 is at 103 %, the quota at 104 %).
+    assert report.forwarding(all_up) > 1 and report.headroom(all_up) == pytest.approx(
+        1 - report.forwarding(all_up)
+    )
     assert capacity_json(report)["scenarios"][0]["forwardingSlots"] == 1_250
