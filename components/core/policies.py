@@ -20,6 +20,7 @@ __all__ = [
     "log_delivery_policy",
     "logs_key_statement",
     "rds_connect_policy",
+    "rds_connect_statement",
     "secret_read_policy",
     "service_trust",
 ]
@@ -51,21 +52,27 @@ def service_trust(
     return document(statement)
 
 
-def rds_connect_policy(
+def rds_connect_statement(
     partition: str, region: str, account: str, resource_id: str, users: Sequence[str], *, sid: str
 ) -> Document:
     """`rds-db:connect` as these database users of one RDS resource: a cluster's resource id
-    (`cluster-…`, for the proxy's own role) or a proxy's id (`prx-…`, for clients of the proxy)."""
-    return document(
-        {
-            "Sid": sid,
-            "Effect": "Allow",
-            "Action": "rds-db:connect",
-            "Resource": [
-                f"arn:{partition}:rds-db:{region}:{account}:dbuser:{resource_id}/{user}" for user in users
-            ],
-        }
-    )
+    (`cluster-…`, for the proxy's own role and for connections to the cluster itself) or a
+    proxy's id (`prx-…`, for clients of the proxy)."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": "rds-db:connect",
+        "Resource": [
+            f"arn:{partition}:rds-db:{region}:{account}:dbuser:{resource_id}/{user}" for user in users
+        ],
+    }
+
+
+def rds_connect_policy(
+    partition: str, region: str, account: str, resource_id: str, users: Sequence[str], *, sid: str
+) -> Document:
+    """A policy of one `rds_connect_statement`."""
+    return document(rds_connect_statement(partition, region, account, resource_id, users, sid=sid))
 
 
 def secret_read_policy(secret_arns: Sequence[str], key_arn: str, region: str, *, sid: str) -> Document:

@@ -33,7 +33,7 @@ import pulumi_aws as aws
 from ..core.iam import managed_policy_role
 from ..core.logs import encrypted_log_group
 from ..core.lookups import AwsContext
-from ..core.policies import document, rds_connect_policy, service_trust
+from ..core.policies import document, rds_connect_policy, rds_connect_statement, service_trust
 from ..core.secrets import generated_password, kms_secret, replica_arn
 from ..network.network import admit_group
 from ..storage.cross_region_backup import CrossRegionBackup
@@ -302,12 +302,10 @@ class PostgresCluster(pulumi.ComponentResource):
         ).apply(
             lambda v: json.dumps(
                 document(
-                    *rds_connect_policy(v[0], v[1], v[2], v[3], users, sid="ConnectThroughTheProxy")[
-                        "Statement"
-                    ],
-                    *rds_connect_policy(v[0], v[1], v[2], v[4], users, sid="ForwardWritesThroughTheCluster")[
-                        "Statement"
-                    ],
+                    rds_connect_statement(v[0], v[1], v[2], v[3], users, sid="ConnectThroughTheProxy"),
+                    rds_connect_statement(
+                        v[0], v[1], v[2], v[4], users, sid="ForwardWritesThroughTheCluster"
+                    ),
                 )
             )
         )

@@ -44,7 +44,7 @@ from rich.console import Console
 from rich.table import Table
 
 from components.core.sizes import ComponentSizes
-from components.edge.geo import AWS_REGION_LOCATIONS, CloudflareRegion, Place, distance_km
+from components.edge.geo import AWS_REGION_LOCATIONS, CloudflareRegion, distance_km
 from components.redis.args import RedisRole
 
 from ..config.component_args import cdn_args
@@ -281,15 +281,11 @@ def forwarded_sessions(
         rps
         * writes_per_request
         * 2
-        * rtt_floor_ms(distance_km(_located(region), _located(writer)), inflation)
+        * rtt_floor_ms(distance_km(AWS_REGION_LOCATIONS[region], AWS_REGION_LOCATIONS[writer]), inflation)
         / 1000
         for region, rps in load.items()
         if region != writer
     )
-
-
-def _located(region: str) -> Place:
-    return AWS_REGION_LOCATIONS[region]
 
 
 @cache

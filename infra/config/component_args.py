@@ -123,6 +123,6 @@ def cdn_args(config: StackConfig, stack: str) -> CdnEdgeArgs:
         hostname=config.domain,
         regions={r.name: r.role for r in config.regions},
         fallback_region=config.write_home,
-        read_only_regions=tuple(r.name for r in config.regions if r.name not in config.writable_regions()),
+        read_only_regions=tuple(config.read_only_regions()),
         name_prefix=f"{NAMESPACE}-{stack}",
     )

@@ -385,8 +385,7 @@ def _cdn_issues(config: StackConfig, prod: bool) -> list[ConfigIssue]:
                     "components/edge/geo.py AWS_REGION_LOCATIONS",
                 )
             )
-    read_only = [r for r in roles if r not in config.writable_regions()]
-    for problem in cdn_problems(config.cdn, roles, config.write_home, read_only):
+    for problem in cdn_problems(config.cdn, roles, config.write_home, config.read_only_regions()):
         if problem.setting == "fallback":
             continue  # the write home: reported by the writeHome rule
         path = f"{NAMESPACE}:regions" if problem.setting == "regions" else f"{at}.{problem.setting}"

@@ -216,6 +216,12 @@ class StackConfig(MeridianModel):
         Cloudflare may steer users to."""
         return [r.name for r in self.regions if not self.write_problems(r.name)]
 
+    def read_only_regions(self) -> list[str]:
+        """The regions whose API cannot write every store it uses, in stack order: no Cloudflare
+        pool, no place in any steering order."""
+        writable = set(self.writable_regions())
+        return [r.name for r in self.regions if r.name not in writable]
+
     def writable_stores(self, region: str) -> list[str]:
         """The Redis stores the API in `region` can write: its regional ones, and the global ones
         whose primary is there now."""
