@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .core.args import RegionRole
     from .core.sizes import EksSizes, PostgresSizes, RedisSizes
     from .edge.args import CdnEdgeArgs, CdnSettings
-    from .edge.cdn_edge import CdnEdge
+    from .edge.cdn_edge import CdnEdge, edge_source_ranges
     from .edge.geo import CloudflareRegion
     from .edge.steering import SteeringPlan, plan_steering
     from .eks.app_envelope import AppEnvelope
@@ -145,6 +145,7 @@ __all__ = [
     "WarehouseArgs",
     "WarehouseSettings",
     "copy_vault",
+    "edge_source_ranges",
     "plan_steering",
     "plan_subnets",
 ]
@@ -162,6 +163,7 @@ _MODULES: dict[str, str] = {
     "AuditTrailArgs": "audit.args",
     "CdnSettings": "edge.args",
     "CdnEdge": "edge.cdn_edge",
+    "edge_source_ranges": "edge.cdn_edge",
     "CdnEdgeArgs": "edge.args",
     "CloudflareRegion": "edge.geo",
     "ClusterRole": "postgres.args",

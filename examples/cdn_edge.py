@@ -27,6 +27,7 @@ from components import (
     RegionRole,
     RegionStack,
     RegionStackArgs,
+    edge_source_ranges,
 )
 
 HOSTNAME = "api.payments.example.com"
@@ -57,6 +58,8 @@ def eks(cluster_name: str) -> EksClusterArgs:
 
 
 def main() -> dict[str, Any]:
+    # Each region's ingress NLB admits Cloudflare's published ranges only, read at each `up`.
+    cloudflare_ranges = edge_source_ranges("payments-edge-ranges")
     regions = {
         name: RegionStack(
             name,
@@ -67,6 +70,7 @@ def main() -> dict[str, Any]:
                 network=NetworkArgs(cidr=cidr),
                 eks=eks(f"payments-prod-{name}"),
             ),
+            origin_sources=cloudflare_ranges,
         )
         for name, cidr in REGIONS.items()
     }
@@ -82,8 +86,8 @@ def main() -> dict[str, Any]:
             name_prefix="payments-prod",
         ),
         origins={name: region.eks.ingress_hostname for name, region in regions.items()},
-        install_origin_certificate=lambda certificate, key: [
-            region.install_origin_certificate(certificate, key) for region in regions.values()
+        install_origin_certificate=lambda certificate, key, client_ca: [
+            region.install_origin_certificate(certificate, key, client_ca) for region in regions.values()
         ],
     )
     exports = {

@@ -25,6 +25,7 @@ from components import (
     Network,
     NetworkArgs,
     RegionKey,
+    edge_source_ranges,
 )
 
 REGION = "eu-central-1"
@@ -60,6 +61,8 @@ def main() -> dict[str, Any]:
         vpc_id=network.vpc_id,
         private_subnet_ids=network.private_subnet_ids,
         kms_key_arn=key.arn,
+        # Your CDN's published ranges: the ingress NLB admits nothing else (here Cloudflare's).
+        origin_sources=edge_source_ranges("payments-euc1-edge-ranges"),
         opts=pinned,
     )  # fmt: skip
     exports = {

@@ -29,6 +29,7 @@ from components import (
     RegionRole,
     RegionStack,
     RegionStackArgs,
+    edge_source_ranges,
 )
 
 
@@ -62,6 +63,7 @@ def main() -> dict[str, Any]:
                 ),
             ),
         ),
+        origin_sources=edge_source_ranges("payments-edge-ranges"),  # the CDN's published ranges only
     )  # fmt: skip
     region.attach_redis(
         RedisClusterArgs(

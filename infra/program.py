@@ -16,6 +16,7 @@ from pulumi.runtime import config as runtime_config
 from components import CdnEdge, NetworkError, PostgresCluster, RedisCluster, RegionStack
 from components.audit.args import AuditTrailArgs
 from components.audit.audit_trail import AuditTrail
+from components.edge.cdn_edge import edge_source_ranges
 from components.observability.args import GrafanaArgs
 from components.observability.grafana_workspace import GrafanaWorkspace
 from components.redis.args import Membership
@@ -55,7 +56,12 @@ def build(config: StackConfig, stack: str) -> tuple[dict[str, RegionStack], CdnE
     the global PostgreSQL database across the regions config lists for it, then the Redis stores,
     then each region's endpoints for its API (where it writes and reads each store), then the
     observability, then the Cloudflare edge in front of the regions that take writes."""
-    regions = {args.region: RegionStack(args.region, args) for args in region_args(config, stack)}
+    # Cloudflare's ranges, read once: every region's ingress NLB admits these and nothing else.
+    origin_sources = edge_source_ranges(f"{NAMESPACE}-{stack}-edge-ranges", api_token=cloudflare_api_token())
+    regions = {
+        args.region: RegionStack(args.region, args, origin_sources=origin_sources)
+        for args in region_args(config, stack)
+    }
     attach_database(config, stack, regions)
     attach_redis_stores(config, stack, regions)
     for name, region in regions.items():
@@ -131,12 +137,18 @@ def attach_edge(config: StackConfig, stack: str, regions: dict[str, RegionStack]
         f"{NAMESPACE}-{stack}-edge",
         cdn_args(config, stack),
         origins={name: region.eks.ingress_hostname for name, region in regions.items()},
-        api_token=pulumi.Config("cloudflare").get_secret("apiToken"),
-        install_origin_certificate=lambda certificate, key: [
-            region.install_origin_certificate(certificate, key) for region in regions.values()
+        api_token=cloudflare_api_token(),
+        install_origin_certificate=lambda certificate, key, client_ca: [
+            region.install_origin_certificate(certificate, key, client_ca) for region in regions.values()
         ],
     )
     return edge
+
+
+def cloudflare_api_token() -> pulumi.Output[str] | None:
+    """The stack file's encrypted `cloudflare:apiToken` when set; None lets Cloudflare's provider
+    read CLOUDFLARE_API_TOKEN, as CI passes it."""
+    return pulumi.Config("cloudflare").get_secret("apiToken")
 
 
 def attach_database(config: StackConfig, stack: str, regions: dict[str, RegionStack]) -> PostgresCluster:

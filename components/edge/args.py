@@ -266,6 +266,10 @@ class CdnSettings(MeridianModel):
             gateways present (default 5,475, fifteen years, Cloudflare's default: an expired
             origin certificate under strict TLS takes every region down at once; the certificate
             is trusted only by Cloudflare).
+        origin_pull_certificate_days: validity of the client certificate Cloudflare presents to
+            the origins (Authenticated Origin Pulls, zone-level, our own CA; default 365). It is
+            renewed by the first `pulumi up` in its last 30 days; the origins trust the CA, so a
+            renewal changes nothing at the origins.
     """
 
     account_id: CloudflareId
@@ -291,6 +295,7 @@ class CdnSettings(MeridianModel):
             )
         ),
     ] = 5475
+    origin_pull_certificate_days: int = Field(default=365, ge=60, le=3650)
 
     @model_validator(mode="after")
     def _preload_needs_a_year(self) -> CdnSettings:

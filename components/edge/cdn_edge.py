@@ -6,7 +6,12 @@
     │                          HTTP/3, 0-RTT off, DNSSEC: resources, never dashboard clicks
     ├── Origin CA certificate  for the hostname, from a key made here; the regions' ingress
     │                          gateways present it, so "strict" can verify every origin
-    ├── monitor                HTTPS GET of the health path through each region's gateway
+    ├── origin pulls           zone-level Authenticated Origin Pulls with a client certificate of
+    │                          our own CA (made here): the gateways require it (Istio MUTUAL), so
+    │                          only requests through this zone reach an origin, not merely
+    │                          requests from Cloudflare's addresses (any zone could send those)
+    ├── monitor                HTTPS GET of the health path through each region's gateway, as the
+    │                          zone sends it (its origin-pull certificate included)
     ├── pools ×regions         one per AWS region that takes writes (none for a read-only one): its
     │                          ingress NLB, the monitor, minimum origins, the region's coordinates,
     │                          optional load shedding
@@ -34,10 +39,21 @@ from .args import AffinityMode, CdnEdgeArgs, RateLimitAction
 from .geo import AWS_REGION_LOCATIONS
 from .steering import check_regions
 
-__all__ = ["CLOUDFLARE_MANAGED_RULESET", "OWASP_CORE_RULESET", "CdnEdge", "OriginInstaller", "zone_settings"]
+__all__ = [
+    "CLOUDFLARE_MANAGED_RULESET",
+    "OWASP_CORE_RULESET",
+    "CdnEdge",
+    "OriginInstaller",
+    "edge_source_ranges",
+    "zone_settings",
+]
 
-#: Installs the origin certificate and key where the origins serve them; returns those resources.
-OriginInstaller = Callable[[pulumi.Output[str], pulumi.Output[str]], Sequence[pulumi.Resource]]
+#: Installs, where the origins serve them, the origin certificate, its key and the CA that signs the
+#: edge's origin-pull client certificate (the origins require a client certificate it signed);
+#: returns those resources.
+OriginInstaller = Callable[
+    [pulumi.Output[str], pulumi.Output[str], pulumi.Output[str]], Sequence[pulumi.Resource]
+]
 
 #: Cloudflare's managed WAF rulesets (ids are Cloudflare's, the same in every account).
 CLOUDFLARE_MANAGED_RULESET = "efb7b8c949ac4650a09736fc376e9aee"
@@ -47,6 +63,22 @@ OWASP_ANOMALY_SCORE_RULE = "6179ae15870a4bb7b2d480d4843b323c"
 #: What the edge compresses responses with, in order of preference (Compression Rules; the old
 #: zone-wide Brotli toggle is deprecated).
 COMPRESSION = ("zstd", "brotli", "gzip")
+#: The origin-pull CA's validity (ten years): it signs each year's client certificate.
+ORIGIN_PULL_CA_HOURS = 10 * 365 * 24
+#: The origin-pull client certificate is replaced by the first `pulumi up` in its last 30 days.
+ORIGIN_PULL_RENEWAL_HOURS = 30 * 24
+
+
+def edge_source_ranges(
+    name: str, *, api_token: pulumi.Input[str] | None = None, opts: pulumi.ResourceOptions | None = None
+) -> pulumi.Output[list[str]]:
+    """Cloudflare's published IPv4 ranges (`cloudflare.get_ip_ranges`, read afresh at each `up`),
+    sorted: the only sources an origin load balancer admits. The lookup goes through its own
+    `cloudflare.Provider` (`name`), as the regions need the list before the edge exists. IPv4 only:
+    the origins' NLBs are IPv4, so Cloudflare reaches them over IPv4."""
+    provider = cloudflare.Provider(name, api_token=api_token, opts=opts)
+    ranges = cloudflare.get_ip_ranges_output(opts=pulumi.InvokeOptions(provider=provider))
+    return ranges.ipv4_cidrs.apply(lambda cidrs: sorted(cidrs or []))
 
 
 def zone_settings(args: CdnEdgeArgs) -> dict[str, Any]:
@@ -86,10 +118,13 @@ class CdnEdge(pulumi.ComponentResource):
             `args.regions`, no more, no fewer.
         api_token: Cloudflare API token (a secret); None lets the provider read
             `CLOUDFLARE_API_TOKEN`, as CI passes it.
-        install_origin_certificate: called with the origin certificate and its key; returns what
-            installs them at the origins (the regions' gateway Secrets). SSL "strict" and the load
-            balancer wait for those, so no origin is sent traffic before it can present the
-            certificate. None: the caller installs them (`origin_certificate`, `origin_private_key`).
+        install_origin_certificate: called with the origin certificate, its key and the
+            origin-pull CA; returns what installs them at the origins (the regions' gateway
+            Secrets). SSL "strict" and the load balancer wait for those, so no origin is sent
+            traffic before it can present the certificate; the CA comes only once the zone sends
+            its client certificate, so no origin asks for one before Cloudflare presents it.
+            None: the caller installs them (`origin_certificate`, `origin_private_key`,
+            `origin_pull_ca`).
         opts: resource options (a parent, say); no provider: the edge makes its own Cloudflare and
             TLS providers.
 
@@ -100,6 +135,9 @@ class CdnEdge(pulumi.ComponentResource):
         fallback_region: the region whose pool serves when every pool is unhealthy.
         origin_certificate, origin_private_key (secret): what each region's gateway presents.
         origin_certificate_expires_on: when the origin certificate expires (renew before then).
+        origin_pull_ca: the CA certificate the origins trust for client certificates (PEM).
+        origin_pull_certificate_expires_on: when the zone's origin-pull certificate expires
+            (`pulumi up` renews it in its last 30 days).
         provider: the edge's `cloudflare.Provider`, for anything else to declare in the zone.
         outputs(): what a stack exports about the edge (camelCase).
     """
@@ -128,9 +166,12 @@ class CdnEdge(pulumi.ComponentResource):
         zone, account = args.zone_id, args.account_id
         self.hostname = args.hostname
 
-        self._origin_certificate(name, args, child)
+        tls_provider = tls.Provider(f"{name}-tls", opts=pulumi.ResourceOptions(parent=self))
+        keyed = pulumi.ResourceOptions(parent=self, provider=tls_provider)
+        self._origin_certificate(name, args, child, keyed)
+        self._origin_pulls(name, args, child, keyed)
         installed = list(
-            install_origin_certificate(self.origin_certificate, self.origin_private_key)
+            install_origin_certificate(self.origin_certificate, self.origin_private_key, self.origin_pull_ca)
             if install_origin_certificate
             else ()
         )
@@ -150,7 +191,14 @@ class CdnEdge(pulumi.ComponentResource):
         # Cloudflare's monitors trust public CAs only, and the origins present an Origin CA
         # certificate (trusted by the proxy under "strict"), so the probe skips verification. It
         # carries no user data; the Host header routes it and is sent as the TLS server name.
+        # `probe_zone` sends it with the zone's egress settings, its origin-pull client
+        # certificate among them ("Simulate zone": "compatibility with features like
+        # authenticated origin pulls", Cloudflare's Load Balancing docs): the gateways refuse a
+        # TLS handshake without one.
         health = args.health_check
+        zone_name = cloudflare.get_zone_output(
+            zone_id=zone, opts=pulumi.InvokeOptions(provider=self.provider)
+        ).name
         monitor = cloudflare.LoadBalancerMonitor(
             f"{name}-monitor",
             account_id=account,
@@ -168,6 +216,7 @@ class CdnEdge(pulumi.ComponentResource):
             consecutive_up=health.consecutive_up,
             follow_redirects=False,
             allow_insecure=True,
+            probe_zone=zone_name,
             opts=child,
         )
         checked_from = check_regions(plan)
@@ -248,11 +297,11 @@ class CdnEdge(pulumi.ComponentResource):
         self.fallback_region = plan.fallback
         self.register_outputs(self.outputs())
 
-    def _origin_certificate(self, name: str, args: CdnEdgeArgs, child: pulumi.ResourceOptions) -> None:
+    def _origin_certificate(
+        self, name: str, args: CdnEdgeArgs, child: pulumi.ResourceOptions, keyed: pulumi.ResourceOptions
+    ) -> None:
         """An ECDSA key (kept as a secret in the stack's state), its CSR, and the Origin CA
         certificate for the hostname and its subdomains."""
-        tls_provider = tls.Provider(f"{name}-tls", opts=pulumi.ResourceOptions(parent=self))
-        keyed = pulumi.ResourceOptions(parent=self, provider=tls_provider)
         key = tls.PrivateKey(f"{name}-origin-key", algorithm="ECDSA", ecdsa_curve="P256", opts=keyed)
         request = tls.CertRequest(
             f"{name}-origin-csr",
@@ -272,6 +321,66 @@ class CdnEdge(pulumi.ComponentResource):
         self.origin_certificate: pulumi.Output[str] = certificate.certificate
         self.origin_certificate_expires_on: pulumi.Output[str] = certificate.expires_on
         self.origin_private_key: pulumi.Output[str] = pulumi.Output.secret(key.private_key_pem)
+
+    def _origin_pulls(
+        self, name: str, args: CdnEdgeArgs, child: pulumi.ResourceOptions, keyed: pulumi.ResourceOptions
+    ) -> None:
+        """Zone-level Authenticated Origin Pulls with our own CA, not Cloudflare's shared
+        certificate: that one "is not exclusive to your account and only guarantees that a request
+        is coming from the Cloudflare network" (Cloudflare's AOP docs), so another zone pointed at
+        an origin would pass. The keys stay in the stack's state, as secrets."""
+        ca_key = tls.PrivateKey(
+            f"{name}-origin-pull-ca-key", algorithm="ECDSA", ecdsa_curve="P256", opts=keyed
+        )
+        ca = tls.SelfSignedCert(
+            f"{name}-origin-pull-ca",
+            private_key_pem=ca_key.private_key_pem,
+            subject={"common_name": f"{args.name_prefix} origin-pull CA", "organization": args.name_prefix},
+            is_ca_certificate=True,
+            validity_period_hours=ORIGIN_PULL_CA_HOURS,
+            allowed_uses=["cert_signing", "crl_signing"],
+            opts=keyed,
+        )
+        client_key = tls.PrivateKey(
+            f"{name}-origin-pull-key", algorithm="ECDSA", ecdsa_curve="P256", opts=keyed
+        )
+        request = tls.CertRequest(
+            f"{name}-origin-pull-csr",
+            private_key_pem=client_key.private_key_pem,
+            subject={"common_name": f"{args.hostname} via Cloudflare", "organization": args.name_prefix},
+            opts=keyed,
+        )
+        client = tls.LocallySignedCert(
+            f"{name}-origin-pull-certificate",
+            cert_request_pem=request.cert_request_pem,
+            ca_private_key_pem=ca_key.private_key_pem,
+            ca_cert_pem=ca.cert_pem,
+            validity_period_hours=args.origin_pull_certificate_days * 24,
+            early_renewal_hours=ORIGIN_PULL_RENEWAL_HOURS,
+            allowed_uses=["digital_signature", "client_auth"],
+            opts=keyed,
+        )
+        # A renewed certificate is uploaded before the old one is deleted (Pulumi's default
+        # create-before-delete), Cloudflare's documented way to replace it without downtime.
+        uploaded = cloudflare.AuthenticatedOriginPullsCertificate(
+            f"{name}-origin-pull-upload",
+            zone_id=args.zone_id,
+            certificate=client.cert_pem,
+            private_key=client_key.private_key_pem,  # a secret already (the provider marks it)
+            opts=child,
+        )
+        enabled = cloudflare.AuthenticatedOriginPullsSettings(
+            f"{name}-origin-pulls",
+            zone_id=args.zone_id,
+            enabled=True,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[uploaded])),
+        )
+        # The CA reaches the origins only once the zone presents its certificate: an origin that
+        # asked for one earlier would refuse every request, a live stack's too.
+        self.origin_pull_ca: pulumi.Output[str] = pulumi.Output.all(ca.cert_pem, enabled.enabled).apply(
+            lambda values: values[0]
+        )
+        self.origin_pull_certificate_expires_on: pulumi.Output[str] = client.validity_end_time
 
     def _rulesets(self, name: str, args: CdnEdgeArgs, child: pulumi.ResourceOptions) -> None:
         """One zone entry-point ruleset per phase: WAF, rate limit, cache, compression, redirect."""
@@ -415,6 +524,7 @@ class CdnEdge(pulumi.ComponentResource):
             "fallbackRegion": self.fallback_region,
             "steering": self.steering,
             "originCertificateExpiresOn": self.origin_certificate_expires_on,
+            "originPullCertificateExpiresOn": self.origin_pull_certificate_expires_on,
         }
 
 

@@ -109,6 +109,9 @@ class EksCluster(pulumi.ComponentResource):
         private_subnet_ids: one private subnet per AZ (control plane ENIs, nodes).
         kms_key_arn: the region's customer-managed key (secrets, volumes, logs); its key policy
             must let CloudWatch Logs and Auto Scaling use it (`RegionKey`'s does).
+        origin_sources: the only networks the ingress gateway's NLB admits, on 443: the CDN's
+            published ranges (`components.edge.edge_source_ranges`). Required: an origin open to
+            the internet lets anyone past the CDN's WAF and rate limits.
         opts: resource options; the AWS provider pinned to the region comes from here
             (`providers=[provider]`) or from the parent.
 
@@ -133,6 +136,7 @@ class EksCluster(pulumi.ComponentResource):
         vpc_id: pulumi.Input[str],
         private_subnet_ids: pulumi.Input[Sequence[str]],
         kms_key_arn: pulumi.Input[str],
+        origin_sources: pulumi.Input[Sequence[str]],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("meridian:eks:EksCluster", name, None, opts)
@@ -243,6 +247,7 @@ class EksCluster(pulumi.ComponentResource):
             f"{name}-mesh",
             settings=args.istio,
             hostname=args.hostname,
+            origin_sources=origin_sources,
             opts=pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(depends_on=[system, apps])),
         )
         self.app = AppEnvelope(

@@ -1,10 +1,13 @@
-"""ServiceMesh: Istio in one cluster, with mTLS required everywhere and an internet-facing gateway.
+"""ServiceMesh: Istio in one cluster, with mTLS required everywhere and a gateway only the CDN reaches.
 
     ServiceMesh  (meridian:eks:ServiceMesh)
     ├── namespaces          istio-system (privileged: the CNI node agent), istio-ingress (baseline)
-    ├── Helm releases       base → cni → istiod → gateway, one pinned Istio version
+    ├── Helm releases       base → cni → istiod → gateway, one pinned Istio version; the gateway's
+    │                       internet-facing NLB (public subnets) listens on 443 only and admits
+    │                       only `origin_sources` (the CDN's published ranges)
     ├── PeerAuthentication  mesh-wide mTLS STRICT (plain-text traffic between pods is refused)
-    └── Gateway `public`    HTTPS for the platform's hostname on an internet-facing NLB (public subnets)
+    └── Gateway `public`    HTTPS for the platform's hostname, MUTUAL: a client certificate signed
+                            by the edge's origin-pull CA, so only requests through our zone pass
 
 The Istio CNI plugin replaces the `istio-init` container (NET_ADMIN), so meshed application
 namespaces can enforce the `restricted` Pod Security level.
@@ -12,13 +15,15 @@ namespaces can enforce the `restricted` Pod Security level.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_kubernetes as k8s
 
 from ..core.kube import ON_SYSTEM_NODES, PodSecurity, psa_namespace
 from .args import IstioSettings
 
-__all__ = ["GATEWAY_NAMESPACE", "ISTIO_CHARTS", "ServiceMesh", "origin_tls_secret_name"]
+__all__ = ["GATEWAY_NAMESPACE", "GATEWAY_PORTS", "ISTIO_CHARTS", "ServiceMesh", "origin_tls_secret_name"]
 
 #: Istio's chart repository since 1.31 (the older Google Cloud Storage one is retired in December 2026).
 ISTIO_CHARTS = "https://blob.istio.io/istio-release/charts"
@@ -33,6 +38,11 @@ NLB_ANNOTATIONS = {
     "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
     "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
 }
+
+
+#: The gateway Service's only port: HTTPS. Nothing on 80 (Cloudflare redirects to HTTPS at the edge)
+#: or 15021 (the status port stays inside the cluster, for the kubelet's probes).
+GATEWAY_PORTS = [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 443}]
 
 
 def origin_tls_secret_name(hostname: str) -> str:
@@ -54,6 +64,11 @@ class ServiceMesh(pulumi.ComponentResource):
         istiod: the control plane's Helm release (mesh resources depend on it for their CRDs).
         gateway_name: `istio-ingress/public`, for VirtualServices to bind to.
         ingress_hostname: the NLB hostname in front of the gateway: this region's CDN origin.
+
+    Args:
+        origin_sources: the only networks the gateway's NLB admits (its Service's
+            `loadBalancerSourceRanges`, which the AWS cloud provider turns into the nodes' security
+            group rules): the CDN's published ranges (`components.edge.edge_source_ranges`).
     """
 
     def __init__(
@@ -62,6 +77,7 @@ class ServiceMesh(pulumi.ComponentResource):
         *,
         settings: IstioSettings,
         hostname: str,
+        origin_sources: pulumi.Input[Sequence[str]],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("meridian:eks:ServiceMesh", name, None, opts)
@@ -100,7 +116,12 @@ class ServiceMesh(pulumi.ComponentResource):
             "gateway",
             gateway_ns,
             {
-                "service": {"type": "LoadBalancer", "annotations": NLB_ANNOTATIONS},
+                "service": {
+                    "type": "LoadBalancer",
+                    "annotations": NLB_ANNOTATIONS,
+                    "ports": GATEWAY_PORTS,
+                    "loadBalancerSourceRanges": origin_sources,
+                },
                 "autoscaling": {
                     "minReplicas": settings.gateway_min_replicas,
                     "maxReplicas": settings.gateway_max_replicas,
@@ -134,21 +155,18 @@ class ServiceMesh(pulumi.ComponentResource):
             spec={
                 "selector": {"istio": "ingress"},
                 "servers": [
-                    # Cloudflare connects with SSL "strict": the origin certificate for the hostname
-                    # is the secret below, supplied with the CDN edge.
+                    # Cloudflare connects with SSL "strict" and presents the zone's origin-pull
+                    # client certificate: the Secret below holds the origin certificate for the
+                    # hostname and the CA that signed the client certificate (`ca.crt`), both
+                    # supplied with the CDN edge. No HTTP server: the NLB has no port 80.
                     {
                         "port": {"number": 443, "name": "https", "protocol": "HTTPS"},
                         "hosts": [hostname],
                         "tls": {
-                            "mode": "SIMPLE",
+                            "mode": "MUTUAL",
                             "credentialName": origin_tls_secret_name(hostname),
                             "minProtocolVersion": "TLSV1_2",
                         },
-                    },
-                    {
-                        "port": {"number": 80, "name": "http", "protocol": "HTTP"},
-                        "hosts": [hostname],
-                        "tls": {"httpsRedirect": True},
                     },
                 ],
             },
@@ -168,14 +186,15 @@ class ServiceMesh(pulumi.ComponentResource):
         self.register_outputs({"ingressHostname": self.ingress_hostname})
 
     def install_origin_certificate(
-        self, certificate: pulumi.Input[str], private_key: pulumi.Input[str]
+        self, certificate: pulumi.Input[str], private_key: pulumi.Input[str], client_ca: pulumi.Input[str]
     ) -> k8s.core.v1.Secret:
-        """Give the public Gateway its certificate: the TLS Secret its `credentialName` names
+        """Give the public Gateway its certificate and the CA its clients' certificates must chain
+        to: the TLS Secret its `credentialName` names, with `ca.crt` beside `tls.crt` and `tls.key`
         (Istio picks it up when it appears; until then the HTTPS server has no certificate)."""
         return k8s.core.v1.Secret(
             f"{self._name}-origin-tls",
             metadata={"name": origin_tls_secret_name(self._hostname), "namespace": GATEWAY_NAMESPACE},
             type="kubernetes.io/tls",
-            string_data={"tls.crt": certificate, "tls.key": private_key},
+            string_data={"tls.crt": certificate, "tls.key": private_key, "ca.crt": client_ca},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self._gateway_namespace]),
         )

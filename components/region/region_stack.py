@@ -64,6 +64,8 @@ class RegionStack(pulumi.ComponentResource):
         name: the component's name (the stack program uses the region's, e.g. `eu-west-1`); its
             provider is `<name>-aws`, everything else is named `<name_prefix>-<region>-…`.
         args: validated `RegionStackArgs`.
+        origin_sources: the only networks the region's ingress NLB admits, on 443: the CDN's
+            published ranges (`components.edge.edge_source_ranges`).
         opts: resource options (a parent, say); no AWS provider: the region makes its own.
 
     Attributes:
@@ -93,6 +95,8 @@ class RegionStack(pulumi.ComponentResource):
         self,
         name: str,
         args: RegionStackArgs,
+        *,
+        origin_sources: pulumi.Input[Sequence[str]],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("meridian:region:RegionStack", name, None, opts)
@@ -126,6 +130,7 @@ class RegionStack(pulumi.ComponentResource):
             vpc_id=self.network.vpc_id,
             private_subnet_ids=self.network.private_subnet_ids,
             kms_key_arn=self.key.arn,
+            origin_sources=origin_sources,
             opts=pinned,
         )
 
@@ -319,11 +324,12 @@ class RegionStack(pulumi.ComponentResource):
         return self.telemetry
 
     def install_origin_certificate(
-        self, certificate: pulumi.Input[str], private_key: pulumi.Input[str]
+        self, certificate: pulumi.Input[str], private_key: pulumi.Input[str], client_ca: pulumi.Input[str]
     ) -> pulumi.Resource:
         """Have the region's ingress gateway present the CDN's origin certificate (Cloudflare
-        connects under SSL "strict" and verifies it); returns the Secret holding it."""
-        return self.eks.mesh.install_origin_certificate(certificate, private_key)
+        connects under SSL "strict" and verifies it) and require a client certificate signed by
+        `client_ca` (the edge's origin-pull CA); returns the Secret holding them."""
+        return self.eks.mesh.install_origin_certificate(certificate, private_key, client_ca)
 
     def add_overview_dashboard(self, name: str, regions: Sequence[RegionAlarms]) -> aws.cloudwatch.Dashboard:
         """One dashboard, here, of every region's alarm states (a CloudWatch dashboard may show the

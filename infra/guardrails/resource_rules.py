@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import ipaddress
 import json
 from collections.abc import Iterator
 from functools import cache
@@ -21,6 +22,7 @@ from .model import REQUIRED_TAGS, UNKNOWN, Subject, Undetermined, is_false, is_s
 
 __all__ = [
     "EKS_LOG_TYPES",
+    "HELM_RELEASE",
     "STATEFUL_TYPES",
     "WORLD",
     "aws_managed_key",
@@ -486,6 +488,49 @@ def _cloudflare_tls(subject: Subject) -> Iterator[str]:
         yield f"ssl is {value!r}: set it to 'strict' so Cloudflare verifies each origin's certificate"
     if setting == "min_tls_version" and value not in ("1.2", "1.3"):
         yield f"min_tls_version is {value!r}: set it to '1.2' or newer"
+
+
+# --- origins -------------------------------------------------------------------------------------
+
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+KUBE_SERVICE = "kubernetes:core/v1:Service"
+#: The one port an origin load balancer listens on.
+ORIGIN_PORTS = frozenset({443})
+
+
+def _load_balancer_service(subject: Subject) -> tuple[str, ...] | None:
+    """The path to a LoadBalancer Service's spec: a Service's `spec`, or a Helm release's
+    `values.service` (the charts this stack installs, Istio's gateway among them, take it there)."""
+    path = ("spec",) if subject.type == KUBE_SERVICE else ("values", "service")
+    return path if subject.get(*path, "type") == "LoadBalancer" else None
+
+
+@resource_rule(
+    "origin-admits-only-the-edge",
+    "A LoadBalancer Service (an origin) admits only listed public networks, the CDN's, and on 443 only",
+    HELM_RELEASE,
+    KUBE_SERVICE,
+)
+def _origin_sources(subject: Subject) -> Iterator[str]:
+    path = _load_balancer_service(subject)
+    if path is None:
+        return
+    sources = subject.items(*path, "loadBalancerSourceRanges")
+    if not sources:
+        yield (
+            "loadBalancerSourceRanges is empty, so the NLB admits the whole internet past the CDN's "
+            "WAF and rate limits: set it to the CDN's published ranges (edge_source_ranges)"
+        )
+    for cidr in sources:
+        network = ipaddress.ip_network(str(cidr), strict=False)
+        if str(network) in WORLD or not network.is_global:
+            yield f"loadBalancerSourceRanges has {cidr}: list only the CDN's published (public) ranges"
+    ports = {
+        number(port.get("port")) if isinstance(port, dict) else None for port in subject.items(*path, "ports")
+    }
+    if ports - ORIGIN_PORTS or not ports:
+        opened = sorted(str(int(p)) if p is not None else "?" for p in ports)
+        yield f"the Service opens ports {opened}: an origin listens on 443 only (set ports to https/443)"
 
 
 # --- protection ----------------------------------------------------------------------------------

@@ -318,3 +318,51 @@ def _zone_strict(stack: Stack) -> Iterator[Violation]:
             yield Violation(
                 urn, f"zone {zone} has no ssl=strict setting in the stack: add a ZoneSetting ssl strict"
             )
+
+
+ISTIO_GATEWAY = "kubernetes:networking.istio.io/v1:Gateway"
+ORIGIN_PULLS = "cloudflare:index/authenticatedOriginPullsSettings:AuthenticatedOriginPullsSettings"
+ORIGIN_PULL_CERTIFICATE = (
+    "cloudflare:index/authenticatedOriginPullsCertificate:AuthenticatedOriginPullsCertificate"
+)
+
+
+@stack_rule(
+    "origin-pulls-authenticated",
+    "Origins require the zone's own origin-pull client certificate (Istio MUTUAL, zone-level "
+    "Authenticated Origin Pulls with an uploaded certificate), so only requests through our zone pass",
+)
+def _origin_pulls(stack: Stack) -> Iterator[Violation]:
+    gateways = stack.of_type(ISTIO_GATEWAY)
+    for gateway in gateways:
+        for server in gateway.items("spec", "servers"):
+            tls_mode = (server.get("tls") or {}).get("mode") if isinstance(server, dict) else UNKNOWN
+            protocol = (server.get("port") or {}).get("protocol") if isinstance(server, dict) else UNKNOWN
+            if protocol != "HTTPS" or tls_mode != "MUTUAL":
+                yield Violation(
+                    gateway.urn,
+                    f"a {protocol} server with tls mode {tls_mode!r} serves anyone who reaches the NLB: "
+                    "serve HTTPS only, in MUTUAL mode with the edge's origin-pull CA (ca.crt)",
+                )
+    if not gateways:
+        return
+    zones = {
+        z
+        for s in stack.subjects
+        if s.type.startswith("cloudflare:") and isinstance(z := s.get("zoneId"), str)
+    }
+    enabled = {s.get("zoneId") for s in stack.of_type(ORIGIN_PULLS) if is_true(s.get("enabled"))}
+    uploaded = {s.get("zoneId") for s in stack.of_type(ORIGIN_PULL_CERTIFICATE)}
+    for zone in sorted(zones):
+        if zone not in enabled:
+            yield Violation(
+                gateways[0].urn,
+                f"zone {zone} does not send a client certificate to the origins: add "
+                "AuthenticatedOriginPullsSettings enabled=True",
+            )
+        elif zone not in uploaded:
+            yield Violation(
+                gateways[0].urn,
+                f"zone {zone} pulls with Cloudflare's shared certificate, which any zone presents: "
+                "upload the zone's own (AuthenticatedOriginPullsCertificate)",
+            )

@@ -33,7 +33,10 @@ from pulumi.runtime.rpc import (
 )
 
 __all__ = [
+    "CLOUDFLARE_IPV4",
+    "CLOUDFLARE_IPV6",
     "MOCK_ACCOUNT_ID",
+    "MOCK_ZONE_NAME",
     "PlanMocks",
     "PlanMonitor",
     "RecordedResource",
@@ -45,6 +48,20 @@ __all__ = [
 
 #: AWS's documentation example account.
 MOCK_ACCOUNT_ID = "123456789012"
+
+#: Cloudflare's published edge ranges (https://www.cloudflare.com/ips/, unchanged since 2023): what
+#: `cloudflare.get_ip_ranges` answers. A real `pulumi up` reads them afresh each time.
+CLOUDFLARE_IPV4 = (
+    "173.245.48.0/20", "103.21.244.0/22", "103.22.200.0/22", "103.31.4.0/22", "141.101.64.0/18",
+    "108.162.192.0/18", "190.93.240.0/20", "188.114.96.0/20", "197.234.240.0/22", "198.41.128.0/17",
+    "162.158.0.0/15", "104.16.0.0/13", "104.24.0.0/14", "172.64.0.0/13", "131.0.72.0/22",
+)  # fmt: skip
+CLOUDFLARE_IPV6 = (
+    "2400:cb00::/32", "2606:4700::/32", "2803:f800::/32", "2405:b500::/32", "2405:8100::/32",
+    "2a06:98c0::/29", "2c0f:f248::/32",
+)  # fmt: skip
+#: The zone `getZone` names (the zone of the stacks' `meridian:domain`).
+MOCK_ZONE_NAME = "example.com"
 
 #: AZ name suffix → AZ id number, where a region is not simply a→1, b→2, c→3. Names map to ids
 #: differently in each account; these are one real-looking account's mapping.
@@ -251,6 +268,19 @@ class PlanMocks(Mocks):
             }
         elif args.typ == "tls:index/certRequest:CertRequest":
             state["certRequestPem"] = _pem("CERTIFICATE REQUEST", args.name)
+        elif args.typ in (
+            "tls:index/selfSignedCert:SelfSignedCert",
+            "tls:index/locallySignedCert:LocallySignedCert",
+        ):
+            hours = int(inputs.get("validityPeriodHours") or 0)
+            state |= {"certPem": _pem("CERTIFICATE", args.name), "readyForRenewal": False,
+                      "validityStartTime": "2026-12-03T00:00:00Z",
+                      "validityEndTime": f"{2026 + hours // 8760}-12-03T00:00:00Z"}  # fmt: skip
+        elif (
+            args.typ
+            == "cloudflare:index/authenticatedOriginPullsCertificate:AuthenticatedOriginPullsCertificate"
+        ):
+            state |= {"status": "active", "certificateId": resource_id}
         elif args.typ == "cloudflare:index/originCaCertificate:OriginCaCertificate":
             days = int(inputs.get("requestedValidity") or 5475)
             state |= {"certificate": _pem("CERTIFICATE", args.name),
@@ -449,6 +479,8 @@ class PlanMocks(Mocks):
     # -- data sources -----------------------------------------------------------------------
 
     def call(self, args: MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
+        if args.token.startswith("cloudflare:"):
+            return self._cloudflare_call(args), []
         region = self.region_of(args.provider)
         if not region:
             raise RuntimeError(
@@ -468,6 +500,21 @@ class PlanMocks(Mocks):
                 f"no mock answer for {args.token}; add a realistic one to infra/plan/mocks.py"
             )
         return handler(region, args.args), []
+
+    def _cloudflare_call(self, args: MockCallArgs) -> dict:
+        """Cloudflare lookups, through the edge's provider (never an ambient one): the published
+        ranges (as api.cloudflare.com/client/v4/ips answered in December 2026) and a zone's name."""
+        if not args.provider:
+            raise RuntimeError(f"{args.token} was invoked without an explicit Cloudflare provider")
+        if args.token == "cloudflare:index/getIpRanges:getIpRanges":
+            return {"id": "cloudflare-ips", "ipv4Cidrs": list(CLOUDFLARE_IPV4),
+                    "ipv6Cidrs": list(CLOUDFLARE_IPV6), "etag": _hex("ips", 32)}  # fmt: skip
+        if args.token == "cloudflare:index/getZone:getZone":
+            zone = args.args.get("zoneId") or ""
+            return {"id": zone, "zoneId": zone, "name": MOCK_ZONE_NAME, "status": "active"}
+        raise NotImplementedError(
+            f"no mock answer for {args.token}; add a realistic one to infra/plan/mocks.py"
+        )
 
     def _prefix_list(self, region: str, args: dict) -> dict:
         """An AWS-managed prefix list by name (`com.amazonaws.<region>.s3`): its `pl-` id, stable

@@ -31,6 +31,8 @@ from components import (
 from infra.plan.mocks import PlanMocks, PlanMonitor
 from tests.support import team_eks_args, team_vpc
 
+#: A CDN's published ranges (documentation networks): what the ingress NLB admits.
+CDN_RANGES = ["192.0.2.0/24", "198.51.100.0/24"]
 MOCKS = PlanMocks()
 MONITOR = PlanMonitor(MOCKS)
 
@@ -69,16 +71,19 @@ def test_region_stack_exposes_typed_outputs():
             network=NetworkArgs(cidr="10.50.0.0/16"), tags={"owner": "team"},
             eks=team_eks_args("team-dev-sa-east-1"),
         ),
+        origin_sources=CDN_RANGES,
     )  # fmt: skip
     assert isinstance(stack.provider, aws.Provider)
-    origin_tls = stack.install_origin_certificate("CERTIFICATE PEM", pulumi.Output.secret("KEY PEM"))
+    origin_tls = stack.install_origin_certificate(
+        "CERTIFICATE PEM", pulumi.Output.secret("KEY PEM"), "CLIENT CA PEM"
+    )
 
     def check(values: list) -> None:
         arn, isolated, tls_data, tls_type = values
         assert arn.startswith("arn:aws:kms:sa-east-1:")
         assert len(isolated) == 3
-        # The gateway's Secret carries both halves under the names Istio reads.
-        assert tls_data == {"tls.crt": "CERTIFICATE PEM", "tls.key": "KEY PEM"}
+        # The gateway's Secret carries both halves and the client CA under the names Istio reads.
+        assert tls_data == {"tls.crt": "CERTIFICATE PEM", "tls.key": "KEY PEM", "ca.crt": "CLIENT CA PEM"}
         assert tls_type == "kubernetes.io/tls"
 
     return pulumi.Output.all(
@@ -98,6 +103,7 @@ def test_eks_cluster_alone_in_the_teams_own_vpc():
         vpc_id=vpc.id,
         private_subnet_ids=[s.id for s in subnets],
         kms_key_arn="arn:aws:kms:eu-central-1:123456789012:key/team",
+        origin_sources=CDN_RANGES,
         opts=pinned,
     )
 

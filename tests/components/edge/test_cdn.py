@@ -306,7 +306,10 @@ def test_every_rule_has_a_stable_unique_ref(stack_plan: Plan) -> None:
 
 def test_every_cloudflare_resource_uses_the_edges_own_provider(stack_plan: Plan) -> None:
     (edge,) = stack_plan.of_type(EDGE)
-    (provider,) = stack_plan.of_type("pulumi:providers:cloudflare")
+    # The other Cloudflare provider only reads the published ranges, before the edge exists.
+    (provider,) = [p for p in stack_plan.of_type("pulumi:providers:cloudflare") if p.parent == edge.urn]
+    (ranges,) = [p for p in stack_plan.of_type("pulumi:providers:cloudflare") if p.parent != edge.urn]
+    assert ranges.name.endswith("-edge-ranges")
     (tls_provider,) = stack_plan.of_type("pulumi:providers:tls")
     assert provider.parent == edge.urn and tls_provider.parent == edge.urn
     for resource in stack_plan.custom_resources:

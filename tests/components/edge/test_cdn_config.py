@@ -248,13 +248,15 @@ def test_an_encrypted_api_token_is_accepted_and_reaches_the_provider_as_a_secret
 
     folder = _stack_dir(tmp_path, {"cloudflare:apiToken": {"secure": "v1:c2VjcmV0Y2lwaGVydGV4dA=="}})
     plan = run_plan(folder, "staging")
-    (provider,) = plan.of_type("pulumi:providers:cloudflare")
-    assert provider.inputs["apiToken"] == "[secret]"
-    # Without one, the provider gets no token and reads CLOUDFLARE_API_TOKEN itself.
+    # Both Cloudflare providers (the edge's, and the one reading the published ranges) get it.
+    providers = plan.of_type("pulumi:providers:cloudflare")
+    assert len(providers) == 2
+    assert all(provider.inputs["apiToken"] == "[secret]" for provider in providers)
+    # Without one, the providers get no token and read CLOUDFLARE_API_TOKEN themselves.
     from tests.support import plan_of
 
-    (ambient,) = plan_of("staging").of_type("pulumi:providers:cloudflare")
-    assert "apiToken" not in ambient.inputs
+    ambient = plan_of("staging").of_type("pulumi:providers:cloudflare")
+    assert len(ambient) == 2 and all("apiToken" not in provider.inputs for provider in ambient)
 
 
 # --- the component's own arguments (platform teams build CdnEdgeArgs directly) --------------------

@@ -389,6 +389,7 @@ def test_wired_to_an_eks_cluster() -> None:
             vpc_id=vpc.id,
             private_subnet_ids=[s.id for s in subnets],
             kms_key_arn=KEY,
+            origin_sources=["192.0.2.0/24"],
             opts=pinned,
         )
         ClusterTelemetry(

@@ -332,7 +332,8 @@ def test_a_store_attached_after_the_alarms_is_refused(store: str) -> None:
     home = config.write_home
 
     def main() -> None:
-        region = RegionStack(home, next(a for a in region_args(config, "staging") if a.region == home))
+        args = next(a for a in region_args(config, "staging") if a.region == home)
+        region = RegionStack(home, args, origin_sources=["192.0.2.0/24"])
         region.attach_alarms(config.observability.thresholds, config.observability.alarm_subscriptions)
         if store == "postgres":
             region.attach_postgres(postgres_args(config, "staging")[home])

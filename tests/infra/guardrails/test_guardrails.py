@@ -14,6 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
+import pulumi_kubernetes as k8s
 import pytest
 
 from infra.guardrails import RESOURCE_RULES, STACK_RULES
@@ -270,9 +271,49 @@ BAD: dict[str, tuple[Declare, str, str]] = {
         "www",
         "has no ssl=strict setting",
     ),
+    "origin-admits-only-the-edge": (lambda o: _gateway_release(o, ranges=None), "gateway", "whole internet"),
+    "origin-pulls-authenticated": (lambda o: _gateway(o, "SIMPLE"), "public", "tls mode 'SIMPLE'"),
 }
 #: Rules whose bad case is a resource without the stack's tags.
 UNTAGGED = {"aws-resource-tagged"}
+
+
+def _kube(_: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
+    """A cluster's provider, as the stack pins every Kubernetes object to one."""
+    return pulumi.ResourceOptions(provider=k8s.Provider("cluster", kubeconfig="{}"))
+
+
+def _gateway_release(
+    opts: pulumi.ResourceOptions, *, ranges: list[str] | None, ports: tuple[int, ...] = (443,)
+) -> k8s.helm.v3.Release:
+    """Istio's gateway chart with the Service the stack gives it, or a broken variant."""
+    service: dict[str, Any] = {
+        "type": "LoadBalancer",
+        "ports": [{"name": f"p{port}", "port": port, "protocol": "TCP"} for port in ports],
+    }
+    if ranges is not None:
+        service["loadBalancerSourceRanges"] = ranges
+    return k8s.helm.v3.Release(
+        "gateway", chart="gateway", version="1.31.1", values={"service": service}, opts=_kube(opts)
+    )
+
+
+def _gateway(opts: pulumi.ResourceOptions, mode: str, *, origin_pulls: bool = True) -> None:
+    """An Istio Gateway with one HTTPS server in `mode`, in a zone with (or without) origin pulls."""
+    zone = "z" * 32
+    k8s.apiextensions.CustomResource(
+        "public",
+        api_version="networking.istio.io/v1",
+        kind="Gateway",
+        metadata={"name": "public", "namespace": "istio-ingress"},
+        spec={"servers": [{"port": {"number": 443, "name": "https", "protocol": "HTTPS"},
+                           "hosts": ["api.example.com"], "tls": {"mode": mode, "credentialName": "c"}}]},
+        opts=_kube(opts),
+    )  # fmt: skip
+    cloudflare.ZoneSetting("ssl", zone_id=zone, setting_id="ssl", value="strict")
+    if origin_pulls:
+        cloudflare.AuthenticatedOriginPullsCertificate("pull", zone_id=zone, certificate="C", private_key="K")
+        cloudflare.AuthenticatedOriginPullsSettings("pulls", zone_id=zone, enabled=True)
 
 
 def _policy(name: str, statement: dict[str, Any]) -> Declare:
@@ -343,6 +384,17 @@ MORE_BAD: list[tuple[str, Declare, str, str, dict[str, str] | None]] = [
      "protect is off", {}),
     ("data-replicated-beyond-write-home", lambda o: _cache_group(o), "cache",
      "no Aurora global database", None),
+    ("origin-admits-only-the-edge", lambda o: _gateway_release(o, ranges=["0.0.0.0/0"]), "gateway",
+     "has 0.0.0.0/0", None),
+    ("origin-admits-only-the-edge", lambda o: _gateway_release(o, ranges=["10.0.0.0/8"]), "gateway",
+     "has 10.0.0.0/8", None),
+    ("origin-admits-only-the-edge", lambda o: _gateway_release(
+        o, ranges=["173.245.48.0/20"], ports=(443, 15021)), "gateway", "opens ports ['15021', '443']", None),
+    ("origin-admits-only-the-edge", lambda o: k8s.core.v1.Service(
+        "svc", spec={"type": "LoadBalancer", "ports": [{"port": 80}]}, opts=_kube(o)), "svc",
+     "whole internet", None),
+    ("origin-pulls-authenticated", lambda o: _gateway(o, "MUTUAL", origin_pulls=False), "public",
+     "does not send a client certificate", None),
 ]  # fmt: skip
 
 
@@ -604,3 +656,24 @@ def test_a_block_given_as_a_one_item_list_reads_as_the_object() -> None:
     )  # fmt: skip
     assert check_subjects([bucket, sse]).result("s3-bucket-encrypted").violations == []
     assert check_subjects([bucket]).result("s3-bucket-encrypted").violations
+
+
+def test_an_origin_behind_the_edge_passes_both_origin_rules() -> None:
+    """The compliant shapes, beside the bad ones above: Cloudflare's ranges on 443; MUTUAL with the
+    zone's own origin-pull certificate. Cloudflare's shared certificate alone is not enough."""
+    assert (
+        findings(
+            program(lambda o: _gateway_release(o, ranges=["173.245.48.0/20"])), "origin-admits-only-the-edge"
+        )
+        == []
+    )
+    assert findings(program(lambda o: _gateway(o, "MUTUAL")), "origin-pulls-authenticated") == []
+
+    def shared_certificate(opts: pulumi.ResourceOptions) -> None:
+        _gateway(opts, "MUTUAL", origin_pulls=False)
+        cloudflare.AuthenticatedOriginPullsSettings("pulls", zone_id="z" * 32, enabled=True)
+
+    assert any(
+        "shared certificate" in m
+        for _, m in findings(program(shared_certificate), "origin-pulls-authenticated")
+    )
