@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from .audit.audit_trail import AuditTrail
     from .core.args import RegionRole
     from .core.sizes import EksSizes, PostgresSizes, RedisSizes
+    from .deploy.args import DeployRunnerArgs, DeploySettings, RunnerSettings
+    from .deploy.deploy_runner import DeployRunner
     from .edge.args import CdnEdgeArgs, CdnSettings
     from .edge.cdn_edge import CdnEdge, edge_source_ranges
     from .edge.geo import CloudflareRegion
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from .network.args import NatGatewayMode, NetworkArgs
     from .network.network import Network, NetworkError
     from .network.subnets import SubnetPlan, SubnetPlanError, SubnetSpec, Tier, plan_subnets
+    from .network.vpc_peering import PeeringHub, VpcPeering
     from .observability.args import (
         AlarmSubscription,
         AlarmThresholds,
@@ -97,6 +100,9 @@ __all__ = [
     "ClusterRole",
     "ClusterTelemetry",
     "CrossRegionBackup",
+    "DeployRunner",
+    "DeployRunnerArgs",
+    "DeploySettings",
     "EksCluster",
     "EksClusterArgs",
     "EksSettings",
@@ -115,6 +121,7 @@ __all__ = [
     "Network",
     "NetworkArgs",
     "NetworkError",
+    "PeeringHub",
     "PostgresCluster",
     "PostgresClusterArgs",
     "PostgresSettings",
@@ -134,6 +141,7 @@ __all__ = [
     "RegionRole",
     "RegionStack",
     "RegionStackArgs",
+    "RunnerSettings",
     "ServiceMesh",
     "SteeringPlan",
     "SubnetPlan",
@@ -142,6 +150,7 @@ __all__ = [
     "TelemetryArgs",
     "TelemetrySettings",
     "Tier",
+    "VpcPeering",
     "WarehouseArgs",
     "WarehouseSettings",
     "copy_vault",
@@ -163,6 +172,12 @@ _MODULES: dict[str, str] = {
     "AuditTrailArgs": "audit.args",
     "CdnSettings": "edge.args",
     "CdnEdge": "edge.cdn_edge",
+    "DeployRunner": "deploy.deploy_runner",
+    "DeployRunnerArgs": "deploy.args",
+    "DeploySettings": "deploy.args",
+    "RunnerSettings": "deploy.args",
+    "PeeringHub": "network.vpc_peering",
+    "VpcPeering": "network.vpc_peering",
     "edge_source_ranges": "edge.cdn_edge",
     "CdnEdgeArgs": "edge.args",
     "CloudflareRegion": "edge.geo",

@@ -16,14 +16,16 @@ from pulumi.runtime import config as runtime_config
 from components import CdnEdge, NetworkError, PostgresCluster, RedisCluster, RegionStack
 from components.audit.args import AuditTrailArgs
 from components.audit.audit_trail import AuditTrail
+from components.deploy.deploy_runner import DeployRunner
 from components.edge.cdn_edge import edge_source_ranges
+from components.network.subnets import Tier
 from components.observability.args import GrafanaArgs
 from components.observability.grafana_workspace import GrafanaWorkspace
 from components.redis.args import Membership
 from components.warehouse.analytics_warehouse import AnalyticsWarehouse
 from components.warehouse.args import WarehouseArgs
 
-from .config.component_args import cdn_args, postgres_args, redis_args, region_args
+from .config.component_args import cdn_args, deploy_runner_args, postgres_args, redis_args, region_args
 from .config.errors import ConfigError
 from .config.loading import decode_engine_value, namespace_values, validate_config
 from .config.naming import NAMESPACE
@@ -56,12 +58,7 @@ def build(config: StackConfig, stack: str) -> tuple[dict[str, RegionStack], CdnE
     the global PostgreSQL database across the regions config lists for it, then the Redis stores,
     then each region's endpoints for its API (where it writes and reads each store), then the
     observability, then the Cloudflare edge in front of the regions that take writes."""
-    # Cloudflare's ranges, read once: every region's ingress NLB admits these and nothing else.
-    origin_sources = edge_source_ranges(f"{NAMESPACE}-{stack}-edge-ranges", api_token=cloudflare_api_token())
-    regions = {
-        args.region: RegionStack(args.region, args, origin_sources=origin_sources)
-        for args in region_args(config, stack)
-    }
+    regions = declare_regions(config, stack)
     attach_database(config, stack, regions)
     attach_redis_stores(config, stack, regions)
     for name, region in regions.items():
@@ -70,6 +67,38 @@ def build(config: StackConfig, stack: str) -> tuple[dict[str, RegionStack], CdnE
         )
     attach_observability(config, stack, regions)
     return regions, attach_edge(config, stack, regions)
+
+
+def declare_regions(config: StackConfig, stack: str) -> dict[str, RegionStack]:
+    """Every region, the anchor first: it holds the deploy runner, and each other region's VPC is
+    peered with the anchor's before anything is applied in its cluster. Every cluster admits the
+    anchor's private subnets (the runner's) on 443, and every ingress NLB Cloudflare's ranges only,
+    read once. The stack's regions keep the stack file's order."""
+    origin_sources = edge_source_ranges(f"{NAMESPACE}-{stack}-edge-ranges", api_token=cloudflare_api_token())
+    every = {args.region: args for args in region_args(config, stack)}
+    anchor_args = every[config.anchor_region]
+    runner_subnets = [str(spec.cidr) for spec in anchor_args.network.subnet_plan().tier(Tier.PRIVATE)]
+    anchor = RegionStack(
+        anchor_args.region, anchor_args, origin_sources=origin_sources, deploy_sources=runner_subnets
+    )
+    hub = anchor.deploy_hub()
+    regions = {
+        name: anchor
+        if name == anchor.args.region
+        else RegionStack(
+            name, args, origin_sources=origin_sources, deploy_sources=runner_subnets, deploy_hub=hub
+        )
+        for name, args in every.items()
+    }
+    DeployRunner(
+        f"{NAMESPACE}-{stack}-deploy",
+        deploy_runner_args(config, stack),
+        vpc_id=anchor.vpc_id,
+        subnet_ids=anchor.private_subnet_ids,
+        kms_key_arn=anchor.kms_key_arn,
+        opts=anchor.pinned,
+    )
+    return regions
 
 
 def attach_observability(config: StackConfig, stack: str, regions: dict[str, RegionStack]) -> None:

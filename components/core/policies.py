@@ -35,17 +35,26 @@ def document(*statements: Document) -> Document:
 
 
 def service_trust(
-    service: str, *, source_account: str | None = None, external_id: str | None = None
+    service: str,
+    *,
+    source_account: str | None = None,
+    external_id: str | None = None,
+    source_arn: str | None = None,
 ) -> Document:
     """A role that `service` (e.g. `rds.amazonaws.com`) assumes; with `source_account`, only when
     acting for that account; with `external_id`, only when it presents that id (Firehose presents
-    the account's). Use a condition only where the service documents it."""
+    the account's); with `source_arn`, only for that resource of the service (one CodeBuild
+    project). Use a condition only where the service documents it."""
     statement: Document = {
         "Effect": "Allow",
         "Principal": {"Service": service},
         "Action": "sts:AssumeRole",
     }
-    conditions = {"aws:SourceAccount": source_account, "sts:ExternalId": external_id}
+    conditions = {
+        "aws:SourceAccount": source_account,
+        "sts:ExternalId": external_id,
+        "aws:SourceArn": source_arn,
+    }
     present = {key: value for key, value in conditions.items() if value is not None}
     if present:
         statement["Condition"] = {"StringEquals": present}

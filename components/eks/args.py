@@ -9,6 +9,7 @@ config change, not a surprise during `pulumi up`.
 from __future__ import annotations
 
 import ipaddress
+from datetime import date
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, PositiveInt, model_validator
@@ -64,12 +65,18 @@ class EndpointAccess(MeridianModel):
     """Who reaches the Kubernetes API.
 
     Attributes:
-        public: open a public endpoint as well as the private one (default false: only from the VPC).
+        public: open a public endpoint as well as the private one (default false: only from the
+            VPC, the deploy runner's subnets and the VPCs peered for it).
         public_cidrs: the networks the public endpoint admits; required when `public` is true.
+        public_until: the last day (UTC) the public endpoint may stay open: a bootstrap window for a
+            first `pulumi up` from a workstation, before the in-network runner exists. A stack
+            refuses it once the day has passed, or more than 7 days ahead (`meridian` stacks
+            require it with `public`).
     """
 
     public: bool = False
     public_cidrs: tuple[Cidr, ...] = ()
+    public_until: date | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> EndpointAccess:
@@ -77,6 +84,8 @@ class EndpointAccess(MeridianModel):
             raise ValueError("a public endpoint needs publicCidrs (the networks allowed to reach it)")
         if self.public_cidrs and not self.public:
             raise ValueError("publicCidrs is set but public is false; set public: true or remove them")
+        if self.public_until and not self.public:
+            raise ValueError("publicUntil is set but public is false; remove it")
         return self
 
     @property

@@ -112,6 +112,11 @@ class EksCluster(pulumi.ComponentResource):
         origin_sources: the only networks the ingress gateway's NLB admits, on 443: the CDN's
             published ranges (`components.edge.edge_source_ranges`). Required: an origin open to
             the internet lets anyone past the CDN's WAF and rate limits.
+        api_sources: networks admitted to the private API endpoint on 443 (the deploy runner's
+            subnets), as rules of the cluster security group EKS makes (default none).
+        api_path: what must exist before those networks can reach the endpoint (a peering and
+            its routes); the Kubernetes provider waits for it and for the rules, so the first
+            `pulumi up` applies nothing in the cluster before the runner can reach it.
         opts: resource options; the AWS provider pinned to the region comes from here
             (`providers=[provider]`) or from the parent.
 
@@ -137,6 +142,8 @@ class EksCluster(pulumi.ComponentResource):
         private_subnet_ids: pulumi.Input[Sequence[str]],
         kms_key_arn: pulumi.Input[str],
         origin_sources: pulumi.Input[Sequence[str]],
+        api_sources: Sequence[str] = (),
+        api_path: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("meridian:eks:EksCluster", name, None, opts)
@@ -228,7 +235,9 @@ class EksCluster(pulumi.ComponentResource):
             ).apply(lambda v: json.dumps(build_kubeconfig(v[0], v[1], v[2], v[3]))),
             # Server-side apply; nothing from KUBECONFIG or a current context is ever used.
             enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[system]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[system, *self._api_access(api_sources), *api_path]
+            ),
         )
         in_cluster = pulumi.ResourceOptions(parent=self, providers=[self.kubernetes_provider])
         self._default_storage_class(depends_on=[ebs_csi])
@@ -281,6 +290,23 @@ class EksCluster(pulumi.ComponentResource):
         )
 
     # -- control plane ---------------------------------------------------------------------------
+
+    def _api_access(self, sources: Sequence[str]) -> list[aws.vpc.SecurityGroupIngressRule]:
+        """One rule per network on the security group EKS gives the control plane's interfaces:
+        HTTPS to the API, nothing else (the endpoint is private; this is who may reach it)."""
+        return [
+            aws.vpc.SecurityGroupIngressRule(
+                f"{self._name}-api-from-{cidr.replace('/', '-')}",
+                security_group_id=self.cluster.vpc_config.cluster_security_group_id,
+                cidr_ipv4=cidr,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                description="The deploy runner's subnets to the Kubernetes API",
+                opts=pulumi.ResourceOptions(parent=self.cluster),
+            )
+            for cidr in sources
+        ]
 
     def _control_plane(self, private_subnet_ids: pulumi.Input[Sequence[str]]) -> aws.eks.Cluster:
         args = self._args

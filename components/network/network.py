@@ -65,6 +65,7 @@ class Network(pulumi.ComponentResource):
         availability_zones: AZ names in subnet order (AZ 0 first).
         public_subnet_ids / private_subnet_ids / isolated_subnet_ids: subnet ids per tier, AZ order.
         subnets: `Tier` → the tier's `aws.ec2.Subnet`s, AZ order.
+        private_route_tables: zone label → the route table of that zone's private subnet.
         flow_log_group: the CloudWatch log group receiving the VPC's flow logs.
     """
 
@@ -120,8 +121,11 @@ class Network(pulumi.ComponentResource):
         )
         self.nat_gateways = self._nat_gateways(args.nat_gateways)
         private_tables = []
+        #: The private subnets' route tables, by zone label: what a peering adds its routes to.
+        self.private_route_tables: dict[str, aws.ec2.RouteTable] = {}
         for az, subnet in enumerate(self.subnets[Tier.PRIVATE]):
             table = self._route_table(f"private-{self._az_suffix(az)}", [subnet])
+            self.private_route_tables[self._az_suffix(az)] = table
             nat = self.nat_gateways[az % len(self.nat_gateways)]
             aws.ec2.Route(
                 f"{name}-private-{self._az_suffix(az)}-default",

@@ -33,6 +33,7 @@ from ..core.lookups import AwsContext
 from ..eks.eks_cluster import EksCluster
 from ..network.network import Network
 from ..network.subnets import Tier
+from ..network.vpc_peering import PeeringHub, VpcPeering
 from ..observability.args import AlarmSubscription, AlarmThresholds, TelemetryArgs, TelemetrySettings
 from ..observability.cluster_telemetry import SIDECAR_METRICS_PORT, ClusterTelemetry
 from ..observability.prometheus_agent import AGENT_NAMESPACE, AGENT_POD_LABELS
@@ -66,6 +67,10 @@ class RegionStack(pulumi.ComponentResource):
         args: validated `RegionStackArgs`.
         origin_sources: the only networks the region's ingress NLB admits, on 443: the CDN's
             published ranges (`components.edge.edge_source_ranges`).
+        deploy_sources: networks whose `pulumi up` reaches this region's private Kubernetes API,
+            on 443: the deploy runner's subnets (the hub region's private subnets).
+        deploy_hub: the region the deploy runner runs in, when it is another one (`deploy_hub()`
+            of that region): this VPC is peered with it before anything is applied in the cluster.
         opts: resource options (a parent, say); no AWS provider: the region makes its own.
 
     Attributes:
@@ -88,6 +93,8 @@ class RegionStack(pulumi.ComponentResource):
         add_backup_copy_vault(): a vault under this region's key for another region's backup
             copies; returns its ARN (`backup_copy_vault_arn` of a writer elsewhere).
         install_origin_certificate(): have the ingress gateway present the CDN's origin certificate.
+        deploy_peering: the `VpcPeering` with the deploy hub's VPC (None in the hub itself).
+        deploy_hub(): this region as the hub other regions peer with.
         outputs(): what a stack exports for the region (camelCase).
     """
 
@@ -97,6 +104,8 @@ class RegionStack(pulumi.ComponentResource):
         args: RegionStackArgs,
         *,
         origin_sources: pulumi.Input[Sequence[str]],
+        deploy_sources: Sequence[str] = (),
+        deploy_hub: PeeringHub | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("meridian:region:RegionStack", name, None, opts)
@@ -124,6 +133,19 @@ class RegionStack(pulumi.ComponentResource):
             opts=pinned,
         )
         self.network = Network(resource_prefix, args.network, kms_key_arn=self.key.arn, opts=pinned)
+        self.deploy_peering = (
+            VpcPeering(
+                f"{resource_prefix}-deploy-peering",
+                deploy_hub,
+                region=args.region,
+                vpc_id=self.network.vpc_id,
+                cidr=args.network.cidr,
+                route_tables={label: table.id for label, table in self.network.private_route_tables.items()},
+                opts=pinned,
+            )
+            if deploy_hub is not None and deploy_hub.region != args.region
+            else None
+        )
         self.eks = EksCluster(
             resource_prefix,
             args.eks,
@@ -131,6 +153,8 @@ class RegionStack(pulumi.ComponentResource):
             private_subnet_ids=self.network.private_subnet_ids,
             kms_key_arn=self.key.arn,
             origin_sources=origin_sources,
+            api_sources=deploy_sources,
+            api_path=self.deploy_peering.ready if self.deploy_peering else (),
             opts=pinned,
         )
 
@@ -140,6 +164,16 @@ class RegionStack(pulumi.ComponentResource):
         self.private_subnet_ids = self.network.private_subnet_ids
         self.isolated_subnet_ids = self.network.isolated_subnet_ids
         self.register_outputs(self.outputs())
+
+    def deploy_hub(self) -> PeeringHub:
+        """This region as the deploy hub other regions peer with."""
+        return PeeringHub(
+            region=self.args.region,
+            provider=self.provider,
+            vpc_id=self.network.vpc_id,
+            cidr=self.args.network.cidr,
+            route_tables={label: table.id for label, table in self.network.private_route_tables.items()},
+        )
 
     def add_backup_copy_vault(self, name: str) -> pulumi.Output[str]:
         """A vault here, under this region's key, for another region's backup copies; its ARN."""

@@ -4,6 +4,7 @@ region, the database's and the stores' members, the edge's.
 
 from __future__ import annotations
 
+from components.deploy.args import DeployRunnerArgs
 from components.edge.args import CdnEdgeArgs
 from components.eks.args import EksClusterArgs
 from components.network.args import NetworkArgs
@@ -22,6 +23,7 @@ from .schema import StackConfig
 
 __all__ = [
     "cdn_args",
+    "deploy_runner_args",
     "postgres_args",
     "redis_args",
     "region_args",
@@ -125,4 +127,14 @@ def cdn_args(config: StackConfig, stack: str) -> CdnEdgeArgs:
         fallback_region=config.write_home,
         read_only_regions=tuple(config.read_only_regions()),
         name_prefix=f"{NAMESPACE}-{stack}",
+    )
+
+
+def deploy_runner_args(config: StackConfig, stack: str) -> DeployRunnerArgs:
+    """The deploy runner's arguments: the stack's settings, a project named after the stack (the
+    workflows' `runs-on` label names it), its logs protected like the stack's."""
+    return DeployRunnerArgs(
+        **config.deploy.runner.model_dump(),
+        project_name=f"{NAMESPACE}-{stack}-deploy",
+        protect=config.protect_stateful_resources,
     )

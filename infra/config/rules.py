@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from components.core.args import RegionRole, TopologyProblem
@@ -26,6 +27,7 @@ from .naming import MAX_REPLICATION_GROUP_ID, NAMESPACE, redis_group_id
 from .schema import Environment, RegionEntry, StackConfig
 
 __all__ = [
+    "MAX_PUBLIC_ENDPOINT_DAYS",
     "MIN_AZ_COUNT",
     "PROD_MIN_AUDIT_LOG_DAYS",
     "PROD_MIN_AZ_COUNT",
@@ -36,6 +38,10 @@ __all__ = [
     "secret_key_issues",
     "stack_rules",
 ]
+
+
+#: The longest a public Kubernetes API endpoint may stay open: a bootstrap window, in days from today.
+MAX_PUBLIC_ENDPOINT_DAYS = 7
 
 
 #: What a production stack must have, whatever its file says.
@@ -401,6 +407,52 @@ def _cdn_issues(config: StackConfig, prod: bool) -> list[ConfigIssue]:
     return issues
 
 
+def _deploy_issues(config: StackConfig, *, today: date) -> list[ConfigIssue]:
+    """The deploy path: a public API endpoint is a bootstrap window that closes by itself (the
+    stack refuses to run once `publicUntil` has passed), and the runner's GitHub connection is in
+    the runner's region (CodeBuild uses a connection of its own region)."""
+    issues: list[ConfigIssue] = []
+    endpoint = config.eks.endpoint
+    at = f"{NAMESPACE}:eks.endpoint.publicUntil"
+    if endpoint.public and endpoint.public_until is None:
+        issues.append(
+            ConfigIssue(
+                at,
+                "a public API endpoint is a bootstrap window: set publicUntil to its last day (at most "
+                f"{MAX_PUBLIC_ENDPOINT_DAYS} days ahead), or set public: false (the deploy runner reaches "
+                "the private endpoint)",
+            )
+        )
+    elif endpoint.public_until is not None and endpoint.public_until < today:
+        issues.append(
+            ConfigIssue(
+                at,
+                f"the public endpoint's window closed on {endpoint.public_until}; set public: false and "
+                "remove publicCidrs and publicUntil (the deploy runner reaches the private endpoint)",
+            )
+        )
+    elif endpoint.public_until is not None and endpoint.public_until > today + timedelta(
+        MAX_PUBLIC_ENDPOINT_DAYS
+    ):
+        issues.append(
+            ConfigIssue(
+                at,
+                f"{endpoint.public_until} is more than {MAX_PUBLIC_ENDPOINT_DAYS} days ahead; a bootstrap "
+                f"window is short: set it to {today + timedelta(MAX_PUBLIC_ENDPOINT_DAYS)} at the latest",
+            )
+        )
+    connection_region = config.deploy.runner.connection_arn.split(":")[3]
+    if connection_region != config.anchor_region:
+        issues.append(
+            ConfigIssue(
+                f"{NAMESPACE}:deploy.runner.connectionArn",
+                f"the connection is in {connection_region} but the runner runs in the anchor region, "
+                f"{config.anchor_region}; create the GitHub connection there",
+            )
+        )
+    return issues
+
+
 def _workload_issues(config: StackConfig) -> list[ConfigIssue]:
     """Every role a Redis store serves has its commands per request written down: a role left out
     would count as free and hide its store from `meridian capacity`."""
@@ -541,6 +593,7 @@ def stack_rules(config: StackConfig, stack: str) -> list[ConfigIssue]:
                 "deploy (VPN, CI runners) or set public: false",
             )
         )
+    issues.extend(_deploy_issues(config, today=datetime.now(UTC).date()))
     issues.extend(_postgres_issues(config, prod))
     issues.extend(_database_write_issues(config, prod))
     issues.extend(_redis_issues(config, stack))

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, Field
 from components.audit.args import AuditSettings
 from components.core.args import AwsRegionName, DomainName, MeridianModel, RegionRole
 from components.core.sizes import ComponentSizes
+from components.deploy.args import DeploySettings
 from components.edge.args import CdnSettings
 from components.eks.args import EksSettings
 from components.network.args import AzCount, NetworkSettings, PrivateCidr
@@ -134,6 +135,8 @@ class StackConfig(MeridianModel):
         postgres: the global PostgreSQL database: version, regions, backups (`PostgresSettings`).
         redis: the Redis stores (cache, sessions, queues), engine and snapshots (`RedisSettings`).
         cdn: Cloudflare in front of the regions: account, zone, TLS, WAF, steering (`CdnSettings`).
+        deploy: where `pulumi up` and `pulumi preview` run: the in-network runner in the anchor
+            region, which every region's cluster admits (`DeploySettings`).
         regions: the regions, each with its role, VPC CIDR and AZ count.
         sizes: component sizes for `primary` and `secondary` regions.
         protect_stateful_resources: protect keys, logs and data stores from deletion (default true;
@@ -156,6 +159,7 @@ class StackConfig(MeridianModel):
     postgres: PostgresSettings
     redis: RedisSettings = RedisSettings()
     cdn: CdnSettings
+    deploy: DeploySettings
     regions: list[RegionEntry] = Field(min_length=1)
     sizes: dict[RegionRole, ComponentSizes]
     protect_stateful_resources: bool = True

@@ -98,11 +98,13 @@ _ID_PREFIX: dict[str, str] = {
     "aws:ec2/flowLog:FlowLog": "fl-",
     "aws:ec2/route:Route": "r-",
     "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
+    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": "pcx-",
 }
 
 
 #: Resources whose AWS id is the name given to them (an RDS identifier, a proxy or vault name).
 _ID_FROM_INPUT: dict[str, str] = {
+    "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": "vpcPeeringConnectionId",
     "aws:rds/globalCluster:GlobalCluster": "globalClusterIdentifier",
     "aws:rds/cluster:Cluster": "clusterIdentifier",
     "aws:rds/clusterInstance:ClusterInstance": "identifier",

@@ -1,0 +1,88 @@
+"""Typed inputs of `DeployRunner`: where the stack's deploys run, inside the network.
+
+Prod's clusters have private API endpoints only, so whatever runs `pulumi up` or `pulumi preview`
+must sit in the network. `DeploySettings` is what a stack sets (`meridian:deploy`); `DeployRunnerArgs`
+adds the names. Nothing here imports a Pulumi SDK.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+from pydantic import Field
+
+from ..core.args import MeridianModel, RetentionDays
+
+__all__ = ["ComputeType", "DeployRunnerArgs", "DeploySettings", "RunnerSettings"]
+
+#: A repository's HTTPS URL on GitHub (CodeBuild's GitHub source location).
+GitHubRepository = Annotated[str, Field(pattern=r"^https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")]
+#: An AWS CodeConnections connection to GitHub (`codeconnections`, or its older `codestar-connections`).
+ConnectionArn = Annotated[
+    str,
+    Field(
+        pattern=r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[\w-]+$"
+    ),
+]
+
+
+class ComputeType(str, Enum):
+    """CodeBuild's on-demand Linux sizes (2, 4 and 8 vCPUs; 3, 7 and 15 GB)."""
+
+    SMALL = "BUILD_GENERAL1_SMALL"
+    MEDIUM = "BUILD_GENERAL1_MEDIUM"
+    LARGE = "BUILD_GENERAL1_LARGE"
+
+
+class RunnerSettings(MeridianModel):
+    """The CodeBuild-hosted GitHub Actions runner.
+
+    Attributes:
+        repository: the GitHub repository whose workflow jobs it runs (`https://github.com/org/repo`).
+        connection_arn: an AWS CodeConnections connection to GitHub, AVAILABLE (an administrator
+            approves the AWS Connector GitHub App once, in the console: OAuth cannot be declared).
+        compute_type: the build size (`ComputeType`; default medium: a prod `pulumi up` plans about
+            2,000 resources).
+        image: the CodeBuild curated image (default Amazon Linux 2023 standard 5.0, Python 3.11+).
+        timeout_minutes: longest a job may run (default 180, the deploy workflow's prod timeout).
+        log_retention_days: how long its build logs are kept (default 365).
+    """
+
+    repository: GitHubRepository
+    connection_arn: ConnectionArn
+    compute_type: ComputeType = ComputeType.MEDIUM
+    image: Annotated[str, Field(pattern=r"^aws/codebuild/[a-z0-9_.:-]+$")] = (
+        "aws/codebuild/amazonlinux-x86_64-standard:5.0"
+    )
+    timeout_minutes: int = Field(default=180, ge=5, le=2160)
+    log_retention_days: RetentionDays = 365
+
+
+class DeploySettings(MeridianModel):
+    """Where a stack's deploys run (`meridian:deploy` in the stack file).
+
+    Attributes:
+        runner: the in-network runner, in the anchor region's private subnets; every region's
+            cluster admits it on 443, the other regions over VPC peering with the anchor's VPC.
+    """
+
+    runner: RunnerSettings
+
+
+class DeployRunnerArgs(RunnerSettings):
+    """Arguments of `DeployRunner` (plus everything in `RunnerSettings`).
+
+    Attributes:
+        project_name: the CodeBuild project's name; workflow jobs run on it with
+            `runs-on: codebuild-<project_name>-${{ github.run_id }}-${{ github.run_attempt }}`.
+        protect: protect its log group (prod).
+    """
+
+    project_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{1,149}$")]
+    protect: bool = False
+
+    @property
+    def runner_label(self) -> str:
+        """The first label of a workflow job that runs here (CodeBuild's required form)."""
+        return f"codebuild-{self.project_name}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
