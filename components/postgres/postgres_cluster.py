@@ -485,7 +485,11 @@ class PostgresCluster(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{self._name}-proxy",
             description=f"RDS Proxy of {args.cluster_identifier}: IAM connections as the app users",
-            assume_role_policy=json.dumps(service_trust("rds.amazonaws.com")),
+            # RDS documents both source keys for the roles it assumes ("Preventing cross-service
+            # confused deputy problems"); the account's, as Enhanced Monitoring's role above.
+            assume_role_policy=self._account.apply(
+                lambda a: json.dumps(service_trust("rds.amazonaws.com", source_account=a))
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         role_policy = aws.iam.RolePolicy(
