@@ -7,6 +7,7 @@ No test module imports another; they import from here, and take fixtures from co
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -481,3 +482,29 @@ def factory(roles: dict[str, str]) -> Any:
         return clients[(service, region)]
 
     return client
+
+
+RANDOM_ID = "random:index/randomId:RandomId"
+
+
+def assert_final_snapshot_follows_replacement(
+    plan: Plan, store: RecordedResource, identifier: str, force_new: frozenset[str]
+) -> RecordedResource:
+    """`store`'s final snapshot name ends in the hex of a RandomId whose keepers are exactly the
+    ForceNew inputs `store` sets, with the values it sets: what replaces the store mints a new
+    name, and nothing else changes it. Returns the RandomId."""
+    assert re.fullmatch(
+        rf"{re.escape(identifier)}-final-[0-9a-f]{{8}}", store.inputs["finalSnapshotIdentifier"]
+    )
+    component = store.parent
+    (suffix,) = [r for r in plan.of_type(RANDOM_ID) if r.parent == component]
+    keepers = suffix.inputs["keepers"]
+    assert set(keepers) == force_new & set(store.inputs), store.name
+    for key, value in keepers.items():
+        expected = store.inputs[key]
+        if isinstance(expected, bool):
+            expected = str(expected).lower()
+        elif isinstance(expected, float) and expected.is_integer():  # numbers cross the RPC as floats
+            expected = int(expected)
+        assert value == str(expected), key
+    return suffix

@@ -2,7 +2,8 @@
 
 `Document` and `document` are the form of every policy here and in each family's `policies.py`.
 Service roles trust one AWS service; where the service documents that it sends `aws:SourceAccount`
-(Enhanced Monitoring), the trust is also limited to this account, against the confused deputy. The
+(RDS for Enhanced Monitoring and RDS Proxy, VPC Flow Logs), the trust is also limited to this
+account, against the confused deputy. The
 proxy may connect as the named database users of one cluster only, and clients as those users
 through one proxy only. A client reads named secrets only, decrypting them only through Secrets
 Manager; log delivery writes only to one prefix of log groups, for this account.

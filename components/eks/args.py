@@ -135,7 +135,8 @@ class KarpenterSettings(MeridianModel):
     """Node autoscaling beyond the managed `apps` group.
 
     Attributes:
-        version: chart version of `oci://public.ecr.aws/karpenter/karpenter`.
+        version: chart version of `oci://public.ecr.aws/karpenter/karpenter` and of its CRDs' chart,
+            `karpenter-crd` (one version: the CRDs go with the controller).
         ami_alias: EC2NodeClass AMI alias pinned to a release, e.g. `al2023@v20261119`.
     """
 

@@ -4,6 +4,7 @@
     ├── interruption queue (SQS) + EventBridge rules    spot, rebalance, health and state events
     ├── node role + EC2_LINUX access entry             what Karpenter's nodes run as
     ├── controller role + Pod Identity association     kube-system/karpenter, scoped to this cluster
+    ├── Helm release `karpenter-crd`                    the CRDs, pinned with the controller
     ├── Helm release                                    the controller, pinned, on the system nodes
     ├── EC2NodeClass `default`                          private subnets, node security groups,
     │                                                   IMDSv2 (hop 1), encrypted gp3, pinned AMI
@@ -42,6 +43,12 @@ NODE_ROOT_DEVICE = "/dev/xvda"
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
 
 CHART = "oci://public.ecr.aws/karpenter/karpenter"
+#: The CRDs as templates of their own chart: Helm installs a chart's `crds/` directory on install
+#: only and never upgrades it, so the controller chart's copy would stay at its first version
+#: (Karpenter's upgrade guide, "CRD Upgrades": use the `karpenter-crd` chart). Same version as the
+#: controller; since 1.1 its CRDs have no conversion webhook, so the chart takes no webhook values.
+CRD_CHART = "oci://public.ecr.aws/karpenter/karpenter-crd"
+CRD_RELEASE = "karpenter-crd"
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "karpenter"
 
@@ -62,6 +69,7 @@ class Karpenter(pulumi.ComponentResource):
         queue: the interruption queue.
         node_role: the IAM role of Karpenter-launched nodes.
         controller_role: the IAM role of the controller (via EKS Pod Identity).
+        crd_release: the Helm release of Karpenter's CRDs (`karpenter-crd`).
         release: the Helm release of the controller.
     """
 
@@ -172,12 +180,30 @@ class Karpenter(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self.controller_role),
         )
 
+        self.crd_release = k8s.helm.v3.Release(
+            f"{name}-crds",
+            name=CRD_RELEASE,
+            chart=CRD_CHART,
+            version=settings.version,
+            namespace=NAMESPACE,
+            # Removing this release must not delete the CRDs: that would delete every NodePool and
+            # NodeClaim, and with them every node Karpenter launched.
+            values={"additionalAnnotations": {"helm.sh/resource-policy": "keep"}},
+            # A cluster that ran an earlier meridian has these CRDs from the controller chart's
+            # `crds/`, without Helm's ownership labels: adopt them (Helm `--take-ownership`)
+            # rather than fail with "invalid ownership metadata". The chart holds Karpenter's CRDs
+            # only, so it can adopt nothing else.
+            take_ownership=True,
+            atomic=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.release = k8s.helm.v3.Release(
             f"{name}-controller",
             name="karpenter",
             chart=CHART,
             version=settings.version,
             namespace=NAMESPACE,
+            skip_crds=True,  # the `karpenter-crd` release above holds them
             values={
                 "settings": {"clusterName": cluster.name, "interruptionQueue": self.queue.name},
                 "serviceAccount": {"name": SERVICE_ACCOUNT},
@@ -191,9 +217,11 @@ class Karpenter(pulumi.ComponentResource):
                 },
             },
             atomic=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[identity, node_access]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[identity, node_access, self.crd_release]),
         )
-        after_release = pulumi.ResourceOptions(parent=self.release, depends_on=[self.release])
+        after_release = pulumi.ResourceOptions(
+            parent=self.release, depends_on=[self.crd_release, self.release]
+        )
         self.node_class = k8s.apiextensions.CustomResource(
             f"{name}-node-class",
             api_version="karpenter.k8s.aws/v1",
@@ -263,6 +291,8 @@ class Karpenter(pulumi.ComponentResource):
                     "budgets": [{"nodes": "10%"}],
                 },
             },
-            opts=pulumi.ResourceOptions(parent=self.release, depends_on=[self.release, self.node_class]),
+            opts=pulumi.ResourceOptions(
+                parent=self.release, depends_on=[self.crd_release, self.release, self.node_class]
+            ),
         )
         self.register_outputs({"queueName": self.queue.name, "nodeRoleArn": self.node_role.arn})

@@ -132,13 +132,20 @@ def karpenter_controller_policy(
     queue_arn: str,
     key_arn: str,
 ) -> Document:
-    """Karpenter's controller (after the policy its project publishes for v1), scoped to this cluster:
-    it may launch and terminate only instances tagged as this cluster's, pass only its node role and
-    read only its own interruption queue."""
+    """Karpenter's controller, scoped to this cluster: it may launch and terminate only instances
+    tagged as this cluster's, pass only its node role and read only its own interruption queue.
+
+    After the controller policy Karpenter publishes for 1.x (aws/karpenter-provider-aws,
+    website/content/en/v1.14/getting-started/getting-started-with-karpenter/cloudformation.yaml,
+    identical to `preview` at v1.14.1, the newest the pinned 1.15.0 follows): the same actions
+    under the same conditions, statement for statement, but for `ec2:DescribeAvailabilityZones`
+    (kept: earlier 1.x read zones) and `iam:PassedToService` without the China partition's
+    `ec2.amazonaws.com.cn` (this platform runs in `aws` only)."""
     ec2 = f"arn:{partition}:ec2:{region}"
     owned = {f"aws:RequestTag/kubernetes.io/cluster/{cluster_name}": "owned"}
     owned_resource = {f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}": "owned"}
     in_region = {"aws:RequestTag/topology.kubernetes.io/region": region}
+    named = {"aws:RequestTag/eks:eks-cluster-name": cluster_name}
     launched = [
         f"{ec2}:{account}:{kind}/*"
         for kind in (
@@ -163,6 +170,7 @@ def karpenter_controller_policy(
                 f"{ec2}:*:security-group/*",
                 f"{ec2}:*:subnet/*",
                 f"{ec2}:*:capacity-reservation/*",
+                f"{ec2}:*:placement-group/*",
             ],
         },
         {
@@ -181,7 +189,7 @@ def karpenter_controller_policy(
             "Action": ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
             "Resource": launched,
             "Condition": {
-                "StringEquals": owned | {"aws:RequestTag/eks:eks-cluster-name": cluster_name},
+                "StringEquals": owned | named,
                 "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"},
             },
         },
@@ -192,6 +200,7 @@ def karpenter_controller_policy(
             "Resource": launched,
             "Condition": {
                 "StringEquals": owned
+                | named
                 | {"ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"]},
                 "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"},
             },
@@ -204,6 +213,7 @@ def karpenter_controller_policy(
             "Condition": {
                 "StringEquals": owned_resource,
                 "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+                "StringEqualsIfExists": named,
                 "ForAllValues:StringEquals": {
                     "aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"]
                 },
@@ -227,9 +237,11 @@ def karpenter_controller_policy(
                 "ec2:DescribeCapacityReservations",
                 "ec2:DescribeImages",
                 "ec2:DescribeInstances",
+                "ec2:DescribeInstanceStatus",
                 "ec2:DescribeInstanceTypeOfferings",
                 "ec2:DescribeInstanceTypes",
                 "ec2:DescribeLaunchTemplates",
+                "ec2:DescribePlacementGroups",
                 "ec2:DescribeSecurityGroups",
                 "ec2:DescribeSpotPriceHistory",
                 "ec2:DescribeSubnets",
@@ -258,13 +270,31 @@ def karpenter_controller_policy(
             "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
         },
         {
-            "Sid": "ManageOwnInstanceProfiles",
+            "Sid": "CreateOwnInstanceProfiles",
             "Effect": "Allow",
-            "Action": ["iam:CreateInstanceProfile", "iam:TagInstanceProfile"],
+            "Action": "iam:CreateInstanceProfile",
             "Resource": profiles,
             "Condition": {
-                "StringEquals": owned | in_region,
+                "StringEquals": owned | named | in_region,
                 "StringLike": {"aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"},
+            },
+        },
+        {
+            # Only a profile already this cluster's, and only with this cluster's tags.
+            "Sid": "TagOwnInstanceProfiles",
+            "Effect": "Allow",
+            "Action": "iam:TagInstanceProfile",
+            "Resource": profiles,
+            "Condition": {
+                "StringEquals": owned_resource
+                | {"aws:ResourceTag/topology.kubernetes.io/region": region}
+                | owned
+                | named
+                | in_region,
+                "StringLike": {
+                    "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*",
+                    "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*",
+                },
             },
         },
         {
@@ -288,10 +318,26 @@ def karpenter_controller_policy(
             "Resource": profiles,
         },
         {
+            # The instance-profile garbage collector lists the account's profiles to find those of
+            # deleted EC2NodeClasses; IAM's ListInstanceProfiles takes no resource and no condition.
+            "Sid": "ListInstanceProfiles",
+            "Effect": "Allow",
+            "Action": "iam:ListInstanceProfiles",
+            "Resource": "*",
+        },
+        {
             "Sid": "DiscoverApiEndpoint",
             "Effect": "Allow",
             "Action": "eks:DescribeCluster",
             "Resource": cluster_arn,
+        },
+        {
+            # Zonal-shift awareness: whether ARC has shifted this cluster away from a zone.
+            "Sid": "ReadZonalShiftOfThisCluster",
+            "Effect": "Allow",
+            "Action": "arc-zonal-shift:GetManagedResource",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"arc-zonal-shift:ResourceIdentifier": cluster_arn}},
         },
         *volume_key,
     )

@@ -35,6 +35,7 @@ from ..core.logs import encrypted_log_group
 from ..core.lookups import AwsContext
 from ..core.policies import document, rds_connect_policy, rds_connect_statement, service_trust
 from ..core.secrets import generated_password, kms_secret, replica_arn
+from ..core.snapshots import final_snapshot_name
 from ..network.network import admit_group
 from ..storage.cross_region_backup import CrossRegionBackup
 from .args import ENGINE, PARAMETER_GROUP_FAMILY, ClusterRole, PostgresClusterArgs, PostgresMemberSettings
@@ -214,6 +215,30 @@ class PostgresCluster(pulumi.ComponentResource):
                 "master_password_wo_version": args.master_password_version,
                 "database_name": args.database_name,
             }
+        # The cluster's ForceNew inputs (provider schema), as given below: a change of one
+        # replaces the cluster, and so the final snapshot's name.
+        replaced_when: dict[str, pulumi.Input[str]] = {
+            "clusterIdentifier": args.cluster_identifier,
+            "engine": ENGINE,
+            "dbSubnetGroupName": subnet_group.name,
+            "storageEncrypted": "true",
+            "kmsKeyId": kms_key_arn,
+            **{
+                key: credentials[field]
+                for key, field in (("masterUsername", "master_username"), ("databaseName", "database_name"))
+                if field in credentials
+            },
+        }
+        final_snapshot = (
+            final_snapshot_name(
+                f"{name}-final-snapshot",
+                identifier=args.cluster_identifier,
+                replaced_when=replaced_when,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            if args.protect
+            else None
+        )
         self.cluster = aws.rds.Cluster(
             f"{name}-cluster",
             cluster_identifier=args.cluster_identifier,
@@ -238,7 +263,7 @@ class PostgresCluster(pulumi.ComponentResource):
             enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
             deletion_protection=args.protect,
             skip_final_snapshot=not args.protect,
-            final_snapshot_identifier=f"{args.cluster_identifier}-final" if args.protect else None,
+            final_snapshot_identifier=final_snapshot,
             delete_automated_backups=not args.protect,
             allow_major_version_upgrade=False,
             **credentials,
@@ -485,7 +510,11 @@ class PostgresCluster(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{self._name}-proxy",
             description=f"RDS Proxy of {args.cluster_identifier}: IAM connections as the app users",
-            assume_role_policy=json.dumps(service_trust("rds.amazonaws.com")),
+            # RDS documents both source keys for the roles it assumes ("Preventing cross-service
+            # confused deputy problems"); the account's, as Enhanced Monitoring's role above.
+            assume_role_policy=self._account.apply(
+                lambda a: json.dumps(service_trust("rds.amazonaws.com", source_account=a))
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         role_policy = aws.iam.RolePolicy(

@@ -32,6 +32,7 @@ from ..core.logs import encrypted_log_group
 from ..core.lookups import AwsContext
 from ..core.policies import log_delivery_policy, secret_read_policy
 from ..core.secrets import generated_password, kms_secret, replica_arn
+from ..core.snapshots import final_snapshot_name
 from ..network.network import admit_group
 from .args import Membership, RedisClusterArgs
 
@@ -178,6 +179,30 @@ class RedisCluster(pulumi.ComponentResource):
             self._password, self._default_password = primary._password, primary._default_password
         user_group = self._users()
 
+        # The group's ForceNew inputs (provider schema), as given below: a change of one replaces
+        # the group, and so the final snapshot's name. Encryption at rest is the primary's (a
+        # secondary's is AWS's), and a secondary joins its datastore at creation only.
+        replaced_when: dict[str, pulumi.Input[str]] = {
+            "replicationGroupId": ident,
+            "port": str(args.port),
+            "subnetGroupName": subnet_group.name,
+            "kmsKeyId": kms_key_arn,
+            **(
+                {"atRestEncryptionEnabled": "true"}
+                if primary is None
+                else {"globalReplicationGroupId": cast(pulumi.Input[str], primary.global_datastore_id)}
+            ),
+        }
+        final_snapshot = (
+            final_snapshot_name(
+                f"{name}-final-snapshot",
+                identifier=ident,
+                replaced_when=replaced_when,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            if args.protect
+            else None
+        )
         common: dict[str, Any] = {
             "replication_group_id": ident,
             "description": f"Redis store {args.store} ({', '.join(r.value for r in args.roles)})",
@@ -192,7 +217,7 @@ class RedisCluster(pulumi.ComponentResource):
             "snapshot_retention_limit": args.snapshot_retention_days,
             "snapshot_window": args.snapshot_window,
             "maintenance_window": args.maintenance_window,
-            "final_snapshot_identifier": f"{ident}-final" if args.protect else None,
+            "final_snapshot_identifier": final_snapshot,
             # In a global datastore AWS turns automatic minor upgrades off: they go through it.
             "auto_minor_version_upgrade": args.membership is Membership.REGIONAL,
             "log_delivery_configurations": [

@@ -222,6 +222,12 @@ class PlanMocks(Mocks):
             # provider marks it.
             value = mock_password(args.name, int(inputs.get("length") or 16))
             return _hex(args.name, 8), dict(args.inputs) | {"result": wrap_rpc_secret(value)}
+        if args.typ == "random:index/randomId:RandomId":
+            # Deterministic, and a function of the keepers as the provider's is of its generation:
+            # new keepers, a new value (the provider replaces the id when they change).
+            seed = f"{args.name}/{json.dumps(inputs.get('keepers') or {}, sort_keys=True)}"
+            digits = _hex(seed, 2 * int(inputs.get("byteLength") or 8))
+            return _hex(seed, 8), dict(args.inputs) | {"hex": digits, "dec": str(int(digits, 16))}
         resource_id = inputs.get(_ID_FROM_INPUT.get(args.typ, ""), "") or (
             _ID_PREFIX.get(args.typ, "") + _hex(f"{args.typ}/{args.name}")
         )

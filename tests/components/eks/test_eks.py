@@ -215,6 +215,24 @@ def test_karpenter_is_scoped_to_its_cluster(stack_plan: Plan) -> None:
         assert len(in_region(stack_plan, "aws:cloudwatch/eventRule:EventRule", region)) == 4
 
 
+def test_karpenter_crds_are_a_release_of_their_own_that_helm_upgrades(stack_plan: Plan) -> None:
+    version = config_of(stack_plan).eks.karpenter.version
+    for region in (r.name for r in config_of(stack_plan).regions):
+        releases = {r.inputs["name"]: r for r in crs(stack_plan, "Release", region)}
+        crds, controller = releases["karpenter-crd"], releases["karpenter"]
+        assert crds.inputs["chart"] == "oci://public.ecr.aws/karpenter/karpenter-crd"
+        assert (crds.inputs["version"], crds.inputs["namespace"]) == (version, "kube-system")
+        # Adopts the CRDs an earlier controller release installed; keeps them if ever removed.
+        assert crds.inputs["takeOwnership"] is True
+        assert crds.inputs["values"]["additionalAnnotations"] == {"helm.sh/resource-policy": "keep"}
+        # The controller chart's `crds/` (installed once, never upgraded) is skipped.
+        assert controller.inputs["skipCrds"] is True
+        assert crds.urn in controller.dependencies
+        for kind in ("NodePool", "EC2NodeClass"):
+            (resource,) = crs(stack_plan, kind, region)
+            assert crds.urn in resource.dependencies, kind
+
+
 # --- add-ons ---------------------------------------------------------------------------------
 
 
@@ -302,7 +320,7 @@ def test_istio_is_pinned_with_cni_and_mesh_wide_strict_mtls(stack_plan: Plan) ->
         istio = {
             r.inputs["chart"]: r
             for r in crs(stack_plan, "Release", region)
-            if r.inputs["name"] not in ("karpenter", "aws-for-fluent-bit")
+            if r.inputs["name"] not in ("karpenter", "karpenter-crd", "aws-for-fluent-bit")
         }
         assert set(istio) == {"base", "cni", "istiod", "gateway"}
         assert {r.inputs["version"] for r in istio.values()} == {config.eks.istio.version}

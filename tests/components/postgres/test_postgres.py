@@ -12,7 +12,15 @@ from components.postgres.postgres_cluster import AWS_OWNED, CA_CERTIFICATE
 from infra.config.rules import PROD_MIN_BACKUP_RETENTION_DAYS
 from infra.plan.mocks import MOCK_ACCOUNT_ID, RecordedResource, mock_password
 from infra.plan.run import Plan
-from tests.support import config_of, in_region, key_arn, node_group_id, only, strings_in
+from tests.support import (
+    assert_final_snapshot_follows_replacement,
+    config_of,
+    in_region,
+    key_arn,
+    node_group_id,
+    only,
+    strings_in,
+)
 
 GLOBAL = "aws:rds/globalCluster:GlobalCluster"
 CLUSTER = "aws:rds/cluster:Cluster"
@@ -235,9 +243,9 @@ def test_prod_keeps_every_byte_staging_can_be_torn_down(stack_plan: Plan) -> Non
         inputs = cluster.inputs
         assert inputs["deletionProtection"] is prod
         assert inputs["skipFinalSnapshot"] is not prod
-        assert inputs.get("finalSnapshotIdentifier") == (
-            f"{inputs['clusterIdentifier']}-final" if prod else None
-        )
+        # Prod names the final snapshot per generation (see the test below); staging takes none.
+        final = inputs.get("finalSnapshotIdentifier")
+        assert final.startswith(f"{inputs['clusterIdentifier']}-final-") if prod else final is None
         assert inputs["deleteAutomatedBackups"] is not prod
         assert cluster.protect is prod
     for kind in (GLOBAL, SECRET, "aws:backup/vault:Vault"):
@@ -448,3 +456,25 @@ def test_prod_database_spans_all_eight_regions_within_aws_limits(stack: str, pro
     config = config_of(prod_plan)
     assert len(config.postgres_regions()) == 8  # writer + 7 secondaries (AWS allows 10)
     assert len(prod_plan.of_type(INSTANCE)) == 3 + 3 * 2 + 4 * 1
+
+
+#: `aws.rds.Cluster`'s ForceNew arguments (terraform-provider-aws, internal/service/rds/cluster.go).
+CLUSTER_FORCE_NEW = frozenset(
+    {
+        "availabilityZones", "clusterIdentifier", "clusterIdentifierPrefix", "clusterScalabilityType",
+        "databaseName", "dbSubnetGroupName", "dbSystemId", "engine", "engineMode", "kmsKeyId",
+        "masterUsername", "restoreToPointInTime", "snapshotIdentifier", "sourceRegion",
+        "storageEncrypted",
+    }
+)  # fmt: skip
+
+
+def test_each_cluster_generation_takes_its_final_snapshot_under_a_name_of_its_own(prod_plan: Plan) -> None:
+    clusters = prod_plan.of_type(CLUSTER)
+    names = set()
+    for cluster in clusters:
+        assert_final_snapshot_follows_replacement(
+            prod_plan, cluster, cluster.inputs["clusterIdentifier"], CLUSTER_FORCE_NEW
+        )
+        names.add(cluster.inputs["finalSnapshotIdentifier"])
+    assert len(names) == len(clusters)

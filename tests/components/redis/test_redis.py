@@ -16,6 +16,7 @@ from infra.plan.mocks import MOCK_ACCOUNT_ID, RecordedResource, mock_password
 from infra.plan.run import Plan
 from tests.support import (
     PLANS,
+    assert_final_snapshot_follows_replacement,
     config_of,
     global_stores_config,
     in_region,
@@ -209,7 +210,8 @@ def test_prod_keeps_every_store_staging_can_be_torn_down(stack_plan: Plan) -> No
     prod = stack_plan.stack == "prod"
     for group in groups(stack_plan).values():
         ident = group.inputs["replicationGroupId"]
-        assert group.inputs.get("finalSnapshotIdentifier") == (f"{ident}-final" if prod else None)
+        final = group.inputs.get("finalSnapshotIdentifier")
+        assert final.startswith(f"{ident}-final-") if prod else final is None  # per generation
         assert group.protect is prod, group.urn  # the cache too: losing it floods the database
     for resource in stack_plan.of_type(GLOBAL):
         assert resource.protect is prod
@@ -431,3 +433,23 @@ def test_prod_counts(stack: str, prod_plan: Plan) -> None:
     assert len(prod_plan.of_type(GROUP)) == 24  # 3 stores x 8 regions
     assert len(prod_plan.of_type(PARAMETERS)) == 24  # every group is regional: its own parameters
     assert len(prod_plan.within(COMPONENT, SECRET)) == 24
+
+
+#: `aws.elasticache.ReplicationGroup`'s ForceNew arguments (terraform-provider-aws,
+#: internal/service/elasticache/replication_group.go).
+GROUP_FORCE_NEW = frozenset(
+    {
+        "atRestEncryptionEnabled", "dataTieringEnabled", "globalReplicationGroupId", "kmsKeyId",
+        "networkType", "port", "replicationGroupId", "securityGroupNames", "snapshotArns",
+        "snapshotName", "subnetGroupName",
+    }
+)  # fmt: skip
+
+
+def test_each_group_generation_takes_its_final_snapshot_under_a_name_of_its_own(prod_plan: Plan) -> None:
+    groups = prod_plan.of_type(GROUP)
+    for group in groups:
+        assert_final_snapshot_follows_replacement(
+            prod_plan, group, group.inputs["replicationGroupId"], GROUP_FORCE_NEW
+        )
+    assert len({g.inputs["finalSnapshotIdentifier"] for g in groups}) == len(groups)

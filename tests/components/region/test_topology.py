@@ -342,3 +342,37 @@ def test_a_store_attached_after_the_alarms_is_refused(store: str) -> None:
 
     with pytest.raises(ValueError, match=r"after attach_alarms; attach every data store first"):
         run_program(main, project="meridian", stack="staging")
+
+
+#: Services whose role trusts carry no `aws:SourceAccount`, each for a reason: the key is added only
+#: where the service documents it, since a service that does not send it can no longer assume the
+#: role. A new trust of any other service without the key fails below.
+WITHOUT_SOURCE_ACCOUNT = {
+    # Instance profiles of the nodes: EC2 assumes them for the instance, with no source context.
+    "ec2.amazonaws.com": "an instance profile's role",
+    # EKS documents its cluster role's trust without a condition.
+    "eks.amazonaws.com": "the cluster role",
+    # CloudTrail's delivery role to CloudWatch Logs: its documented trust has none.
+    "cloudtrail.amazonaws.com": "CloudTrail's log delivery role",
+    # AWS Backup documents the source keys for resource policies (a vault's SNS topic, the
+    # backup-storage key policy), not for the role its jobs assume; roles are passed (iam:PassRole)
+    # within this account only.
+    "backup.amazonaws.com": "the backup job role",
+}
+
+
+def test_every_service_trust_is_limited_to_this_account(stack_plan: Plan) -> None:
+    seen: set[str] = set()
+    for role in stack_plan.of_type("aws:iam/role:Role"):
+        for statement in json.loads(role.inputs["assumeRolePolicy"])["Statement"]:
+            service = statement["Principal"].get("Service")
+            if service is None:
+                continue
+            seen.add(service)
+            condition = statement.get("Condition", {}).get("StringEquals", {})
+            if service == "firehose.amazonaws.com":  # Firehose documents its external id instead
+                assert condition == {"sts:ExternalId": MOCK_ACCOUNT_ID}, role.name
+            elif service not in WITHOUT_SOURCE_ACCOUNT:
+                assert condition.get("aws:SourceAccount") == MOCK_ACCOUNT_ID, f"{role.name} ({service})"
+    # The RDS Proxy's role is among those checked, in both stacks.
+    assert "rds.amazonaws.com" in seen
