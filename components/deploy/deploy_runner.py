@@ -120,6 +120,8 @@ class DeployRunner(pulumi.ComponentResource):
             description="GitHub Actions runner for pulumi preview/up, inside the network",
             service_role=role.arn,
             build_timeout=args.timeout_minutes,
+            # No artifacts are kept; were one added, it would be under the region's key, not AWS's.
+            encryption_key=kms_key_arn,
             artifacts={"type": "NO_ARTIFACTS"},
             environment={
                 "type": "LINUX_CONTAINER",

@@ -166,14 +166,42 @@ class RegionStack(pulumi.ComponentResource):
         self.register_outputs(self.outputs())
 
     def deploy_hub(self) -> PeeringHub:
-        """This region as the deploy hub other regions peer with."""
+        """This region as the deploy hub other regions peer with: its side of each peering (the
+        connection and its routes) is declared here, in this region."""
         return PeeringHub(
             region=self.args.region,
-            provider=self.provider,
-            vpc_id=self.network.vpc_id,
             cidr=self.args.network.cidr,
-            route_tables={label: table.id for label, table in self.network.private_route_tables.items()},
+            request=self._request_peering,
+            route=self._route_private_subnets,
         )
+
+    def _request_peering(
+        self, name: str, peer_vpc_id: pulumi.Input[str], peer_region: str
+    ) -> aws.ec2.VpcPeeringConnection:
+        return aws.ec2.VpcPeeringConnection(
+            name,
+            vpc_id=self.vpc_id,
+            peer_vpc_id=peer_vpc_id,
+            peer_region=peer_region,
+            tags={"Name": f"{name} ({self.args.region} → {peer_region})"},
+            opts=self.pinned,
+        )
+
+    def _route_private_subnets(
+        self, name: str, connection_id: pulumi.Input[str], destination: str, after: Sequence[pulumi.Resource]
+    ) -> list[aws.ec2.Route]:
+        return [
+            aws.ec2.Route(
+                f"{name}-{label}",
+                route_table_id=table.id,
+                destination_cidr_block=destination,
+                vpc_peering_connection_id=connection_id,
+                opts=pulumi.ResourceOptions.merge(
+                    self.pinned, pulumi.ResourceOptions(depends_on=list(after))
+                ),
+            )
+            for label, table in self.network.private_route_tables.items()
+        ]
 
     def add_backup_copy_vault(self, name: str) -> pulumi.Output[str]:
         """A vault here, under this region's key, for another region's backup copies; its ARN."""

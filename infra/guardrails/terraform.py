@@ -53,6 +53,10 @@ TERRAFORM_TYPES: dict[str, str] = {
     "aws:ec2/launchTemplate:LaunchTemplate": "aws_launch_template",
     "aws:ec2/natGateway:NatGateway": "aws_nat_gateway",
     "aws:ec2/route:Route": "aws_route",
+    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": "aws_vpc_peering_connection",
+    "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": "aws_vpc_peering_connection_accepter",  # noqa: E501
+    "aws:codebuild/project:Project": "aws_codebuild_project",
+    "aws:codebuild/webhook:Webhook": "aws_codebuild_webhook",
     "aws:ec2/routeTable:RouteTable": "aws_route_table",
     "aws:ec2/routeTableAssociation:RouteTableAssociation": "aws_route_table_association",
     "aws:ec2/securityGroup:SecurityGroup": "aws_security_group",
