@@ -18,6 +18,7 @@ from components.audit.args import AuditTrailArgs
 from components.audit.audit_trail import AuditTrail
 from components.observability.args import GrafanaArgs
 from components.observability.grafana_workspace import GrafanaWorkspace
+from components.observability.region_alarms import CertificateWatch
 from components.redis.args import Membership
 from components.warehouse.analytics_warehouse import AnalyticsWarehouse
 from components.warehouse.args import WarehouseArgs
@@ -54,7 +55,8 @@ def build(config: StackConfig, stack: str) -> tuple[dict[str, RegionStack], CdnE
     """Declare the platform: one RegionStack per configured region, named after the region, then
     the global PostgreSQL database across the regions config lists for it, then the Redis stores,
     then each region's endpoints for its API (where it writes and reads each store), then the
-    observability, then the Cloudflare edge in front of the regions that take writes."""
+    Cloudflare edge in front of the regions that take writes, then the observability (whose
+    alarms watch the edge's origin certificate)."""
     regions = {args.region: RegionStack(args.region, args) for args in region_args(config, stack)}
     attach_database(config, stack, regions)
     attach_redis_stores(config, stack, regions)
@@ -62,20 +64,36 @@ def build(config: StackConfig, stack: str) -> tuple[dict[str, RegionStack], CdnE
         region.publish_app_endpoints(
             holds_database_writer=name == config.write_home, writable_stores=config.writable_stores(name)
         )
-    attach_observability(config, stack, regions)
-    return regions, attach_edge(config, stack, regions)
+    edge = attach_edge(config, stack, regions)
+    attach_observability(config, stack, regions, edge)
+    return regions, edge
 
 
-def attach_observability(config: StackConfig, stack: str, regions: dict[str, RegionStack]) -> None:
+def attach_observability(
+    config: StackConfig, stack: str, regions: dict[str, RegionStack], edge: CdnEdge
+) -> None:
     """Each region's alarms over what it holds (so after the data stores) and its metrics and
-    container logs; in the anchor region, one dashboard of every region's alarm states, the
+    container logs; in the anchor region, the alarm on the edge's origin certificate (nothing
+    renews it, and every region presents it, so its expiry would take every region down at once),
+    one dashboard of every region's alarm states, the
     platform's Grafana workspace with a data source per region's metrics (so after every region's
     telemetry), the audit trail and the analytics warehouse, which every region's API may send
     events to."""
     observability = config.observability
+    origin_certificate = CertificateWatch(
+        "origin-certificate",
+        f"{edge.hostname}: the edge's Cloudflare Origin CA certificate, presented by every region's gateway",
+        renew="rotate it: docs/components/cdn-edge.md, Rotating the origin certificate",
+        certificate=edge.origin_certificate,
+        private_key=edge.origin_private_key,
+    )
     alarms = [
-        region.attach_alarms(observability.thresholds, observability.alarm_subscriptions)
-        for region in regions.values()
+        region.attach_alarms(
+            observability.thresholds,
+            observability.alarm_subscriptions,
+            certificates=[origin_certificate] if name == config.anchor_region else [],
+        )
+        for name, region in regions.items()
     ]
     telemetry = {name: region.attach_telemetry(observability.telemetry) for name, region in regions.items()}
     anchor = regions[config.anchor_region]
