@@ -25,7 +25,7 @@ from components.warehouse.args import WarehouseArgs
 
 from .config.component_args import cdn_args, postgres_args, redis_args, region_args
 from .config.errors import ConfigError
-from .config.loading import decode_engine_value, namespace_values, validate_config
+from .config.loading import decode_engine_config, encrypted_setting, namespace_values, validate_config
 from .config.naming import NAMESPACE
 from .config.rules import secret_key_issues
 from .config.schema import StackConfig
@@ -40,14 +40,13 @@ def load_runtime_config(stack: str) -> StackConfig:
     """Validate every `meridian:` key the engine passed to this program (raises ConfigError)."""
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
     source = f"Pulumi.{stack}.yaml"
-    plain_credentials = secret_key_issues(dict.fromkeys(keys), runtime_config.is_config_secret)
-    if plain_credentials:
-        raise ConfigError(source, plain_credentials)
-    values = {
-        key: decode_engine_value(runtime_config.get_config(key))
-        for key in keys
-        if key.startswith(f"{NAMESPACE}:")
-    }
+    ours = sorted(key for key in keys if key.startswith(f"{NAMESPACE}:"))
+    refused = secret_key_issues(dict.fromkeys(keys), runtime_config.is_config_secret) + [
+        encrypted_setting(key) for key in ours if runtime_config.is_config_secret(key)
+    ]
+    if refused:
+        raise ConfigError(source, refused)
+    values = decode_engine_config({key: runtime_config.get_config(key) for key in ours}, source)
     return validate_config(namespace_values(values), source)
 
 
