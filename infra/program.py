@@ -21,13 +21,14 @@ from components.edge.cdn_edge import edge_source_ranges
 from components.network.subnets import Tier
 from components.observability.args import GrafanaArgs
 from components.observability.grafana_workspace import GrafanaWorkspace
+from components.observability.region_alarms import CertificateWatch
 from components.redis.args import Membership
 from components.warehouse.analytics_warehouse import AnalyticsWarehouse
 from components.warehouse.args import WarehouseArgs
 
 from .config.component_args import cdn_args, deploy_runner_args, postgres_args, redis_args, region_args
 from .config.errors import ConfigError
-from .config.loading import decode_engine_value, namespace_values, validate_config
+from .config.loading import decode_engine_config, encrypted_setting, namespace_values, validate_config
 from .config.naming import NAMESPACE
 from .config.rules import secret_key_issues
 from .config.schema import StackConfig
@@ -42,14 +43,13 @@ def load_runtime_config(stack: str) -> StackConfig:
     """Validate every `meridian:` key the engine passed to this program (raises ConfigError)."""
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
     source = f"Pulumi.{stack}.yaml"
-    plain_credentials = secret_key_issues(dict.fromkeys(keys), runtime_config.is_config_secret)
-    if plain_credentials:
-        raise ConfigError(source, plain_credentials)
-    values = {
-        key: decode_engine_value(runtime_config.get_config(key))
-        for key in keys
-        if key.startswith(f"{NAMESPACE}:")
-    }
+    ours = sorted(key for key in keys if key.startswith(f"{NAMESPACE}:"))
+    refused = secret_key_issues(dict.fromkeys(keys), runtime_config.is_config_secret) + [
+        encrypted_setting(key) for key in ours if runtime_config.is_config_secret(key)
+    ]
+    if refused:
+        raise ConfigError(source, refused)
+    values = decode_engine_config({key: runtime_config.get_config(key) for key in ours}, source)
     return validate_config(namespace_values(values), source)
 
 
@@ -57,7 +57,8 @@ def build(config: StackConfig, stack: str) -> tuple[dict[str, RegionStack], CdnE
     """Declare the platform: one RegionStack per configured region, named after the region, then
     the global PostgreSQL database across the regions config lists for it, then the Redis stores,
     then each region's endpoints for its API (where it writes and reads each store), then the
-    observability, then the Cloudflare edge in front of the regions that take writes."""
+    Cloudflare edge in front of the regions that take writes, then the observability (whose
+    alarms watch the edge's origin certificate)."""
     regions = declare_regions(config, stack)
     attach_database(config, stack, regions)
     attach_redis_stores(config, stack, regions)
@@ -65,8 +66,9 @@ def build(config: StackConfig, stack: str) -> tuple[dict[str, RegionStack], CdnE
         region.publish_app_endpoints(
             holds_database_writer=name == config.write_home, writable_stores=config.writable_stores(name)
         )
-    attach_observability(config, stack, regions)
-    return regions, attach_edge(config, stack, regions)
+    edge = attach_edge(config, stack, regions)
+    attach_observability(config, stack, regions, edge)
+    return regions, edge
 
 
 def declare_regions(config: StackConfig, stack: str) -> dict[str, RegionStack]:
@@ -101,16 +103,31 @@ def declare_regions(config: StackConfig, stack: str) -> dict[str, RegionStack]:
     return regions
 
 
-def attach_observability(config: StackConfig, stack: str, regions: dict[str, RegionStack]) -> None:
+def attach_observability(
+    config: StackConfig, stack: str, regions: dict[str, RegionStack], edge: CdnEdge
+) -> None:
     """Each region's alarms over what it holds (so after the data stores) and its metrics and
-    container logs; in the anchor region, one dashboard of every region's alarm states, the
+    container logs; in the anchor region, the alarm on the edge's origin certificate (nothing
+    renews it, and every region presents it, so its expiry would take every region down at once),
+    one dashboard of every region's alarm states, the
     platform's Grafana workspace with a data source per region's metrics (so after every region's
     telemetry), the audit trail and the analytics warehouse, which every region's API may send
     events to."""
     observability = config.observability
+    origin_certificate = CertificateWatch(
+        "origin-certificate",
+        f"{edge.hostname}: the edge's Cloudflare Origin CA certificate, presented by every region's gateway",
+        renew="rotate it: docs/components/cdn-edge.md, Rotating the origin certificate",
+        certificate=edge.origin_certificate,
+        private_key=edge.origin_private_key,
+    )
     alarms = [
-        region.attach_alarms(observability.thresholds, observability.alarm_subscriptions)
-        for region in regions.values()
+        region.attach_alarms(
+            observability.thresholds,
+            observability.alarm_subscriptions,
+            certificates=[origin_certificate] if name == config.anchor_region else [],
+        )
+        for name, region in regions.items()
     ]
     telemetry = {name: region.attach_telemetry(observability.telemetry) for name, region in regions.items()}
     anchor = regions[config.anchor_region]

@@ -104,6 +104,10 @@ class AlarmThresholds(MeridianModel):
         nlb_unhealthy_hosts: unhealthy targets of any NLB target group (default 0: any).
         unschedulable_minutes: minutes pods may stay unschedulable before the capacity alarm
             fires (default 10).
+        certificate_days_to_expiry: a watched certificate (the CDN's origin certificate, which
+            every region's gateway presents) pages once fewer days than this remain (default 45,
+            when ACM's own expiry events begin: time to rotate it in every region). Below
+            `cdn.originCertificateDays`, or the alarm fires from the day it is issued.
     """
 
     evaluation_minutes: int = Field(default=5, ge=1, le=60)
@@ -120,6 +124,7 @@ class AlarmThresholds(MeridianModel):
     nat_packets_dropped_per_minute: float = Field(default=100, ge=0)
     nlb_unhealthy_hosts: float = Field(default=0, ge=0)
     unschedulable_minutes: int = Field(default=10, ge=1, le=60)
+    certificate_days_to_expiry: int = Field(default=45, ge=1)
 
 
 # --- ClusterTelemetry ------------------------------------------------------------------------

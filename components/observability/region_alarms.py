@@ -8,6 +8,9 @@
     │                         ElastiCache per store (CPU, engine CPU, memory, evictions, replication
     │                         lag), NAT gateways (port allocation errors, dropped packets), NLB
     │                         unhealthy hosts, EKS capacity exhausted (pods left unschedulable)
+    ├── acm.Certificates      certificates issued outside AWS that must not expire unseen (the
+    │                         CDN's origin certificate, in the anchor region), imported for ACM's
+    │                         daily DaysToExpiry metric, each with its alarm
     └── Dashboard             `<prefix>`: the same signals as graphs, and the alarms' states
 
 Every threshold comes from `AlarmThresholds`; every alarm notifies the topic when it fires and when
@@ -18,7 +21,9 @@ Kubernetes (its ARN is unknown here), so its alarm is a Metrics Insights query o
 NLB target groups. "Nodes at their maximum" shows as pods the scheduler cannot place: Karpenter
 adds nodes for them within a minute or two, so pods still unschedulable after
 `unschedulableMinutes` mean the node groups and Karpenter's limit are exhausted (EKS's free
-`scheduler_pending_pods_UNSCHEDULABLE` metric, Kubernetes 1.28 and later).
+`scheduler_pending_pods_UNSCHEDULABLE` metric, Kubernetes 1.28 and later). A watched certificate
+(`CertificateWatch`) pages `certificateDaysToExpiry` days before it expires, and when ACM stops
+publishing its metric (which it does once the certificate has expired).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from .policies import topic_policy
 
 __all__ = [
     "CacheWatch",
+    "CertificateWatch",
     "RegionAlarms",
     "cache_node_ids",
     "overview_dashboard_body",
@@ -46,6 +52,8 @@ __all__ = [
 MAX_METRICS_PER_ALARM = 10
 #: Seconds per datapoint: CloudWatch's basic resolution for these services.
 PERIOD = 60
+#: ACM publishes `DaysToExpiry` once a day.
+DAY = 86400
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,21 @@ def cache_node_ids(group_id: str, shards: int, replicas_per_shard: int) -> list[
         for shard in range(1, shards + 1)
         for node in range(1, replicas_per_shard + 2)
     ]
+
+
+@dataclass(frozen=True)
+class CertificateWatch:
+    """A certificate issued outside AWS whose expiry pages (an ACM certificate renews itself).
+
+    `key` names the alarm (`<key>-expiry`) and the ACM import (`<key>`); `description` says what
+    the certificate is, `renew` how to renew it (both go into the alarm's description).
+    """
+
+    key: str
+    description: str
+    renew: str
+    certificate: pulumi.Input[str]
+    private_key: pulumi.Input[str]
 
 
 @dataclass(frozen=True)
@@ -93,13 +116,14 @@ class RegionAlarms(pulumi.ComponentResource):
         postgres_cluster_id: the region's Aurora cluster identifier, if it has one.
         postgres_instance_ids: its instances' identifiers (forwarding is measured per reader).
         caches: the region's Redis stores (`CacheWatch`).
+        certificates: certificates issued outside AWS whose expiry pages here (`CertificateWatch`).
         nat_gateway_ids: the region's NAT gateways.
         eks_cluster_name: the region's EKS cluster.
         opts: resource options; the region's AWS provider comes from the parent or `providers`.
 
     Attributes:
         region: the region; topic: the SNS topic; alarms: key → `aws.cloudwatch.MetricAlarm`;
-            dashboard.
+            certificates: key → the `aws.acm.Certificate` imported for its alarm; dashboard.
     """
 
     def __init__(
@@ -115,6 +139,7 @@ class RegionAlarms(pulumi.ComponentResource):
         postgres_instance_ids: Sequence[str] = (),
         nat_gateway_ids: Sequence[pulumi.Input[str]],
         eks_cluster_name: pulumi.Input[str],
+        certificates: Sequence[CertificateWatch] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("meridian:observability:RegionAlarms", name, None, opts)
@@ -144,6 +169,7 @@ class RegionAlarms(pulumi.ComponentResource):
                 opts=child,
             )
         self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
+        self.certificates: dict[str, aws.acm.Certificate] = {}
         self._graphs: list[dict[str, Any]] = []
         if postgres_cluster_id:
             self._aurora(postgres_cluster_id, postgres_instance_ids)
@@ -153,6 +179,8 @@ class RegionAlarms(pulumi.ComponentResource):
             self._nat(i, nat)
         self._nlb()
         self._capacity(eks_cluster_name)
+        for certificate in certificates:
+            self._certificate(certificate)
         self.dashboard = self._dashboard()
         self.register_outputs({"topicArn": self.topic.arn, "alarms": len(self.alarms)})
 
@@ -301,10 +329,54 @@ class RegionAlarms(pulumi.ComponentResource):
             {"ClusterName": cluster_name},
         )
 
+    def _certificate(self, watch: CertificateWatch) -> None:
+        """Import the certificate into ACM, which then publishes its DaysToExpiry daily, and alarm
+        on that. ACM's import requires the private key (it refuses a certificate without one). That
+        is acceptable: the key is already a secret in the stack's state and in every region's
+        gateway Secret; ACM keeps it encrypted, never returns it (an imported certificate cannot be
+        exported), and the certificate is associated with no AWS service, so the copy adds no
+        place it is served from. Cloudflare offers no notification for Origin CA certificates."""
+        if watch.key in self.certificates:
+            raise ValueError(f"{self.region}: certificate {watch.key} is already watched")
+        imported = aws.acm.Certificate(
+            f"{self._name}-{watch.key}",
+            certificate_body=watch.certificate,
+            private_key=watch.private_key,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.certificates[watch.key] = imported
+        days = self._thresholds.certificate_days_to_expiry
+        self._metric(
+            _Signal(
+                f"{watch.key}-expiry",
+                f"{watch.description}: fewer than {days} days to expiry, or ACM no longer "
+                f"publishes DaysToExpiry (expired, or its import deleted); {watch.renew}",
+                days,
+                comparison="LessThanThreshold",
+                # One datapoint a day, and it is the day's figure: one period decides.
+                minutes=1,
+                # ACM stops publishing the metric once the certificate has expired: missing data
+                # must never read as "OK" here (a fresh import may show ALARM until ACM's first
+                # datapoint, within a day).
+                missing="breaching",
+            ),
+            "AWS/CertificateManager",
+            "DaysToExpiry",
+            "Minimum",
+            {"CertificateArn": imported.arn},
+            period=DAY,
+        )
+
     # --- building blocks -----------------------------------------------------------------------
 
     def _metric(
-        self, signal: _Signal, namespace: str, metric: str, statistic: str, dimensions: dict[str, Any]
+        self,
+        signal: _Signal,
+        namespace: str,
+        metric: str,
+        statistic: str,
+        dimensions: dict[str, Any],
+        period: int = PERIOD,
     ) -> None:
         self._alarm(
             signal,
@@ -312,13 +384,14 @@ class RegionAlarms(pulumi.ComponentResource):
             metric_name=metric,
             statistic=statistic,
             dimensions=dimensions,
-            period=PERIOD,
+            period=period,
         )
         self._graphs.append(
             {
                 "title": signal.description,
                 "metrics": [[namespace, metric, *[x for k, v in dimensions.items() for x in (k, v)]]],
                 "stat": statistic,
+                **({"period": period} if period != PERIOD else {}),
             }
         )
 

@@ -37,7 +37,7 @@ from ..network.vpc_peering import PeeringHub, VpcPeering
 from ..observability.args import AlarmSubscription, AlarmThresholds, TelemetryArgs, TelemetrySettings
 from ..observability.cluster_telemetry import SIDECAR_METRICS_PORT, ClusterTelemetry
 from ..observability.prometheus_agent import AGENT_NAMESPACE, AGENT_POD_LABELS
-from ..observability.region_alarms import CacheWatch, RegionAlarms, overview_dashboard_body
+from ..observability.region_alarms import CacheWatch, CertificateWatch, RegionAlarms, overview_dashboard_body
 from ..postgres.args import PostgresClusterArgs
 from ..postgres.postgres_cluster import PostgresCluster
 from ..redis.args import MaxmemoryPolicy, Membership, RedisClusterArgs
@@ -323,10 +323,14 @@ class RegionStack(pulumi.ComponentResource):
         return self.eks.app.add_config_map(APP_ENDPOINTS_CONFIG_MAP, data)
 
     def attach_alarms(
-        self, thresholds: AlarmThresholds, subscriptions: Sequence[AlarmSubscription]
+        self,
+        thresholds: AlarmThresholds,
+        subscriptions: Sequence[AlarmSubscription],
+        certificates: Sequence[CertificateWatch] = (),
     ) -> RegionAlarms:
-        """Add the region's alarms over what it holds now (attach the data stores first), routed to
-        its encrypted SNS topic, and its dashboard."""
+        """Add the region's alarms over what it holds now (attach the data stores first), and over
+        `certificates` issued outside AWS (imported into ACM here for their expiry), routed to its
+        encrypted SNS topic, and its dashboard."""
         if self.alarms is not None:
             raise ValueError(f"{self.args.region} already has its alarms")
         caches = [
@@ -350,6 +354,7 @@ class RegionStack(pulumi.ComponentResource):
             caches=caches,
             nat_gateway_ids=[nat.id for nat in self.network.nat_gateways],
             eks_cluster_name=self.eks.cluster_name,
+            certificates=certificates,
             opts=self.pinned,
         )
         return self.alarms

@@ -105,4 +105,27 @@ def _issue_from_error(error: Any) -> ConfigIssue:
     shown = isinstance(given, str) and given in message
     if isinstance(given, (str, int, float, bool)) and not shown:
         message += f" (got {given!r})"
+    elif isinstance(given, (dict, list)) or (given is None and kind in _EXPECTED):
+        message += f" (got {'a mapping' if isinstance(given, dict) else 'a list' if given else 'nothing'})"
+    if kind in _EXPECTED:
+        message += f"; write {_EXPECTED[kind]} here (docs/config-reference.md)"
     return ConfigIssue(path, message)
+
+
+#: pydantic's type errors → what to write instead (its messages say what is wrong, not the fix).
+_EXPECTED = {
+    "list_type": "a list (one `- item` a line)",
+    "tuple_type": "a list (one `- item` a line)",
+    "set_type": "a list (one `- item` a line)",
+    "dict_type": "a mapping (one `key: value` a line)",
+    "model_type": "a mapping of its settings (one `key: value` a line)",
+    "model_attributes_type": "a mapping of its settings (one `key: value` a line)",
+    "string_type": "a string (quote it)",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+}

@@ -396,6 +396,16 @@ def _cdn_issues(config: StackConfig, prod: bool) -> list[ConfigIssue]:
             continue  # the write home: reported by the writeHome rule
         path = f"{NAMESPACE}:regions" if problem.setting == "regions" else f"{at}.{problem.setting}"
         issues.append(ConfigIssue(path, problem.problem))
+    warn_days = config.observability.thresholds.certificate_days_to_expiry
+    if warn_days >= config.cdn.origin_certificate_days:
+        issues.append(
+            ConfigIssue(
+                f"{NAMESPACE}:observability.thresholds.certificateDaysToExpiry",
+                f"{warn_days} is not below cdn.originCertificateDays ({config.cdn.origin_certificate_days}): "
+                "the origin certificate's expiry alarm would fire from the day it is issued; lower it "
+                "(remove the key for 45) or request a longer validity",
+            )
+        )
     if prod and config.cdn.hsts_max_age_seconds < PROD_MIN_HSTS_MAX_AGE_SECONDS:
         issues.append(
             ConfigIssue(

@@ -32,6 +32,7 @@ AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
 #: against pulumi-aws's provider/resources.go); most are `aws_<module>_<name>`, EC2's `aws_<name>`,
 #: and RDS keeps Terraform's older `aws_db_` prefix for some.
 TERRAFORM_TYPES: dict[str, str] = {
+    "aws:acm/certificate:Certificate": "aws_acm_certificate",
     "aws:amp/scraper:Scraper": "aws_prometheus_scraper",
     "aws:amp/workspace:Workspace": "aws_prometheus_workspace",
     "aws:athena/workgroup:Workgroup": "aws_athena_workgroup",

@@ -19,6 +19,8 @@ from tests.support import PROJECT_DIR, assert_issue, plan_of, rejected
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TOPIC = "aws:sns/topic:Topic"
+ACM_CERTIFICATE = "aws:acm/certificate:Certificate"
+ORIGIN_CERTIFICATE = "cloudflare:index/originCaCertificate:OriginCaCertificate"
 ACCOUNT = "123456789012"
 
 
@@ -47,6 +49,8 @@ def expected_keys(plan: Plan, region: str) -> set[str]:
     config = plan.config
     assert config is not None
     keys = {"nlb-unhealthy-hosts", "eks-capacity-exhausted"}
+    if region == config.anchor_region:
+        keys.add("origin-certificate-expiry")
     if region in config.postgres_regions():
         keys |= {
             "aurora-replica-lag",
@@ -93,6 +97,7 @@ def test_thresholds_come_from_config(prod_values: dict[str, Any]) -> None:
         "auroraReplicaLagMs": 333,
         "auroraDeadlocksPerSecond": 0.5,
         "nlbUnhealthyHosts": 2,
+        "certificateDaysToExpiry": 60,
     }
     alarms = alarms_by_region(plan_after(PROJECT_DIR, "prod", prod_values))
     home = alarms["us-east-1"]
@@ -120,6 +125,42 @@ def test_thresholds_come_from_config(prod_values: dict[str, Any]) -> None:
     assert home["aurora-deadlocks"].inputs["threshold"] == 0.5
     assert home["nlb-unhealthy-hosts"].inputs["threshold"] == 2
     assert home["sessions-evictions"].inputs["threshold"] == 0 == home["queues-evictions"].inputs["threshold"]
+    assert home["origin-certificate-expiry"].inputs["threshold"] == 60
+
+
+def test_the_edges_origin_certificate_pages_in_the_anchor_region_before_it_expires(stack_plan: Plan) -> None:
+    """Nothing renews the Origin CA certificate and every region presents it: it is imported into
+    ACM in the anchor region, and ACM's DaysToExpiry for that import pages the anchor's topic."""
+    config = stack_plan.config
+    assert config is not None
+    anchor = config.anchor_region
+    (provider,) = [p for p in stack_plan.of_type("pulumi:providers:aws") if p.name == f"{anchor}-aws"]
+    (imported,) = stack_plan.of_type(ACM_CERTIFICATE)
+    (origin,) = stack_plan.of_type(ORIGIN_CERTIFICATE)
+    (key,) = stack_plan.of_type("tls:index/privateKey:PrivateKey")
+    assert imported.provider == provider.urn
+    assert imported.property_dependencies["certificateBody"] == [origin.urn]
+    assert key.urn in imported.property_dependencies["privateKey"]
+    assert imported.inputs["privateKey"] == "[secret]"
+    alarm = alarms_by_region(stack_plan)[anchor]["origin-certificate-expiry"]
+    assert alarm.provider == provider.urn
+    inputs = alarm.inputs
+    assert (inputs["namespace"], inputs["metricName"], inputs["statistic"], inputs["period"]) == (
+        "AWS/CertificateManager",
+        "DaysToExpiry",
+        "Minimum",
+        86400,  # ACM publishes it daily
+    )
+    assert list(inputs["dimensions"]) == ["CertificateArn"]
+    assert imported.name in inputs["dimensions"]["CertificateArn"]
+    assert alarm.property_dependencies["dimensions"] == [imported.urn]
+    assert inputs["comparisonOperator"] == "LessThanThreshold"
+    assert inputs["threshold"] == config.observability.thresholds.certificate_days_to_expiry == 45
+    # ACM stops publishing once the certificate has expired: that must not read as OK.
+    assert inputs["treatMissingData"] == "breaching"
+    topic = f"arn:aws:sns:{anchor}:{ACCOUNT}:meridian-{stack_plan.stack}-{anchor}-alarms"
+    assert inputs["alarmActions"] == [topic] == inputs["okActions"]
+    assert config.domain in inputs["alarmDescription"] and "cdn-edge.md" in inputs["alarmDescription"]
 
 
 def test_refused_forwarded_writes_alarm_over_every_instance_of_the_cluster(stack_plan: Plan) -> None:
@@ -238,6 +279,12 @@ def test_a_dashboard_per_region_and_one_overview_in_the_anchor_region(prod_plan:
             {"thresholds": {"evaluationMinutes": 0}},
             "meridian:observability.thresholds.evaluationMinutes",
             "greater than or equal to 1",
+        ),
+        (
+            # prod's origin certificate is valid 5,475 days: the alarm would fire from day one.
+            {"thresholds": {"certificateDaysToExpiry": 5475}},
+            "meridian:observability.thresholds.certificateDaysToExpiry",
+            "5475 is not below cdn.originCertificateDays (5475)",
         ),
     ],
 )
