@@ -73,6 +73,7 @@ if TYPE_CHECKING:
         WarehouseArgs,
         WarehouseSettings,
     )
+    from .warehouse.event_stream import EventStream
 
 if TYPE_CHECKING:  # the renamed names (`_RENAMED` below), for type checkers too
     CdnDefaults = CdnSettings
@@ -102,6 +103,7 @@ __all__ = [
     "EksSettings",
     "EksSizes",
     "EventColumn",
+    "EventStream",
     "GrafanaArgs",
     "GrafanaSettings",
     "GrafanaWorkspace",
@@ -156,6 +158,7 @@ _MODULES: dict[str, str] = {
     "AlarmSubscription": "observability.args",
     "AlarmThresholds": "observability.args",
     "AnalyticsWarehouse": "warehouse.analytics_warehouse",
+    "EventStream": "warehouse.event_stream",
     "AppEnvelope": "eks.app_envelope",
     "AuditSettings": "audit.args",
     "AuditTrail": "audit.audit_trail",
