@@ -76,6 +76,7 @@ if TYPE_CHECKING:
         WarehouseArgs,
         WarehouseSettings,
     )
+    from .warehouse.event_stream import EventStream
 
 if TYPE_CHECKING:  # the renamed names (`_RENAMED` below), for type checkers too
     CdnDefaults = CdnSettings
@@ -108,6 +109,7 @@ __all__ = [
     "EksSettings",
     "EksSizes",
     "EventColumn",
+    "EventStream",
     "GrafanaArgs",
     "GrafanaSettings",
     "GrafanaWorkspace",
@@ -166,6 +168,7 @@ _MODULES: dict[str, str] = {
     "AlarmSubscription": "observability.args",
     "AlarmThresholds": "observability.args",
     "AnalyticsWarehouse": "warehouse.analytics_warehouse",
+    "EventStream": "warehouse.event_stream",
     "AppEnvelope": "eks.app_envelope",
     "AuditSettings": "audit.args",
     "AuditTrail": "audit.audit_trail",

@@ -25,6 +25,7 @@ from components.observability.region_alarms import CertificateWatch
 from components.redis.args import Membership
 from components.warehouse.analytics_warehouse import AnalyticsWarehouse
 from components.warehouse.args import WarehouseArgs
+from components.warehouse.event_stream import EventStream, StreamParts
 
 from .config.component_args import cdn_args, deploy_runner_args, postgres_args, redis_args, region_args
 from .config.errors import ConfigError
@@ -111,8 +112,8 @@ def attach_observability(
     renews it, and every region presents it, so its expiry would take every region down at once),
     one dashboard of every region's alarm states, the
     platform's Grafana workspace with a data source per region's metrics (so after every region's
-    telemetry), the audit trail and the analytics warehouse, which every region's API may send
-    events to."""
+    telemetry), the audit trail and the analytics warehouse, whose lake every region's API sends
+    events to through a stream of its own region."""
     observability = config.observability
     origin_certificate = CertificateWatch(
         "origin-certificate",
@@ -152,25 +153,41 @@ def attach_observability(
         ),
         opts=anchor.pinned,
     )
+    warehouse_args = WarehouseArgs(
+        **observability.warehouse.model_dump(), name_prefix=prefix, protect=protect
+    )
     warehouse = AnalyticsWarehouse(
         f"{prefix}-warehouse",
-        WarehouseArgs(**observability.warehouse.model_dump(), name_prefix=prefix, protect=protect),
+        warehouse_args,
         kms_key_arn=anchor.kms_key_arn,
         vpc_id=anchor.vpc_id,
         subnet_ids=anchor.isolated_subnet_ids,
         client_security_group_id=anchor.eks.node_security_group_id,
+        producer_vpc_endpoint_id=anchor.firehose_endpoint_id,
         opts=anchor.pinned,
     )
-    # Every region's API sends its events to the one stream: a cross-region PutRecord through the
-    # region's NAT, so its pods need HTTPS egress beyond the VPC (not into private ranges).
+    # Every region's API puts its events into a stream of its own region, through its VPC's
+    # Firehose endpoint (the namespace opens 443 to the private subnets only, no public address);
+    # each stream delivers into the anchor's lake.
     for name, region in regions.items():
-        region.eks.app.add_service_account(EVENTS_PRODUCER)
-        region.eks.app.allow_egress_beyond_private_ranges("events-https", 443)
-        region.associate_pod_identity(
+        stream: StreamParts | EventStream = (
+            warehouse.home_stream
+            if name == config.anchor_region
+            else EventStream(
+                f"{prefix}-{name}-events",
+                warehouse_args,
+                region=name,
+                lake=warehouse.lake_target(),
+                kms_key_arn=region.kms_key_arn,
+                vpc_endpoint_id=region.firehose_endpoint_id,
+                opts=region.pinned,
+            )
+        )
+        region.attach_event_producer(
             f"{prefix}-{name}-events-producer",
-            namespace=config.eks.app.namespace,
             service_account=EVENTS_PRODUCER,
-            role_arn=warehouse.producer_role_arn,
+            role_arn=stream.producer_role_arn,
+            stream_name=stream.name,
         )
 
 

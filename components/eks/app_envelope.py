@@ -4,7 +4,11 @@
     ├── Namespace            PSA `restricted`, Istio sidecar injection
     ├── NetworkPolicies      default deny (in and out), then DNS, istiod, Pod Identity agent,
     │                        same-namespace, gateway → API;
-    │                        data stores add theirs (`allow_egress`: their port, their subnets only)
+    │                        data stores add theirs (`allow_egress`: their port, their subnets only),
+    │                        the events theirs (443 to the private subnets, where the Firehose
+    │                        endpoint is); every egress policy is `allow-<what it reaches>` and says
+    │                        so in its `meridian/destination` annotation; none opens an address
+    │                        range beyond the VPC (no 0.0.0.0/0: a guardrail refuses one)
     ├── Service              the API's stable name; Deployments `<name>` and `<name>-canary` back it
     ├── HPA + PDB            replicas from config (capacity per region is config, not code)
     └── DestinationRule + VirtualService   `stable`/`canary` subsets, split by the canary weight
@@ -24,11 +28,12 @@ import pulumi_kubernetes as k8s
 
 from ..core.kube import PodSecurity, psa_namespace
 from ..core.sizes import EksSizes
-from ..network.subnets import PRIVATE_RANGES
 from .args import AppSettings
 from .service_mesh import GATEWAY_NAMESPACE, ServiceMesh
 
 __all__ = [
+    "DESTINATION_ANNOTATION",
+    "EGRESS_DESTINATIONS",
     "AppEnvelope",
     "canary_routes",
     "egress_policy",
@@ -40,6 +45,16 @@ __all__ = [
 SERVICE_PORT = 80
 #: Where the EKS Pod Identity agent listens on every node (link-local).
 POD_IDENTITY_AGENT = "169.254.170.23/32"
+#: The annotation in which every egress NetworkPolicy says what it lets the API's pods reach.
+DESTINATION_ANNOTATION = "meridian/destination"
+#: What each of `network_policies`' egress policies reaches (`allow_egress` callers say theirs).
+EGRESS_DESTINATIONS = {
+    "default-deny": "nothing: every other policy opens one destination",
+    "allow-dns": "CoreDNS (kube-dns) in kube-system, port 53",
+    "allow-istiod": "istiod in istio-system (mesh configuration and certificates), port 15012",
+    "allow-pod-identity-agent": "the node's EKS Pod Identity agent (169.254.170.23), port 80",
+    "allow-same-namespace": "the pods of the API's own namespace",
+}
 
 
 def canary_routes(host: str, canary_weight: int) -> list[dict[str, Any]]:
@@ -178,8 +193,11 @@ class AppEnvelope(pulumi.ComponentResource):
             return {"name": resource, "namespace": self.namespace.metadata.name}
 
         for policy, spec in network_policies(app).items():
+            metadata = meta(policy)
+            if policy in EGRESS_DESTINATIONS:
+                metadata["annotations"] = {DESTINATION_ANNOTATION: EGRESS_DESTINATIONS[policy]}
             k8s.networking.v1.NetworkPolicy(
-                f"{name}-{policy}", metadata=meta(policy), spec=spec, opts=in_namespace
+                f"{name}-{policy}", metadata=metadata, spec=spec, opts=in_namespace
             )
         service_spec: Any = {
             "selector": labels,
@@ -274,11 +292,18 @@ class AppEnvelope(pulumi.ComponentResource):
         self.register_outputs({"namespace": app.namespace, "canaryWeight": app.canary_weight})
 
     def allow_egress(
-        self, purpose: str, cidrs: Sequence[str], port: int, opts: pulumi.ResourceOptions | None = None
+        self,
+        purpose: str,
+        cidrs: Sequence[str],
+        port: int,
+        *,
+        destination: str,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> k8s.networking.v1.NetworkPolicy:
-        """Open the default-deny egress for one data store: `port` on `cidrs` (its subnets), named
-        `allow-<purpose>`. Data-store components call this as they land."""
-        return self._allow(purpose, egress_policy(cidrs, port), opts)
+        """Open the default-deny egress to one destination: `port` on `cidrs` (its subnets), named
+        `allow-<purpose>`, annotated with what it reaches (`destination`). Data-store components
+        and the event path call this as they land."""
+        return self._allow(purpose, egress_policy(cidrs, port), opts, destination=destination)
 
     def allow_ingress(
         self, purpose: str, cidrs: Sequence[str], port: int, opts: pulumi.ResourceOptions | None = None
@@ -300,23 +325,6 @@ class AppEnvelope(pulumi.ComponentResource):
         `allow-<purpose>`: no other pod of that namespace, no address range."""
         return self._allow(purpose, pods_ingress_policy(namespace, pod_labels, port), opts)
 
-    def allow_egress_beyond_private_ranges(
-        self, purpose: str, port: int, opts: pulumi.ResourceOptions | None = None
-    ) -> k8s.networking.v1.NetworkPolicy:
-        """Open the default-deny egress to `port` on public addresses only (every private range
-        excepted, so nothing inside the VPC is reachable this way): an AWS API of another region."""
-        spec: Any = {
-            "podSelector": {},
-            "policyTypes": ["Egress"],
-            "egress": [
-                {
-                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": [str(r) for r in PRIVATE_RANGES]}}],
-                    "ports": [{"protocol": "TCP", "port": port}],
-                }
-            ],
-        }
-        return self._allow(purpose, spec, opts)
-
     def add_config_map(self, name: str, data: Mapping[str, pulumi.Input[str]]) -> k8s.core.v1.ConfigMap:
         """A ConfigMap in the API's namespace (the application reads it with `envFrom`)."""
         metadata: Any = {"name": name, "namespace": self.namespace.metadata.name}
@@ -335,9 +343,11 @@ class AppEnvelope(pulumi.ComponentResource):
         )
 
     def _allow(
-        self, purpose: str, spec: Any, opts: pulumi.ResourceOptions | None
+        self, purpose: str, spec: Any, opts: pulumi.ResourceOptions | None, *, destination: str | None = None
     ) -> k8s.networking.v1.NetworkPolicy:
         metadata: Any = {"name": f"allow-{purpose}", "namespace": self.namespace.metadata.name}
+        if destination is not None:
+            metadata["annotations"] = {DESTINATION_ANNOTATION: destination}
         return k8s.networking.v1.NetworkPolicy(
             f"{self._name}-allow-{purpose}",
             metadata=metadata,

@@ -5,6 +5,7 @@ Field names are snake_case in Python; in YAML they are camelCase (`azCount`), as
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from .subnets import MAX_AZ_COUNT, SubnetPlan, plan_subnets, validate_private_ci
 
 __all__ = [
     "DEFAULT_INTERFACE_ENDPOINTS",
+    "FIREHOSE_ENDPOINT",
     "AzCount",
     "NatGatewayMode",
     "NetworkArgs",
@@ -31,8 +33,14 @@ class NatGatewayMode(str, Enum):
 
 
 #: Interface endpoints that nodes in private subnets need to start without the internet: pulling images
-#: (ECR API and Docker registry) and getting credentials (STS, for IRSA and Pod Identity).
-DEFAULT_INTERFACE_ENDPOINTS: tuple[str, ...] = ("ecr.api", "ecr.dkr", "sts")
+#: (ECR API and Docker registry) and getting credentials (STS, for IRSA and Pod Identity); and the
+#: one the API's events leave the VPC by (Firehose: its pods may not reach the internet).
+DEFAULT_INTERFACE_ENDPOINTS: tuple[str, ...] = ("ecr.api", "ecr.dkr", "sts", "kinesis-firehose")
+#: The interface endpoint the API's pods put their events through, to their region's stream.
+FIREHOSE_ENDPOINT = "kinesis-firehose"
+
+
+_SERVICE_NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)*")
 
 
 def _private_cidr(cidr: str) -> str:
@@ -52,7 +60,8 @@ class NetworkSettings(MeridianModel):
         nat_gateways: `one-per-az` (default) or `single`.
         flow_log_retention_days: how long VPC flow logs are kept (default 365; CloudWatch's allowed values).
         interface_endpoints: AWS services reached privately through interface endpoints
-            (default ECR API, ECR Docker registry and STS). S3 always gets a gateway endpoint.
+            (default ECR API, ECR Docker registry, STS and Firehose, which the API's events go
+            through: a stack must list it). S3 always gets a gateway endpoint.
     """
 
     nat_gateways: NatGatewayMode = NatGatewayMode.ONE_PER_AZ
@@ -63,7 +72,8 @@ class NetworkSettings(MeridianModel):
     @classmethod
     def _endpoints_are_service_names(cls, services: tuple[str, ...]) -> tuple[str, ...]:
         for service in services:
-            if not service or not all(part.isalnum() or part == "-" for part in service.split(".")):
+            # Dot-separated labels of letters and digits, hyphens inside (`kinesis-firehose`).
+            if not _SERVICE_NAME.fullmatch(service):
                 raise ValueError(
                     f"{service!r} is not an AWS service endpoint name; use short names such as "
                     "'ecr.api', 'sts' or 'logs'"

@@ -6,7 +6,9 @@
     ├── per AZ: public subnet (ELB tags), private subnet (internal-ELB tags), isolated subnet
     ├── NAT gateways (one per AZ, or one) with their EIPs ── one private route table per AZ
     ├── isolated route table: no default route at all, only the VPC and the S3 gateway endpoint
-    ├── S3 gateway endpoint; interface endpoints (ECR, STS) behind a 443-from-the-VPC security group
+    ├── S3 gateway endpoint; interface endpoints (ECR, STS) behind a 443-from-the-VPC security group;
+    │   Firehose's (a way out for data) behind its own, 443 from the private subnets only, with an
+    │   endpoint policy: this account's streams only
     └── flow logs (ALL traffic) → CloudWatch log group encrypted with the region's KMS key
 
 The subnet layout comes from `components.network.subnets.plan_subnets`, decided before anything is declared.
@@ -16,7 +18,7 @@ Children inherit the AWS provider from this component's parent or `opts`; pass o
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -24,9 +26,9 @@ import pulumi_aws as aws
 from ..core.iam import inline_policy_role
 from ..core.logs import encrypted_log_group
 from ..core.lookups import AwsContext
-from ..core.policies import service_trust
+from ..core.policies import Document, service_trust
 from .args import NatGatewayMode, NetworkArgs
-from .policies import flow_log_policy
+from .policies import ENDPOINT_POLICIES, flow_log_policy
 from .subnets import SubnetSpec, Tier
 
 __all__ = ["Network", "NetworkError", "admit_group"]
@@ -67,6 +69,7 @@ class Network(pulumi.ComponentResource):
         subnets: `Tier` → the tier's `aws.ec2.Subnet`s, AZ order.
         private_route_tables: zone label → the route table of that zone's private subnet.
         flow_log_group: the CloudWatch log group receiving the VPC's flow logs.
+        interface_endpoints: service (`kinesis-firehose`) → its interface `aws.ec2.VpcEndpoint`.
     """
 
     vpc_id: pulumi.Output[str]
@@ -248,37 +251,61 @@ class Network(pulumi.ComponentResource):
             tags={"Name": f"{self._prefix}-s3"},
             opts=pulumi.ResourceOptions(parent=self.vpc),
         )
+        self.interface_endpoints: dict[str, aws.ec2.VpcEndpoint] = {}
         if not self._args.interface_endpoints:
             return
-        endpoint_sg = aws.ec2.SecurityGroup(
-            f"{self._prefix}-endpoints",
-            vpc_id=self.vpc.id,
-            description="HTTPS from inside the VPC to AWS interface endpoints",
-            ingress=[
-                {
-                    "protocol": "tcp",
-                    "from_port": 443,
-                    "to_port": 443,
-                    "cidr_blocks": [self._args.cidr],
-                    "description": "HTTPS from the VPC",
-                }
-            ],
-            egress=[],  # endpoints answer; they never open connections
-            tags={"Name": f"{self._prefix}-endpoints"},
-            opts=pulumi.ResourceOptions(parent=self.vpc),
-        )
+        private = self.subnets[Tier.PRIVATE]
+        shared = [s for s in self._args.interface_endpoints if s not in ENDPOINT_POLICIES]
+        endpoint_sg: aws.ec2.SecurityGroup | None = None
+        if shared:
+            endpoint_sg = aws.ec2.SecurityGroup(
+                f"{self._prefix}-endpoints",
+                vpc_id=self.vpc.id,
+                description="HTTPS from inside the VPC to AWS interface endpoints",
+                ingress=[_https_from([self._args.cidr], "HTTPS from the VPC")],
+                egress=[],  # endpoints answer; they never open connections
+                tags={"Name": f"{self._prefix}-endpoints"},
+                opts=pulumi.ResourceOptions(parent=self.vpc),
+            )
+        private_cidrs = [str(spec.cidr) for spec in self._args.subnet_plan().tier(Tier.PRIVATE)]
         for service in self._args.interface_endpoints:
-            aws.ec2.VpcEndpoint(
-                f"{self._prefix}-{service.replace('.', '-')}",
+            label = service.replace(".", "-")
+            policy: pulumi.Output[str] | None = None
+            if service in ENDPOINT_POLICIES:
+                # A way out for the platform's data: only the private tier (the nodes and pods)
+                # may reach it, and only into this account's resources.
+                group = aws.ec2.SecurityGroup(
+                    f"{self._prefix}-{label}-endpoint",
+                    vpc_id=self.vpc.id,
+                    description=f"HTTPS from the private subnets to the {service} endpoint",
+                    ingress=[_https_from(private_cidrs, "HTTPS from the private subnets")],
+                    egress=[],
+                    tags={"Name": f"{self._prefix}-{service}-endpoint"},
+                    opts=pulumi.ResourceOptions(parent=self.vpc),
+                )
+                policy = self._endpoint_policy(ENDPOINT_POLICIES[service])
+            else:
+                assert endpoint_sg is not None  # made above for every service without a policy
+                group = endpoint_sg
+            self.interface_endpoints[service] = aws.ec2.VpcEndpoint(
+                f"{self._prefix}-{label}",
                 vpc_id=self.vpc.id,
                 service_name=self._service_name(service),
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
-                subnet_ids=[s.id for s in self.subnets[Tier.PRIVATE]],
-                security_group_ids=[endpoint_sg.id],
+                subnet_ids=[s.id for s in private],
+                security_group_ids=[group.id],
+                policy=policy,
                 tags={"Name": f"{self._prefix}-{service}"},
                 opts=pulumi.ResourceOptions(parent=self.vpc),
             )
+
+    def _endpoint_policy(self, make: Callable[[str, str, str], Document]) -> pulumi.Output[str]:
+        """An endpoint's policy document (of partition, region and account), as JSON."""
+        context = self._context
+        return pulumi.Output.all(context.partition, context.region, context.account).apply(
+            lambda v: json.dumps(make(v[0], v[1], v[2]))
+        )
 
     def _flow_logs(self, kms_key_arn: pulumi.Input[str]) -> aws.cloudwatch.LogGroup:
         account = self._context.account
@@ -316,6 +343,17 @@ class Network(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self.vpc, depends_on=[role_policy]),
         )
         return log_group
+
+
+def _https_from(cidrs: Sequence[str], description: str) -> aws.ec2.SecurityGroupIngressArgsDict:
+    """An inline ingress rule: TCP 443 from `cidrs`."""
+    return {
+        "protocol": "tcp",
+        "from_port": 443,
+        "to_port": 443,
+        "cidr_blocks": list(cidrs),
+        "description": description,
+    }
 
 
 def admit_group(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
-from ..core.policies import document
+from ..core.policies import Document, document
 
 __all__ = [
+    "ENDPOINT_POLICIES",
+    "firehose_endpoint_policy",
     "flow_log_policy",
 ]
 
@@ -31,3 +34,27 @@ def flow_log_policy(log_group_arn: str) -> str:
             },
         )
     )
+
+
+def firehose_endpoint_policy(partition: str, region: str, account: str) -> Document:
+    """The Firehose interface endpoint's policy: through it, this account's principals may put
+    records into this account's streams of the region, and nothing else (a stolen or foreign
+    credential cannot carry data out to another account's stream this way)."""
+    return document(
+        {
+            "Sid": "PutIntoThisAccountsStreams",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": ["firehose:PutRecord", "firehose:PutRecordBatch"],
+            "Resource": f"arn:{partition}:firehose:{region}:{account}:deliverystream/*",
+            "Condition": {"StringEquals": {"aws:PrincipalAccount": account}},
+        }
+    )
+
+
+#: Interface endpoints that carry the platform's data out of the VPC, with their endpoint policy
+#: (a function of partition, region and account). Each gets its own security group, admitting the
+#: private tier (where the pods run) only, rather than the shared one that admits the whole VPC.
+ENDPOINT_POLICIES: dict[str, Callable[[str, str, str], Document]] = {
+    "kinesis-firehose": firehose_endpoint_policy,
+}

@@ -11,6 +11,8 @@
     ├── PostgresCluster       the region's member of the global database (`attach_postgres`)
     ├── RedisClusters         one replication group per Redis store (`attach_redis`)
     ├── ConfigMap             where the API writes and reads each store (`publish_app_endpoints`)
+    ├── event producer        service account, Pod Identity, `meridian-events` ConfigMap and egress
+    │                         to the region's Firehose endpoint only (`attach_event_producer`)
     ├── RegionAlarms          alarms over all of the above, an SNS topic, a dashboard (`attach_alarms`)
     └── ClusterTelemetry      AMP workspace + Prometheus agent (or AMP's managed collector), Fluent
                               Bit to CloudWatch Logs (`attach_telemetry`)
@@ -31,6 +33,7 @@ import pulumi_aws as aws
 
 from ..core.lookups import AwsContext
 from ..eks.eks_cluster import EksCluster
+from ..network.args import FIREHOSE_ENDPOINT
 from ..network.network import Network
 from ..network.subnets import Tier
 from ..network.vpc_peering import PeeringHub, VpcPeering
@@ -46,10 +49,12 @@ from ..storage.cross_region_backup import copy_vault
 from .args import RegionStackArgs
 from .region_key import RegionKey
 
-__all__ = ["APP_ENDPOINTS_CONFIG_MAP", "RegionStack", "redis_env_prefix"]
+__all__ = ["APP_ENDPOINTS_CONFIG_MAP", "EVENTS_CONFIG_MAP", "RegionStack", "redis_env_prefix"]
 
 #: The ConfigMap, in the API's namespace, that says where the API writes and reads each store.
 APP_ENDPOINTS_CONFIG_MAP = "meridian-endpoints"
+#: The ConfigMap, in the API's namespace, that names the region's event stream and its region.
+EVENTS_CONFIG_MAP = "meridian-events"
 
 
 def redis_env_prefix(store: str) -> str:
@@ -236,7 +241,12 @@ class RegionStack(pulumi.ComponentResource):
             backup_copy_vault_arn=backup_copy_vault_arn,
             opts=self.pinned,
         )
-        self.eks.app.allow_egress("postgres", self._isolated_cidrs(), args.port)
+        self.eks.app.allow_egress(
+            "postgres",
+            self._isolated_cidrs(),
+            args.port,
+            destination=f"the region's PostgreSQL proxy and cluster (isolated subnets), port {args.port}",
+        )
         self.eks.grant_app(f"{name}-connect", self.postgres.client_policy())
         return self.postgres
 
@@ -260,7 +270,12 @@ class RegionStack(pulumi.ComponentResource):
             )
         if args.port not in self._egress_ports:
             self._egress_ports.add(args.port)
-            self.eks.app.allow_egress(f"redis-{args.port}", self._isolated_cidrs(), args.port)
+            self.eks.app.allow_egress(
+                f"redis-{args.port}",
+                self._isolated_cidrs(),
+                args.port,
+                destination=f"the region's Redis replication groups (isolated subnets), port {args.port}",
+            )
         name = f"{prefix}-{args.store}"
         cluster = RedisCluster(
             name,
@@ -418,6 +433,50 @@ class RegionStack(pulumi.ComponentResource):
             role_arn=role_arn,
             opts=self.pinned,
         )
+
+    @property
+    def firehose_endpoint_id(self) -> pulumi.Output[str]:
+        """The id of the region's Firehose interface endpoint (the way the API's events leave)."""
+        return self._firehose_endpoint().id
+
+    def attach_event_producer(
+        self,
+        name: str,
+        *,
+        service_account: str,
+        role_arn: pulumi.Input[str],
+        stream_name: pulumi.Input[str],
+    ) -> aws.eks.PodIdentityAssociation:
+        """Let the API's pods running as `service_account` put events into this region's stream:
+        the service account, its EKS Pod Identity association with `role_arn` (the stream's
+        producer role), a ConfigMap `meridian-events` naming the stream and its region (`envFrom`),
+        and a NetworkPolicy egress to 443 on the private subnets only, where the Firehose
+        endpoint's interfaces are (its private DNS name resolves there)."""
+        self._firehose_endpoint()  # a region without it is refused before anything is declared
+        app = self.eks.app
+        app.add_service_account(service_account)
+        private = [str(s.cidr) for s in self.args.network.subnet_plan().tier(Tier.PRIVATE)]
+        app.allow_egress(
+            "firehose-endpoint",
+            private,
+            443,
+            destination=f"the {self.args.region} Firehose interface endpoint (private subnets), port 443",
+        )
+        app.add_config_map(
+            EVENTS_CONFIG_MAP, {"EVENTS_STREAM_NAME": stream_name, "EVENTS_STREAM_REGION": self.args.region}
+        )
+        return self.associate_pod_identity(
+            name, namespace=self.args.eks.app.namespace, service_account=service_account, role_arn=role_arn
+        )
+
+    def _firehose_endpoint(self) -> aws.ec2.VpcEndpoint:
+        endpoint = self.network.interface_endpoints.get(FIREHOSE_ENDPOINT)
+        if endpoint is None:
+            raise ValueError(
+                f"{self.args.region} has no {FIREHOSE_ENDPOINT} interface endpoint; add it to "
+                "meridian:network.interfaceEndpoints"
+            )
+        return endpoint
 
     def _refuse_after_alarms(self, attach: str) -> None:
         """The alarms watch what the region holds when they are attached: a store attached later

@@ -15,7 +15,8 @@
     ├── CatalogTable       `events`: JSON over the lake's `events/`, partitions projected (no crawler)
     ├── Athena Workgroup   `<prefix>-analytics`: its settings enforced, results under the key, a
     │                      cutoff of bytes scanned per query, CloudWatch metrics
-    ├── Role (producer)    `firehose:PutRecord(Batch)` on this stream only, for EKS Pod Identity
+    ├── Role (producer)    `firehose:PutRecord(Batch)` on this stream only (through one VPC endpoint
+    │                      with `producer_vpc_endpoint_id`), for EKS Pod Identity
     └── Redshift Serverless  (with `args.redshift`) namespace under the key, managed admin password,
         │                  logs exported; a private workgroup in the given subnets that admits the
         │                  client security group on 5439 only (S3 through the VPC's gateway endpoint)
@@ -23,9 +24,13 @@
         └── Role           its default role: read the lake (the key through S3 only), for
                            `COPY … IAM_ROLE default`; Spectrum is not set up (below)
 
-Declared in one region (the caller's provider). Producers run in EKS clusters of any region:
-`allow_producer` associates the producer role with a service account of a cluster, under that
-cluster's region provider; the pods write to this region's stream.
+Declared in one region (the caller's provider). Producers in another region get a stream of
+their own region (`EventStream`, under that region), which delivers into this lake across regions
+(Firehose writes the objects; the lake's bucket policy denies only plain HTTP and its key policy
+delegates to IAM, so the stream's role is admitted by its own policy), so their pods reach
+Firehose through their own VPC's interface endpoint rather than the internet. `allow_producer`
+associates the home stream's producer role with a service account of a cluster, under that
+cluster's region provider.
 
 Redshift loads the events with `COPY` (its default role reads the lake). Redshift Spectrum over the
 Glue table is not set up: the table's partitions are projected, which only Athena reads (Spectrum
@@ -43,9 +48,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..core.iam import inline_policy_role
-from ..core.logs import encrypted_log_group
 from ..core.lookups import AwsContext
-from ..core.policies import service_trust
 from ..network.network import admit_group
 from ..storage.args import BucketLifecycle, StorageClass, Transition
 from ..storage.policies import access_log_delivery_statement
@@ -55,6 +58,7 @@ from .args import (
     RedshiftSettings,
     WarehouseArgs,
 )
+from .event_stream import Lake, declare_stream
 from .policies import (
     firehose_delivery_policy,
     lake_reader_policy,
@@ -72,14 +76,6 @@ __all__ = [
     "redshift_trust",
 ]
 
-#: Where the stream writes: Hive-style date partitions (UTC arrival time), which the table projects.
-EVENTS_PREFIX = "events/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/"
-#: Firehose requires an error prefix once the prefix has expressions, with the error type in it.
-ERRORS_PREFIX = (
-    "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/"
-)
-#: The stream's delivery log stream (Firehose writes to it but does not create it).
-DELIVERY_LOG_STREAM = "DestinationDelivery"
 #: Years the table projects: the stream did not exist before 2024.
 PROJECTED_YEARS = "2024,2099"
 #: Redshift Serverless workgroups listen here.
@@ -102,6 +98,8 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
             workgroup runs in (S3 through the VPC's gateway endpoint).
         client_security_group_id: Redshift only (required with `args.redshift`): the only security
             group admitted on port 5439 (e.g. the EKS cluster's nodes).
+        producer_vpc_endpoint_id: the Firehose interface endpoint the home stream's producers put
+            through; their role puts through no other way (`aws:SourceVpce`). None: any way.
         opts: resource options; the region-pinned AWS provider comes from here
             (`providers=[provider]`) or from the parent.
 
@@ -115,11 +113,13 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
         glue_database_name, glue_table_name: the catalog's names (for Athena queries).
         workgroup, workgroup_name: the Athena `aws.athena.Workgroup` and its name.
         producer_role, producer_role_arn: the role producers assume (`allow_producer`), its ARN.
+        home_stream: the home region's `StreamParts` (the stream and producer role above).
+        lake_target(): the `Lake` another region's `EventStream` delivers into.
         redshift_workgroup, redshift_security_group: the Redshift Serverless workgroup and its
             security group (None without Redshift).
         redshift_endpoint: the Redshift Serverless workgroup's address (None without Redshift).
         allow_producer(): let a service account of an EKS cluster (of any region, under that
-            region's provider) put events into the stream.
+            region's provider) put events into the home stream.
         outputs(): what consumers need (camelCase, as stack outputs are).
     """
 
@@ -133,6 +133,7 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
         vpc_id: pulumi.Input[str] | None = None,
         subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
         client_security_group_id: pulumi.Input[str] | None = None,
+        producer_vpc_endpoint_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         # Checked before anything is declared: a bad call leaves no half-built component.
@@ -208,9 +209,24 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
         self.lake_bucket_name, self.lake_bucket_arn = self.lake.name, self.lake.arn
         self.results_bucket_name, self.results_bucket_arn = self.results.name, self.results.arn
 
-        self.stream = self._stream(args, kms_key_arn, context, dns_suffix)
+        # The home stream's children are the warehouse's own, with the names they always had
+        # (`<name>-stream`, …): its log group is protected, and a new name would mean a new one.
+        self._lake_target = Lake(bucket_arn=self.lake.arn, key_arn=kms_key_arn, region=context.region)
+        self.home_stream = declare_stream(
+            name,
+            args,
+            lake=self._lake_target,
+            stream_key_arn=kms_key_arn,
+            cluster_region="*",
+            vpc_endpoint_id=producer_vpc_endpoint_id,
+            context=context,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.stream = self.home_stream.stream
         self.stream_name: pulumi.Output[str] = self.stream.name
         self.stream_arn: pulumi.Output[str] = self.stream.arn
+        self.producer_role = self.home_stream.producer_role
+        self.producer_role_arn: pulumi.Output[str] = self.producer_role.arn
 
         database = aws.glue.CatalogDatabase(
             f"{name}-database",
@@ -261,17 +277,6 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
         )
         self.workgroup_name: pulumi.Output[str] = self.workgroup.name
 
-        self.producer_role, _ = inline_policy_role(
-            f"{name}-producer",
-            description=f"Pods that put events into {prefix}-events (EKS Pod Identity)",
-            trust=pulumi.Output.all(context.partition, context.account).apply(
-                lambda v: json.dumps(producer_trust(v[0], v[1], args.name_prefix))
-            ),
-            policy=self.stream.arn.apply(lambda arn: json.dumps(producer_policy(arn))),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.producer_role_arn: pulumi.Output[str] = self.producer_role.arn
-
         self.redshift_security_group: aws.ec2.SecurityGroup | None = None
         self.redshift_workgroup: aws.redshiftserverless.Workgroup | None = None
         self.redshift_endpoint: pulumi.Output[str | None] | None = None
@@ -291,6 +296,10 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
                 lambda endpoints: endpoints[0].address if endpoints else None
             )
         self.register_outputs(self.outputs())
+
+    def lake_target(self) -> Lake:
+        """Where another region's `EventStream` delivers: this lake, under its key, in its region."""
+        return self._lake_target
 
     def allow_producer(
         self,
@@ -332,81 +341,6 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
             "producerRoleArn": self.producer_role_arn,
             **({"redshiftEndpoint": self.redshift_endpoint} if self.redshift_endpoint is not None else {}),
         }
-
-    def _stream(
-        self,
-        args: WarehouseArgs,
-        kms_key_arn: pulumi.Input[str],
-        context: AwsContext,
-        dns_suffix: pulumi.Output[str],
-    ) -> aws.kinesis.FirehoseDeliveryStream:
-        """The delivery stream, its role and its error log."""
-        name, stream_name = self._name, f"{args.name_prefix}-events"
-        log_group = encrypted_log_group(
-            f"{name}-delivery-log",
-            name=f"/aws/kinesisfirehose/{stream_name}",
-            kms_key_arn=kms_key_arn,
-            retention_days=args.log_retention_days,
-            protect=args.protect,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        log_stream = aws.cloudwatch.LogStream(
-            f"{name}-delivery-log-stream",
-            name=DELIVERY_LOG_STREAM,
-            log_group_name=log_group.name,
-            opts=pulumi.ResourceOptions(parent=log_group),
-        )
-        role, role_policy = inline_policy_role(
-            f"{name}-firehose",
-            description=f"Firehose {stream_name} delivers to the events lake",
-            # Firehose assumes its role presenting the account's id (Firehose developer guide,
-            # "Grant Firehose access to an Amazon S3 destination"): no other account's stream can.
-            trust=context.account.apply(
-                lambda account: json.dumps(service_trust("firehose.amazonaws.com", external_id=account))
-            ),
-            policy=pulumi.Output.all(
-                self.lake.arn, kms_key_arn, context.region, dns_suffix, log_group.arn
-            ).apply(
-                lambda v: json.dumps(
-                    firehose_delivery_policy(
-                        v[0], v[1], v[2], v[3], f"{v[4]}:log-stream:{DELIVERY_LOG_STREAM}"
-                    )
-                )
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        return aws.kinesis.FirehoseDeliveryStream(
-            f"{name}-stream",
-            name=stream_name,
-            destination="extended_s3",
-            server_side_encryption={
-                "enabled": True,
-                "key_type": "CUSTOMER_MANAGED_CMK",
-                "key_arn": kms_key_arn,
-            },
-            extended_s3_configuration={
-                "role_arn": role.arn,
-                "bucket_arn": self.lake.arn,
-                "prefix": EVENTS_PREFIX,
-                "error_output_prefix": ERRORS_PREFIX,
-                "buffering_size": args.buffer_mib,
-                "buffering_interval": args.buffer_seconds,
-                "compression_format": "GZIP",
-                "kms_key_arn": kms_key_arn,
-                # One JSON object a line, as the table's SerDe reads them, whatever producers send.
-                "processing_configuration": {
-                    "enabled": True,
-                    "processors": [{"type": "AppendDelimiterToRecord"}],
-                },
-                "cloudwatch_logging_options": {
-                    "enabled": True,
-                    "log_group_name": log_group.name,
-                    "log_stream_name": log_stream.name,
-                },
-            },
-            # Firehose checks its role when the stream is created: the permissions come first.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
-        )
 
     def _lake_reader(
         self, prefix: str, context: AwsContext, dns_suffix: pulumi.Output[str], kms_key_arn: pulumi.Input[str]

@@ -57,10 +57,11 @@ def firehose_delivery_policy(
     )
 
 
-def producer_trust(partition: str, account: str, cluster_prefix: str) -> Document:
+def producer_trust(partition: str, account: str, cluster_prefix: str, region: str = "*") -> Document:
     """The producer role: assumed through EKS Pod Identity by pods of this account's clusters named
-    `<cluster_prefix>-…`, in any region (the clusters that produce events are not in the
-    warehouse's region); which service account of which cluster is each `allow_producer`'s."""
+    `<cluster_prefix>-…`, in `region` (a regional stream's role) or any region (`*`, the home
+    stream's, which `allow_producer` may associate anywhere); which service account of which
+    cluster is each association's."""
     return document(
         {
             "Effect": "Allow",
@@ -68,7 +69,9 @@ def producer_trust(partition: str, account: str, cluster_prefix: str) -> Documen
             "Action": ["sts:AssumeRole", "sts:TagSession"],
             "Condition": {
                 "StringEquals": {"aws:SourceAccount": account},
-                "ArnLike": {"aws:SourceArn": f"arn:{partition}:eks:*:{account}:cluster/{cluster_prefix}-*"},
+                "ArnLike": {
+                    "aws:SourceArn": f"arn:{partition}:eks:{region}:{account}:cluster/{cluster_prefix}-*"
+                },
             },
         }
     )
@@ -112,13 +115,16 @@ def lake_reader_policy(
     )
 
 
-def producer_policy(stream_arn: str) -> Document:
-    """Put records into one stream; nothing else."""
-    return document(
-        {
-            "Sid": "PutEvents",
-            "Effect": "Allow",
-            "Action": ["firehose:PutRecord", "firehose:PutRecordBatch"],
-            "Resource": stream_arn,
-        }
-    )
+def producer_policy(stream_arn: str, vpc_endpoint_id: str | None = None) -> Document:
+    """Put records into one stream; nothing else. With `vpc_endpoint_id`, only through that
+    interface endpoint (`aws:SourceVpce`, a global condition key present on every request that
+    arrives through an endpoint): the role's credentials carried anywhere else put nothing."""
+    statement: Document = {
+        "Sid": "PutEvents",
+        "Effect": "Allow",
+        "Action": ["firehose:PutRecord", "firehose:PutRecordBatch"],
+        "Resource": stream_arn,
+    }
+    if vpc_endpoint_id is not None:
+        statement["Condition"] = {"StringEquals": {"aws:SourceVpce": vpc_endpoint_id}}
+    return document(statement)

@@ -12,7 +12,7 @@ from typing import Any
 from components.core.args import RegionRole, TopologyProblem
 from components.edge.args import cdn_problems
 from components.edge.geo import AWS_REGION_LOCATIONS
-from components.network.args import NatGatewayMode
+from components.network.args import FIREHOSE_ENDPOINT, NatGatewayMode
 from components.network.subnets import PRIVATE_RANGES, SubnetPlanError, plan_subnets
 from components.postgres.args import (
     global_database_problems,
@@ -609,6 +609,15 @@ def stack_rules(config: StackConfig, stack: str) -> list[ConfigIssue]:
     issues.extend(_redis_issues(config, stack))
     issues.extend(_cdn_issues(config, prod))
     issues.extend(_workload_issues(config))
+    if FIREHOSE_ENDPOINT not in config.network.interface_endpoints:
+        issues.append(
+            ConfigIssue(
+                f"{NAMESPACE}:network.interfaceEndpoints",
+                f"does not list {FIREHOSE_ENDPOINT}: every region's API puts its events into its "
+                "region's Firehose stream through that endpoint, and its pods have no other way out; "
+                f"add {FIREHOSE_ENDPOINT}",
+            )
+        )
     if prod and config.network.nat_gateways is not NatGatewayMode.ONE_PER_AZ:
         issues.append(
             ConfigIssue(

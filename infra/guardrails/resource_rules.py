@@ -65,6 +65,7 @@ IAM_ATTACHMENTS = (
     "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
 )
 ZONE_SETTING = "cloudflare:index/zoneSetting:ZoneSetting"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
 #: Resources whose loss loses data or what guards it: Pulumi `protect` in prod.
 STATEFUL_TYPES = (
@@ -359,6 +360,38 @@ def _log_group(subject: Subject) -> Iterator[str]:
 def _bucket_acl(subject: Subject) -> Iterator[str]:
     if str(subject.get("acl", default="")).startswith("public-"):
         yield f"acl is {subject.get('acl')}: buckets are private; serve public content through the CDN"
+
+
+# --- Kubernetes ----------------------------------------------------------------------------------
+
+
+def _world_block(cidr: Any) -> bool:
+    """An address block of prefix length 0 (`0.0.0.0/0`, `::/0`, `0::/0`): every address."""
+    try:
+        return ipaddress.ip_network(str(cidr), strict=False).prefixlen == 0
+    except ValueError:
+        return False
+
+
+@resource_rule(
+    "network-policy-no-world-cidr",
+    "No NetworkPolicy opens egress to, or ingress from, every address (an ipBlock of 0.0.0.0/0 or ::/0)",
+    NETWORK_POLICY,
+)
+def _network_policy_world(subject: Subject) -> Iterator[str]:
+    # An `except` list does not make a world-wide block safe: what it leaves open is the internet,
+    # a way out past the namespace's default deny. Name the destination's own range instead.
+    for direction, peers in (("egress", "to"), ("ingress", "from")):
+        for i, rule in enumerate(subject.items("spec", direction)):
+            for peer in (rule.get(peers) or []) if isinstance(rule, dict) else []:
+                block = peer.get("ipBlock") if isinstance(peer, dict) else None
+                if isinstance(block, dict) and _world_block(block.get("cidr")):
+                    verb = "reaches" if direction == "egress" else "admits"
+                    yield (
+                        f"spec.{direction}[{i}] {verb} ipBlock {block.get('cidr')} (every address, "
+                        "whatever it excepts): name the destination's own range (its subnets, or an "
+                        "interface endpoint's)"
+                    )
 
 
 # --- IAM -----------------------------------------------------------------------------------------

@@ -261,9 +261,9 @@ def test_pod_identity_roles_trust_only_their_cluster(stack_plan: Plan) -> None:
         for r in stack_plan.of_type("aws:iam/role:Role")
         if "pods.eks.amazonaws.com" in r.inputs["assumeRolePolicy"]
     ]
-    # vpc-cni, ebs-csi, karpenter, the app, Fluent Bit and the Prometheus agent (`ClusterTelemetry`)
-    # in every region; the warehouse's event producer once (every region's cluster may assume it).
-    assert len(trusts) == 6 * len(config_of(stack_plan).regions) + 1
+    # vpc-cni, ebs-csi, karpenter, the app, Fluent Bit, the Prometheus agent (`ClusterTelemetry`)
+    # and the event producer of the region's own stream, in every region.
+    assert len(trusts) == 7 * len(config_of(stack_plan).regions)
     for trust in trusts:
         assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": MOCK_ACCOUNT_ID}
         # One cluster's ARN; the event producer's: the stack's clusters (`meridian-<stack>-*`).

@@ -487,14 +487,23 @@ def test_every_bucket_is_encrypted_versioned_private_and_tls_only(stack_plan: Pl
 
 
 def test_events_flow_from_every_region_into_the_lake_athena_reads(staging_values: dict[str, Any]) -> None:
-    """Staging: the anchor's warehouse and every region's producer, as in any stack."""
+    """Staging: the anchor's lake, table and workgroup, and a stream per region into that lake
+    (tests/components/warehouse/test_event_streams.py follows the path from the pods)."""
     staging_values["observability"]["warehouse"] = {"bytesScannedCutoffPerQuery": 1073741824}
     plan = plan_after(PROJECT_DIR, "staging", staging_values)
-    (stream,) = plan.of_type("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")
-    s3 = stream.inputs["extendedS3Configuration"]
-    lake = s3["bucketArn"].removeprefix("arn:aws:s3:::")
-    assert s3["prefix"].startswith("events/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/")
-    assert stream.inputs["serverSideEncryption"]["enabled"] is True
+    streams = plan.of_type("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")
+    assert sorted(plan.regions[s.urn] or "" for s in streams) == sorted(
+        r["name"] for r in staging_values["regions"]
+    )
+    (lake,) = {
+        s.inputs["extendedS3Configuration"]["bucketArn"].removeprefix("arn:aws:s3:::") for s in streams
+    }
+    for stream in streams:
+        s3 = stream.inputs["extendedS3Configuration"]
+        assert s3["prefix"].startswith(
+            "events/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/"
+        )
+        assert stream.inputs["serverSideEncryption"]["enabled"] is True
     (table,) = plan.of_type("aws:glue/catalogTable:CatalogTable")
     assert table.inputs["storageDescriptor"]["location"] == f"s3://{lake}/events/"
     assert [k["name"] for k in table.inputs["partitionKeys"]] == ["year", "month", "day"]
@@ -503,65 +512,4 @@ def test_events_flow_from_every_region_into_the_lake_athena_reads(staging_values
     assert configuration["enforceWorkgroupConfiguration"] is True
     assert configuration["bytesScannedCutoffPerQuery"] == 1073741824
     assert configuration["resultConfiguration"]["encryptionConfiguration"]["encryptionOption"] == "SSE_KMS"
-    assert {plan.regions[r.urn] for r in (stream, table, workgroup)} == {"us-east-1"}
-    associations = [
-        a for a in plan.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
-        if a.inputs["serviceAccount"] == "events-producer"
-    ]  # fmt: skip
-    assert sorted(plan.regions[a.urn] or "" for a in associations) == sorted(
-        r["name"] for r in staging_values["regions"]
-    )
-    assert {a.inputs["namespace"] for a in associations} == {"api"}
-    accounts = [
-        s
-        for s in plan.of_type("kubernetes:core/v1:ServiceAccount")
-        if s.inputs["metadata"]["name"] == "events-producer"
-    ]
-    assert sorted(plan.regions[s.urn] or "" for s in accounts) == sorted(
-        plan.regions[a.urn] or "" for a in associations
-    )
-    egress = [
-        p for p in plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
-        if p.inputs["metadata"]["name"] == "allow-events-https"
-    ]  # fmt: skip
-    assert len(egress) == len(associations)
-    (rule,) = egress[0].inputs["spec"]["egress"]
-    assert rule["ports"] == [{"protocol": "TCP", "port": 443}]
-    assert rule["to"] == [
-        {"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]}}
-    ]
-    (role_arn,) = {a.inputs["roleArn"] for a in associations}
-    # auto-named
-    assert role_arn.startswith(f"arn:aws:iam::{ACCOUNT}:role/meridian-staging-warehouse-producer-")
-    (policy,) = [
-        p
-        for p in plan.of_type("aws:iam/rolePolicy:RolePolicy")
-        if p.name == "meridian-staging-warehouse-producer"
-    ]
-    (statement,) = json.loads(policy.inputs["policy"])["Statement"]
-    assert statement["Action"] == ["firehose:PutRecord", "firehose:PutRecordBatch"]
-    assert (
-        statement["Resource"]
-        == f"arn:aws:firehose:us-east-1:{ACCOUNT}:deliverystream/{stream.inputs['name']}"
-    )
-
-
-@pytest.mark.parametrize(
-    ("stack", "audit", "path", "fragment"),
-    [
-        ("prod", {"lockMode": "GOVERNANCE"}, "lockMode", "COMPLIANCE mode"),
-        ("prod", {"objectLockDays": 30}, "objectLockDays", "at least 365 days"),
-        ("staging", {"lockMode": "COMPLIANCE", "objectLockDays": 30}, "lockMode", "set lockMode: GOVERNANCE"),
-    ],
-)
-def test_the_audit_lock_fits_the_stack(
-    prod_values: dict[str, Any],
-    staging_values: dict[str, Any],
-    stack: str,
-    audit: dict[str, Any],
-    path: str,
-    fragment: str,
-) -> None:
-    values = prod_values if stack == "prod" else staging_values
-    values["observability"]["audit"] = audit
-    assert_issue(rejected(values, f"Pulumi.{stack}.yaml"), f"meridian:observability.audit.{path}", fragment)
+    assert {plan.regions[r.urn] for r in (table, workgroup)} == {"us-east-1"}

@@ -264,7 +264,9 @@ def test_endpoints_keep_node_traffic_to_aws_inside_the_vpc(stack_plan: Plan) -> 
     for vpc in stack_plan.of_type(VPC):
         region = stack_plan.regions[vpc.urn]
         mine = {e.inputs["serviceName"]: e for e in endpoints if e.inputs["vpcId"] == vpc.id}
-        assert set(mine) == {f"com.amazonaws.{region}.{s}" for s in ("s3", "ecr.api", "ecr.dkr", "sts")}
+        assert set(mine) == {
+            f"com.amazonaws.{region}.{s}" for s in ("s3", "ecr.api", "ecr.dkr", "sts", "kinesis-firehose")
+        }
         s3 = mine[f"com.amazonaws.{region}.s3"]
         assert s3.inputs["vpcEndpointType"] == "Gateway"
         tiers = subnets_by_tier(stack_plan, region)
@@ -285,8 +287,16 @@ def test_security_groups_open_nothing_to_the_world(stack_plan: Plan) -> None:
         assert group.inputs.get("ingress", []) == [] and group.inputs.get("egress", []) == []
     vpc_cidrs = {v.id: v.inputs["cidrBlock"] for v in stack_plan.of_type(VPC)}
     for group in stack_plan.of_type("aws:ec2/securityGroup:SecurityGroup"):
+        # The Firehose endpoint's group admits the private subnets only, the others the VPC.
+        region = stack_plan.regions[group.urn] or ""
+        private = [s.inputs["cidrBlock"] for s in subnets_by_tier(stack_plan, region)["private"]]
+        expected = (
+            private
+            if group.name.endswith("-kinesis-firehose-endpoint")
+            else [vpc_cidrs[group.inputs["vpcId"]]]
+        )
         for rule in group.inputs.get("ingress", []):
-            assert rule["cidrBlocks"] == [vpc_cidrs[group.inputs["vpcId"]]]
+            assert sorted(rule["cidrBlocks"]) == sorted(expected), group.name
             assert (rule["fromPort"], rule["toPort"]) == (443, 443)
 
 

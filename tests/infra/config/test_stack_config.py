@@ -365,6 +365,12 @@ def test_duplicate_interface_endpoint(prod_values: dict[str, Any]) -> None:
     assert_issue(rejected(prod_values), "meridian:network.interfaceEndpoints", "listed twice")
 
 
+def test_a_stack_without_the_firehose_endpoint_is_refused(prod_values: dict[str, Any]) -> None:
+    # The API's events leave the VPC through it and nothing else: without it they have no way out.
+    prod_values["network"]["interfaceEndpoints"] = ["ecr.api", "ecr.dkr", "sts"]
+    assert_issue(rejected(prod_values), "meridian:network.interfaceEndpoints", "add kinesis-firehose")
+
+
 def test_every_problem_is_reported_at_once(prod_values: dict[str, Any]) -> None:
     prod_values["regions"][0]["name"] = "mars-north-1"
     prod_values["regions"][1]["cidr"] = "8.8.8.0/24"

@@ -109,6 +109,21 @@ def _ingress(
     return aws.ec2.SecurityGroup("sg", vpc_id="vpc-1", ingress=[rule], tags=tags, opts=opts)
 
 
+def _network_policy(direction: str, cidr: str, **block: Any) -> Declare:
+    """A NetworkPolicy of the API's namespace opening 443 to (egress) or from (ingress) `cidr`."""
+    peer = "to" if direction == "Egress" else "from"
+    spec = {
+        "podSelector": {},
+        "policyTypes": [direction],
+        direction.lower(): [
+            {peer: [{"ipBlock": {"cidr": cidr, **block}}], "ports": [{"protocol": "TCP", "port": 443}]}
+        ],
+    }
+    return lambda o: k8s.networking.v1.NetworkPolicy(
+        "allow-out", metadata={"name": "allow-out", "namespace": "api"}, spec=spec
+    )
+
+
 def _subnet_group(opts: pulumi.ResourceOptions, zones: list[str]) -> None:
     vpc = aws.ec2.Vpc("vpc", cidr_block="10.0.0.0/16", opts=opts)
     subnets = [
@@ -246,6 +261,14 @@ BAD: dict[str, tuple[Declare, str, str]] = {
     ),
     "security-group-no-world-ingress": (lambda o: _ingress(o, 22), "sg", "0.0.0.0/0 on ports 22-22"),
     "iam-least-privilege": (_admin_policy, "admin", "every action"),
+    # What `allow-events-https` was: the internet minus the private ranges, on 443.
+    "network-policy-no-world-cidr": (
+        _network_policy(
+            "Egress", "0.0.0.0/0", **{"except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]}
+        ),
+        "allow-out",
+        "spec.egress[0] reaches ipBlock 0.0.0.0/0",
+    ),
     "aws-resource-tagged": (lambda o: aws.sqs.Queue("queue", opts=o), "queue", "missing tags"),  # see tags=
     "cloudflare-tls-strict": (
         lambda o: cloudflare.ZoneSetting("ssl", zone_id="z" * 32, setting_id="ssl", value="full"),
@@ -395,6 +418,10 @@ MORE_BAD: list[tuple[str, Declare, str, str, dict[str, str] | None]] = [
      "whole internet", None),
     ("origin-pulls-authenticated", lambda o: _gateway(o, "MUTUAL", origin_pulls=False), "public",
      "does not send a client certificate", None),
+    ("network-policy-no-world-cidr", _network_policy("Egress", "::/0"), "allow-out",
+     "reaches ipBlock ::/0", None),
+    ("network-policy-no-world-cidr", _network_policy("Ingress", "0.0.0.0/0"), "allow-out",
+     "spec.ingress[0] admits ipBlock 0.0.0.0/0", None),
 ]  # fmt: skip
 
 
@@ -432,6 +459,10 @@ def test_both_stacks_pass_every_rule(stack: str) -> None:
 
 
 # --- what the rules allow (each beside the bad case it differs from) ------------------------------
+
+
+def test_a_network_policy_to_a_subnet_range_passes() -> None:
+    assert findings(program(_network_policy("Egress", "10.0.32.0/19")), "network-policy-no-world-cidr") == []
 
 
 def test_a_load_balancers_group_may_open_443_and_nothing_else() -> None:
