@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .eks.args import AddonVersions, EksClusterArgs, EksSettings, IstioSettings, KarpenterSettings
     from .eks.eks_cluster import EksCluster
     from .eks.karpenter import Karpenter
+    from .eks.preview_access import PreviewAccess
     from .eks.service_mesh import ServiceMesh
     from .network.args import NatGatewayMode, NetworkArgs
     from .network.network import Network, NetworkError
@@ -119,6 +120,7 @@ __all__ = [
     "PostgresClusterArgs",
     "PostgresSettings",
     "PostgresSizes",
+    "PreviewAccess",
     "PrivateBucket",
     "PrometheusAgent",
     "PrometheusAgentArgs",
@@ -186,6 +188,7 @@ _MODULES: dict[str, str] = {
     "NetworkArgs": "network.args",
     "NetworkError": "network.network",
     "PostgresCluster": "postgres.postgres_cluster",
+    "PreviewAccess": "eks.preview_access",
     "PostgresClusterArgs": "postgres.args",
     "PostgresSettings": "postgres.args",
     "PostgresSizes": "core.sizes",
