@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .eks.args import AddonVersions, EksClusterArgs, EksSettings, IstioSettings, KarpenterSettings
     from .eks.eks_cluster import EksCluster
     from .eks.karpenter import Karpenter
+    from .eks.preview_access import PreviewAccess
     from .eks.service_mesh import ServiceMesh
     from .network.args import NatGatewayMode, NetworkArgs
     from .network.network import Network, NetworkError
@@ -128,6 +129,7 @@ __all__ = [
     "PostgresClusterArgs",
     "PostgresSettings",
     "PostgresSizes",
+    "PreviewAccess",
     "PrivateBucket",
     "PrometheusAgent",
     "PrometheusAgentArgs",
@@ -206,6 +208,7 @@ _MODULES: dict[str, str] = {
     "NetworkArgs": "network.args",
     "NetworkError": "network.network",
     "PostgresCluster": "postgres.postgres_cluster",
+    "PreviewAccess": "eks.preview_access",
     "PostgresClusterArgs": "postgres.args",
     "PostgresSettings": "postgres.args",
     "PostgresSizes": "core.sizes",

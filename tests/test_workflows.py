@@ -2,8 +2,8 @@
 
 actionlint checks syntax, expressions, the inputs of known actions (pulumi/actions included) and,
 with shellcheck, every `run:` script. The structural tests pin down the promises actionlint cannot
-see: offline checks on every pull request, previews with OIDC credentials and the policy pack, and
-deployments to staging before prod, prod behind an approval.
+see: offline checks on every pull request, previews with OIDC credentials and the policy pack (prod's
+behind a reviewer), and deployments to staging before prod, prod behind an approval.
 """
 
 from __future__ import annotations
@@ -128,32 +128,109 @@ def test_each_stack_is_planned_compared_with_the_base_branch_and_checked() -> No
 # --- pull requests: pulumi preview ---------------------------------------------------------------
 
 
+#: The environment a pull request's prod preview waits in, and the OIDC subjects each preview role
+#: trusts (docs/ci-and-deployments.md's table says the same; a test below compares them).
+PROD_PREVIEW_ENVIRONMENT = "prod-preview"
+
+
+def preview_jobs() -> dict[str, dict[str, Any]]:
+    """Every job that previews a stack: preview.yml's and deploy.yml's `prod-preview`."""
+    return {
+        **{f"preview.yml:{name}": job for name, job in workflow("preview.yml")["jobs"].items()},
+        "deploy.yml:prod-preview": workflow("deploy.yml")["jobs"]["prod-preview"],
+    }
+
+
+def stack_of(job: dict[str, Any]) -> str:
+    (pulumi,) = steps_using(job, "pulumi/actions")
+    return str(pulumi["with"]["stack-name"]).rpartition("/")[2]
+
+
 def test_preview_runs_per_stack_with_oidc_credentials_and_the_policy_pack() -> None:
     preview = workflow("preview.yml")
-    assert "pull_request" in preview["on"]
-    job = preview["jobs"]["preview"]
-    assert set(job["strategy"]["matrix"]["stack"]) == set(STACKS)
-    assert job["permissions"]["id-token"] == "write"
-    (aws,) = steps_using(job, "aws-actions/configure-aws-credentials")
-    role = aws["with"]["role-to-assume"]
-    assert "vars.AWS_PREVIEW_ROLE_ARN_PROD" in role and "vars.AWS_PREVIEW_ROLE_ARN_STAGING" in role
-    (pulumi,) = steps_using(job, "pulumi/actions")
-    assert pulumi["with"]["command"] == "preview"
-    assert pulumi["with"]["stack-name"].endswith("/${{ matrix.stack }}")
-    assert (PROJECT_DIR / pulumi["with"]["policyPacks"] / "PulumiPolicy.yaml").is_file()
-    # Forks get no OIDC token: the job is skipped for them rather than failing.
-    assert "github.event.pull_request.head.repo.full_name == github.repository" in job["if"]
+    assert set(preview["on"]) == {"pull_request"}
+    jobs = preview["jobs"]
+    assert {stack_of(job) for job in jobs.values()} == set(STACKS)
+    for job in jobs.values():
+        stack = stack_of(job)
+        assert job["permissions"]["id-token"] == "write"
+        (aws,) = steps_using(job, "aws-actions/configure-aws-credentials")
+        assert aws["with"]["role-to-assume"] == f"${{{{ vars.AWS_PREVIEW_ROLE_ARN_{stack.upper()} }}}}"
+        (pulumi,) = steps_using(job, "pulumi/actions")
+        assert pulumi["with"]["command"] == "preview"
+        assert (PROJECT_DIR / pulumi["with"]["policyPacks"] / "PulumiPolicy.yaml").is_file()
+        # Forks get no OIDC token: the job is skipped for them rather than failing.
+        assert "github.event.pull_request.head.repo.full_name == github.repository" in job["if"]
+
+
+def test_a_pull_requests_prod_preview_waits_for_a_reviewer_in_the_prod_preview_environment() -> None:
+    """No pull-request code runs with prod read access before a reviewer approves it: every job of a
+    pull-request workflow that touches prod (its stack, role or Pulumi team) is in the environment,
+    and staging's job carries nothing of prod's."""
+    for name in ("ci.yml", "preview.yml", "deploy.yml"):
+        document = workflow(name)
+        if "pull_request" not in document["on"]:
+            continue
+        for job_name, job in document["jobs"].items():
+            text = yaml.safe_dump(job)
+            touches_prod = any(
+                mark in text for mark in ("/prod", "AWS_PREVIEW_ROLE_ARN_PROD", "PULUMI_PROD_PREVIEW_TEAM")
+            )
+            if touches_prod:
+                assert job.get("environment") == PROD_PREVIEW_ENVIRONMENT, f"{name}: {job_name}"
+            else:
+                assert "environment" not in job, f"{name}: {job_name}"
+    jobs = workflow("preview.yml")["jobs"]
+    assert [n for n, job in jobs.items() if job.get("environment") == PROD_PREVIEW_ENVIRONMENT] == ["prod"]
+    assert stack_of(jobs["prod"]) == "prod"
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "preview.yml", "deploy.yml"])
+def test_no_workflow_runs_pull_request_code_with_the_base_branchs_trust(name: str) -> None:
+    """`pull_request_target` and `workflow_run` run with the base branch's subject
+    (`ref:refs/heads/main`, which the prod preview role trusts) and secrets, on a pull request's
+    event: one checkout of the PR's head and its code has prod access unreviewed."""
+    assert not {"pull_request_target", "workflow_run"} & set(workflow(name)["on"])
+    assert sorted(p.name for p in WORKFLOWS.iterdir()) == ["ci.yml", "deploy.yml", "preview.yml"]
+
+
+def test_the_documented_trust_of_the_preview_roles_matches_the_workflows() -> None:
+    """docs/ci-and-deployments.md is where the roles' and Pulumi teams' trust is declared (they are
+    set up by hand, not by the stack): prod's trusts the environment and main, never a pull request."""
+    rows = {
+        line.split("|")[2].strip(): line.split("|")[3]
+        for line in (PROJECT_DIR / "docs" / "ci-and-deployments.md").read_text().splitlines()
+        if line.strip().startswith("| ") and line.count("|") >= 5
+    }
+    prod = rows["`AWS_PREVIEW_ROLE_ARN_PROD` (repository)"]
+    assert f"`repo:<owner>/meridian:environment:{PROD_PREVIEW_ENVIRONMENT}`" in prod
+    assert "`repo:<owner>/meridian:ref:refs/heads/main`" in prod
+    assert ":pull_request" not in prod
+    assert (
+        rows["`AWS_PREVIEW_ROLE_ARN_STAGING` (repository)"].strip() == "`repo:<owner>/meridian:pull_request`"
+    )
+    teams = rows["`PULUMI_PROD_PREVIEW_TEAM` (repository)"]
+    assert f"environment:{PROD_PREVIEW_ENVIRONMENT}" in teams and "refs/heads/main" in teams
+    assert ":pull_request" not in teams
+    assert ":pull_request" in rows["`PULUMI_PREVIEW_TEAM` (repository)"]
+    # And the jobs that run on main's subject run only on main.
+    assert workflow("deploy.yml")["jobs"]["prod-preview"]["if"] == "github.ref == 'refs/heads/main'"
 
 
 def test_pull_request_code_gets_no_credential_that_can_deploy() -> None:
-    """A preview runs the pull request's code: its Pulumi token is a team's (read access to the
-    stacks), its Cloudflare token the read-only one; deploy credentials live in the environments."""
-    for job in [workflow("preview.yml")["jobs"]["preview"], workflow("deploy.yml")["jobs"]["prod-preview"]]:
+    """A preview runs code not yet deployed: its Pulumi token is a team's (read access to its stack),
+    its Cloudflare token the read-only one; deploy credentials live in the deploy environments."""
+    for name, job in preview_jobs().items():
+        stack = stack_of(job)
         (auth,) = steps_using(job, "pulumi/auth-actions")
         assert auth["with"]["requested-token-type"] == "urn:pulumi:token-type:access_token:team"
-        assert auth["with"]["scope"] == "team:${{ vars.PULUMI_PREVIEW_TEAM }}"
+        team = "PULUMI_PROD_PREVIEW_TEAM" if stack == "prod" else "PULUMI_PREVIEW_TEAM"
+        assert auth["with"]["scope"] == f"team:${{{{ vars.{team} }}}}", name
+        (aws,) = steps_using(job, "aws-actions/configure-aws-credentials")
+        assert aws["with"]["role-to-assume"] == f"${{{{ vars.AWS_PREVIEW_ROLE_ARN_{stack.upper()} }}}}"
         assert job["env"]["CLOUDFLARE_API_TOKEN"] == "${{ secrets.CLOUDFLARE_PREVIEW_TOKEN }}"
-        assert "environment" not in job
+        assert job.get("environment") in (None, PROD_PREVIEW_ENVIRONMENT), name
+        assert "AWS_DEPLOY_ROLE_ARN" not in yaml.safe_dump(job)
 
 
 def test_jobs_that_run_pulumi_can_be_sent_to_a_runner_that_reaches_the_private_endpoints() -> None:
@@ -214,5 +291,5 @@ def test_the_cli_the_workflows_install_matches_the_pinned_sdk() -> None:
         for job in workflow(name)["jobs"].values()
         for step in steps_using(job, "pulumi/actions")
     ]
-    assert len(steps) == 4
+    assert len(steps) == 5  # preview.yml's two, deploy.yml's three
     assert {step["with"]["pulumi-version"] for step in steps} == {pinned}

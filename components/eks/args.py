@@ -187,8 +187,8 @@ class EksSettings(MeridianModel):
         kubernetes_version: the control plane's minor version (one EKS supports).
         endpoint: API endpoint access (private only by default).
         admin_principal_arns: IAM roles/users given cluster-admin through EKS access entries.
-        viewer_principal_arns: IAM roles given read-only access (AmazonEKSViewPolicy), e.g. CI's
-            preview roles, whose `pulumi preview` reads the cluster (default none).
+        viewer_principal_arns: IAM roles that may preview but never change the cluster, e.g. CI's
+            preview roles: the `meridian:previewers` group, dry-run-only RBAC (default none).
         log_retention_days: retention of the control-plane log group (default 365).
         addons: pinned EKS add-on versions.
         istio: the mesh's pinned version and gateway scale.

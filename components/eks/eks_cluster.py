@@ -9,6 +9,7 @@
     ├── add-ons            vpc-cni (NetworkPolicy on), kube-proxy, eks-pod-identity-agent, coredns,
     │                      aws-ebs-csi-driver; versions pinned in config
     ├── kubernetes.Provider  built from this cluster's outputs (`aws eks get-token`), never kubeconfig
+    ├── PreviewAccess      CI's preview roles: dry-run-only RBAC, Helm releases' Secrets (with viewers)
     ├── StorageClass       gp3, encrypted with the region's key, the default
     ├── Karpenter          node autoscaling beyond the `apps` group
     ├── ServiceMesh        Istio (base, cni, istiod, ingress gateway behind an NLB), mTLS STRICT
@@ -35,8 +36,10 @@ from ..core.logs import encrypted_log_group
 from ..core.lookups import AwsContext
 from .app_envelope import AppEnvelope
 from .args import EksClusterArgs
+from .karpenter import NAMESPACE as KARPENTER_NAMESPACE
 from .karpenter import NODE_IMDS_HOP_LIMIT, NODE_POLICIES, NODE_ROOT_DEVICE, Karpenter
 from .policies import ec2_trust, eks_trust, secrets_key_policy, volume_key_policy
+from .preview_access import PREVIEWERS_GROUP, PreviewAccess
 from .service_mesh import ServiceMesh
 
 __all__ = ["CONTROL_PLANE_LOG_TYPES", "CRITICAL_ADDONS_TAINT", "EksCluster", "build_kubeconfig"]
@@ -52,7 +55,6 @@ CRITICAL_ADDONS_TAINT: aws.eks.NodeGroupTaintArgsDict = {
 }
 
 _CLUSTER_ADMIN_POLICY = "cluster-access-policy/AmazonEKSClusterAdminPolicy"
-_VIEW_POLICY = "cluster-access-policy/AmazonEKSViewPolicy"
 
 
 def build_kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> dict[str, Any]:
@@ -131,6 +133,8 @@ class EksCluster(pulumi.ComponentResource):
         grant_app(): add an inline policy to `app_role` (what the API's pods may do).
         pod_role(): a new IAM role that pods of this cluster only may assume (Pod Identity).
         mesh, app: the `ServiceMesh` (Istio) and the API's `AppEnvelope`.
+        preview_access: the `PreviewAccess` of `viewer_principal_arns` (None without viewers).
+        allow_preview_of_helm_releases(): let previews read the Helm releases of a namespace.
     """
 
     def __init__(
@@ -158,8 +162,9 @@ class EksCluster(pulumi.ComponentResource):
         self.cluster_name = self.cluster.name
         self.endpoint = self.cluster.endpoint
         self.oidc_issuer = self.cluster.identities.apply(lambda ids: ids[0]["oidcs"][0]["issuer"])
-        self._access("admin", self._args.admin_principal_arns, _CLUSTER_ADMIN_POLICY)
-        self._access("viewer", self._args.viewer_principal_arns, _VIEW_POLICY)
+        self._access("admin", self._args.admin_principal_arns, policy=_CLUSTER_ADMIN_POLICY)
+        # No access policy: what a preview may do is the RBAC of `PreviewAccess`, given to this group.
+        self._access("viewer", self._args.viewer_principal_arns, groups=[PREVIEWERS_GROUP])
 
         self.node_security_group = aws.ec2.SecurityGroup(
             f"{name}-nodes",
@@ -240,6 +245,9 @@ class EksCluster(pulumi.ComponentResource):
             ),
         )
         in_cluster = pulumi.ResourceOptions(parent=self, providers=[self.kubernetes_provider])
+        self.preview_access = (
+            PreviewAccess(f"{name}-preview-access", opts=in_cluster) if args.viewer_principal_arns else None
+        )
         self._default_storage_class(depends_on=[ebs_csi])
         self.karpenter = Karpenter(
             f"{name}-karpenter",
@@ -268,6 +276,9 @@ class EksCluster(pulumi.ComponentResource):
             opts=in_cluster,
         )
         self.ingress_hostname = self.mesh.ingress_hostname
+        for namespace, created in self.mesh.namespaces.items():
+            self.allow_preview_of_helm_releases(namespace, pulumi.ResourceOptions(depends_on=[created]))
+        self.allow_preview_of_helm_releases(KARPENTER_NAMESPACE)  # kube-system: always there
         # The API's AWS identity: its pods (service account `<deploymentName>`) get this role through
         # Pod Identity; data stores attach what it may do (e.g. connect to the database proxy).
         self.app_role = self.pod_role("app")
@@ -354,16 +365,27 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=protect, depends_on=[log_group, secrets_key]),
         )
 
-    def _access(self, label: str, principals: tuple[str, ...], policy: str) -> None:
-        """An EKS access entry per principal, with *policy* over the whole cluster."""
+    def _access(
+        self,
+        label: str,
+        principals: tuple[str, ...],
+        *,
+        policy: str | None = None,
+        groups: Sequence[str] = (),
+    ) -> None:
+        """An EKS access entry per principal, with *policy* over the whole cluster and/or membership
+        of the Kubernetes *groups* (whose rights are the RBAC bound to them)."""
         for i, principal in enumerate(principals):
             entry = aws.eks.AccessEntry(
                 f"{self._name}-{label}-{i}",
                 cluster_name=self.cluster.name,
                 principal_arn=principal,
                 type="STANDARD",
+                kubernetes_groups=list(groups) or None,
                 opts=pulumi.ResourceOptions(parent=self.cluster),
             )
+            if policy is None:
+                continue
             aws.eks.AccessPolicyAssociation(
                 f"{self._name}-{label}-{i}",
                 cluster_name=self.cluster.name,
@@ -372,6 +394,16 @@ class EksCluster(pulumi.ComponentResource):
                 access_scope={"type": "cluster"},
                 opts=pulumi.ResourceOptions(parent=entry),
             )
+
+    def allow_preview_of_helm_releases(
+        self, namespace: str, opts: pulumi.ResourceOptions | None = None
+    ) -> pulumi.Resource | None:
+        """Let CI's preview roles read the Helm releases kept in `namespace` (every Secret there:
+        `PreviewAccess.allow_helm_releases`); call it for each namespace a Helm release of this
+        cluster lives in. Nothing without viewers (`viewer_principal_arns`)."""
+        if self.preview_access is None:
+            return None
+        return self.preview_access.allow_helm_releases(namespace, opts)
 
     # -- IAM ---------------------------------------------------------------------------------------
 

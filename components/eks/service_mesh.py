@@ -63,6 +63,7 @@ class ServiceMesh(pulumi.ComponentResource):
     Attributes:
         istiod: the control plane's Helm release (mesh resources depend on it for their CRDs).
         gateway_name: `istio-ingress/public`, for VirtualServices to bind to.
+        namespaces: name → Namespace of the namespaces the Helm releases live in.
         ingress_hostname: the NLB hostname in front of the gateway: this region's CDN origin.
 
     Args:
@@ -173,6 +174,8 @@ class ServiceMesh(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self.istiod, depends_on=[self.istiod, gateway]),
         )
         self.gateway_name = f"{GATEWAY_NAMESPACE}/public"
+        # Where the Helm releases above keep their history (Secrets): CI's previews read them there.
+        self.namespaces = {SYSTEM_NAMESPACE: system_ns, GATEWAY_NAMESPACE: gateway_ns}
         self._name = name
         self._gateway_namespace = gateway_ns
         # The release waits for the NLB; its hostname is read back from the Service the chart made.

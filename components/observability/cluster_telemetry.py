@@ -175,7 +175,7 @@ class ClusterTelemetry(pulumi.ComponentResource):
         scraper_source_role, scraper_target_role: its role configuration (None with the agent).
         container_log_group: the containers' log group; `container_log_group_name`.
         fluent_bit_role: the IAM role of Fluent Bit's pods.
-        fluent_bit: the Helm release.
+        fluent_bit: the Helm release; `fluent_bit_namespace`, the Namespace it lives in.
     """
 
     def __init__(
@@ -251,7 +251,7 @@ class ClusterTelemetry(pulumi.ComponentResource):
         self.fluent_bit_role, identity = fluent_bit.role, fluent_bit.association
         in_cluster = pulumi.ResourceOptions(parent=self, provider=kubernetes_provider)
         # hostPath volumes (the nodes' /var/log) are beyond the baseline level.
-        namespace = psa_namespace(
+        self.fluent_bit_namespace = namespace = psa_namespace(
             f"{name}-fluent-bit", FLUENT_BIT_NAMESPACE, PodSecurity.PRIVILEGED, opts=in_cluster
         )
         self.fluent_bit = k8s.helm.v3.Release(

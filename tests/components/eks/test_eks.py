@@ -91,10 +91,10 @@ def test_access_entries_api_mode_with_the_configured_admins_and_viewers(stack_pl
         assert association.inputs["accessScope"] == {"type": "cluster"}
         policy = association.inputs["policyArn"].rsplit("/", 1)[-1]
         by_policy.setdefault(policy, []).append(association.inputs["principalArn"])
-    assert config.eks.viewer_principal_arns  # both stacks give CI's preview role read access
+    assert config.eks.viewer_principal_arns  # both stacks give CI's preview role access
+    # Viewers get RBAC through a group, no access policy (tests/components/eks/test_preview_access.py).
     assert by_policy == {
         "AmazonEKSClusterAdminPolicy": list(config.eks.admin_principal_arns) * len(config.regions),
-        "AmazonEKSViewPolicy": list(config.eks.viewer_principal_arns) * len(config.regions),
     }
 
 
