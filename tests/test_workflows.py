@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support import PROJECT_DIR, STACKS
+from tests.support import PROJECT_DIR, STACKS, config_of
 
 WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
 BIN = Path(sys.executable).parent  # the venv's bin, where the test extras put actionlint and shellcheck
@@ -233,10 +233,19 @@ def test_pull_request_code_gets_no_credential_that_can_deploy() -> None:
         assert "AWS_DEPLOY_ROLE_ARN" not in yaml.safe_dump(job)
 
 
-def test_jobs_that_run_pulumi_can_be_sent_to_a_runner_that_reaches_the_private_endpoints() -> None:
+def test_jobs_that_run_pulumi_run_on_their_stacks_runner_inside_the_network() -> None:
+    """The clusters' endpoints are private: a job that previews or deploys a stack runs on that
+    stack's CodeBuild-hosted runner (DeployRunner), whose project the stack names."""
+    from infra.config.component_args import deploy_runner_args
+    from tests.support import plan_of
+
     for name in ("preview.yml", "deploy.yml"):
-        for job in workflow(name)["jobs"].values():
-            assert job["runs-on"] == "${{ vars.PULUMI_RUNNER || 'ubuntu-24.04' }}"
+        for job_name, job in workflow(name)["jobs"].items():
+            (pulumi_step,) = steps_using(job, "pulumi/actions")
+            stack = pulumi_step["with"]["stack-name"].rsplit("/", 1)[-1]
+            label = deploy_runner_args(config_of(plan_of(stack)), stack).runner_label
+            assert job["runs-on"] == label, (name, job_name)
+            assert label.startswith(f"codebuild-meridian-{stack}-deploy-")
 
 
 # --- main: deploy ---------------------------------------------------------------------------------

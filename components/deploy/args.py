@@ -44,7 +44,8 @@ class RunnerSettings(MeridianModel):
             approves the AWS Connector GitHub App once, in the console: OAuth cannot be declared).
         compute_type: the build size (`ComputeType`; default medium: a prod `pulumi up` plans about
             2,000 resources).
-        image: the CodeBuild curated image (default Amazon Linux 2023 standard 5.0, Python 3.11+).
+        image: the CodeBuild curated image (default `aws/codebuild/standard:7.0`, Ubuntu 22.04 x86_64:
+            `actions/setup-python` installs its prebuilt Pythons on Ubuntu only).
         timeout_minutes: longest a job may run (default 180, the deploy workflow's prod timeout).
         log_retention_days: how long its build logs are kept (default 365).
     """
@@ -52,9 +53,7 @@ class RunnerSettings(MeridianModel):
     repository: GitHubRepository
     connection_arn: ConnectionArn
     compute_type: ComputeType = ComputeType.MEDIUM
-    image: Annotated[str, Field(pattern=r"^aws/codebuild/[a-z0-9_.:-]+$")] = (
-        "aws/codebuild/amazonlinux-x86_64-standard:5.0"
-    )
+    image: Annotated[str, Field(pattern=r"^aws/codebuild/[a-z0-9_.:-]+$")] = "aws/codebuild/standard:7.0"
     timeout_minutes: int = Field(default=180, ge=5, le=2160)
     log_retention_days: RetentionDays = 365
 
