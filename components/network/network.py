@@ -56,7 +56,7 @@ class Network(pulumi.ComponentResource):
 
     Children that belong to one AZ are named after its id (`<name>-private-use1-az1`): the same
     zone in every account. They were named after the zone name's letter (`<name>-private-1a`)
-    until 0.x; each carries that name as an alias, so a stack made then keeps its resources.
+    until 0.1.0; each carries that name as an alias, so a stack made then keeps its resources.
 
     Args:
         name: logical name prefix of every child, and the `Name` tag of the VPC and its parts.
@@ -190,12 +190,12 @@ class Network(pulumi.ComponentResource):
         return self.availability_zone_ids[az_index]  # "use1-az1"
 
     def _letter(self, az_index: int) -> str:
-        """What AZ *az_index*'s children were named after until 0.x: its name's last part."""
+        """What AZ *az_index*'s children were named after until 0.1.0: its name's last part."""
         return self.availability_zones[az_index].rsplit("-", 1)[-1]  # "us-east-1a" -> "1a"
 
     @staticmethod
     def _was(old_name: str) -> list[pulumi.Input[str | pulumi.Alias]]:
-        # Named after the zone's letter until 0.x: the same resource, kept (no replacement).
+        # Named after the zone's letter until 0.1.0: the same resource, kept (no replacement).
         return [pulumi.Alias(name=old_name)]
 
     def _subnet(self, spec: SubnetSpec) -> aws.ec2.Subnet:
