@@ -31,7 +31,11 @@ from components import (
 )
 
 HOSTNAME = "api.payments.example.com"
-REGIONS = {"eu-central-1": "10.40.0.0/16", "us-east-1": "10.41.0.0/16"}
+#: Each region's VPC range and AZs, by id (use1-az3 is left out: EKS does not support it).
+REGIONS = {
+    "eu-central-1": ("10.40.0.0/16", ("euc1-az1", "euc1-az2", "euc1-az3")),
+    "us-east-1": ("10.41.0.0/16", ("use1-az1", "use1-az2", "use1-az4")),
+}
 
 
 def eks(cluster_name: str) -> EksClusterArgs:
@@ -67,12 +71,12 @@ def main() -> dict[str, Any]:
                 region=name,
                 role=RegionRole.PRIMARY,
                 name_prefix="payments-prod",
-                network=NetworkArgs(cidr=cidr),
+                network=NetworkArgs(cidr=cidr, az_ids=az_ids),
                 eks=eks(f"payments-prod-{name}"),
             ),
             origin_sources=cloudflare_ranges,
         )
-        for name, cidr in REGIONS.items()
+        for name, (cidr, az_ids) in REGIONS.items()
     }
     edge = CdnEdge(
         "payments-edge",

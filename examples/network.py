@@ -25,7 +25,7 @@ def main() -> dict[str, Any]:
     key = RegionKey("payments-euc1", region=REGION, deletion_window_days=30, protect=True, opts=pinned)
     network = Network(
         "payments-euc1",
-        NetworkArgs(cidr="10.21.0.0/18", az_count=2, nat_gateways=NatGatewayMode.SINGLE),
+        NetworkArgs(cidr="10.21.0.0/18", az_ids=("euc1-az1", "euc1-az2"), nat_gateways=NatGatewayMode.SINGLE),
         kms_key_arn=key.arn,
         opts=pinned,
     )

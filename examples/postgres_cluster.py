@@ -41,11 +41,13 @@ class Region:
     clients: aws.ec2.SecurityGroup
 
 
-def region(name: str, cidr: str) -> Region:
+def region(name: str, cidr: str, az_ids: tuple[str, ...]) -> Region:
     provider = aws.Provider(name, region=name)
     pinned = pulumi.ResourceOptions(providers=[provider])
     key = RegionKey(f"ledger-{name}", region=name, deletion_window_days=30, protect=True, opts=pinned)
-    network = Network(f"ledger-{name}", NetworkArgs(cidr=cidr), kms_key_arn=key.arn, opts=pinned)
+    network = Network(
+        f"ledger-{name}", NetworkArgs(cidr=cidr, az_ids=az_ids), kms_key_arn=key.arn, opts=pinned
+    )
     clients = aws.ec2.SecurityGroup(
         f"ledger-clients-{name}",
         vpc_id=network.vpc_id,
@@ -56,7 +58,9 @@ def region(name: str, cidr: str) -> Region:
 
 
 def main() -> dict[str, Any]:
-    euc1, euw1 = region("eu-central-1", "10.30.0.0/16"), region("eu-west-1", "10.31.0.0/16")
+    # AZs by id: the same zones in every account, whatever the zones' names or states.
+    euc1 = region("eu-central-1", "10.30.0.0/16", ("euc1-az1", "euc1-az2", "euc1-az3"))
+    euw1 = region("eu-west-1", "10.31.0.0/16", ("euw1-az1", "euw1-az2", "euw1-az3"))
     sizes = PostgresSizes(instance_class="db.r7g.large", reader_instances=1)
     writer = PostgresCluster(
         "ledger-euc1",

@@ -34,7 +34,12 @@ def main() -> dict[str, Any]:
     provider = aws.Provider("euc1", region=REGION)
     pinned = pulumi.ResourceOptions(providers=[provider])
     key = RegionKey("payments-euc1", region=REGION, deletion_window_days=30, protect=True, opts=pinned)
-    network = Network("payments-euc1", NetworkArgs(cidr="10.23.0.0/16"), kms_key_arn=key.arn, opts=pinned)
+    network = Network(
+        "payments-euc1",
+        NetworkArgs(cidr="10.23.0.0/16", az_ids=("euc1-az1", "euc1-az2", "euc1-az3")),
+        kms_key_arn=key.arn,
+        opts=pinned,
+    )
     clients = aws.ec2.SecurityGroup(
         "payments-cache-clients",
         vpc_id=network.vpc_id,

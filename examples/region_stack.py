@@ -40,7 +40,7 @@ def main() -> dict[str, Any]:
             region="eu-central-1",
             role=RegionRole.PRIMARY,
             name_prefix="payments-prod",
-            network=NetworkArgs(cidr="10.20.0.0/16"),
+            network=NetworkArgs(cidr="10.20.0.0/16", az_ids=("euc1-az1", "euc1-az2", "euc1-az3")),
             tags={"owner": "payments"},
             eks=EksClusterArgs(
                 cluster_name="payments-prod-euc1",

@@ -261,9 +261,14 @@ def main() -> dict[str, Any]:
     try:
         config = load_runtime_config(stack)
         regions, edge = build(config, stack)
-    except (ConfigError, NetworkError) as exc:
+    except ConfigError as exc:
         # RunError ends the program with this message alone: no traceback for a config mistake.
         raise pulumi.RunError(str(exc)) from None
+    except NetworkError as exc:
+        # The account lacks an AZ the stack file names: say which key lists it.
+        where = [i for i, r in enumerate(config.regions) if r.name == exc.region]
+        key = f"Pulumi.{stack}.yaml: {NAMESPACE}:regions[{where[0]}].azIds: " if where else ""
+        raise pulumi.RunError(f"{key}{exc}") from None
     # The global resources are declared in the anchor region, whichever member writes now.
     database = regions[config.anchor_region].postgres
     assert database is not None, "attach_database gives the anchor the global database"

@@ -28,6 +28,7 @@ import pickle
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from infra.plan.run import Plan
 
@@ -87,9 +88,12 @@ class PlanCache:
             partial.replace(stored)  # whole or absent, never half-written
             return plan
 
-    def fresh(self, project_dir: Path, stack: str, on_register: Progress | None = None) -> Plan:
-        """A new run of the program, past the cache (for tests of the program's determinism)."""
-        return self._run_plan(project_dir, stack, on_register)
+    def fresh(
+        self, project_dir: Path, stack: str, on_register: Progress | None = None, **options: Any
+    ) -> Plan:
+        """A new run of the program, past the cache (for tests of the program's determinism, and
+        of another account's answers: `mocks=PlanMocks(zones=...)`)."""
+        return self._run_plan(project_dir, stack, on_register, **options)
 
     def install(self) -> None:
         """Put the cache in place of `run_plan` in every `infra` module imported so far (`plan.run`

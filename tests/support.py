@@ -90,7 +90,12 @@ def with_global_stores(stack: str, config: dict[str, Any]) -> None:
     else:
         stores["shared"]["globalRegions"] = ["eu-west-1"]
         config["meridian:regions"].append(
-            {"name": "us-west-2", "role": "secondary", "cidr": "10.64.32.0/20", "azCount": 2}
+            {
+                "name": "us-west-2",
+                "role": "secondary",
+                "cidr": "10.64.32.0/20",
+                "azIds": ["usw2-az2", "usw2-az1"],
+            }
         )
 
 

@@ -40,7 +40,7 @@ TEAM_PROGRAM = textwrap.dedent(
         key = aws.kms.Key("key", enable_key_rotation=True, opts=pulumi.ResourceOptions(provider=provider))
         network = Network(
             "team",
-            NetworkArgs(cidr="10.20.0.0/16", az_count=2, nat_gateways="single"),
+            NetworkArgs(cidr="10.20.0.0/16", az_ids=("euc1-az1", "euc1-az2"), nat_gateways="single"),
             kms_key_arn=key.arn,
             opts=pulumi.ResourceOptions(providers=[provider]),
         )

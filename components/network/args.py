@@ -16,12 +16,16 @@ from .subnets import MAX_AZ_COUNT, SubnetPlan, plan_subnets, validate_private_ci
 
 __all__ = [
     "DEFAULT_INTERFACE_ENDPOINTS",
+    "EKS_UNSUPPORTED_ZONE_IDS",
     "FIREHOSE_ENDPOINT",
-    "AzCount",
+    "AzId",
+    "AzIds",
     "NatGatewayMode",
     "NetworkArgs",
     "NetworkSettings",
     "PrivateCidr",
+    "az_id_prefix",
+    "foreign_az_ids",
 ]
 
 
@@ -49,8 +53,65 @@ def _private_cidr(cidr: str) -> str:
 
 #: A VPC range: IPv4, RFC 1918, /16 to /28 (normalised to its canonical text).
 PrivateCidr = Annotated[str, AfterValidator(_private_cidr)]
-#: How many AZs a VPC spans.
-AzCount = Annotated[int, Field(ge=1, le=MAX_AZ_COUNT)]
+
+#: AZ ids where EKS cannot place a cluster (Amazon EKS User Guide, "VPC and subnet requirements").
+#: AZ ids are the same in every account and unique across regions, so one list serves all regions.
+EKS_UNSUPPORTED_ZONE_IDS = ("use1-az3", "usw1-az2", "cac1-az3")
+
+#: An Availability Zone's id (`use1-az1`): a region's AZ, never a Local or Wavelength Zone
+#: (`use1-bos1-az1`, opt-in and without most services).
+_AZ_ID = re.compile(r"^[a-z]+[0-9]+-az[0-9]+$")
+
+#: Where a region's AZ-id prefix is not its name's initials (`us-gov-west-1` is `usgw1`).
+_AZ_ID_PREFIXES = {"us-gov-west-1": "usgw1", "us-gov-east-1": "usge1"}
+
+_DIRECTIONS = {"east": "e", "west": "w", "north": "n", "south": "s", "central": "c",
+               "northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw"}  # fmt: skip
+
+
+def az_id_prefix(region: str) -> str | None:
+    """The prefix of `region`'s AZ ids (`eu-west-1` → `euw1`, `ap-northeast-1` → `apne1`,
+    `me-central-1` → `mec1`), None where it is not known (the isolated partitions)."""
+    if region in _AZ_ID_PREFIXES:
+        return _AZ_ID_PREFIXES[region]
+    area, direction, number = [*region.split("-"), "", ""][:3]
+    if region.count("-") != 2 or direction not in _DIRECTIONS or not number.isdigit():
+        return None
+    return f"{area}{_DIRECTIONS[direction]}{number}"
+
+
+def foreign_az_ids(region: str, az_ids: tuple[str, ...]) -> list[str]:
+    """The ids in `az_ids` that are not `region`'s (none when its prefix is not known)."""
+    prefix = az_id_prefix(region)
+    return [] if prefix is None else [z for z in az_ids if z.split("-az", 1)[0] != prefix]
+
+
+def _az_id(zone_id: str) -> str:
+    if not _AZ_ID.match(zone_id):
+        raise ValueError(
+            f"{zone_id!r} is not an Availability Zone id; use the AZ's id as "
+            "`aws ec2 describe-availability-zones` prints it (ZoneId, e.g. use1-az1), not its name "
+            "(us-east-1a) nor a Local Zone's"
+        )
+    if zone_id in EKS_UNSUPPORTED_ZONE_IDS:
+        raise ValueError(
+            f"EKS cannot place a cluster in {zone_id} (the private subnets host the cluster); "
+            "pick another of the region's AZs"
+        )
+    return zone_id
+
+
+def _distinct(az_ids: tuple[str, ...]) -> tuple[str, ...]:
+    twice = sorted({z for z in az_ids if az_ids.count(z) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(twice)} listed twice; list each AZ once")
+    return az_ids
+
+
+#: One AZ, by its id: the same physical zone in every account, unlike its name.
+AzId = Annotated[str, AfterValidator(_az_id)]
+#: The AZs a VPC spans, by id, in subnet order (AZ 0 first: it decides each subnet's range).
+AzIds = Annotated[tuple[AzId, ...], Field(min_length=1, max_length=MAX_AZ_COUNT), AfterValidator(_distinct)]
 
 
 class NetworkSettings(MeridianModel):
@@ -89,13 +150,20 @@ class NetworkArgs(NetworkSettings):
     Attributes:
         cidr: the VPC's IPv4 range, RFC 1918, large enough for the subnet plan (see
             `components.network.subnets`).
-        az_count: how many AZs the VPC spans (default 3).
+        az_ids: the AZs the VPC spans, by AZ id (`euc1-az1`), in subnet order: AZ *i* gets the
+            *i*-th range of each tier. Ids, not names: a name (`eu-central-1a`) is another zone in
+            another account, and no list of the zones available now decides where anything goes.
         protect: guard stateful children (the flow-log group) against deletion (default true).
     """
 
     cidr: PrivateCidr
-    az_count: AzCount = 3
+    az_ids: AzIds
     protect: bool = True
+
+    @property
+    def az_count(self) -> int:
+        """How many AZs the VPC spans."""
+        return len(self.az_ids)
 
     def subnet_plan(self) -> SubnetPlan:
         """The subnet layout this VPC gets (raises SubnetPlanError when the range is too small)."""

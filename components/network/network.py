@@ -41,17 +41,24 @@ _ELB_ROLE_TAGS: dict[Tier, dict[str, str]] = {
 }
 
 
-#: AZ ids where EKS cannot place a cluster (Amazon EKS User Guide, "VPC and subnet requirements").
-#: AZ ids are the same in every account and unique across regions, so one list serves all regions.
-EKS_UNSUPPORTED_ZONE_IDS = ("use1-az3", "usw1-az2", "cac1-az3")
-
-
 class NetworkError(Exception):
-    """The region cannot host the requested network (e.g. it has fewer AZs than asked for)."""
+    """The region cannot host the requested network (this account has no AZ with an id asked for).
+
+    Attributes:
+        region: the region whose network it is (None where not known).
+    """
+
+    def __init__(self, message: str, region: str | None = None) -> None:
+        super().__init__(message)
+        self.region = region
 
 
 class Network(pulumi.ComponentResource):
-    """A VPC with public, private and isolated subnets in `args.az_count` AZs.
+    """A VPC with public, private and isolated subnets in the AZs `args.az_ids` names.
+
+    Children that belong to one AZ are named after its id (`<name>-private-use1-az1`): the same
+    zone in every account. They were named after the zone name's letter (`<name>-private-1a`)
+    until 0.1.0; each carries that name as an alias, so a stack made then keeps its resources.
 
     Args:
         name: logical name prefix of every child, and the `Name` tag of the VPC and its parts.
@@ -64,7 +71,8 @@ class Network(pulumi.ComponentResource):
     Attributes:
         vpc: the VPC.
         vpc_id: the VPC's id.
-        availability_zones: AZ names in subnet order (AZ 0 first).
+        availability_zones: this account's names of the AZs, in subnet order (AZ 0 first).
+        availability_zone_ids: the AZs' ids, in the same order (`args.az_ids`).
         public_subnet_ids / private_subnet_ids / isolated_subnet_ids: subnet ids per tier, AZ order.
         subnets: `Tier` → the tier's `aws.ec2.Subnet`s, AZ order.
         private_route_tables: zone label → the route table of that zone's private subnet.
@@ -92,7 +100,8 @@ class Network(pulumi.ComponentResource):
         invoke = pulumi.InvokeOptions(parent=self)
         plan = args.subnet_plan()
 
-        self.availability_zones = self._pick_zones(args.az_count, invoke)
+        self.availability_zone_ids = list(args.az_ids)
+        self.availability_zones = self._zone_names(args.az_ids, invoke)
         self.vpc = aws.ec2.Vpc(
             f"{name}-vpc",
             cidr_block=args.cidr,
@@ -127,15 +136,17 @@ class Network(pulumi.ComponentResource):
         #: The private subnets' route tables, by zone label: what a peering adds its routes to.
         self.private_route_tables: dict[str, aws.ec2.RouteTable] = {}
         for az, subnet in enumerate(self.subnets[Tier.PRIVATE]):
-            table = self._route_table(f"private-{self._az_suffix(az)}", [subnet])
-            self.private_route_tables[self._az_suffix(az)] = table
+            table = self._route_table("private-{az}", [subnet], az)
+            self.private_route_tables[self._az_id(az)] = table
             nat = self.nat_gateways[az % len(self.nat_gateways)]
             aws.ec2.Route(
-                f"{name}-private-{self._az_suffix(az)}-default",
+                f"{name}-private-{self._az_id(az)}-default",
                 route_table_id=table.id,
                 destination_cidr_block="0.0.0.0/0",
                 nat_gateway_id=nat.id,
-                opts=pulumi.ResourceOptions(parent=table),
+                opts=pulumi.ResourceOptions(
+                    parent=table, aliases=self._was(f"{name}-private-{self._letter(az)}-default")
+                ),
             )
             private_tables.append(table)
         # Databases and caches: no default route of any kind, so no path to or from the internet.
@@ -155,6 +166,7 @@ class Network(pulumi.ComponentResource):
                 "vpcId": self.vpc_id,
                 "vpcCidr": args.cidr,
                 "availabilityZones": self.availability_zones,
+                "availabilityZoneIds": self.availability_zone_ids,
                 "publicSubnetIds": self.public_subnet_ids,
                 "privateSubnetIds": self.private_subnet_ids,
                 "isolatedSubnetIds": self.isolated_subnet_ids,
@@ -163,28 +175,41 @@ class Network(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _pick_zones(count: int, invoke: pulumi.InvokeOptions) -> list[str]:
-        # Only the region's own AZs: Local and Wavelength Zones are opt-in and lack most services.
-        # Zones EKS cannot use are left out too, since the private subnets host the cluster.
-        zones = aws.get_availability_zones(
-            state="available",
-            filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
-            exclude_zone_ids=list(EKS_UNSUPPORTED_ZONE_IDS),
-            opts=invoke,
-        )
-        names = sorted(zones.names)
-        if len(names) < count:
+    def _zone_names(az_ids: Sequence[str], invoke: pulumi.InvokeOptions) -> list[str]:
+        """This account's names of the AZs `az_ids`, in their order. The lookup filters on no
+        state: an impaired or constrained AZ is still listed (during an AZ event a filter on
+        `available` would drop it and fail the run), and a zone that appears changes nothing."""
+        zones = aws.get_availability_zones(opts=invoke)
+        # Names and ids come from one loop over the same zones (the provider sorts the zones by
+        # name, then lists both), so the two lists pair up.
+        names = dict(zip(zones.zone_ids, zones.names, strict=True))
+        missing = [zone_id for zone_id in az_ids if zone_id not in names]
+        if missing:
             raise NetworkError(
-                f"the region offers this account {len(names)} AZs ({', '.join(names)}) "
-                f"but azCount asks for {count}; lower azCount or pick another region"
+                f"{zones.id} has no AZ {', '.join(missing)} in this account (it has "
+                f"{', '.join(sorted(names))}); list ids of {zones.id}'s AZs in azIds "
+                f"(`aws ec2 describe-availability-zones --region {zones.id}`)",
+                region=zones.id,
             )
-        return names[:count]
+        return [names[zone_id] for zone_id in az_ids]
 
-    def _az_suffix(self, az_index: int) -> str:
+    def _az_id(self, az_index: int) -> str:
+        return self.availability_zone_ids[az_index]  # "use1-az1"
+
+    def _letter(self, az_index: int) -> str:
+        """What AZ *az_index*'s children were named after until 0.1.0: its name's last part."""
         return self.availability_zones[az_index].rsplit("-", 1)[-1]  # "us-east-1a" -> "1a"
 
+    @staticmethod
+    def _was(old_name: str) -> list[pulumi.Input[str | pulumi.Alias]]:
+        # Named after the zone's letter until 0.1.0: the same resource, kept (no replacement).
+        return [pulumi.Alias(name=old_name)]
+
     def _subnet(self, spec: SubnetSpec) -> aws.ec2.Subnet:
-        label = f"{spec.tier.value}-{self._az_suffix(spec.az_index)}"
+        label = f"{spec.tier.value}-{self._az_id(spec.az_index)}"
+        # The Name tag keeps the zone's name: it is what the console shows beside the subnet, and
+        # renaming it would update every subnet of every stack for nothing.
+        tag = f"{self._prefix}-{spec.tier.value}-{self._letter(spec.az_index)}"
         return aws.ec2.Subnet(
             f"{self._prefix}-{label}",
             vpc_id=self.vpc.id,
@@ -192,46 +217,64 @@ class Network(pulumi.ComponentResource):
             availability_zone=self.availability_zones[spec.az_index],
             # Nothing gets a public address by accident; NAT gateways and LBs bring their own.
             map_public_ip_on_launch=False,
-            tags={"Name": f"{self._prefix}-{label}", "meridian/tier": spec.tier.value}
-            | _ELB_ROLE_TAGS[spec.tier],
-            opts=pulumi.ResourceOptions(parent=self.vpc),
+            tags={"Name": tag, "meridian/tier": spec.tier.value} | _ELB_ROLE_TAGS[spec.tier],
+            opts=pulumi.ResourceOptions(parent=self.vpc, aliases=self._was(tag)),
         )
 
-    def _route_table(self, label: str, subnets: Sequence[aws.ec2.Subnet]) -> aws.ec2.RouteTable:
+    def _route_table(
+        self, label: str, subnets: Sequence[aws.ec2.Subnet], az_index: int | None = None
+    ) -> aws.ec2.RouteTable:
+        """A route table for `subnets`; `label` may hold `{az}`, the AZ's id in the name and its
+        letter in the Name tag and the alias (see `_subnet`)."""
+        name = f"{self._prefix}-{label}"
+        tag = name
+        aliases: list[pulumi.Input[str | pulumi.Alias]] = []
+        if az_index is not None:
+            name = f"{self._prefix}-{label.format(az=self._az_id(az_index))}"
+            tag = f"{self._prefix}-{label.format(az=self._letter(az_index))}"
+            aliases = self._was(tag)
         table = aws.ec2.RouteTable(
-            f"{self._prefix}-{label}",
+            name,
             vpc_id=self.vpc.id,
-            tags={"Name": f"{self._prefix}-{label}"},
-            opts=pulumi.ResourceOptions(parent=self.vpc),
+            tags={"Name": tag},
+            opts=pulumi.ResourceOptions(parent=self.vpc, aliases=aliases),
         )
         for subnet in subnets:
             aws.ec2.RouteTableAssociation(
                 f"{subnet.pulumi_resource_name}-rta",
                 subnet_id=subnet.id,
                 route_table_id=table.id,
-                opts=pulumi.ResourceOptions(parent=table),
+                opts=pulumi.ResourceOptions(parent=table, aliases=self._was_association(subnet)),
             )
         return table
+
+    def _was_association(self, subnet: aws.ec2.Subnet) -> list[pulumi.Input[str | pulumi.Alias]]:
+        """The alias of a subnet's route-table association: the subnet's old name, plus -rta."""
+        tier, _, az_id = subnet.pulumi_resource_name.removeprefix(f"{self._prefix}-").partition("-")
+        az = self.availability_zone_ids.index(az_id)
+        return self._was(f"{self._prefix}-{tier}-{self._letter(az)}-rta")
 
     def _nat_gateways(self, mode: NatGatewayMode) -> list[aws.ec2.NatGateway]:
         public = self.subnets[Tier.PUBLIC]
         hosts = public if mode is NatGatewayMode.ONE_PER_AZ else public[:1]
         gateways = []
         for az, subnet in enumerate(hosts):
-            label = f"nat-{self._az_suffix(az)}"
+            label, tag = f"nat-{self._az_id(az)}", f"{self._prefix}-nat-{self._letter(az)}"
             eip = aws.ec2.Eip(
                 f"{self._prefix}-{label}-eip",
                 domain="vpc",
-                tags={"Name": f"{self._prefix}-{label}"},
-                opts=pulumi.ResourceOptions(parent=subnet, depends_on=[self.internet_gateway]),
+                tags={"Name": tag},
+                opts=pulumi.ResourceOptions(
+                    parent=subnet, depends_on=[self.internet_gateway], aliases=self._was(f"{tag}-eip")
+                ),
             )
             gateways.append(
                 aws.ec2.NatGateway(
                     f"{self._prefix}-{label}",
                     subnet_id=subnet.id,
                     allocation_id=eip.id,
-                    tags={"Name": f"{self._prefix}-{label}"},
-                    opts=pulumi.ResourceOptions(parent=subnet),
+                    tags={"Name": tag},
+                    opts=pulumi.ResourceOptions(parent=subnet, aliases=self._was(tag)),
                 )
             )
         return gateways

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from ..core.args import AwsRegionName, MeridianModel, RegionRole
 from ..eks.args import EksClusterArgs
-from ..network.args import NetworkArgs
+from ..network.args import NetworkArgs, az_id_prefix, foreign_az_ids
 
 __all__ = ["RegionStackArgs"]
 
@@ -33,3 +33,17 @@ class RegionStackArgs(MeridianModel):
     tags: dict[str, str] = Field(default_factory=dict)
     kms_deletion_window_days: int = Field(default=30, ge=7, le=30)
     protect: bool = True
+
+    @field_validator("network")
+    @classmethod
+    def _network_in_the_region(cls, network: NetworkArgs, info: ValidationInfo) -> NetworkArgs:
+        region: str | None = info.data.get("region")
+        if region is None:  # the region is invalid: its own error says so
+            return network
+        foreign = foreign_az_ids(region, network.az_ids)
+        if foreign:
+            raise ValueError(
+                f"az_ids {', '.join(foreign)} are not AZs of {region}: its AZ ids start with "
+                f"{az_id_prefix(region)}-"
+            )
+        return network

@@ -40,7 +40,7 @@ def region_args(config: StackConfig, stack: str) -> list[RegionStackArgs]:
             network=NetworkArgs(
                 **config.network.model_dump(),
                 cidr=region.cidr,
-                az_count=region.az_count,
+                az_ids=region.az_ids,
                 protect=config.protect_stateful_resources,
             ),
             eks=EksClusterArgs(

@@ -85,9 +85,9 @@ def _az_count_issues(region: RegionEntry, at: str, prod: bool) -> list[ConfigIss
     if region.az_count < MIN_AZ_COUNT:
         return [
             ConfigIssue(
-                f"{at}.azCount",
+                f"{at}.azIds",
                 f"EKS needs subnets in at least {MIN_AZ_COUNT} AZs, got {region.az_count}; "
-                f"set azCount: {MIN_AZ_COUNT} or more",
+                f"list {MIN_AZ_COUNT} or more AZ ids",
             )
         ]
     if region.fewer_azs_reason is not None and (not prod or region.az_count >= PROD_MIN_AZ_COUNT):
@@ -100,9 +100,9 @@ def _az_count_issues(region: RegionEntry, at: str, prod: bool) -> list[ConfigIss
     if prod and region.az_count < PROD_MIN_AZ_COUNT and region.fewer_azs_reason is None:
         return [
             ConfigIssue(
-                f"{at}.azCount",
+                f"{at}.azIds",
                 f"prod needs at least {PROD_MIN_AZ_COUNT} AZs per region to survive an AZ "
-                f"outage, got {region.az_count}; set azCount: {PROD_MIN_AZ_COUNT}, or, where the "
+                f"outage, got {region.az_count}; list {PROD_MIN_AZ_COUNT} AZ ids, or, where the "
                 "region cannot offer them, say why in fewerAzsReason",
             )
         ]

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from components.audit.args import AuditSettings
 from components.core.args import AwsRegionName, DomainName, MeridianModel, RegionRole
@@ -18,7 +18,7 @@ from components.core.sizes import ComponentSizes
 from components.deploy.args import DeploySettings
 from components.edge.args import CdnSettings
 from components.eks.args import EksSettings
-from components.network.args import AzCount, NetworkSettings, PrivateCidr
+from components.network.args import AzIds, NetworkSettings, PrivateCidr, az_id_prefix, foreign_az_ids
 from components.observability.args import (
     AlarmSubscription,
     AlarmThresholds,
@@ -85,7 +85,11 @@ class RegionEntry(MeridianModel):
         name: the AWS region, e.g. `eu-west-1`; listed once per stack.
         role: `primary` (full capacity, can take writes) or `secondary` (backs up a primary).
         cidr: the VPC's private IPv4 range (RFC 1918); disjoint from every other region's.
-        az_count: AZs the VPC spans (at least 2, as EKS requires; prod needs 3).
+        az_ids: the AZs the VPC spans, by AZ id (`use1-az1`, the same zone in every account), in
+            subnet order: AZ *i* gets the *i*-th range of each tier. At least 2, as EKS requires;
+            prod needs 3. Ids of the region, none EKS does not support (use1-az3, usw1-az2,
+            cac1-az3), each once. The program maps them to this account's zone names whatever
+            state the zones are in: an impaired AZ or a new one never moves a subnet.
         fewer_azs_reason: why a prod region runs in fewer than 3 AZs (e.g. us-west-1 offers EKS
             only two). The deviation is explicit and reasoned, never an omission; unset by default.
     """
@@ -93,8 +97,39 @@ class RegionEntry(MeridianModel):
     name: AwsRegionName
     role: RegionRole
     cidr: PrivateCidr
-    az_count: AzCount = 3
+    az_ids: AzIds
     fewer_azs_reason: str | None = Field(default=None, min_length=20)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _az_count_became_az_ids(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "azCount" in data:
+            raise ValueError(
+                "azCount is replaced by azIds: list the region's AZs by id, as many as azCount said, "
+                "e.g. azIds: [use1-az1, use1-az2, use1-az4]; for a region that exists, the ids of its "
+                'subnets in CIDR order (docs/operations.md, "AZs by id"), so that nothing moves'
+            )
+        return data
+
+    @field_validator("az_ids")
+    @classmethod
+    def _az_ids_of_the_region(cls, az_ids: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        region = info.data.get("name")
+        if region is None:  # the name is invalid: its own error says so
+            return az_ids
+        foreign = foreign_az_ids(region, az_ids)
+        if foreign:
+            raise ValueError(
+                f"{', '.join(foreign)} {'is not an AZ' if len(foreign) == 1 else 'are not AZs'} of "
+                f"{region}; its AZ ids start with {az_id_prefix(region)}- (list them with "
+                f"`aws ec2 describe-availability-zones --region {region}`)"
+            )
+        return az_ids
+
+    @property
+    def az_count(self) -> int:
+        """How many AZs the VPC spans."""
+        return len(self.az_ids)
 
 
 class Observability(MeridianModel):
@@ -137,7 +172,7 @@ class StackConfig(MeridianModel):
         cdn: Cloudflare in front of the regions: account, zone, TLS, WAF, steering (`CdnSettings`).
         deploy: where `pulumi up` and `pulumi preview` run: the in-network runner in the anchor
             region, which every region's cluster admits (`DeploySettings`).
-        regions: the regions, each with its role, VPC CIDR and AZ count.
+        regions: the regions, each with its role, VPC CIDR and AZs (by id).
         sizes: component sizes for `primary` and `secondary` regions.
         protect_stateful_resources: protect keys, logs and data stores from deletion (default true;
             prod may not turn it off).

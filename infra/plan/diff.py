@@ -6,7 +6,9 @@ pull request's plan is compared with it (`meridian plan --stack S --diff base.js
 plan JSON documents (`Plan.to_json`), so any two plans compare, whichever run produced them.
 
 Resources are matched by URN, as the Pulumi engine matches them: a renamed resource is a removal and an
-addition, which is what `pulumi up` would do to it without an alias. A resource has changed when its
+addition, which is what `pulumi up` would do to it without an alias. With an alias naming its old URN
+(the plan records `aliases`), it is matched to the old resource, as the engine does: a move, listed
+apart (and among the changed too if its inputs differ), never a replacement. A resource has changed when its
 inputs, its `protect` flag or its provider's settings differ; the changed paths are listed
 (`scalingConfig.maxSize`, `(protect)`, `(provider) defaultTags.tags.owner`: a provider's change is
 shown on every resource it manages, as `pulumi up` would update them). Secrets are masked in the
@@ -35,6 +37,7 @@ __all__ = [
     "PlanDiff",
     "PlanDiffError",
     "ResourceChange",
+    "ResourceMove",
     "changed_paths",
     "diff_plans",
     "load_plan_json",
@@ -68,6 +71,17 @@ class ResourceChange:
 
 
 @dataclass(frozen=True)
+class ResourceMove:
+    """A resource the head plan names anew, with an alias to its old URN: `pulumi up` keeps it."""
+
+    old_urn: str
+    urn: str
+    type: str
+    name: str
+    region: str
+
+
+@dataclass(frozen=True)
 class PlanDiff:
     """The difference from a base plan to a head plan of the same stack."""
 
@@ -77,10 +91,11 @@ class PlanDiff:
     changed: tuple[ResourceChange, ...]
     base_counts: Mapping[str, int]  # custom resources per region in the base plan
     head_counts: Mapping[str, int]
+    moved: tuple[ResourceMove, ...] = ()  # renamed, with an alias to the old name
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed)
+        return not (self.added or self.removed or self.changed or self.moved)
 
     def regions(self) -> list[str]:
         """Every region of either plan, by name, then global."""
@@ -94,11 +109,12 @@ class PlanDiff:
         """Changed resources whose only change is their provider's settings (default tags, say)."""
         return [c for c in self.changed if c.only_by_provider]
 
-    def region_rows(self) -> list[tuple[str, str, str, str, str, str]]:
-        """Per region: resources in the base and now, and how many are added, removed, changed."""
-        added, removed, changed = (
+    def region_rows(self) -> list[tuple[str, ...]]:
+        """Per region: resources in the base and now, and how many are added, removed, changed
+        (and moved, when any is)."""
+        added, removed, changed, moved = (
             Counter(change.region for change in changes)
-            for changes in (self.added, self.removed, self.changed)
+            for changes in (self.added, self.removed, self.changed, self.moved)
         )
         return [
             (
@@ -109,6 +125,7 @@ class PlanDiff:
                 _signed("-", removed[region]),
                 _signed("~", changed[region]),
             )
+            + ((_signed(">", moved[region]),) if self.moved else ())
             for region in self.regions()
         ]
 
@@ -216,14 +233,28 @@ def diff_plans(base: Mapping[str, Any], head: Mapping[str, Any]) -> PlanDiff:
             "URNs name their stack, so compare two plans of the same stack"
         )
     before, after = _counted(base), _counted(head)
-    added = tuple(_change(after[urn]) for urn in sorted(after.keys() - before.keys()))
-    removed = tuple(_change(before[urn]) for urn in sorted(before.keys() - after.keys()))
+    # An alias naming a URN of the base that the head no longer has: the engine moves that
+    # resource to its new URN. (An alias to a URN still in use is not a move: the engine would
+    # refuse it, and `pulumi up` shows the error.)
+    gone = before.keys() - after.keys()
+    former = {
+        urn: next(old for old in resource.get("aliases", ()) if old in gone)
+        for urn, resource in after.items()
+        if urn not in before and any(old in gone for old in resource.get("aliases", ()))
+    }
+    moved = tuple(
+        ResourceMove(old, urn, after[urn]["type"], after[urn]["name"], after[urn].get("region") or GLOBAL)
+        for urn, old in sorted(former.items())
+    )
+    matched = {urn: old for urn, old in former.items()} | {urn: urn for urn in before.keys() & after.keys()}
+    added = tuple(_change(after[urn]) for urn in sorted(after.keys() - matched.keys()))
+    removed = tuple(_change(before[urn]) for urn in sorted(gone - set(former.values())))
     # A provider's settings (an AWS provider's default tags, say) apply to every resource it
     # manages, so a change to them is shown on each of those resources, as `pulumi up` updates them.
     providers = _provider_changes(base, head)
     changed = []
-    for urn in sorted(before.keys() & after.keys()):
-        old, new = before[urn], after[urn]
+    for urn in sorted(matched):
+        old, new = before[matched[urn]], after[urn]
         paths = tuple(changed_paths(old.get("inputs", {}), new.get("inputs", {})))
         if old.get("region") != new.get("region"):
             paths = ("(region)", *paths)
@@ -239,6 +270,7 @@ def diff_plans(base: Mapping[str, Any], head: Mapping[str, Any]) -> PlanDiff:
         changed=tuple(changed),
         base_counts=region_counts(base),
         head_counts=region_counts(head),
+        moved=moved,
     )
 
 
@@ -263,14 +295,22 @@ def _grouped_by_provider(changes: Sequence[ResourceChange]) -> list[tuple[str, s
 def _headline(diff: PlanDiff) -> str:
     if diff.empty:
         return "no resource added, removed or changed"
-    return f"{len(diff.added)} to add, {len(diff.removed)} to remove, {len(diff.changed)} to change"
+    counts = f"{len(diff.added)} to add, {len(diff.removed)} to remove, {len(diff.changed)} to change"
+    return counts + (f", {len(diff.moved)} renamed (aliased: kept, not replaced)" if diff.moved else "")
+
+
+def _grouped_moves(moves: Sequence[ResourceMove]) -> list[tuple[str, str, int]]:
+    """(region, type, count) of the renamed resources."""
+    counts = Counter((move.region, move.type) for move in moves)
+    return [(region, type_token, count) for (region, type_token), count in sorted(counts.items())]
 
 
 def render_diff(diff: PlanDiff, console: Console) -> None:
     """The diff on a terminal: counts per region, then additions and removals grouped by region and
     type, then each changed resource with its changed properties."""
     table = Table(title=f"Offline plan of {diff.stack} versus the base plan")
-    for column in ("region", "base", "now", "add", "remove", "change"):
+    columns = ("region", "base", "now", "add", "remove", "change") + (("rename",) if diff.moved else ())
+    for column in columns:
         table.add_column(column, justify="left" if column == "region" else "right")
     for row in diff.region_rows():
         table.add_row(*row)
@@ -284,6 +324,14 @@ def render_diff(diff: PlanDiff, console: Console) -> None:
             for region, type_token, count in _grouped(changes):
                 grouped.add_row(region, type_token, str(count))
             console.print(grouped)
+    if diff.moved:
+        grouped = Table(title=f"Renamed, kept through an alias ({len(diff.moved)})", title_style="cyan")
+        grouped.add_column("region")
+        grouped.add_column("type")
+        grouped.add_column("count", justify="right")
+        for region, type_token, count in _grouped_moves(diff.moved):
+            grouped.add_row(region, type_token, str(count))
+        console.print(grouped)
     direct, retagged = diff.changed_directly(), diff.changed_by_provider()
     if direct:
         detail = Table(title=f"To change ({len(direct)})", title_style="yellow")
@@ -323,9 +371,10 @@ def summary_markdown(head: Mapping[str, Any], diff: PlanDiff | None = None) -> s
         lines += ["| region | resources |", "| --- | ---: |"]
         lines += [f"| {region} | {count} |" for region, count in counts.items()]
         return "\n".join(lines) + "\n"
+    rename = (" rename |", " ---: |") if diff.moved else ("", "")
     lines += [
-        "| region | base | this change | add | remove | change |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| region | base | this change | add | remove | change |" + rename[0],
+        "| --- | ---: | ---: | ---: | ---: | ---: |" + rename[1],
     ]
     lines += ["| " + " | ".join(row) + " |" for row in diff.region_rows()]
     lines += ["", f"**Versus the base branch: {_headline(diff)}.**", ""]
@@ -335,6 +384,11 @@ def summary_markdown(head: Mapping[str, Any], diff: PlanDiff | None = None) -> s
             lines += ["| region | type | count |", "| --- | --- | ---: |"]
             lines += [f"| {region} | `{t}` | {count} |" for region, t, count in _grouped(changes)]
             lines += ["", "</details>", ""]
+    if diff.moved:
+        lines += [f"<details><summary>Renamed, kept through an alias ({len(diff.moved)})</summary>", ""]
+        lines += ["| region | type | count |", "| --- | --- | ---: |"]
+        lines += [f"| {region} | `{t}` | {count} |" for region, t, count in _grouped_moves(diff.moved)]
+        lines += ["", "</details>", ""]
     direct, retagged = diff.changed_directly(), diff.changed_by_provider()
     if direct:
         lines += [f"<details><summary>To change ({len(direct)})</summary>", ""]

@@ -16,7 +16,7 @@ import base64
 import hashlib
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -64,7 +64,9 @@ CLOUDFLARE_IPV6 = (
 MOCK_ZONE_NAME = "example.com"
 
 #: AZ name suffix → AZ id number, where a region is not simply a→1, b→2, c→3. Names map to ids
-#: differently in each account; these are one real-looking account's mapping.
+#: differently in each account (in regions opened before 2013); these are one real-looking
+#: account's mapping. `PlanMocks(zones=...)` stands in for another account, or for this one after
+#: AWS opened a new zone.
 _ZONES: dict[str, dict[str, int]] = {
     "us-east-1": {"a": 6, "b": 1, "c": 3, "d": 4, "e": 2, "f": 5},  # us-east-1c is use1-az3: no EKS
     "us-west-1": {"a": 1, "c": 3},  # most accounts see two AZs here
@@ -189,8 +191,21 @@ def is_provider_type(type_token: str) -> bool:
 class PlanMocks(Mocks):
     """Realistic answers for the AWS calls and resources meridian declares."""
 
-    def __init__(self, account_id: str = MOCK_ACCOUNT_ID) -> None:
+    def __init__(
+        self,
+        account_id: str = MOCK_ACCOUNT_ID,
+        *,
+        zones: Mapping[str, Mapping[str, int]] | None = None,
+        zone_states: Mapping[str, str] | None = None,
+    ) -> None:
+        """*zones*: region → AZ name suffix → AZ id number, in place of `_ZONES`' for those
+        regions; *zone_states*: AZ id → the state AWS reports for it (`impaired`, `unavailable`,
+        `information`, `constrained`), every other AZ being `available` (an AZ event)."""
         self.account_id = account_id
+        self._zones = {**_ZONES, **(zones or {})}
+        self._zone_states = dict(zone_states or {})
+        #: the name a resource being registered had before (its alias), in the registering thread
+        self.former = threading.local()
         self._provider_regions: dict[str, str] = {}  # provider id → region
         self._lock = threading.Lock()
 
@@ -228,10 +243,12 @@ class PlanMocks(Mocks):
             seed = f"{args.name}/{json.dumps(inputs.get('keepers') or {}, sort_keys=True)}"
             digits = _hex(seed, 2 * int(inputs.get("byteLength") or 8))
             return _hex(seed, 8), dict(args.inputs) | {"hex": digits, "dec": str(int(digits, 16))}
+        # A renamed resource with an alias is the same resource to AWS: it keeps its id and ARN.
+        name = getattr(self.former, "name", None) or args.name
         resource_id = inputs.get(_ID_FROM_INPUT.get(args.typ, ""), "") or (
-            _ID_PREFIX.get(args.typ, "") + _hex(f"{args.typ}/{args.name}")
+            _ID_PREFIX.get(args.typ, "") + _hex(f"{args.typ}/{name}")
         )
-        state = dict(args.inputs) | self._computed(args.typ, args.name, inputs, region, resource_id)
+        state = dict(args.inputs) | self._computed(args.typ, name, inputs, region, resource_id)
         if args.typ == "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup":
             resource_id = state["globalReplicationGroupId"]  # named by AWS, from the suffix
         elif args.typ == _GRAFANA_SERVICE_ACCOUNT:  # `workspace,service account`, as the provider's
@@ -534,20 +551,24 @@ class PlanMocks(Mocks):
                 "cidrBlocks": ["198.51.100.0/24"]}  # fmt: skip
 
     def _availability_zones(self, region: str, args: dict) -> dict:
+        """The region's AZs as the provider lists them: sorted by name, names and ids paired, only
+        those in `state` when it is given (by default every AZ, whatever its state)."""
         prefix = _zone_id_prefix(region)
         excluded = set(args.get("excludeZoneIds") or ())
-        zones = [
+        state = args.get("state")
+        zones = sorted(
             (f"{region}{letter}", f"{prefix}-az{number}")
-            for letter, number in _ZONES.get(region, {"a": 1, "b": 2, "c": 3}).items()
+            for letter, number in self._zones.get(region, {"a": 1, "b": 2, "c": 3}).items()
             if f"{prefix}-az{number}" not in excluded
-        ]
-        return {
+            and (state is None or self._zone_states.get(f"{prefix}-az{number}", "available") == state)
+        )
+        answer = {
             "id": region,
             "names": [name for name, _ in zones],
             "zoneIds": [zone_id for _, zone_id in zones],
             "groupNames": [region] * len(zones),
-            "state": "available",
         }
+        return answer | ({"state": state} if state is not None else {})
 
     def _caller_identity(self, _region: str, _: dict) -> dict:
         return {
@@ -586,6 +607,8 @@ class RecordedResource:
     ignore_changes: list[str] = field(default_factory=list)  # properties `pulumi up` leaves alone
     #: the `replacement_trigger` option: a change of it replaces the resource (None: not set)
     replacement_trigger: Any = None
+    #: URNs the resource had before (its `aliases`): `pulumi up` moves the resource, not replaces it
+    aliases: list[str] = field(default_factory=list)
 
 
 def _mask_secrets(value: Any) -> Any:
@@ -598,6 +621,22 @@ def _mask_secrets(value: Any) -> Any:
     return value
 
 
+def _alias_urn(urn: str, alias: Any) -> str:
+    """The URN an alias (`alias_pb2.Alias`) names: given whole, or the resource's own URN with the
+    alias spec's name and type in place of its own."""
+    if alias.urn:
+        return str(alias.urn)
+    spec = alias.spec
+    if spec.stack or spec.project or spec.parentUrn or spec.noParent:
+        raise NotImplementedError(
+            "an alias to another stack, project or parent; teach infra/plan/mocks.py its URN"
+        )
+    qualified, name = urn.rsplit("::", 1)
+    head, _, type_token = qualified.rpartition("::")
+    chain, dollar, _ = type_token.rpartition("$")
+    return f"{head}::{chain}{dollar}{spec.type or type_token.rpartition('$')[2]}::{spec.name or name}"
+
+
 class PlanMonitor(MockMonitor):
     """A mock resource monitor that keeps a record of every resource the program registers."""
 
@@ -607,7 +646,13 @@ class PlanMonitor(MockMonitor):
         self._on_register = on_register  # told the count after each registration (a progress line)
 
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
+        mocks = self.mocks
+        assert isinstance(mocks, PlanMocks)
+        mocks.former.name = next((a.spec.name for a in request.aliases if a.spec.name), None)
+        try:
+            response = super().RegisterResource(request)
+        finally:
+            mocks.former.name = None
         if request.type != "pulumi:pulumi:Stack":
             self.recorded.append(
                 RecordedResource(
@@ -625,6 +670,7 @@ class PlanMonitor(MockMonitor):
                         key: list(deps.urns) for key, deps in request.propertyDependencies.items()
                     },
                     ignore_changes=list(request.ignoreChanges),
+                    aliases=[_alias_urn(response.urn, alias) for alias in request.aliases],
                     replacement_trigger=(
                         _mask_secrets(
                             deserialize_property(_struct_value_to_python(request.replacement_trigger))

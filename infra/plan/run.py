@@ -142,6 +142,8 @@ class Plan:
                     "protect": r.protect,
                     "inputs": r.inputs,
                 }
+                # Only where there are some: a plan without aliases reads as it always has.
+                | ({"aliases": r.aliases} if r.aliases else {})
                 for r in sorted(self.resources, key=lambda r: r.urn)
             ],
         }
@@ -156,7 +158,13 @@ class Plan:
         path.write_text(json.dumps(self.document(), indent=2, sort_keys=True) + "\n")
 
 
-def run_plan(project_dir: Path, stack: str, on_register: Callable[[int], None] | None = None) -> Plan:
+def run_plan(
+    project_dir: Path,
+    stack: str,
+    on_register: Callable[[int], None] | None = None,
+    *,
+    mocks: PlanMocks | None = None,
+) -> Plan:
     """Validate `Pulumi.<stack>.yaml`, then run the program under mocks. Raises ConfigError first
     when the stack file is invalid, so nothing is declared from a bad config. *on_register* is told
     how many resources are registered so far, after each one (the CLI's progress line)."""
@@ -177,6 +185,7 @@ def run_plan(project_dir: Path, stack: str, on_register: Callable[[int], None] |
         secret_keys=[key for key, value in config.items() if is_encrypted(value)],
         validated=validated,
         on_register=on_register,
+        mocks=mocks,
     )
 
 
@@ -195,11 +204,12 @@ def run_program(
     secret_keys: Sequence[str] = (),
     validated: StackConfig | None = None,
     on_register: Callable[[int], None] | None = None,
+    mocks: PlanMocks | None = None,
 ) -> Plan:
     """Run *main* (a Pulumi program: declares resources, may return its exports) under the mocks
     and return what it declared. `run_plan` runs the stack program this way; tests and guardrail
-    checks run small programs of their own."""
-    mocks = PlanMocks()
+    checks run small programs of their own. *mocks* stand in for another account (its zones)."""
+    mocks = mocks or PlanMocks()
     monitor = PlanMonitor(mocks, on_register)
     ROOT.set(None)  # a fresh root stack resource for every run in this process
     pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys))

@@ -48,7 +48,12 @@ def test_network_with_the_teams_own_provider():
     provider = aws.Provider("team-aws", region="eu-central-1")
     network = Network(
         "team",
-        NetworkArgs(cidr="10.42.0.0/18", az_count=2, nat_gateways="single", interface_endpoints=()),
+        NetworkArgs(
+            cidr="10.42.0.0/18",
+            az_ids=("euc1-az1", "euc1-az2"),
+            nat_gateways="single",
+            interface_endpoints=(),
+        ),
         kms_key_arn="arn:aws:kms:eu-central-1:123456789012:key/team",
         opts=pulumi.ResourceOptions(providers=[provider]),
     )
@@ -68,7 +73,8 @@ def test_region_stack_exposes_typed_outputs():
         "sa-east-1",
         RegionStackArgs(
             region="sa-east-1", role=RegionRole.SECONDARY, name_prefix="team-dev",
-            network=NetworkArgs(cidr="10.50.0.0/16"), tags={"owner": "team"},
+            network=NetworkArgs(cidr="10.50.0.0/16", az_ids=("sae1-az1", "sae1-az2", "sae1-az3")),
+            tags={"owner": "team"},
             eks=team_eks_args("team-dev-sa-east-1"),
         ),
         origin_sources=CDN_RANGES,
@@ -287,14 +293,15 @@ def test_cdn_edge_needs_one_origin_per_region() -> None:
 
 def test_invalid_args_fail_before_any_resource() -> None:
     with pytest.raises(ValidationError, match="not a private range"):
-        NetworkArgs(cidr="8.8.0.0/16")
+        NetworkArgs(cidr="8.8.0.0/16", az_ids=("euc1-az1", "euc1-az2"))
     with pytest.raises(ValidationError, match="not an AWS region"):
         RegionStackArgs(region="us-east-9", role="primary", name_prefix="x",
-                        network=NetworkArgs(cidr="10.0.0.0/16"), eks=team_eks_args("x"))  # fmt: skip
+                        network=NetworkArgs(cidr="10.0.0.0/16", az_ids=("use1-az1", "use1-az2")),
+                        eks=team_eks_args("x"))  # fmt: skip
     with pytest.raises(ValidationError, match="canary weight 30 is not a rollout step"):
         EksClusterArgs.model_validate({**team_eks_args("x").model_dump(), "app": {"canary_weight": 30}})
     with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
-        NetworkArgs(cidr="10.0.0.0/16", azcount=3)
+        NetworkArgs(cidr="10.0.0.0/16", az_ids=("euc1-az1", "euc1-az2"), azcount=3)
 
 
 def test_public_api_is_exported_typed_and_documented() -> None:

@@ -58,7 +58,7 @@ def test_plan_json_has_every_resource_with_parent_region_and_inputs(tmp_path: Pa
 
 def test_plan_itemises_resources_on_request(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", "--stack", "staging", "--project-dir", str(PROJECT_DIR), "--resources"]) == 0
-    assert "aws:ec2/subnet:Subnet meridian-staging-us-east-1-isolated-1b" in capsys.readouterr().out
+    assert "aws:ec2/subnet:Subnet meridian-staging-us-east-1-isolated-use1-az1" in capsys.readouterr().out
 
 
 def test_secrets_are_masked_in_recorded_inputs() -> None:

@@ -47,12 +47,12 @@ STACKS = ["prod", "staging"]
 
 
 def _runner_subnets(plan: Plan) -> list[str]:
-    config = config_of(plan)
-    (anchor,) = [r for r in config.regions if r.name == config.anchor_region]
-    from components.network.args import NetworkArgs
+    """The anchor's private subnets, from its subnet plan (where the runner runs)."""
+    from infra.config.component_args import region_args
 
-    network = NetworkArgs(cidr=anchor.cidr, az_count=anchor.az_count)
-    return [str(spec.cidr) for spec in network.subnet_plan().tier(Tier.PRIVATE)]
+    config = config_of(plan)
+    (anchor,) = [a for a in region_args(config, plan.stack) if a.region == config.anchor_region]
+    return [str(spec.cidr) for spec in anchor.network.subnet_plan().tier(Tier.PRIVATE)]
 
 
 def _private_tables(plan: Plan, region: str) -> dict[str, RecordedResource]:

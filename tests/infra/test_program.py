@@ -55,12 +55,20 @@ def test_nothing_is_registered_before_validation_fails(prod_values: dict[str, An
     assert monitor.recorded == []
 
 
-def test_more_azs_than_the_region_offers_is_a_clear_run_error(prod_values: dict[str, Any]) -> None:
-    prod_values["regions"][0]["name"] = "ap-northeast-1"  # three AZs: a, c, d
-    prod_values["regions"][2]["name"] = "us-east-1"
-    prod_values["regions"][0]["azCount"] = 4
-    with pytest.raises(pulumi.RunError, match=r"offers this account 3 AZs.*azCount asks for 4"):
-        run_program(prod_values)
+def test_an_az_the_account_does_not_have_is_a_clear_run_error(staging_values: dict[str, Any]) -> None:
+    """apne1-az3 is not offered to new accounts (this one has apne1-az1, az2 and az4): the run stops
+    with the key, the region and the fix, no traceback."""
+    staging_values["regions"][1] |= {"name": "ap-northeast-1", "azIds": ["apne1-az1", "apne1-az3"]}
+    staging_values["postgres"]["backup"]["copyRegion"] = "ap-northeast-1"
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(staging_values, stack="staging")
+    message = str(caught.value)
+    assert message.startswith(
+        "Pulumi.staging.yaml: meridian:regions[1].azIds: ap-northeast-1 has no AZ apne1-az3"
+    )
+    assert "(it has apne1-az1, apne1-az2, apne1-az4)" in message
+    assert "describe-availability-zones --region ap-northeast-1" in message
+    assert "Traceback" not in message
 
 
 def test_a_credential_the_engine_did_not_decrypt_is_a_run_error(prod_values: dict[str, Any]) -> None:

@@ -71,7 +71,7 @@ def test_the_known_regions_are_the_sdks() -> None:
 
 
 def test_duplicate_region(prod_values: dict[str, Any]) -> None:
-    prod_values["regions"][5]["name"] = "eu-west-1"
+    prod_values["regions"][5] |= {"name": "eu-west-1", "azIds": prod_values["regions"][1]["azIds"]}
     error = rejected(prod_values)
     assert_issue(error, "meridian:regions[5].name", "eu-west-1 is listed twice", "regions[1]")
 
@@ -110,18 +110,97 @@ def test_cidr_too_small_for_the_subnet_plan(prod_values: dict[str, Any]) -> None
 
 
 def test_fewer_than_three_azs_in_prod(prod_values: dict[str, Any]) -> None:
-    prod_values["regions"][5]["azCount"] = 2
+    prod_values["regions"][5]["azIds"] = ["euc1-az1", "euc1-az2"]
     assert_issue(
-        rejected(prod_values), "meridian:regions[5].azCount", "at least 3 AZs", "azCount: 3", "fewerAzsReason"
+        rejected(prod_values),
+        "meridian:regions[5].azIds",
+        "at least 3 AZs",
+        "list 3 AZ ids",
+        "fewerAzsReason",
     )
 
 
 def test_fewer_azs_in_prod_only_with_a_stated_reason(prod_values: dict[str, Any]) -> None:
     west = prod_values["regions"][4]
-    assert (west["name"], west["azCount"]) == ("us-west-1", 2)
+    assert (west["name"], west["azIds"]) == ("us-west-1", ["usw1-az1", "usw1-az3"])
     assert validate_config(prod_values, "Pulumi.prod.yaml").regions[4].fewer_azs_reason
     del west["fewerAzsReason"]
-    assert_issue(rejected(prod_values), "meridian:regions[4].azCount", "at least 3 AZs")
+    assert_issue(rejected(prod_values), "meridian:regions[4].azIds", "at least 3 AZs")
+
+
+# --- AZs by id -----------------------------------------------------------------------------------
+
+
+def test_every_region_names_its_azs_by_id() -> None:
+    """Ids of the region's own AZs, none EKS refuses, each once; the order is the subnets'."""
+    for stack in ("prod", "staging"):
+        for region in load_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml").regions:
+            assert region.az_ids, (stack, region.name)
+            assert len(set(region.az_ids)) == region.az_count
+            assert not {"use1-az3", "usw1-az2", "cac1-az3"} & set(region.az_ids)
+
+
+@pytest.mark.parametrize(
+    ("region", "zone_id", "prefix"),
+    [
+        (0, "euw1-az1", "use1-"),
+        (2, "apne3-az1", "apne1-"),
+        (4, "usw2-az1", "usw1-"),
+        (7, "afs2-az1", "afs1-"),
+    ],
+)
+def test_an_az_of_another_region_is_rejected(
+    prod_values: dict[str, Any], region: int, zone_id: str, prefix: str
+) -> None:
+    prod_values["regions"][region]["azIds"][1] = zone_id
+    assert_issue(
+        rejected(prod_values), f"meridian:regions[{region}].azIds",
+        f"{zone_id} is not an AZ of {prod_values['regions'][region]['name']}", f"start with {prefix}",
+        "describe-availability-zones",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("region", "zone_id"), [(0, "use1-az3"), (4, "usw1-az2")])
+def test_an_az_eks_does_not_support_is_rejected(
+    prod_values: dict[str, Any], region: int, zone_id: str
+) -> None:
+    prod_values["regions"][region]["azIds"][0] = zone_id
+    assert_issue(
+        rejected(prod_values),
+        f"meridian:regions[{region}].azIds[0]",
+        f"EKS cannot place a cluster in {zone_id}",
+    )
+
+
+def test_an_az_listed_twice_is_rejected(prod_values: dict[str, Any]) -> None:
+    prod_values["regions"][1]["azIds"] = ["euw1-az1", "euw1-az2", "euw1-az1"]
+    assert_issue(rejected(prod_values), "meridian:regions[1].azIds", "euw1-az1 listed twice", "each AZ once")
+
+
+@pytest.mark.parametrize("name", ["us-east-1a", "use1-bos1-az1", "az1"])
+def test_an_az_name_is_not_an_az_id(prod_values: dict[str, Any], name: str) -> None:
+    prod_values["regions"][0]["azIds"][2] = name
+    assert_issue(
+        rejected(prod_values),
+        "meridian:regions[0].azIds[2]",
+        "not an Availability Zone id",
+        "ZoneId, e.g. use1-az1",
+    )
+
+
+def test_the_old_az_count_says_what_replaces_it(prod_values: dict[str, Any]) -> None:
+    """A stack file of before: azCount (with or without ids) is refused with the way over."""
+    entry = prod_values["regions"][3]
+    entry["azCount"] = len(entry.pop("azIds"))
+    assert_issue(
+        rejected(prod_values), "meridian:regions[3]", "azCount is replaced by azIds", "CIDR order",
+        "docs/operations.md",
+    )  # fmt: skip
+
+
+def test_more_azs_than_a_vpc_is_laid_out_for(prod_values: dict[str, Any]) -> None:
+    prod_values["regions"][0]["azIds"] = [f"use1-az{n}" for n in (1, 2, 4, 5, 6, 7, 8)]
+    assert_issue(rejected(prod_values), "meridian:regions[0].azIds", "at most 6 items")
 
 
 def test_a_reason_nobody_needs_is_rejected(prod_values: dict[str, Any]) -> None:
@@ -135,9 +214,9 @@ def test_a_reason_must_say_something(prod_values: dict[str, Any]) -> None:
 
 
 def test_one_az_is_too_few_for_eks_anywhere(staging_values: dict[str, Any]) -> None:
-    staging_values["regions"][1]["azCount"] = 1
+    staging_values["regions"][1]["azIds"] = ["euw1-az1"]
     assert_issue(
-        rejected(staging_values, "Pulumi.staging.yaml"), "meridian:regions[1].azCount", "at least 2 AZs"
+        rejected(staging_values, "Pulumi.staging.yaml"), "meridian:regions[1].azIds", "at least 2 AZs"
     )
 
 
@@ -146,9 +225,9 @@ def test_two_azs_are_fine_outside_prod(staging_values: dict[str, Any]) -> None:
     assert {r.az_count for r in config.regions} == {2}
 
 
-def test_az_count_out_of_range(prod_values: dict[str, Any]) -> None:
-    prod_values["regions"][0]["azCount"] = 0
-    assert_issue(rejected(prod_values), "meridian:regions[0].azCount", "greater than or equal to 1")
+def test_no_az_at_all(prod_values: dict[str, Any]) -> None:
+    prod_values["regions"][0]["azIds"] = []
+    assert_issue(rejected(prod_values), "meridian:regions[0].azIds", "at least 1 item")
 
 
 def test_no_primary_region(prod_values: dict[str, Any]) -> None:
@@ -284,10 +363,10 @@ def test_unknown_top_level_key(prod_values: dict[str, Any]) -> None:
 
 
 def test_unknown_nested_key(prod_values: dict[str, Any]) -> None:
-    prod_values["regions"][1]["azcount"] = 3
+    prod_values["regions"][1]["azids"] = ["euw1-az1", "euw1-az2", "euw1-az3"]
     assert_issue(
-        rejected(prod_values), "meridian:regions[1].azcount",
-        "did you mean 'azCount'?", "valid keys here: azCount, cidr, fewerAzsReason, name, role",
+        rejected(prod_values), "meridian:regions[1].azids",
+        "did you mean 'azIds'?", "valid keys here: azIds, cidr, fewerAzsReason, name, role",
     )  # fmt: skip
 
 

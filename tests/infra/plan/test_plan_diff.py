@@ -73,6 +73,38 @@ def test_diff_sorts_resources_into_added_removed_and_changed_by_urn() -> None:
     assert not diff.empty
 
 
+RENAMED = "urn:pulumi:prod::meridian::aws:ec2/subnet:Subnet::subnet-use1-az1"
+
+
+def test_a_rename_with_an_alias_to_the_old_urn_is_a_move_not_a_replacement() -> None:
+    """As the engine matches it: the head's resource carries its old URN as an alias."""
+    base = document(resource(SUBNET, cidrBlock="10.0.0.0/24"))
+    head = document(resource(RENAMED, cidrBlock="10.0.0.0/24") | {"aliases": [SUBNET]})
+    diff = diff_plans(base, head)
+    assert (diff.added, diff.removed, diff.changed) == ((), (), ())
+    assert [(m.old_urn, m.urn, m.region) for m in diff.moved] == [(SUBNET, RENAMED, "us-east-1")]
+    assert not diff.empty
+    markdown = summary_markdown(head, diff)
+    assert "0 to add, 0 to remove, 0 to change, 1 renamed (aliased: kept, not replaced)" in markdown
+    assert "| us-east-1 | `aws:ec2/subnet:Subnet` | 1 |" in markdown
+
+
+def test_a_moved_resource_whose_inputs_differ_is_also_changed() -> None:
+    base = document(resource(SUBNET, cidrBlock="10.0.0.0/24"))
+    head = document(resource(RENAMED, cidrBlock="10.0.1.0/24") | {"aliases": [SUBNET]})
+    diff = diff_plans(base, head)
+    assert [m.urn for m in diff.moved] == [RENAMED]
+    assert [(c.urn, c.properties) for c in diff.changed] == [(RENAMED, ("cidrBlock",))]
+
+
+def test_a_rename_without_an_alias_or_with_one_to_a_live_urn_is_a_replacement() -> None:
+    base = document(resource(SUBNET), resource(VPC))
+    for aliases in ([], [VPC]):  # no alias; an alias to a URN the head still has
+        diff = diff_plans(base, document(resource(RENAMED) | {"aliases": aliases}, resource(VPC)))
+        assert ([c.urn for c in diff.added], [c.urn for c in diff.removed]) == ([RENAMED], [SUBNET])
+        assert diff.moved == ()
+
+
 def test_a_resource_moved_to_another_region_is_changed() -> None:
     diff = diff_plans(
         document(resource(VPC, region="us-east-1")), document(resource(VPC, region="eu-west-1"))
@@ -171,7 +203,12 @@ def altered_staging(tmp_path: Path) -> Path:
     stack = yaml.safe_load((PROJECT_DIR / "Pulumi.staging.yaml").read_text())
     config = stack["config"]
     config["meridian:regions"].append(
-        {"name": "eu-central-1", "role": "secondary", "cidr": "10.64.32.0/20", "azCount": 2}
+        {
+            "name": "eu-central-1",
+            "role": "secondary",
+            "cidr": "10.64.32.0/20",
+            "azIds": ["euc1-az1", "euc1-az2"],
+        }
     )
     config["meridian:sizes"]["secondary"]["eks"]["apiMaxReplicas"] += 1
     config["meridian:tags"]["costCenter"] = "cc-2040-platform"  # a default tag, set on the providers

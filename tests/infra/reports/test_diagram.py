@@ -242,7 +242,12 @@ def test_model_follows_the_plan_not_fixed_values(tmp_path: Path, staging_plan: P
 
     def change(config: dict[str, Any]) -> None:
         config["meridian:regions"].append(
-            {"name": "us-west-2", "role": "secondary", "cidr": "10.64.32.0/20", "azCount": 2}
+            {
+                "name": "us-west-2",
+                "role": "secondary",
+                "cidr": "10.64.32.0/20",
+                "azIds": ["usw2-az2", "usw2-az1"],
+            }
         )
         config["meridian:postgres"]["regions"] = ["us-east-1", "us-west-2"]
         config["meridian:sizes"]["primary"]["postgres"]["readerInstances"] = 2
