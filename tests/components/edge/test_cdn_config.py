@@ -67,6 +67,7 @@ def test_a_region_without_a_location_is_named_before_anything_is_declared(
     staging_values: dict[str, Any],
 ) -> None:
     staging_values["regions"][1]["name"] = "us-gov-west-1"
+    staging_values["regions"][1]["azIds"] = ["usgw1-az1", "usgw1-az2"]
     assert_issue(
         rejected(staging_values, "Pulumi.staging.yaml"),
         "meridian:regions[1].name",

@@ -137,7 +137,9 @@ def test_the_edges_origin_certificate_pages_in_the_anchor_region_before_it_expir
     (provider,) = [p for p in stack_plan.of_type("pulumi:providers:aws") if p.name == f"{anchor}-aws"]
     (imported,) = stack_plan.of_type(ACM_CERTIFICATE)
     (origin,) = stack_plan.of_type(ORIGIN_CERTIFICATE)
-    (key,) = stack_plan.of_type("tls:index/privateKey:PrivateKey")
+    (key,) = [
+        k for k in stack_plan.of_type("tls:index/privateKey:PrivateKey") if k.name.endswith("-origin-key")
+    ]
     assert imported.provider == provider.urn
     assert imported.property_dependencies["certificateBody"] == [origin.urn]
     assert key.urn in imported.property_dependencies["privateKey"]

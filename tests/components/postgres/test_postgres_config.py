@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from components.core.sizes import PostgresSizes
 from components.core.windows import daily_minutes, overlaps, weekly_minutes
+from components.network.args import az_id_prefix
 from components.postgres.args import (
     GLOBAL_DATABASE_REGIONS,
     MAX_SECONDARY_REGIONS,
@@ -27,7 +28,10 @@ MORE_REGIONS = ["eu-west-2", "eu-west-3", "eu-north-1", "ap-south-1", "ap-northe
 
 def add_regions(values: dict[str, Any], names: list[str], first_octet: int = 20) -> None:
     for i, name in enumerate(names):
-        values["regions"].append({"name": name, "role": "secondary", "cidr": f"10.{first_octet + i}.0.0/16"})
+        zones = [f"{az_id_prefix(name)}-az{n}" for n in (1, 2, 3)]
+        values["regions"].append(
+            {"name": name, "role": "secondary", "cidr": f"10.{first_octet + i}.0.0/16", "azIds": zones}
+        )
 
 
 # --- the stack files --------------------------------------------------------------------------

@@ -3,6 +3,7 @@ key path and a fix, before any resource is declared."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -517,7 +518,13 @@ def test_world_open_api_endpoint_in_prod(prod_values: dict[str, Any]) -> None:
 
 
 def test_restricted_public_endpoint_is_accepted(prod_values: dict[str, Any]) -> None:
-    prod_values["eks"]["endpoint"] = {"public": True, "publicCidrs": ["198.51.100.0/24"]}
+    # A bootstrap window: its last day is required (tests/infra/test_deploy_path.py refuses the rest).
+    until = str(datetime.now(UTC).date() + timedelta(days=2))
+    prod_values["eks"]["endpoint"] = {
+        "public": True,
+        "publicCidrs": ["198.51.100.0/24"],
+        "publicUntil": until,
+    }
     assert validate_config(prod_values, "Pulumi.prod.yaml").eks.endpoint.public_cidrs == ("198.51.100.0/24",)
 
 

@@ -736,6 +736,9 @@ def test_a_change_that_would_replace_stateful_resources_is_refused(monkeypatch: 
         {**r, "role": "primary" if r["name"] == "eu-west-1" else "secondary"} for r in moved["regions"]
     ]
     moved["postgres"]["backup"]["copyRegion"] = "us-east-1"
+    # The deploy runner moves with the anchor: its GitHub connection must be in its region.
+    runner = moved["deploy"]["runner"]
+    runner["connectionArn"] = runner["connectionArn"].replace(":us-east-1:", ":eu-west-1:")
     monkeypatch.setattr(
         "infra.operations.failover.config_after_failover", lambda values, target: (moved, ["moved"])
     )

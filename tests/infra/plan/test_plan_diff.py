@@ -230,12 +230,19 @@ def test_diff_of_two_real_plans_shows_the_new_region_and_what_it_changes(
 
     diff = diff_plans(load_plan_json(base), load_plan_json(tmp_path / "head.json"))
     added_regions = {c.region for c in diff.added}
-    # The region's resources, its Cloudflare pool, and Grafana's data source of its metrics (Grafana
-    # lives in the anchor region).
+    # The region's resources, its Cloudflare pool, and in the anchor region Grafana's data source
+    # of its metrics and the deploy hub's side of its peering (the request, a route per zone).
     assert added_regions == {"eu-central-1", GLOBAL, "us-east-1"}
-    assert [(c.type, c.name) for c in diff.added if c.region == "us-east-1"] == [
-        ("grafana:oss/dataSource:DataSource", "meridian-staging-grafana-amp-eu-central-1")
-    ]
+    in_anchor = sorted((c.type, c.name) for c in diff.added if c.region == "us-east-1")
+    peering = "meridian-staging-eu-central-1-deploy-peering"
+    assert in_anchor[0] == ("aws:ec2/route:Route", f"{peering}-us-east-1-use1-az1")
+    assert ("aws:ec2/vpcPeeringConnection:VpcPeeringConnection", f"{peering}-request") in in_anchor
+    assert ("grafana:oss/dataSource:DataSource", "meridian-staging-grafana-amp-eu-central-1") in in_anchor
+    assert {t for t, _ in in_anchor} == {
+        "aws:ec2/route:Route",
+        "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
+        "grafana:oss/dataSource:DataSource",
+    }
     assert "aws:eks/cluster:Cluster" in {c.type for c in diff.added}
     assert not diff.removed
     changed = {c.type: c.properties for c in diff.changed}
