@@ -7,7 +7,8 @@
     │                       only `origin_sources` (the CDN's published ranges)
     ├── PeerAuthentication  mesh-wide mTLS STRICT (plain-text traffic between pods is refused)
     └── Gateway `public`    HTTPS for the platform's hostname, MUTUAL: a client certificate signed
-                            by the edge's origin-pull CA, so only requests through our zone pass
+                            by the edge's origin-pull CA, so only requests through our zone pass;
+                            declared with its certificate (`install_origin_certificate`)
 
 The Istio CNI plugin replaces the `istio-init` container (NET_ADMIN), so meshed application
 namespaces can enforce the `restricted` Pod Security level.
@@ -16,6 +17,7 @@ namespaces can enforce the `restricted` Pod Security level.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -23,7 +25,14 @@ import pulumi_kubernetes as k8s
 from ..core.kube import ON_SYSTEM_NODES, PodSecurity, psa_namespace
 from .args import IstioSettings
 
-__all__ = ["GATEWAY_NAMESPACE", "GATEWAY_PORTS", "ISTIO_CHARTS", "ServiceMesh", "origin_tls_secret_name"]
+__all__ = [
+    "GATEWAY_NAMESPACE",
+    "GATEWAY_PORTS",
+    "ISTIO_CHARTS",
+    "ServiceMesh",
+    "origin_tls_secret_name",
+    "public_gateway_spec",
+]
 
 #: Istio's chart repository since 1.31 (the older Google Cloud Storage one is retired in December 2026).
 ISTIO_CHARTS = "https://blob.istio.io/istio-release/charts"
@@ -57,12 +66,34 @@ def _load_balancer_hostname(status: k8s.core.v1.outputs.ServiceStatus | None) ->
     return ingress[0].hostname
 
 
+def public_gateway_spec(hostname: str) -> dict[str, Any]:
+    """The public Gateway's one server: HTTPS for `hostname`, MUTUAL. Cloudflare connects with SSL
+    "strict" and presents the zone's origin-pull client certificate; the Secret it names holds the
+    origin certificate for the hostname and the CA that signed the client certificate (`ca.crt`),
+    both supplied with the CDN edge. No HTTP server: the NLB has no port 80."""
+    return {
+        "selector": {"istio": "ingress"},
+        "servers": [
+            {
+                "port": {"number": 443, "name": "https", "protocol": "HTTPS"},
+                "hosts": [hostname],
+                "tls": {
+                    "mode": "MUTUAL",
+                    "credentialName": origin_tls_secret_name(hostname),
+                    "minProtocolVersion": "TLSV1_2",
+                },
+            },
+        ],
+    }
+
+
 class ServiceMesh(pulumi.ComponentResource):
     """Istio for one cluster. Pass `providers=[kubernetes_provider]` (or inherit it).
 
     Attributes:
         istiod: the control plane's Helm release (mesh resources depend on it for their CRDs).
         gateway_name: `istio-ingress/public`, for VirtualServices to bind to.
+        gateway: the public Gateway, once `install_origin_certificate` has declared it.
         namespaces: name → Namespace of the namespaces the Helm releases live in.
         ingress_hostname: the NLB hostname in front of the gateway: this region's CDN origin.
 
@@ -148,31 +179,8 @@ class ServiceMesh(pulumi.ComponentResource):
             spec={"mtls": {"mode": "STRICT"}},
             opts=after_istiod,
         )
-        self.gateway = k8s.apiextensions.CustomResource(
-            f"{name}-public-gateway",
-            api_version="networking.istio.io/v1",
-            kind="Gateway",
-            metadata={"name": "public", "namespace": GATEWAY_NAMESPACE},
-            spec={
-                "selector": {"istio": "ingress"},
-                "servers": [
-                    # Cloudflare connects with SSL "strict" and presents the zone's origin-pull
-                    # client certificate: the Secret below holds the origin certificate for the
-                    # hostname and the CA that signed the client certificate (`ca.crt`), both
-                    # supplied with the CDN edge. No HTTP server: the NLB has no port 80.
-                    {
-                        "port": {"number": 443, "name": "https", "protocol": "HTTPS"},
-                        "hosts": [hostname],
-                        "tls": {
-                            "mode": "MUTUAL",
-                            "credentialName": origin_tls_secret_name(hostname),
-                            "minProtocolVersion": "TLSV1_2",
-                        },
-                    },
-                ],
-            },
-            opts=pulumi.ResourceOptions(parent=self.istiod, depends_on=[self.istiod, gateway]),
-        )
+        self.gateway: k8s.apiextensions.CustomResource | None = None  # with its certificate
+        self._istiod_opts = pulumi.ResourceOptions(parent=self.istiod, depends_on=[self.istiod, gateway])
         self.gateway_name = f"{GATEWAY_NAMESPACE}/public"
         # Where the Helm releases above keep their history (Secrets): CI's previews read them there.
         self.namespaces = {SYSTEM_NAMESPACE: system_ns, GATEWAY_NAMESPACE: gateway_ns}
@@ -192,12 +200,25 @@ class ServiceMesh(pulumi.ComponentResource):
         self, certificate: pulumi.Input[str], private_key: pulumi.Input[str], client_ca: pulumi.Input[str]
     ) -> k8s.core.v1.Secret:
         """Give the public Gateway its certificate and the CA its clients' certificates must chain
-        to: the TLS Secret its `credentialName` names, with `ca.crt` beside `tls.crt` and `tls.key`
-        (Istio picks it up when it appears; until then the HTTPS server has no certificate)."""
-        return k8s.core.v1.Secret(
+        to: the TLS Secret its `credentialName` names, with `ca.crt` beside `tls.crt` and `tls.key`,
+        then the Gateway itself, which waits for that Secret. A Gateway that demanded client
+        certificates before its Secret held their CA would refuse Cloudflare (every request a 503
+        at the edge); declared after it, it never does. Once per mesh."""
+        if self.gateway is not None:
+            raise ValueError(f"{self._name}: the origin certificate is already installed")
+        secret = k8s.core.v1.Secret(
             f"{self._name}-origin-tls",
             metadata={"name": origin_tls_secret_name(self._hostname), "namespace": GATEWAY_NAMESPACE},
             type="kubernetes.io/tls",
             string_data={"tls.crt": certificate, "tls.key": private_key, "ca.crt": client_ca},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self._gateway_namespace]),
         )
+        self.gateway = k8s.apiextensions.CustomResource(
+            f"{self._name}-public-gateway",
+            api_version="networking.istio.io/v1",
+            kind="Gateway",
+            metadata={"name": "public", "namespace": GATEWAY_NAMESPACE},
+            spec=public_gateway_spec(self._hostname),
+            opts=pulumi.ResourceOptions.merge(self._istiod_opts, pulumi.ResourceOptions(depends_on=[secret])),
+        )
+        return secret

@@ -76,6 +76,9 @@ def test_each_gateway_requires_the_zones_client_certificate(stack: str) -> None:
         # Its data is a secret (masked in the plan); what it holds is read off where it came from:
         # the origin-pull CA (`ca.crt`; the standalone test checks the keys Istio reads).
         assert ca.urn in secret.dependencies
+    for region, gateway in _per_region(plan, GATEWAY).items():
+        # MUTUAL before the Secret holds the CA would refuse Cloudflare: the Gateway waits for it.
+        assert secrets[region].urn in gateway.dependencies, region
 
 
 @pytest.mark.parametrize("stack", STACKS)
