@@ -5,9 +5,10 @@
     ├── NetworkPolicies      default deny (in and out), then DNS, istiod, Pod Identity agent,
     │                        same-namespace, gateway → API;
     │                        data stores add theirs (`allow_egress`: their port, their subnets only),
-    │                        the events theirs (443 to the private subnets, where the Firehose
-    │                        endpoint is); every egress policy is `allow-<what it reaches>` and says
-    │                        so in its `meridian/destination` annotation; none opens an address
+    │                        AWS's interface endpoints one (443 to the private subnets, where
+    │                        Firehose and Secrets Manager are); every egress policy is
+    │                        `allow-<what it reaches>` and says so in its `meridian/destination`
+    │                        annotation; none opens an address
     │                        range beyond the VPC (no 0.0.0.0/0: a guardrail refuses one)
     ├── Service              the API's stable name; Deployments `<name>` and `<name>-canary` back it
     ├── HPA + PDB            replicas from config (capacity per region is config, not code)

@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_INTERFACE_ENDPOINTS",
     "EKS_UNSUPPORTED_ZONE_IDS",
     "FIREHOSE_ENDPOINT",
+    "SECRETS_ENDPOINT",
     "AzId",
     "AzIds",
     "NatGatewayMode",
@@ -38,10 +39,19 @@ class NatGatewayMode(str, Enum):
 
 #: Interface endpoints that nodes in private subnets need to start without the internet: pulling images
 #: (ECR API and Docker registry) and getting credentials (STS, for IRSA and Pod Identity); and the
-#: one the API's events leave the VPC by (Firehose: its pods may not reach the internet).
-DEFAULT_INTERFACE_ENDPOINTS: tuple[str, ...] = ("ecr.api", "ecr.dkr", "sts", "kinesis-firehose")
+#: two the API's pods reach AWS by (their NetworkPolicies let them out of the VPC nowhere else):
+#: Firehose, for their events, and Secrets Manager, for the Redis stores' credentials.
+DEFAULT_INTERFACE_ENDPOINTS: tuple[str, ...] = (
+    "ecr.api",
+    "ecr.dkr",
+    "sts",
+    "kinesis-firehose",
+    "secretsmanager",
+)
 #: The interface endpoint the API's pods put their events through, to their region's stream.
 FIREHOSE_ENDPOINT = "kinesis-firehose"
+#: The interface endpoint the API's pods read their data stores' credentials through.
+SECRETS_ENDPOINT = "secretsmanager"
 
 
 _SERVICE_NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)*")
@@ -121,8 +131,9 @@ class NetworkSettings(MeridianModel):
         nat_gateways: `one-per-az` (default) or `single`.
         flow_log_retention_days: how long VPC flow logs are kept (default 365; CloudWatch's allowed values).
         interface_endpoints: AWS services reached privately through interface endpoints
-            (default ECR API, ECR Docker registry, STS and Firehose, which the API's events go
-            through: a stack must list it). S3 always gets a gateway endpoint.
+            (default ECR API, ECR Docker registry, STS, Firehose and Secrets Manager: the API's
+            events and its stores' credentials go through the last two, so a stack must list
+            them). S3 always gets a gateway endpoint.
     """
 
     nat_gateways: NatGatewayMode = NatGatewayMode.ONE_PER_AZ

@@ -11,6 +11,7 @@ __all__ = [
     "ENDPOINT_POLICIES",
     "firehose_endpoint_policy",
     "flow_log_policy",
+    "secrets_endpoint_policy",
 ]
 
 
@@ -36,19 +37,59 @@ def flow_log_policy(log_group_arn: str) -> str:
     )
 
 
-def firehose_endpoint_policy(partition: str, region: str, account: str) -> Document:
-    """The Firehose interface endpoint's policy: through it, this account's principals may put
-    records into this account's streams of the region, and nothing else (a stolen or foreign
-    credential cannot carry data out to another account's stream this way)."""
+def _this_account_only(
+    service: str, account: str, resources: str, unscoped_actions: tuple[str, ...]
+) -> Document:
+    """An endpoint policy: through it, this account's principals may do anything `service` allows
+    them on `resources` (this account's, in this region), plus the few actions that name no
+    resource; nothing on another account's resources. Everything, not only what the pods do: with
+    private DNS every caller in the VPC goes through the endpoint, the deploy runner's `pulumi up`
+    (which creates and changes these resources) included."""
+    principal_is_ours = {"StringEquals": {"aws:PrincipalAccount": account}}
     return document(
         {
-            "Sid": "PutIntoThisAccountsStreams",
+            "Sid": "ThisAccountsResourcesOfThisRegion",
             "Effect": "Allow",
             "Principal": "*",
-            "Action": ["firehose:PutRecord", "firehose:PutRecordBatch"],
-            "Resource": f"arn:{partition}:firehose:{region}:{account}:deliverystream/*",
-            "Condition": {"StringEquals": {"aws:PrincipalAccount": account}},
-        }
+            "Action": [f"{service}:*"],
+            "Resource": resources,
+            "Condition": principal_is_ours,
+        },
+        {
+            "Sid": "ActionsWithoutAResource",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": list(unscoped_actions),
+            "Resource": "*",
+            "Condition": principal_is_ours,
+        },
+    )
+
+
+def firehose_endpoint_policy(partition: str, region: str, account: str) -> Document:
+    """The Firehose interface endpoint's policy: this account's principals, this account's streams
+    of the region (a stolen or foreign credential cannot carry data out to another account's
+    stream this way)."""
+    return _this_account_only(
+        "firehose",
+        account,
+        f"arn:{partition}:firehose:{region}:{account}:deliverystream/*",
+        ("firehose:ListDeliveryStreams",),
+    )
+
+
+def secrets_endpoint_policy(partition: str, region: str, account: str) -> Document:
+    """The Secrets Manager interface endpoint's policy: this account's principals, this account's
+    secrets of the region (the endpoint cannot become a way to write data into another account)."""
+    return _this_account_only(
+        "secretsmanager",
+        account,
+        f"arn:{partition}:secretsmanager:{region}:{account}:secret:*",
+        (
+            "secretsmanager:ListSecrets",
+            "secretsmanager:GetRandomPassword",
+            "secretsmanager:BatchGetSecretValue",
+        ),
     )
 
 
@@ -57,4 +98,5 @@ def firehose_endpoint_policy(partition: str, region: str, account: str) -> Docum
 #: private tier (where the pods run) only, rather than the shared one that admits the whole VPC.
 ENDPOINT_POLICIES: dict[str, Callable[[str, str, str], Document]] = {
     "kinesis-firehose": firehose_endpoint_policy,
+    "secretsmanager": secrets_endpoint_policy,
 }

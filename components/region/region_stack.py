@@ -30,10 +30,11 @@ from collections.abc import Collection, Sequence
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_kubernetes as k8s
 
 from ..core.lookups import AwsContext
 from ..eks.eks_cluster import EksCluster
-from ..network.args import FIREHOSE_ENDPOINT
+from ..network.args import FIREHOSE_ENDPOINT, SECRETS_ENDPOINT
 from ..network.network import Network
 from ..network.subnets import Tier
 from ..network.vpc_peering import PeeringHub, VpcPeering
@@ -122,6 +123,7 @@ class RegionStack(pulumi.ComponentResource):
         self.app_endpoints: dict[str, pulumi.Input[str]] = {}
         self.telemetry: ClusterTelemetry | None = None
         self._egress_ports: set[int] = set()
+        self._endpoints_policy: k8s.networking.v1.NetworkPolicy | None = None
         self._log_delivery_policy: aws.cloudwatch.LogResourcePolicy | None = None
         self.provider = aws.Provider(
             f"{name}-aws",
@@ -290,6 +292,7 @@ class RegionStack(pulumi.ComponentResource):
             opts=self.pinned,
         )
         self.eks.grant_app(f"{name}-credentials", cluster.client_policy())
+        self._reach_endpoint(SECRETS_ENDPOINT)  # the pods read those credentials through it
         self.redis[args.store] = cluster
         return cluster
 
@@ -454,18 +457,10 @@ class RegionStack(pulumi.ComponentResource):
         """Let the API's pods running as `service_account` put events into this region's stream:
         the service account, its EKS Pod Identity association with `role_arn` (the stream's
         producer role), a ConfigMap `meridian-events` naming the stream and its region (`envFrom`),
-        and a NetworkPolicy egress to 443 on the private subnets only, where the Firehose
-        endpoint's interfaces are (its private DNS name resolves there)."""
-        self._firehose_endpoint()  # a region without it is refused before anything is declared
+        and the way to the Firehose interface endpoint (`_reach_endpoint`)."""
+        self._reach_endpoint(FIREHOSE_ENDPOINT)
         app = self.eks.app
         app.add_service_account(service_account)
-        private = [str(s.cidr) for s in self.args.network.subnet_plan().tier(Tier.PRIVATE)]
-        app.allow_egress(
-            "firehose-endpoint",
-            private,
-            443,
-            destination=f"the {self.args.region} Firehose interface endpoint (private subnets), port 443",
-        )
         app.add_config_map(
             EVENTS_CONFIG_MAP, {"EVENTS_STREAM_NAME": stream_name, "EVENTS_STREAM_REGION": self.args.region}
         )
@@ -474,13 +469,35 @@ class RegionStack(pulumi.ComponentResource):
         )
 
     def _firehose_endpoint(self) -> aws.ec2.VpcEndpoint:
-        endpoint = self.network.interface_endpoints.get(FIREHOSE_ENDPOINT)
+        return self._interface_endpoint(FIREHOSE_ENDPOINT)
+
+    def _interface_endpoint(self, service: str) -> aws.ec2.VpcEndpoint:
+        endpoint = self.network.interface_endpoints.get(service)
         if endpoint is None:
             raise ValueError(
-                f"{self.args.region} has no {FIREHOSE_ENDPOINT} interface endpoint; add it to "
+                f"{self.args.region} has no {service} interface endpoint; add it to "
                 "meridian:network.interfaceEndpoints"
             )
         return endpoint
+
+    def _reach_endpoint(self, service: str) -> None:
+        """Let the API's pods reach AWS's `service` through its interface endpoint, the only way
+        out of the VPC they have (a region without it is refused before anything is declared): the
+        endpoint's private DNS name resolves to its interfaces in the private subnets, so one
+        NetworkPolicy, `allow-interface-endpoints`, opens 443 there, made with the first."""
+        self._interface_endpoint(service)
+        if self._endpoints_policy is not None:
+            return
+        private = [str(s.cidr) for s in self.args.network.subnet_plan().tier(Tier.PRIVATE)]
+        self._endpoints_policy = self.eks.app.allow_egress(
+            "interface-endpoints",
+            private,
+            443,
+            destination=(
+                f"the {self.args.region} AWS interface endpoints (Firehose, Secrets Manager), whose "
+                "interfaces are in the private subnets, port 443"
+            ),
+        )
 
     def _refuse_after_alarms(self, attach: str) -> None:
         """The alarms watch what the region holds when they are attached: a store attached later

@@ -12,7 +12,7 @@ from typing import Any
 from components.core.args import RegionRole, TopologyProblem
 from components.edge.args import cdn_problems
 from components.edge.geo import AWS_REGION_LOCATIONS
-from components.network.args import FIREHOSE_ENDPOINT, NatGatewayMode
+from components.network.args import FIREHOSE_ENDPOINT, SECRETS_ENDPOINT, NatGatewayMode
 from components.network.subnets import PRIVATE_RANGES, SubnetPlanError, plan_subnets
 from components.postgres.args import (
     global_database_problems,
@@ -417,6 +417,26 @@ def _cdn_issues(config: StackConfig, prod: bool) -> list[ConfigIssue]:
     return issues
 
 
+#: The interface endpoints the API's pods leave the VPC by (their NetworkPolicies allow nothing
+#: else beyond it), and what each carries.
+_APP_ENDPOINTS = {
+    FIREHOSE_ENDPOINT: "every region's API puts its events into its region's Firehose stream",
+    SECRETS_ENDPOINT: "every region's API reads its Redis stores' credentials from Secrets Manager",
+}
+
+
+def _endpoint_issues(config: StackConfig) -> list[ConfigIssue]:
+    return [
+        ConfigIssue(
+            f"{NAMESPACE}:network.interfaceEndpoints",
+            f"does not list {service}: {carries} through that endpoint, and its pods have no other "
+            f"way out; add {service}",
+        )
+        for service, carries in _APP_ENDPOINTS.items()
+        if service not in config.network.interface_endpoints
+    ]
+
+
 def _deploy_issues(config: StackConfig, *, today: date) -> list[ConfigIssue]:
     """The deploy path: a public API endpoint is a bootstrap window that closes by itself (the
     stack refuses to run once `publicUntil` has passed), and the runner's GitHub connection is in
@@ -609,15 +629,7 @@ def stack_rules(config: StackConfig, stack: str) -> list[ConfigIssue]:
     issues.extend(_redis_issues(config, stack))
     issues.extend(_cdn_issues(config, prod))
     issues.extend(_workload_issues(config))
-    if FIREHOSE_ENDPOINT not in config.network.interface_endpoints:
-        issues.append(
-            ConfigIssue(
-                f"{NAMESPACE}:network.interfaceEndpoints",
-                f"does not list {FIREHOSE_ENDPOINT}: every region's API puts its events into its "
-                "region's Firehose stream through that endpoint, and its pods have no other way out; "
-                f"add {FIREHOSE_ENDPOINT}",
-            )
-        )
+    issues.extend(_endpoint_issues(config))
     if prod and config.network.nat_gateways is not NatGatewayMode.ONE_PER_AZ:
         issues.append(
             ConfigIssue(

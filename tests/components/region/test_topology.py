@@ -17,6 +17,7 @@ from tests.support import (
     REGION_STACK,
     SUBNET,
     config_of,
+    in_region,
     region_stack_of,
     subnets_by_tier,
 )
@@ -265,7 +266,8 @@ def test_endpoints_keep_node_traffic_to_aws_inside_the_vpc(stack_plan: Plan) -> 
         region = stack_plan.regions[vpc.urn]
         mine = {e.inputs["serviceName"]: e for e in endpoints if e.inputs["vpcId"] == vpc.id}
         assert set(mine) == {
-            f"com.amazonaws.{region}.{s}" for s in ("s3", "ecr.api", "ecr.dkr", "sts", "kinesis-firehose")
+            f"com.amazonaws.{region}.{s}"
+            for s in ("s3", "ecr.api", "ecr.dkr", "sts", "kinesis-firehose", "secretsmanager")
         }
         s3 = mine[f"com.amazonaws.{region}.s3"]
         assert s3.inputs["vpcEndpointType"] == "Gateway"
@@ -282,17 +284,45 @@ def test_endpoints_keep_node_traffic_to_aws_inside_the_vpc(stack_plan: Plan) -> 
                 assert set(endpoint.inputs["subnetIds"]) == {s.id for s in tiers["private"]}
 
 
+def test_the_api_reads_its_store_credentials_through_this_accounts_endpoint(stack_plan: Plan) -> None:
+    # The API's pods have no way out of the VPC but the interface endpoints: Secrets Manager's
+    # carries the Redis stores' credentials, and only this account's callers and secrets pass.
+    for vpc in stack_plan.of_type(VPC):
+        region = stack_plan.regions[vpc.urn]
+        (endpoint,) = [
+            e
+            for e in stack_plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+            if e.inputs["serviceName"] == f"com.amazonaws.{region}.secretsmanager"
+        ]
+        scoped, unscoped = json.loads(endpoint.inputs["policy"])["Statement"]
+        assert scoped["Action"] == ["secretsmanager:*"]
+        assert scoped["Resource"] == f"arn:aws:secretsmanager:{region}:{MOCK_ACCOUNT_ID}:secret:*"
+        assert unscoped["Resource"] == "*"
+        assert all(not a.startswith("secretsmanager:Put") for a in unscoped["Action"])
+        for statement in (scoped, unscoped):
+            assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": MOCK_ACCOUNT_ID}}
+        (policy,) = [
+            p
+            for p in in_region(stack_plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy", region)
+            if p.inputs["metadata"]["name"] == "allow-interface-endpoints"
+        ]
+        (rule,) = policy.inputs["spec"]["egress"]
+        assert rule["ports"] == [{"protocol": "TCP", "port": 443}]
+        private = [s.inputs["cidrBlock"] for s in subnets_by_tier(stack_plan, region)["private"]]
+        assert sorted(p["ipBlock"]["cidr"] for p in rule["to"]) == sorted(private)
+
+
 def test_security_groups_open_nothing_to_the_world(stack_plan: Plan) -> None:
     for group in stack_plan.of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"):
         assert group.inputs.get("ingress", []) == [] and group.inputs.get("egress", []) == []
     vpc_cidrs = {v.id: v.inputs["cidrBlock"] for v in stack_plan.of_type(VPC)}
     for group in stack_plan.of_type("aws:ec2/securityGroup:SecurityGroup"):
-        # The Firehose endpoint's group admits the private subnets only, the others the VPC.
+        # The data endpoints' groups admit the private subnets only, the others the VPC.
         region = stack_plan.regions[group.urn] or ""
         private = [s.inputs["cidrBlock"] for s in subnets_by_tier(stack_plan, region)["private"]]
         expected = (
             private
-            if group.name.endswith("-kinesis-firehose-endpoint")
+            if group.name.endswith(("-kinesis-firehose-endpoint", "-secretsmanager-endpoint"))
             else [vpc_cidrs[group.inputs["vpcId"]]]
         )
         for rule in group.inputs.get("ingress", []):

@@ -103,10 +103,14 @@ def test_every_region_reaches_firehose_through_its_own_endpoint_from_the_private
         assert (rule["protocol"], rule["fromPort"], rule["toPort"]) == ("tcp", 443, 443)
         assert rule["cidrBlocks"] == _private_cidrs(stack_plan, region)
         assert group.inputs["egress"] == []
-        (statement,) = json.loads(endpoint.inputs["policy"])["Statement"]
-        assert statement["Action"] == ["firehose:PutRecord", "firehose:PutRecordBatch"]
-        assert statement["Resource"] == f"arn:aws:firehose:{region}:{MOCK_ACCOUNT_ID}:deliverystream/*"
-        assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": MOCK_ACCOUNT_ID}}
+        # This account's callers, this account's streams of the region: the deploy runner's
+        # `pulumi up` goes through it too (private DNS), so every action, on nothing foreign.
+        scoped, unscoped = json.loads(endpoint.inputs["policy"])["Statement"]
+        assert scoped["Action"] == ["firehose:*"]
+        assert scoped["Resource"] == f"arn:aws:firehose:{region}:{MOCK_ACCOUNT_ID}:deliverystream/*"
+        assert (unscoped["Action"], unscoped["Resource"]) == (["firehose:ListDeliveryStreams"], "*")
+        for statement in (scoped, unscoped):
+            assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": MOCK_ACCOUNT_ID}}
 
 
 def test_each_regions_producer_role_puts_into_its_own_stream_through_its_endpoint_only(
@@ -168,11 +172,11 @@ def test_the_apis_egress_policies_name_their_destinations_and_stay_inside_the_vp
                     assert "except" not in block, name
                     cidr = ipaddress.ip_network(block["cidr"])
                     assert cidr.subnet_of(vpc) or block["cidr"] == POD_IDENTITY_AGENT, (name, cidr)  # type: ignore[arg-type]
-        firehose = egress["allow-firehose-endpoint"].inputs["spec"]
-        (rule,) = firehose["egress"]
+        endpoints = egress["allow-interface-endpoints"].inputs["spec"]
+        (rule,) = endpoints["egress"]
         assert rule["ports"] == [{"protocol": "TCP", "port": 443}]
         assert [p["ipBlock"]["cidr"] for p in rule["to"]] == _private_cidrs(stack_plan, entry.name)
         assert (
             "Firehose"
-            in egress["allow-firehose-endpoint"].inputs["metadata"]["annotations"][DESTINATION_ANNOTATION]
+            in egress["allow-interface-endpoints"].inputs["metadata"]["annotations"][DESTINATION_ANNOTATION]
         )

@@ -445,10 +445,16 @@ def test_duplicate_interface_endpoint(prod_values: dict[str, Any]) -> None:
     assert_issue(rejected(prod_values), "meridian:network.interfaceEndpoints", "listed twice")
 
 
-def test_a_stack_without_the_firehose_endpoint_is_refused(prod_values: dict[str, Any]) -> None:
-    # The API's events leave the VPC through it and nothing else: without it they have no way out.
-    prod_values["network"]["interfaceEndpoints"] = ["ecr.api", "ecr.dkr", "sts"]
-    assert_issue(rejected(prod_values), "meridian:network.interfaceEndpoints", "add kinesis-firehose")
+@pytest.mark.parametrize(
+    ("service", "carries"), [("kinesis-firehose", "events"), ("secretsmanager", "credentials")]
+)
+def test_a_stack_without_an_endpoint_the_api_leaves_by_is_refused(
+    prod_values: dict[str, Any], service: str, carries: str
+) -> None:
+    # The API's events and its stores' credentials leave the VPC through these and nothing else.
+    endpoints = ["ecr.api", "ecr.dkr", "sts", "kinesis-firehose", "secretsmanager"]
+    prod_values["network"]["interfaceEndpoints"] = [e for e in endpoints if e != service]
+    assert_issue(rejected(prod_values), "meridian:network.interfaceEndpoints", f"add {service}", carries)
 
 
 def test_every_problem_is_reported_at_once(prod_values: dict[str, Any]) -> None:
