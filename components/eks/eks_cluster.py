@@ -36,15 +36,22 @@ from ..core.logs import encrypted_log_group
 from ..core.lookups import AwsContext
 from .app_envelope import AppEnvelope
 from .args import EksClusterArgs
-from .karpenter import NAMESPACE as KARPENTER_NAMESPACE
 from .karpenter import NODE_IMDS_HOP_LIMIT, NODE_POLICIES, NODE_ROOT_DEVICE, Karpenter
 from .policies import ec2_trust, eks_trust, secrets_key_policy, volume_key_policy
 from .preview_access import PREVIEWERS_GROUP, PreviewAccess
 from .service_mesh import ServiceMesh
 
-__all__ = ["CONTROL_PLANE_LOG_TYPES", "CRITICAL_ADDONS_TAINT", "EksCluster", "build_kubeconfig"]
+__all__ = [
+    "CONTROL_PLANE_LOG_TYPES",
+    "CRITICAL_ADDONS_TAINT",
+    "HELM_DRIVER",
+    "EksCluster",
+    "build_kubeconfig",
+]
 
 #: Every control-plane log type EKS offers.
+#: Where Helm keeps each cluster's release history (the Kubernetes provider's `helm_release_settings`).
+HELM_DRIVER = "configmap"
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
 #: Keeps application pods off the `system` nodes; platform add-ons tolerate it.
@@ -134,7 +141,6 @@ class EksCluster(pulumi.ComponentResource):
         pod_role(): a new IAM role that pods of this cluster only may assume (Pod Identity).
         mesh, app: the `ServiceMesh` (Istio) and the API's `AppEnvelope`.
         preview_access: the `PreviewAccess` of `viewer_principal_arns` (None without viewers).
-        allow_preview_of_helm_releases(): let previews read the Helm releases of a namespace.
     """
 
     def __init__(
@@ -240,6 +246,12 @@ class EksCluster(pulumi.ComponentResource):
             ).apply(lambda v: json.dumps(build_kubeconfig(v[0], v[1], v[2], v[3]))),
             # Server-side apply; nothing from KUBECONFIG or a current context is ever used.
             enable_server_side_apply=True,
+            # Helm keeps its releases in ConfigMaps, not Secrets: a preview must read them
+            # (`helm upgrade --dry-run`), and RBAC cannot narrow a read of Secrets to Helm's, so
+            # the Secret driver would hand previewers every Secret of istio-system and
+            # istio-ingress (the mesh CA's key, the origin key). No chart here is given a secret
+            # value (a test keeps it so). Set, not left to PULUMI_K8S_HELM_DRIVER of the shell.
+            helm_release_settings={"driver": HELM_DRIVER},
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[system, *self._api_access(api_sources), *api_path]
             ),
@@ -276,9 +288,6 @@ class EksCluster(pulumi.ComponentResource):
             opts=in_cluster,
         )
         self.ingress_hostname = self.mesh.ingress_hostname
-        for namespace, created in self.mesh.namespaces.items():
-            self.allow_preview_of_helm_releases(namespace, pulumi.ResourceOptions(depends_on=[created]))
-        self.allow_preview_of_helm_releases(KARPENTER_NAMESPACE)  # kube-system: always there
         # The API's AWS identity: its pods (service account `<deploymentName>`) get this role through
         # Pod Identity; data stores attach what it may do (e.g. connect to the database proxy).
         self.app_role = self.pod_role("app")
@@ -394,16 +403,6 @@ class EksCluster(pulumi.ComponentResource):
                 access_scope={"type": "cluster"},
                 opts=pulumi.ResourceOptions(parent=entry),
             )
-
-    def allow_preview_of_helm_releases(
-        self, namespace: str, opts: pulumi.ResourceOptions | None = None
-    ) -> pulumi.Resource | None:
-        """Let CI's preview roles read the Helm releases kept in `namespace` (every Secret there:
-        `PreviewAccess.allow_helm_releases`); call it for each namespace a Helm release of this
-        cluster lives in. Nothing without viewers (`viewer_principal_arns`)."""
-        if self.preview_access is None:
-            return None
-        return self.preview_access.allow_helm_releases(namespace, opts)
 
     # -- IAM ---------------------------------------------------------------------------------------
 

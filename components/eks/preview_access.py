@@ -4,19 +4,22 @@
     ├── ValidatingAdmissionPolicy `meridian-previewers-dry-run-only`   refuses every write of the
     │   └── ValidatingAdmissionPolicyBinding                            previewers' group that is not
     │                                                                   a dry run
-    ├── ClusterRole `meridian-previewers`   read what the stack declares and its charts render;
-    │   └── ClusterRoleBinding              patch/create (dry runs) of the kinds the stack applies
-    └── Role + RoleBinding per namespace    get/list Secrets where Helm keeps its releases
-        holding Helm releases               (`allow_helm_releases`)
+    └── ClusterRole `meridian-previewers`   read what the stack declares and its charts render
+        └── ClusterRoleBinding              (Helm's release history too: ConfigMaps); patch/create
+                                            (dry runs) of the kinds the stack applies
 
 Why more than read access: `pulumi preview` with server-side apply computes each diff with a
 dry-run `patch` (a dry-run create for a new object, which the API server authorizes as `create`),
 and a `helm.v3.Release` diff runs `helm upgrade --dry-run`, which reads the release's history from
-Secrets in its namespace (pulumi-kubernetes#2213, helm#9228). EKS's managed access policies are
-all-or-nothing (`AmazonEKSViewPolicy` grants neither), so the grants are RBAC, to a Kubernetes group
-the preview roles' access entries carry. RBAC cannot tell a dry run from a real write: the admission
-policy does, for every resource the admission chain sees. It cannot see its own kind and the other
-admission configuration (exempt from admission by design), so the role never writes those.
+its storage driver (pulumi-kubernetes#2213, helm#9228). With Helm's default driver that would be
+Secrets, and RBAC cannot narrow a read of Secrets to Helm's: every Secret of the namespace, Istio's
+CA key among them. The clusters' providers keep releases in ConfigMaps instead
+(`eks_cluster.HELM_DRIVER`), which this role reads, and no Secret is readable. EKS's managed
+access policies are all-or-nothing (`AmazonEKSViewPolicy` grants neither), so the grants are
+RBAC, to a Kubernetes group the preview roles' access entries carry. RBAC cannot tell a dry run
+from a real write: the admission policy does, for every resource the admission chain sees. It
+cannot see its own kind and the other admission configuration (exempt from admission by design),
+so the role never writes those.
 """
 
 from __future__ import annotations
@@ -33,7 +36,6 @@ __all__ = [
     "PREVIEWER_READS",
     "PreviewAccess",
     "dry_run_only_policy_spec",
-    "helm_release_rules",
     "previewer_rules",
 ]
 
@@ -107,13 +109,6 @@ def previewer_rules() -> list[dict[str, Any]]:
     ]
 
 
-def helm_release_rules() -> list[dict[str, Any]]:
-    """A Role's rules in a namespace holding Helm releases: Helm keeps each revision in a Secret
-    there (`sh.helm.release.v1.<release>.v<n>`), found by listing with a label selector, which RBAC
-    cannot narrow to those Secrets: every Secret of the namespace is readable."""
-    return [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}]
-
-
 def dry_run_only_policy_spec() -> dict[str, Any]:
     """The admission policy: a request of the previewers' group that would change anything
     (create, update or patch, delete, connect) passes only as a dry run."""
@@ -157,9 +152,6 @@ class PreviewAccess(pulumi.ComponentResource):
     The bindings wait for the admission policy's binding: the group's write verbs are never in
     effect without the rule that makes them dry runs. Before all this exists (a cluster created
     by the same update) a preview simply lacks access; nothing depends on these objects.
-
-    Attributes:
-        allow_helm_releases(): let the previewers read the Helm releases of one namespace.
     """
 
     def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -199,26 +191,3 @@ class PreviewAccess(pulumi.ComponentResource):
     @staticmethod
     def _subject() -> Any:
         return {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": PREVIEWERS_GROUP}
-
-    def allow_helm_releases(
-        self, namespace: str, opts: pulumi.ResourceOptions | None = None
-    ) -> k8s.rbac.v1.RoleBinding:
-        """Let the previewers read the Secrets of `namespace`, where Helm keeps the releases a
-        preview diffs. This exposes every Secret of that namespace to whoever runs a preview: pass
-        the namespace's own resource in `opts` (`depends_on`) when the stack creates it."""
-        role_name = f"{_NAME}-helm-releases"
-        rules: Any = helm_release_rules()
-        role = k8s.rbac.v1.Role(
-            f"{self._name}-helm-{namespace}",
-            metadata={"name": role_name, "namespace": namespace},
-            rules=rules,
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=self)),
-        )
-        role_ref: Any = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role_name}
-        return k8s.rbac.v1.RoleBinding(
-            f"{self._name}-helm-{namespace}",
-            metadata={"name": role_name, "namespace": namespace},
-            role_ref=role_ref,
-            subjects=[self._subject()],
-            opts=pulumi.ResourceOptions(parent=role, depends_on=[role, self._policy_binding]),
-        )

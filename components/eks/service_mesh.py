@@ -182,7 +182,7 @@ class ServiceMesh(pulumi.ComponentResource):
         self.gateway: k8s.apiextensions.CustomResource | None = None  # with its certificate
         self._istiod_opts = pulumi.ResourceOptions(parent=self.istiod, depends_on=[self.istiod, gateway])
         self.gateway_name = f"{GATEWAY_NAMESPACE}/public"
-        # Where the Helm releases above keep their history (Secrets): CI's previews read them there.
+        # The namespaces of the Helm releases above (telemetry and tests look them up).
         self.namespaces = {SYSTEM_NAMESPACE: system_ns, GATEWAY_NAMESPACE: gateway_ns}
         self._name = name
         self._gateway_namespace = gateway_ns

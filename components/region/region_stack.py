@@ -39,7 +39,7 @@ from ..network.network import Network
 from ..network.subnets import Tier
 from ..network.vpc_peering import PeeringHub, VpcPeering
 from ..observability.args import AlarmSubscription, AlarmThresholds, TelemetryArgs, TelemetrySettings
-from ..observability.cluster_telemetry import FLUENT_BIT_NAMESPACE, SIDECAR_METRICS_PORT, ClusterTelemetry
+from ..observability.cluster_telemetry import SIDECAR_METRICS_PORT, ClusterTelemetry
 from ..observability.prometheus_agent import AGENT_NAMESPACE, AGENT_POD_LABELS
 from ..observability.region_alarms import CacheWatch, CertificateWatch, RegionAlarms, overview_dashboard_body
 from ..postgres.args import PostgresClusterArgs
@@ -395,9 +395,6 @@ class RegionStack(pulumi.ComponentResource):
             security_group_ids=[self.eks.cluster.vpc_config.cluster_security_group_id],
             kms_key_arn=self.kms_key_arn,
             opts=self.pinned,
-        )
-        self.eks.allow_preview_of_helm_releases(
-            FLUENT_BIT_NAMESPACE, pulumi.ResourceOptions(depends_on=[self.telemetry.fluent_bit_namespace])
         )
         # The sidecars serve the merged metrics on 15020 in plain text and do not intercept that
         # port, so a collector outside the mesh reaches it through STRICT mTLS; the API's namespace

@@ -1,10 +1,12 @@
 """PreviewAccess as both stacks declare it: CI's preview roles can preview every Kubernetes and Helm
-resource of the stack, read Secrets only where Helm keeps releases, and change nothing."""
+resource of the stack, Helm's release history included, read no Secret, and change nothing."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
+from components.eks.eks_cluster import HELM_DRIVER
 from components.eks.preview_access import (
     DRY_RUN_ONLY,
     PREVIEWER_DRY_RUN_WRITES,
@@ -15,7 +17,7 @@ from components.eks.preview_access import (
 )
 from infra.plan.mocks import RecordedResource
 from infra.plan.run import Plan
-from tests.support import config_of, plan_of
+from tests.support import config_of
 
 CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
 CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
@@ -69,7 +71,7 @@ def test_the_cluster_role_names_each_verb_and_resource_and_cannot_escalate() -> 
         assert not set(rule["verbs"]) & {"escalate", "bind", "impersonate", "delete", "deletecollection"}
         assert set(rule["verbs"]) <= {"get", "list", "watch", "patch", "create"}
         assert not any("/" in resource for resource in rule["resources"])  # no exec, logs, proxy…
-        assert "secrets" not in rule["resources"]  # cluster-wide: never; see the Helm namespaces
+        assert "secrets" not in rule["resources"]  # never: Helm's history is in ConfigMaps
     assert ("apps", "deployments") in grants(rules, "patch")  # the server-side-apply dry run
     assert ("apps", "deployments") in grants(rules, "create")  # a dry-run apply of a new object
     # The admission configuration is exempt from admission: a write there would not be a dry run.
@@ -113,45 +115,32 @@ def test_the_cluster_role_is_bound_to_the_group_once_the_dry_run_rule_is_in_forc
         assert policy_binding.urn in binding.dependencies
 
 
-# --- Helm releases' Secrets ----------------------------------------------------------------------
+# --- Helm releases: in ConfigMaps, so no Secret is readable -------------------------------------
 
 
-def test_secrets_are_readable_only_in_the_namespaces_holding_helm_releases(stack_plan: Plan) -> None:
-    helm: dict[str, set[str]] = defaultdict(set)
-    for release in stack_plan.of_type(RELEASE):
-        helm[str(stack_plan.regions[release.urn])].add(release.inputs["namespace"])
-    roles, bindings = previewers(stack_plan, ROLE), previewers(stack_plan, ROLE_BINDING)
-    policy_bindings = previewers(stack_plan, POLICY_BINDING)
-    assert set(helm) == set(roles) == {r.name for r in config_of(stack_plan).regions}
-    for region, namespaces in helm.items():
-        assert {"istio-system", "istio-ingress", "kube-system", "aws-for-fluent-bit"} == namespaces
-        assert {r.inputs["metadata"]["namespace"] for r in roles[region]} == namespaces
-        assert {b.inputs["metadata"]["namespace"] for b in bindings[region]} == namespaces
-        for role in roles[region]:
-            assert role.inputs["rules"] == [
-                {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}
-            ]
-        for binding in bindings[region]:
-            assert binding.inputs["subjects"] == [GROUP_SUBJECT]
-            assert binding.inputs["roleRef"]["kind"] == "Role"  # that namespace only
-            assert policy_bindings[region][0].urn in binding.dependencies
-    # No other grant of Secrets to anyone's previews: the ClusterRole has none.
-    for roles_of_region in previewers(stack_plan, CLUSTER_ROLE).values():
-        for role in roles_of_region:
-            assert not any("secrets" in rule["resources"] for rule in role.inputs["rules"])
+def test_previewers_read_the_helm_history_and_no_secret(stack_plan: Plan) -> None:
+    # `helm upgrade --dry-run` reads each release's history from its storage driver: every
+    # cluster's provider says ConfigMaps (never the shell's PULUMI_K8S_HELM_DRIVER), which the
+    # ClusterRole reads; no Role or ClusterRole of the previewers grants Secrets anywhere.
+    providers = [
+        p for p in stack_plan.of_type("pulumi:providers:kubernetes") if p.inputs.get("kubeconfig") is not None
+    ]
+    assert len(providers) == len(config_of(stack_plan).regions)
+    for provider in providers:
+        assert json.loads(provider.inputs["helmReleaseSettings"])["driver"] == HELM_DRIVER == "configmap"
+    for cluster_roles in previewers(stack_plan, CLUSTER_ROLE).values():
+        (role,) = cluster_roles
+        assert ("", "configmaps") in grants(role.inputs["rules"], "list")
+        assert not any("secrets" in rule["resources"] for rule in role.inputs["rules"])
+    assert not previewers(stack_plan, ROLE) and not previewers(stack_plan, ROLE_BINDING)
 
 
-def test_a_namespace_the_stack_creates_exists_before_its_helm_role() -> None:
-    plan = plan_of("staging")
-    namespaces = {
-        (plan.regions[n.urn], n.inputs["metadata"]["name"]): n.urn
-        for n in plan.of_type("kubernetes:core/v1:Namespace")
-    }
-    for region, roles in previewers(plan, ROLE).items():
-        for role in roles:
-            namespace = role.inputs["metadata"]["namespace"]
-            if namespace != "kube-system":  # always there
-                assert namespaces[(region, namespace)] in role.dependencies, namespace
+def test_no_helm_release_is_given_a_secret_value(stack_plan: Plan) -> None:
+    # Release history holds the values, and the previewers read it: a secret there would be theirs.
+    releases = stack_plan.of_type(RELEASE)
+    assert releases
+    for release in releases:
+        assert "[secret]" not in json.dumps(release.inputs), release.name
 
 
 # --- the admission policy ------------------------------------------------------------------------
