@@ -168,7 +168,7 @@ class EksCluster(pulumi.ComponentResource):
         self.cluster_name = self.cluster.name
         self.endpoint = self.cluster.endpoint
         self.oidc_issuer = self.cluster.identities.apply(lambda ids: ids[0]["oidcs"][0]["issuer"])
-        self._access("admin", self._args.admin_principal_arns, policy=_CLUSTER_ADMIN_POLICY)
+        admins = self._access("admin", self._args.admin_principal_arns, policy=_CLUSTER_ADMIN_POLICY)
         # No access policy: what a preview may do is the RBAC of `PreviewAccess`, given to this group.
         self._access("viewer", self._args.viewer_principal_arns, groups=[PREVIEWERS_GROUP])
 
@@ -253,7 +253,10 @@ class EksCluster(pulumi.ComponentResource):
             # value (a test keeps it so). Set, not left to PULUMI_K8S_HELM_DRIVER of the shell.
             helm_release_settings={"driver": HELM_DRIVER},
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[system, *self._api_access(api_sources), *api_path]
+                # The admins' access (the deploying identity is one of them) exists before the
+                # first Kubernetes call, as does the network path to the API.
+                parent=self,
+                depends_on=[system, *admins, *self._api_access(api_sources), *api_path],
             ),
         )
         in_cluster = pulumi.ResourceOptions(parent=self, providers=[self.kubernetes_provider])
@@ -363,8 +366,11 @@ class EksCluster(pulumi.ComponentResource):
             enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
             access_config={
                 "authentication_mode": "API",
-                # The identity running `pulumi up` must reach the API to apply the baseline.
-                "bootstrap_cluster_creator_admin_permissions": True,
+                # No hidden admin: whoever runs `pulumi up` (a workstation, then CI's deploy role)
+                # is listed in `admin_principal_arns`, like every admin. The creator's automatic
+                # entry would also collide with a listed one (EKS: ResourceInUseException), and
+                # cannot be changed later without replacing the cluster.
+                "bootstrap_cluster_creator_admin_permissions": False,
             },
             # The network add-ons are managed (and pinned) as EKS add-ons below instead.
             bootstrap_self_managed_addons=False,
@@ -381,9 +387,11 @@ class EksCluster(pulumi.ComponentResource):
         *,
         policy: str | None = None,
         groups: Sequence[str] = (),
-    ) -> None:
+    ) -> list[pulumi.Resource]:
         """An EKS access entry per principal, with *policy* over the whole cluster and/or membership
-        of the Kubernetes *groups* (whose rights are the RBAC bound to them)."""
+        of the Kubernetes *groups* (whose rights are the RBAC bound to them). Returns what grants
+        the access: the policy associations, or the entries when there is no policy."""
+        granted: list[pulumi.Resource] = []
         for i, principal in enumerate(principals):
             entry = aws.eks.AccessEntry(
                 f"{self._name}-{label}-{i}",
@@ -394,15 +402,19 @@ class EksCluster(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self.cluster),
             )
             if policy is None:
+                granted.append(entry)
                 continue
-            aws.eks.AccessPolicyAssociation(
-                f"{self._name}-{label}-{i}",
-                cluster_name=self.cluster.name,
-                principal_arn=entry.principal_arn,
-                policy_arn=pulumi.Output.format("arn:{0}:eks::aws:{1}", self._partition, policy),
-                access_scope={"type": "cluster"},
-                opts=pulumi.ResourceOptions(parent=entry),
+            granted.append(
+                aws.eks.AccessPolicyAssociation(
+                    f"{self._name}-{label}-{i}",
+                    cluster_name=self.cluster.name,
+                    principal_arn=entry.principal_arn,
+                    policy_arn=pulumi.Output.format("arn:{0}:eks::aws:{1}", self._partition, policy),
+                    access_scope={"type": "cluster"},
+                    opts=pulumi.ResourceOptions(parent=entry),
+                )
             )
+        return granted
 
     # -- IAM ---------------------------------------------------------------------------------------
 

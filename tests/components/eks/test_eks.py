@@ -84,7 +84,11 @@ def test_api_endpoint_is_private_only(stack_plan: Plan) -> None:
 def test_access_entries_api_mode_with_the_configured_admins_and_viewers(stack_plan: Plan) -> None:
     config = config_of(stack_plan)
     for cluster in stack_plan.of_type(CLUSTER):
-        assert cluster.inputs["accessConfig"]["authenticationMode"] == "API"
+        # No hidden admin: the identity that creates the cluster has only what the stack lists.
+        assert cluster.inputs["accessConfig"] == {
+            "authenticationMode": "API",
+            "bootstrapClusterCreatorAdminPermissions": False,
+        }
     associations = stack_plan.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
     by_policy: dict[str, list[str]] = {}
     for association in associations:
@@ -96,6 +100,14 @@ def test_access_entries_api_mode_with_the_configured_admins_and_viewers(stack_pl
     assert by_policy == {
         "AmazonEKSClusterAdminPolicy": list(config.eks.admin_principal_arns) * len(config.regions),
     }
+    # Whoever deploys is one of the admins, and has that access before any Kubernetes call.
+    for provider in stack_plan.of_type("pulumi:providers:kubernetes"):
+        if provider.inputs.get("kubeconfig") is None:
+            continue
+        region = stack_plan.regions[provider.urn]
+        mine = {a.urn for a in associations if stack_plan.regions[a.urn] == region}
+        assert len(mine) == len(config.eks.admin_principal_arns)
+        assert mine <= set(provider.dependencies), region
 
 
 def test_deletion_protection_in_prod_only(stack_plan: Plan) -> None:
