@@ -311,7 +311,9 @@ class AnalyticsWarehouse(pulumi.ComponentResource):
     ) -> aws.eks.PodIdentityAssociation:
         """Let pods of `cluster_name` running as `namespace`/`service_account` assume the producer
         role (EKS Pod Identity). `opts` must carry the cluster region's provider (or a parent in
-        that region): the association lives with the cluster, wherever the stream is."""
+        that region): the association lives with the cluster. With `producer_vpc_endpoint_id`
+        the role puts only through that endpoint, so only a cluster in the endpoint's VPC can
+        use it (each other region has its own `EventStream` and role)."""
         if opts.parent is None and opts.provider is None and not opts.providers:
             raise ValueError(
                 f"{name}: pass opts with the cluster region's AWS provider (or a parent that has it); "
