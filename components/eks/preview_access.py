@@ -73,7 +73,8 @@ PREVIEWER_READS: dict[str, tuple[str, ...]] = {
 }
 
 #: API group → resources the stack applies and a preview dry-runs (`patch`; `create` for an object
-#: that does not exist yet). Left out on purpose, so their previews fall back to a client-side diff:
+#: that does not exist yet). Left out on purpose, so their previews fall back to a client-side diff
+#: (the provider does so on a refused dry run, pulumi-kubernetes#2419, rather than fail):
 #: Secrets (a dry run returns the object, data included); RBAC objects (the API server checks for
 #: escalation even on a dry run, and a role that could rewrite roles is one step from more); and the
 #: admission configuration, which no admission policy sees, so the dry-run rule would not hold.
