@@ -294,6 +294,19 @@ def test_the_runner_admits_exactly_the_workflows_whose_jobs_run_on_it(stack: str
         assert not re.search(names, other), other
 
 
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_runners_build_outlasts_every_job_that_runs_on_it(stack: str) -> None:
+    """CodeBuild's build timeout counts provisioning too: at a job's own `timeout-minutes`, the build
+    would be stopped first, mid-`pulumi up`, instead of the job timing out as the workflow says."""
+    from tests.support import plan_of
+
+    (project,) = plan_of(stack).of_type("aws:codebuild/project:Project")
+    jobs = runner_jobs(stack)
+    assert jobs
+    for where, job in jobs.items():
+        assert project.inputs["buildTimeout"] > job["timeout-minutes"], where
+
+
 # --- main: deploy ---------------------------------------------------------------------------------
 
 

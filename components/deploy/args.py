@@ -50,7 +50,9 @@ class RunnerSettings(MeridianModel):
             2,000 resources).
         image: the CodeBuild curated image (default `aws/codebuild/standard:7.0`, Ubuntu 22.04 x86_64:
             `actions/setup-python` installs its prebuilt Pythons on Ubuntu only).
-        timeout_minutes: longest a job may run (default 180, the deploy workflow's prod timeout).
+        timeout_minutes: the CodeBuild build timeout (default 200). A build's clock includes its
+            provisioning, so it exceeds the `timeout-minutes` of every job that runs here (the
+            deploy workflow's prod job: 180); tests/test_workflows.py keeps it so.
         log_retention_days: how long its build logs are kept (default 365).
         workflow_names: the GitHub Actions workflows whose queued jobs get a build (their `name:`,
             matched exactly by the webhook's `WORKFLOW_NAME` filter; default `ci`, `deploy`,
@@ -63,7 +65,7 @@ class RunnerSettings(MeridianModel):
     connection_arn: ConnectionArn
     compute_type: ComputeType = ComputeType.MEDIUM
     image: Annotated[str, Field(pattern=r"^aws/codebuild/[a-z0-9_.:-]+$")] = "aws/codebuild/standard:7.0"
-    timeout_minutes: int = Field(default=180, ge=5, le=2160)
+    timeout_minutes: int = Field(default=200, ge=5, le=2160)
     log_retention_days: RetentionDays = 365
     workflow_names: tuple[WorkflowName, ...] = Field(default=("ci", "deploy", "preview"), min_length=1)
 
