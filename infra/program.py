@@ -122,11 +122,22 @@ def attach_observability(
         certificate=edge.origin_certificate,
         private_key=edge.origin_private_key,
     )
+    # The client certificate the zone presents to every origin: `pulumi up` renews it, but only a
+    # `pulumi up` does; expired, every gateway refuses Cloudflare.
+    origin_pull_certificate = CertificateWatch(
+        "origin-pull-certificate",
+        f"{edge.hostname}: the zone's Authenticated Origin Pulls client certificate, which every "
+        "region's gateway requires of Cloudflare",
+        renew="run `pulumi up`, which renews it in its last 60 days (docs/components/cdn-edge.md)",
+        certificate=edge.origin_pull_certificate,
+        private_key=edge.origin_pull_private_key,
+    )
+    watched = [origin_certificate, origin_pull_certificate]
     alarms = [
         region.attach_alarms(
             observability.thresholds,
             observability.alarm_subscriptions,
-            certificates=[origin_certificate] if name == config.anchor_region else [],
+            certificates=watched if name == config.anchor_region else [],
         )
         for name, region in regions.items()
     ]

@@ -248,6 +248,65 @@ def test_jobs_that_run_pulumi_run_on_their_stacks_runner_inside_the_network() ->
             assert label.startswith(f"codebuild-meridian-{stack}-deploy-")
 
 
+def runner_jobs(stack: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """(workflow file, job id) → job, for every job of every workflow that runs on *stack*'s runner."""
+    prefix = f"codebuild-meridian-{stack}-deploy-"
+    return {
+        (path.name, job_name): job
+        for path in sorted(WORKFLOWS.glob("*.yml"))
+        for job_name, job in workflow(path.name)["jobs"].items()
+        if str(job.get("runs-on", "")).startswith(prefix)
+    }
+
+
+def names_jobs_run_under(file: str) -> set[str]:
+    """The workflow names a job of *file* carries in its `workflow_job` event: *file*'s own `name:`
+    and, when another workflow calls it (`uses: ./.github/workflows/<file>`), the caller's; a called
+    workflow's jobs run in the caller's run."""
+    names = {workflow(file)["name"]}
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        calls = {str(j.get("uses", "")) for j in workflow(path.name)["jobs"].values()}
+        if f"./.github/workflows/{file}" in calls:
+            names |= names_jobs_run_under(path.name)
+    return names
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_runner_admits_exactly_the_workflows_whose_jobs_run_on_it(stack: str) -> None:
+    """The webhook's WORKFLOW_NAME filter names the workflows with jobs on the runner, so no other
+    workflow's job that names the label gets a build in the private subnets, and none of ours is
+    left queued."""
+    from infra.config.component_args import deploy_runner_args
+    from tests.support import plan_of
+
+    files = {file for file, _ in runner_jobs(stack)}
+    assert files == {"preview.yml", "deploy.yml"}
+    expected = set().union(*(names_jobs_run_under(file) for file in files))
+    assert expected == {"preview", "deploy", "ci"}  # deploy.yml runs as `ci` on main (workflow_call)
+    args = deploy_runner_args(config_of(plan_of(stack)), stack)
+    assert set(args.workflow_names) == expected
+    (webhook,) = plan_of(stack).of_type("aws:codebuild/webhook:Webhook")
+    (group,) = webhook.inputs["filterGroups"]
+    (names,) = [f["pattern"] for f in group["filters"] if f["type"] == "WORKFLOW_NAME"]
+    for name in expected:
+        assert re.fullmatch(names, name), name
+    for other in ("ci-extra", "my-deploy", "preview2", "release", ""):
+        assert not re.search(names, other), other
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_runners_build_outlasts_every_job_that_runs_on_it(stack: str) -> None:
+    """CodeBuild's build timeout counts provisioning too: at a job's own `timeout-minutes`, the build
+    would be stopped first, mid-`pulumi up`, instead of the job timing out as the workflow says."""
+    from tests.support import plan_of
+
+    (project,) = plan_of(stack).of_type("aws:codebuild/project:Project")
+    jobs = runner_jobs(stack)
+    assert jobs
+    for where, job in jobs.items():
+        assert project.inputs["buildTimeout"] > job["timeout-minutes"], where
+
+
 # --- main: deploy ---------------------------------------------------------------------------------
 
 

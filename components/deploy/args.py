@@ -26,6 +26,10 @@ ConnectionArn = Annotated[
     ),
 ]
 
+#: A GitHub Actions workflow's `name:`. Letters, digits, spaces, `_`, `.` and `-` only, so that a
+#: name is matched literally in the webhook's regular expression once its `.` is escaped.
+WorkflowName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,99}$")]
+
 
 class ComputeType(str, Enum):
     """CodeBuild's on-demand Linux sizes (2, 4 and 8 vCPUs; 3, 7 and 15 GB)."""
@@ -46,16 +50,24 @@ class RunnerSettings(MeridianModel):
             2,000 resources).
         image: the CodeBuild curated image (default `aws/codebuild/standard:7.0`, Ubuntu 22.04 x86_64:
             `actions/setup-python` installs its prebuilt Pythons on Ubuntu only).
-        timeout_minutes: longest a job may run (default 180, the deploy workflow's prod timeout).
+        timeout_minutes: the CodeBuild build timeout (default 200). A build's clock includes its
+            provisioning, so it exceeds the `timeout-minutes` of every job that runs here (the
+            deploy workflow's prod job: 180); tests/test_workflows.py keeps it so.
         log_retention_days: how long its build logs are kept (default 365).
+        workflow_names: the GitHub Actions workflows whose queued jobs get a build (their `name:`,
+            matched exactly by the webhook's `WORKFLOW_NAME` filter; default `ci`, `deploy`,
+            `preview`). A job of a workflow called with `workflow_call` carries its caller's name:
+            deploy.yml's jobs run as `ci` on main and as `deploy` when dispatched by hand.
+            tests/test_workflows.py keeps the list equal to the workflows with jobs on the runner.
     """
 
     repository: GitHubRepository
     connection_arn: ConnectionArn
     compute_type: ComputeType = ComputeType.MEDIUM
     image: Annotated[str, Field(pattern=r"^aws/codebuild/[a-z0-9_.:-]+$")] = "aws/codebuild/standard:7.0"
-    timeout_minutes: int = Field(default=180, ge=5, le=2160)
+    timeout_minutes: int = Field(default=200, ge=5, le=2160)
     log_retention_days: RetentionDays = 365
+    workflow_names: tuple[WorkflowName, ...] = Field(default=("ci", "deploy", "preview"), min_length=1)
 
 
 class DeploySettings(MeridianModel):
@@ -85,3 +97,10 @@ class DeployRunnerArgs(RunnerSettings):
     def runner_label(self) -> str:
         """The first label of a workflow job that runs here (CodeBuild's required form)."""
         return f"codebuild-{self.project_name}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
+
+    @property
+    def workflow_name_pattern(self) -> str:
+        """The webhook's `WORKFLOW_NAME` pattern: exactly one of `workflow_names`, nothing around it."""
+        # `WorkflowName` admits one metacharacter, `.`; a backslash makes it literal in any dialect.
+        names = sorted({name.replace(".", r"\.") for name in self.workflow_names})
+        return "^(" + "|".join(names) + ")$"

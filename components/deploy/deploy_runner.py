@@ -7,7 +7,8 @@
     ├── Role             assumed by CodeBuild for this project only: logs, its subnets, the connection
     ├── Project          CodeBuild, in the anchor region's private subnets, GitHub source through a
     │                    CodeConnections connection; each queued workflow job gets a fresh build
-    └── Webhook          WORKFLOW_JOB_QUEUED: GitHub hands jobs labelled for the project to it
+    └── Webhook          WORKFLOW_JOB_QUEUED of the stack's own workflows (`workflow_names`): GitHub
+                         hands their jobs labelled for the project to it
 
 A job's AWS rights come from assuming the stack's deploy or preview role by OIDC, as on any runner;
 the runner's role can deploy nothing. The clusters admit the anchor's private subnets on 443
@@ -143,11 +144,27 @@ class DeployRunner(pulumi.ComponentResource):
             # CodeBuild checks the role when the project is made: it must already hold its policy.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[permissions]),
         )
+        # A queued job gets a build only if its workflow is one of ours: without the second filter,
+        # any workflow of the repository, on any branch, that names the label would run in these
+        # subnets. WORKFLOW_NAME is the one filter type the CodeBuild API reference documents for
+        # WORKFLOW_JOB_QUEUED ("Works with WORKFLOW_JOB_QUEUED events only"; HEAD_REF, BASE_REF,
+        # FILE_PATH and COMMIT_MESSAGE work with push and pull request events, REPOSITORY_NAME with
+        # global or organization webhooks only):
+        # https://docs.aws.amazon.com/codebuild/latest/APIReference/API_WebhookFilter.html and
+        # https://docs.aws.amazon.com/codebuild/latest/userguide/github-webhook.html
+        # (github-webhook-events-cfn.html shows the same EVENT + WORKFLOW_NAME group).
         aws.codebuild.Webhook(
             f"{name}-webhook",
             project_name=self.project.name,
             build_type="BUILD",
-            filter_groups=[{"filters": [{"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"}]}],
+            filter_groups=[
+                {
+                    "filters": [
+                        {"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"},
+                        {"type": "WORKFLOW_NAME", "pattern": args.workflow_name_pattern},
+                    ]
+                }
+            ],
             opts=pulumi.ResourceOptions(parent=self.project),
         )
         self.project_name = self.project.name

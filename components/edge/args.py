@@ -25,6 +25,7 @@ __all__ = [
     "HSTS_MAX_AGE_ONE_YEAR",
     "MITIGATION_TIMEOUTS",
     "ORIGIN_CERTIFICATE_VALIDITY_DAYS",
+    "ORIGIN_PULL_RENEWAL_DAYS",
     "RATE_LIMIT_PERIODS",
     "AffinityMode",
     "CdnEdgeArgs",
@@ -50,6 +51,10 @@ RATE_LIMIT_PERIODS: tuple[int, ...] = (
 MITIGATION_TIMEOUTS: tuple[int, ...] = (0, 10, 60, 120, 300, 600, 3600, 86400)
 #: What Cloudflare's Origin CA issues (`requested_validity`, days).
 ORIGIN_CERTIFICATE_VALIDITY_DAYS: tuple[int, ...] = (7, 30, 90, 365, 730, 1095, 5475)
+#: The origin-pull client certificate is renewed by the first `pulumi up` in its last this-many days:
+#: longer than its expiry alarm's warning (`certificateDaysToExpiry`, validated below it), so the
+#: alarm means "no `pulumi up` since renewal fell due", which the next one clears.
+ORIGIN_PULL_RENEWAL_DAYS = 60
 
 _CLOUDFLARE_ID = re.compile(r"^[0-9a-f]{32}$")
 _EMAIL = re.compile(r"^[^@\s]+@[a-z0-9-]+(\.[a-z0-9-]+)+$", re.IGNORECASE)
@@ -267,9 +272,10 @@ class CdnSettings(MeridianModel):
             origin certificate under strict TLS takes every region down at once; the certificate
             is trusted only by Cloudflare).
         origin_pull_certificate_days: validity of the client certificate Cloudflare presents to
-            the origins (Authenticated Origin Pulls, zone-level, our own CA; default 365). It is
-            renewed by the first `pulumi up` in its last 30 days; the origins trust the CA, so a
-            renewal changes nothing at the origins.
+            the origins (Authenticated Origin Pulls, zone-level, our own CA; default 365, at least
+            90). It is renewed by the first `pulumi up` in its last 60 days; the origins trust the
+            CA, so a renewal changes nothing at the origins. The anchor region's
+            `origin-pull-certificate-expiry` alarm pages if none has run by `certificateDaysToExpiry`.
     """
 
     account_id: CloudflareId
@@ -295,7 +301,7 @@ class CdnSettings(MeridianModel):
             )
         ),
     ] = 5475
-    origin_pull_certificate_days: int = Field(default=365, ge=60, le=3650)
+    origin_pull_certificate_days: int = Field(default=365, ge=90, le=3650)
 
     @model_validator(mode="after")
     def _preload_needs_a_year(self) -> CdnSettings:

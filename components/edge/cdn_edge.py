@@ -35,7 +35,7 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 import pulumi_tls as tls
 
-from .args import AffinityMode, CdnEdgeArgs, RateLimitAction
+from .args import ORIGIN_PULL_RENEWAL_DAYS, AffinityMode, CdnEdgeArgs, RateLimitAction
 from .geo import AWS_REGION_LOCATIONS
 from .steering import check_regions
 
@@ -65,8 +65,9 @@ OWASP_ANOMALY_SCORE_RULE = "6179ae15870a4bb7b2d480d4843b323c"
 COMPRESSION = ("zstd", "brotli", "gzip")
 #: The origin-pull CA's validity (ten years): it signs each year's client certificate.
 ORIGIN_PULL_CA_HOURS = 10 * 365 * 24
-#: The origin-pull client certificate is replaced by the first `pulumi up` in its last 30 days.
-ORIGIN_PULL_RENEWAL_HOURS = 30 * 24
+#: The origin-pull client certificate is replaced by the first `pulumi up` in its last 60 days
+#: (`ORIGIN_PULL_RENEWAL_DAYS`).
+ORIGIN_PULL_RENEWAL_HOURS = ORIGIN_PULL_RENEWAL_DAYS * 24
 
 
 def edge_source_ranges(
@@ -136,8 +137,11 @@ class CdnEdge(pulumi.ComponentResource):
         origin_certificate, origin_private_key (secret): what each region's gateway presents.
         origin_certificate_expires_on: when the origin certificate expires (renew before then).
         origin_pull_ca: the CA certificate the origins trust for client certificates (PEM).
+        origin_pull_certificate, origin_pull_private_key (secret): the client certificate the
+            zone presents to the origins (PEM) and its key, for its expiry watch (ACM's import
+            needs both).
         origin_pull_certificate_expires_on: when the zone's origin-pull certificate expires
-            (`pulumi up` renews it in its last 30 days).
+            (`pulumi up` renews it in its last 60 days).
         provider: the edge's `cloudflare.Provider`, for anything else to declare in the zone.
         outputs(): what a stack exports about the edge (camelCase).
     """
@@ -380,6 +384,8 @@ class CdnEdge(pulumi.ComponentResource):
         self.origin_pull_ca: pulumi.Output[str] = pulumi.Output.all(ca.cert_pem, enabled.enabled).apply(
             lambda values: values[0]
         )
+        self.origin_pull_certificate: pulumi.Output[str] = client.cert_pem
+        self.origin_pull_private_key: pulumi.Output[str] = pulumi.Output.secret(client_key.private_key_pem)
         self.origin_pull_certificate_expires_on: pulumi.Output[str] = client.validity_end_time
 
     def _rulesets(self, name: str, args: CdnEdgeArgs, child: pulumi.ResourceOptions) -> None:

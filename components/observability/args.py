@@ -105,9 +105,11 @@ class AlarmThresholds(MeridianModel):
         unschedulable_minutes: minutes pods may stay unschedulable before the capacity alarm
             fires (default 10).
         certificate_days_to_expiry: a watched certificate (the CDN's origin certificate, which
-            every region's gateway presents) pages once fewer days than this remain (default 45,
-            when ACM's own expiry events begin: time to rotate it in every region). Below
-            `cdn.originCertificateDays`, or the alarm fires from the day it is issued.
+            every region's gateway presents, and the origin-pull client certificate the zone
+            presents to them) pages once fewer days than this remain (default 45, when ACM's own
+            expiry events begin: time to rotate it in every region). Below
+            `cdn.originCertificateDays`, or the alarm fires from the day it is issued, and below
+            the origin-pull certificate's 60-day renewal window, which a `pulumi up` acts on.
     """
 
     evaluation_minutes: int = Field(default=5, ge=1, le=60)

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from components.core.args import RegionRole, TopologyProblem
-from components.edge.args import cdn_problems
+from components.edge.args import ORIGIN_PULL_RENEWAL_DAYS, cdn_problems
 from components.edge.geo import AWS_REGION_LOCATIONS
 from components.network.args import FIREHOSE_ENDPOINT, SECRETS_ENDPOINT, NatGatewayMode
 from components.network.subnets import PRIVATE_RANGES, SubnetPlanError, plan_subnets
@@ -404,6 +404,15 @@ def _cdn_issues(config: StackConfig, prod: bool) -> list[ConfigIssue]:
                 f"{warn_days} is not below cdn.originCertificateDays ({config.cdn.origin_certificate_days}): "
                 "the origin certificate's expiry alarm would fire from the day it is issued; lower it "
                 "(remove the key for 45) or request a longer validity",
+            )
+        )
+    if warn_days >= ORIGIN_PULL_RENEWAL_DAYS:
+        issues.append(
+            ConfigIssue(
+                f"{NAMESPACE}:observability.thresholds.certificateDaysToExpiry",
+                f"{warn_days} is not below the origin-pull certificate's renewal window "
+                f"({ORIGIN_PULL_RENEWAL_DAYS} days): its expiry alarm would fire each year before "
+                "a `pulumi up` could renew it; lower it (remove the key for 45)",
             )
         )
     if prod and config.cdn.hsts_max_age_seconds < PROD_MIN_HSTS_MAX_AGE_SECONDS:

@@ -156,7 +156,12 @@ def test_the_runner_is_a_codebuild_project_in_the_anchors_private_subnets(stack:
     }
     (webhook,) = plan.of_type(WEBHOOK)
     assert webhook.inputs["filterGroups"] == [
-        {"filters": [{"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"}]}
+        {
+            "filters": [
+                {"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"},
+                {"type": "WORKFLOW_NAME", "pattern": "^(ci|deploy|preview)$"},
+            ]
+        }
     ]
     (role,) = [r for r in plan.of_type(ROLE) if r.name.endswith("-deploy-runner")]
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
@@ -244,3 +249,23 @@ def test_the_runners_connection_must_be_in_the_anchor_region(prod_values: dict[s
     )
     error = rejected(prod_values)
     assert_issue(error, "meridian:deploy.runner.connectionArn", "eu-west-1", "us-east-1")
+
+
+def test_the_runners_workflow_names_are_matched_literally(prod_values: dict[str, Any]) -> None:
+    """A workflow name is a literal in the webhook's pattern: a `.` is escaped, and a name that
+    would widen the pattern (`|`, `.*`) is refused by the config, as is an empty list."""
+    from components.deploy.args import DeployRunnerArgs
+
+    args = DeployRunnerArgs(
+        repository="https://github.com/o/r",
+        connection_arn="arn:aws:codeconnections:us-east-1:123456789012:connection/abc",
+        project_name="p-deploy",
+        workflow_names=("deploy", "release.v2", "deploy"),
+    )
+    assert args.workflow_name_pattern == r"^(deploy|release\.v2)$"
+    for names in (["preview|.*"], [".*"], []):
+        prod_values["deploy"]["runner"]["workflowNames"] = names
+        error = rejected(prod_values)
+        assert [i.path for i in error.issues if i.path.startswith("meridian:deploy.runner.workflowNames")], (
+            names
+        )

@@ -50,7 +50,7 @@ def expected_keys(plan: Plan, region: str) -> set[str]:
     assert config is not None
     keys = {"nlb-unhealthy-hosts", "eks-capacity-exhausted"}
     if region == config.anchor_region:
-        keys.add("origin-certificate-expiry")
+        keys |= {"origin-certificate-expiry", "origin-pull-certificate-expiry"}
     if region in config.postgres_regions():
         keys |= {
             "aurora-replica-lag",
@@ -97,7 +97,7 @@ def test_thresholds_come_from_config(prod_values: dict[str, Any]) -> None:
         "auroraReplicaLagMs": 333,
         "auroraDeadlocksPerSecond": 0.5,
         "nlbUnhealthyHosts": 2,
-        "certificateDaysToExpiry": 60,
+        "certificateDaysToExpiry": 59,
     }
     alarms = alarms_by_region(plan_after(PROJECT_DIR, "prod", prod_values))
     home = alarms["us-east-1"]
@@ -125,26 +125,44 @@ def test_thresholds_come_from_config(prod_values: dict[str, Any]) -> None:
     assert home["aurora-deadlocks"].inputs["threshold"] == 0.5
     assert home["nlb-unhealthy-hosts"].inputs["threshold"] == 2
     assert home["sessions-evictions"].inputs["threshold"] == 0 == home["queues-evictions"].inputs["threshold"]
-    assert home["origin-certificate-expiry"].inputs["threshold"] == 60
+    assert home["origin-certificate-expiry"].inputs["threshold"] == 59
+    assert home["origin-pull-certificate-expiry"].inputs["threshold"] == 59
 
 
-def test_the_edges_origin_certificate_pages_in_the_anchor_region_before_it_expires(stack_plan: Plan) -> None:
-    """Nothing renews the Origin CA certificate and every region presents it: it is imported into
-    ACM in the anchor region, and ACM's DaysToExpiry for that import pages the anchor's topic."""
+#: Each certificate the edge presents, its watch's key, and what names its PEM and its private key
+#: in the plan: the Origin CA certificate every gateway presents to Cloudflare, and the client
+#: certificate the zone presents to every gateway (Authenticated Origin Pulls).
+WATCHED_CERTIFICATES = [
+    pytest.param("origin-certificate", ORIGIN_CERTIFICATE, "-origin-key", "cdn-edge.md", id="origin"),
+    pytest.param(
+        "origin-pull-certificate",
+        "tls:index/locallySignedCert:LocallySignedCert",
+        "-origin-pull-key",
+        "pulumi up",
+        id="origin-pull",
+    ),
+]
+
+
+@pytest.mark.parametrize(("watch", "certificate_type", "key_suffix", "renew"), WATCHED_CERTIFICATES)
+def test_the_edges_certificates_page_in_the_anchor_region_before_they_expire(
+    stack_plan: Plan, watch: str, certificate_type: str, key_suffix: str, renew: str
+) -> None:
+    """Every region presents the Origin CA certificate and requires the origin-pull one: either
+    expired takes every region down at once. Each is imported into ACM in the anchor region, and
+    ACM's DaysToExpiry for that import pages the anchor's topic."""
     config = stack_plan.config
     assert config is not None
     anchor = config.anchor_region
     (provider,) = [p for p in stack_plan.of_type("pulumi:providers:aws") if p.name == f"{anchor}-aws"]
-    (imported,) = stack_plan.of_type(ACM_CERTIFICATE)
-    (origin,) = stack_plan.of_type(ORIGIN_CERTIFICATE)
-    (key,) = [
-        k for k in stack_plan.of_type("tls:index/privateKey:PrivateKey") if k.name.endswith("-origin-key")
-    ]
+    (imported,) = [c for c in stack_plan.of_type(ACM_CERTIFICATE) if c.name.endswith(f"-{watch}")]
+    (certificate,) = stack_plan.of_type(certificate_type)
+    (key,) = [k for k in stack_plan.of_type("tls:index/privateKey:PrivateKey") if k.name.endswith(key_suffix)]
     assert imported.provider == provider.urn
-    assert imported.property_dependencies["certificateBody"] == [origin.urn]
+    assert imported.property_dependencies["certificateBody"] == [certificate.urn]
     assert key.urn in imported.property_dependencies["privateKey"]
     assert imported.inputs["privateKey"] == "[secret]"
-    alarm = alarms_by_region(stack_plan)[anchor]["origin-certificate-expiry"]
+    alarm = alarms_by_region(stack_plan)[anchor][f"{watch}-expiry"]
     assert alarm.provider == provider.urn
     inputs = alarm.inputs
     assert (inputs["namespace"], inputs["metricName"], inputs["statistic"], inputs["period"]) == (
@@ -162,7 +180,18 @@ def test_the_edges_origin_certificate_pages_in_the_anchor_region_before_it_expir
     assert inputs["treatMissingData"] == "breaching"
     topic = f"arn:aws:sns:{anchor}:{ACCOUNT}:meridian-{stack_plan.stack}-{anchor}-alarms"
     assert inputs["alarmActions"] == [topic] == inputs["okActions"]
-    assert config.domain in inputs["alarmDescription"] and "cdn-edge.md" in inputs["alarmDescription"]
+    assert config.domain in inputs["alarmDescription"] and renew in inputs["alarmDescription"]
+
+
+def test_the_origin_pull_certificate_is_renewed_before_its_alarm_fires(stack_plan: Plan) -> None:
+    """`pulumi up` renews the client certificate in its last 60 days, before the 45-day warning:
+    the alarm fires only when no `pulumi up` has run since renewal fell due, and the next clears it."""
+    config = stack_plan.config
+    assert config is not None
+    (certificate,) = stack_plan.of_type("tls:index/locallySignedCert:LocallySignedCert")
+    renewal_days = certificate.inputs["earlyRenewalHours"] / 24
+    assert config.observability.thresholds.certificate_days_to_expiry < renewal_days
+    assert renewal_days < config.cdn.origin_pull_certificate_days
 
 
 def test_refused_forwarded_writes_alarm_over_every_instance_of_the_cluster(stack_plan: Plan) -> None:
@@ -287,6 +316,13 @@ def test_a_dashboard_per_region_and_one_overview_in_the_anchor_region(prod_plan:
             {"thresholds": {"certificateDaysToExpiry": 5475}},
             "meridian:observability.thresholds.certificateDaysToExpiry",
             "5475 is not below cdn.originCertificateDays (5475)",
+        ),
+        (
+            # the origin-pull certificate renews in its last 60 days: at 60 the alarm would fire
+            # each year before a `pulumi up` could renew it.
+            {"thresholds": {"certificateDaysToExpiry": 60}},
+            "meridian:observability.thresholds.certificateDaysToExpiry",
+            "60 is not below the origin-pull certificate's renewal window (60 days)",
         ),
     ],
 )
