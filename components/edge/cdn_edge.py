@@ -351,7 +351,11 @@ class CdnEdge(pulumi.ComponentResource):
         request = tls.CertRequest(
             f"{name}-origin-pull-csr",
             private_key_pem=client_key.private_key_pem,
-            subject={"common_name": f"{args.hostname} via Cloudflare", "organization": args.name_prefix},
+            # Named for the hostname (CN and DNS name): ACM imports it for the expiry watch, and
+            # ACM's import prerequisites ask for the FQDN a certificate is for. Cloudflare and the
+            # gateways check only the chain to our CA.
+            subject={"common_name": args.hostname, "organization": f"{args.name_prefix} origin pulls"},
+            dns_names=[args.hostname],
             opts=keyed,
         )
         client = tls.LocallySignedCert(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import pytest
 
+from components.edge.args import ORIGIN_PULL_RENEWAL_DAYS
 from components.eks.service_mesh import GATEWAY_RELEASE, origin_tls_secret_name
 from infra.plan.mocks import CLOUDFLARE_IPV4, MOCK_ZONE_NAME
 from infra.plan.run import Plan
@@ -92,7 +93,13 @@ def test_the_zone_sends_its_own_certificate_before_any_origin_asks_for_it(stack:
     assert uploaded.urn in settings.dependencies  # enabled only once the zone's certificate is up
     assert client.urn in uploaded.dependencies  # the certificate is ours, not Cloudflare's shared one
     assert set(client.inputs["allowedUses"]) == {"digital_signature", "client_auth"}
-    assert client.inputs["earlyRenewalHours"] == 30 * 24
+    # ACM imports it for the expiry alarm, and wants the FQDN it is for.
+    (request,) = [
+        r for r in plan.of_type("tls:index/certRequest:CertRequest") if r.urn in client.dependencies
+    ]
+    assert request.inputs["dnsNames"] == [config_of(plan).domain]
+    assert request.inputs["subject"]["commonName"] == config_of(plan).domain
+    assert client.inputs["earlyRenewalHours"] == ORIGIN_PULL_RENEWAL_DAYS * 24 == 60 * 24
     hostname = config_of(plan).domain
     for secret in plan.of_type(SECRET):
         if secret.inputs["metadata"]["name"] == origin_tls_secret_name(hostname):
